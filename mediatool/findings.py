@@ -32,32 +32,42 @@ class Code:
     check: str | None = None  # number in validation-checklist.md
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N: notice (info)
 
 # Source of each rule: ../shared/spec digests of PS3.10, PS3.3 Annex F, PS3.11, PS3.12, IHE PDI.
 CODES: Final[Mapping[str, Code]] = {
     # --- inputs and reading (build and import) -----------------------------------------------
     "source.missing": Code(E, None, "An input path does not exist"),
-    "source.not-dicom": Code(I, "PS3.10 7.1", "Input file is not a DICOM file and is skipped"),
+    "source.not-dicom": Code(N, "PS3.10 7.1", "Input file is not a DICOM file and is skipped"),
     "source.unreadable": Code(E, None, "An input file cannot be read"),
     "source.zip-unsafe-member": Code(W, None, "A zip member name leaves the archive root and is not read"),
     "source.zip-too-large": Code(W, None, "A zip member is larger than the safety limit and is not read"),
-    "read.no-preamble": Code(W, "PS3.10 7.1", "Input has no preamble and DICM prefix; file meta is made for it", "E06"),
-    "read.no-meta": Code(W, "PS3.10 7.1", "Input has no File Meta Information; it is made for it", "E06"),
     "read.truncated": Code(E, "PS3.10 7.2", "Data set is truncated or cannot be parsed", "E23"),
     "read.pydicom-warning": Code(W, "PS3.5", "The DICOM reader warned about the encoding"),
     "read.missing-identifier": Code(E, "PS3.3 C.12.1", "SOP Class UID or SOP Instance UID missing in the data set"),
-    "read.dicomdir-input": Code(I, "PS3.10 8.6", "A DICOMDIR among the inputs is not copied (a new one is written)"),
-    # --- Part 10 file meta ---------------------------------------------------------------------
-    "meta.sop-class-mismatch": Code(W, "PS3.10 7.1", "(0002,0002) differs from the data set's SOP Class UID; corrected", "E14"),
-    "meta.sop-instance-mismatch": Code(W, "PS3.10 7.1", "(0002,0003) differs from the data set's SOP Instance UID; corrected", "E15"),
-    "meta.transfer-syntax-mismatch": Code(W, "PS3.10 7.2", "(0002,0010) does not match the encoding found; corrected", "E16"),
-    "meta.missing-type1": Code(W, "PS3.10 7.1", "A Type 1 File Meta element was missing or empty; supplied", "E10"),
-    "meta.converted-encoding": Code(I, "PS3.11 D.3.1", "Data set re-encoded in a Transfer Syntax the profile allows", "G01"),
-    "meta.decompressed": Code(I, "PS3.11 D.3.1", "Compressed pixel data decoded losslessly to a Transfer Syntax the profile allows", "G01"),
-    "meta.group-in-dataset": Code(W, "PS3.10 7.1", "Group 0002 elements found inside the data set; removed from the copy", "E17"),
+    "read.dicomdir-input": Code(N, "PS3.10 8.6", "A DICOMDIR among the inputs is not copied (a new one is written)"),
+    # --- Part 10 file meta (filemeta.check; validate reports them, build corrects them) ---------
+    "meta.no-preamble": Code(E, "PS3.10 7.1", "No 128-byte preamble and 'DICM' prefix (raw data set)", "E06"),
+    "meta.preamble-not-zero": Code(W, "PS3.10 7.5", "Preamble is not all zero and not a recognised dual format", "E07"),
+    "meta.preamble-executable": Code(E, "PS3.10 7.5", "Preamble carries an executable signature", "E07"),
+    "meta.group-length": Code(E, "PS3.10 7.1", "(0002,0000) missing or not the byte count of the group", "E08"),
+    "meta.version": Code(E, "PS3.10 7.1", "(0002,0001) missing or not 00H 01H", "E09"),
+    "meta.missing-type1": Code(E, "PS3.10 7.1", "A Type 1 File Meta element is missing or empty", "E10"),
+    "meta.encoding": Code(E, "PS3.10 7.1", "File Meta not Explicit VR LE, odd length, VR UN, out of order or truncated", "E11"),
+    "meta.version-name": Code(W, "PS3.10 7.1", "(0002,0013) longer than 16 or outside A-Z 0-9 _", "E12"),
+    "meta.unknown-element": Code(N, "PS3.10 7.1", "Unknown (0002,xxxx) elements present", "E13"),
+    "meta.sop-class-mismatch": Code(E, "PS3.10 7.1", "(0002,0002) differs from the data set's SOP Class UID", "E14"),
+    "meta.sop-instance-mismatch": Code(E, "PS3.10 7.1", "(0002,0003) differs from the data set's SOP Instance UID", "E15"),
+    "meta.transfer-syntax-mismatch": Code(E, "PS3.10 7.2", "(0002,0010) does not match the encoding of the data set", "E16"),
+    "meta.group-in-dataset": Code(E, "PS3.10 7.1", "Group 0002 elements inside the data set", "E17"),
+    "meta.bad-uid": Code(E, "PS3.5 9.1", "A UID in the File Meta is not valid UID syntax", "E22"),
+    # --- what build did to make a file conform (never errors: they describe a repair) ----------
+    "build.meta-corrected": Code(W, "PS3.10 7.1", "The input's File Meta Information was wrong; the written file has a correct one"),
+    "build.meta-added": Code(W, "PS3.10 7.1", "The input had no File Meta Information; the written file has one", "E06"),
+    "build.reencoded": Code(N, "PS3.11 D.3.1", "Data set re-encoded in a Transfer Syntax the profile allows", "G01"),
+    "build.decompressed": Code(N, "PS3.11 D.3.1", "Compressed pixel data decoded losslessly to a Transfer Syntax the profile allows", "G01"),
     # --- hierarchy and consistency -------------------------------------------------------------
-    "hierarchy.duplicate-identical": Code(I, "PS3.3 F.2.1 f", "The same instance was given twice with identical content; kept once", "F04"),
+    "hierarchy.duplicate-identical": Code(N, "PS3.3 F.2.1 f", "The same instance was given twice with identical content; kept once", "F04"),
     "hierarchy.duplicate-conflict": Code(E, "PS3.3 C.12.1", "Two different files carry the same SOP Instance UID", "F04"),
     "hierarchy.patient-conflict": Code(W, "PS3.3 C.7.1.1", "One Patient ID with conflicting names, birth dates or sex", "F08"),
     "hierarchy.study-two-patients": Code(E, "PS3.3 F.5.2", "One Study Instance UID under two patients", "F12"),
@@ -65,7 +75,7 @@ CODES: Final[Mapping[str, Code]] = {
     "hierarchy.study-inconsistent": Code(W, "PS3.3 C.7.2.1", "Study-level attributes differ between instances of one study", "F10"),
     "hierarchy.series-inconsistent": Code(W, "PS3.3 C.7.3.1", "Series-level attributes differ between instances of one series", "F11"),
     "hierarchy.missing-key": Code(E, "PS3.3 F.5", "A Type 1 directory key is missing or empty in the instance", "D01"),
-    "hierarchy.invented": Code(I, "PS3.3 F.5", "A missing Type 1 key was invented (--invent)", "D01"),
+    "hierarchy.invented": Code(N, "PS3.3 F.5", "A missing Type 1 key was invented (--invent)", "D01"),
     "hierarchy.no-record-type": Code(E, "PS3.3 F.4", "No directory record type is defined for the SOP Class", "E21"),
     # --- profile ---------------------------------------------------------------------------------
     "profile.ts-not-allowed": Code(E, "PS3.11", "Transfer Syntax not allowed by the Application Profile", "G01"),

@@ -1,0 +1,151 @@
+"""``mediatool build``: collect → scan → plan → (if accepted) write → publish.
+
+The I/O edge around the pure :func:`mediatool.plan.build_plan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydicom import dcmread
+
+from mediatool import execute, sources
+from mediatool.errors import MediatoolError, OutputError, PlanRejected, SourceError
+from mediatool.findings import Severity, fails
+from mediatool.model import InstanceInfo
+from mediatool.plan import MediaPlan, PlanOptions, build_plan
+from mediatool.profiles import Profile
+from mediatool.scan import ScanOptions, open_source, scan_all
+
+Progress = Callable[[int, int | None, str], None]
+DESCRIPTOR_FILE_ID = ("README",)
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    sources: tuple[str, ...]
+    out: Path | None
+    profile: Profile
+    fileset_id: str = ""
+    descriptor: Path | None = None
+    invent: bool = False
+    force: bool = False
+    dry_run: bool = False
+    fail_on: Severity = Severity.ERROR
+    jobs: int | None = None
+
+
+def _dataset_bytes(inst: InstanceInfo) -> bytes:
+    with open_source(inst.source) as fp:
+        fp.seek(inst.dataset_offset)
+        return fp.read()
+
+
+def _content_equal(a: InstanceInfo, b: InstanceInfo) -> bool:
+    """Same content = same data set bytes, or (different encodings) equal parsed data sets."""
+    if _dataset_bytes(a) == _dataset_bytes(b):
+        return True
+    if a.transfer_syntax == b.transfer_syntax and a.dataset_offset and b.dataset_offset:
+        return False
+    with open_source(a.source) as fa, open_source(b.source) as fb:
+        pa, pb = dcmread(fa, force=True), dcmread(fb, force=True)
+    for ds in (pa, pb):
+        for tag in [t for t in ds.keys() if t.group == 0x0002]:
+            del ds[tag]
+    return bool(pa == pb)
+
+
+def _descriptor(path: Path | None) -> tuple[bytes | None, str | None]:
+    """Read the File-set Descriptor File and choose its (0004,1142) (PS3.3 F.3.2.1)."""
+    if path is None:
+        return None, None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read descriptor file {str(path)!r}: {exc.strerror}") from exc
+    if data.startswith(b"\x00" * 128) or b"DICM" in data[128:132]:
+        raise SourceError(f"descriptor file {str(path)!r} is a DICOM file; it must be plain text")
+    try:
+        data.decode("ascii")
+        return data, None
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("utf-8")
+        return data, "ISO_IR 192"
+    except UnicodeDecodeError:
+        return data, "ISO_IR 100"
+
+
+def plan(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
+    refs, source_findings = sources.collect(request.sources)
+    options = ScanOptions(extra_keys=dict(request.profile.extra_keys))
+    scanned = scan_all(refs, options, jobs=request.jobs, progress=progress)
+    scanned = type(scanned)(scanned.instances, tuple(source_findings) + scanned.findings,
+                            scanned.files_seen + sum(1 for f in source_findings))
+    descriptor_data, charset = _descriptor(request.descriptor)
+    plan_options = PlanOptions(
+        fileset_id=request.fileset_id, invent=request.invent,
+        descriptor=(DESCRIPTOR_FILE_ID, charset) if descriptor_data is not None else None,
+    )
+    media_plan = build_plan(scanned, request.profile, plan_options, _content_equal)
+    media_plan.descriptor_data = descriptor_data
+    return media_plan
+
+
+def run(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
+    """Plan, and unless refused or a dry run, write the File-set to ``request.out``."""
+    if request.out is not None and not request.dry_run:
+        execute.check_destination(request.out, request.sources, force=request.force)
+    media_plan = plan(request, progress)
+    if not media_plan.tree.patients and not media_plan.tree.root_instances:
+        raise PlanRejected("no DICOM instance found in the inputs", media_plan.findings)
+    if fails(media_plan.findings, request.fail_on):
+        raise PlanRejected("the build was refused because of the findings above; nothing was "
+                           "written", media_plan.findings)
+    if request.dry_run or request.out is None:
+        return media_plan
+    write(media_plan, request.out, jobs=request.jobs, progress=progress)
+    return media_plan
+
+
+def write(media_plan: MediaPlan, out: Path, *, jobs: int | None = None,
+          progress: Progress | None = None) -> None:
+    staging = execute.staging_dir(out)
+    try:
+        tasks = [
+            execute.WriteTask(
+                source=inst.source, dataset_offset=inst.dataset_offset,
+                file_id=media_plan.file_ids[inst.sop_instance_uid],
+                action=media_plan.decisions[inst.sop_instance_uid].action,
+                target_ts=media_plan.decisions[inst.sop_instance_uid].target_ts,
+                sop_class_uid=inst.sop_class_uid, sop_instance_uid=inst.sop_instance_uid,
+                patches=tuple(sorted(media_plan.patches.get(inst.sop_instance_uid, {}).items())),
+            )
+            for inst in media_plan.tree.instances()
+        ]
+        execute.write_all(tasks, staging, jobs=jobs, progress=progress)
+        (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
+        if media_plan.descriptor_data is not None:
+            staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)
+        execute.publish(staging, out)
+    except MediatoolError:
+        _remove(staging)
+        raise
+    except OSError as exc:
+        _remove(staging)
+        raise OutputError(f"writing the File-set failed: {exc}") from exc
+    except BaseException:
+        _remove(staging)
+        raise
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+__all__: Sequence[str] = ["BuildRequest", "plan", "run", "write"]

@@ -1,0 +1,193 @@
+"""The ``mediatool`` command line. Parses, calls the core, hands results to :mod:`output`.
+
+Exit codes (a contract): 0 done and clean at the ``--fail-on`` threshold; 1 done or refused
+because of findings; 2 could not run (usage error, unreadable input, unwritable output).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mediatool import __version__, output, profiles
+from mediatool.errors import MediatoolError, PlanRejected
+from mediatool.findings import Severity
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def _handle_errors(debug: bool = False) -> Iterator[None]:
+    """The one place where library errors become messages and exit codes."""
+    try:
+        yield
+    except PlanRejected as exc:
+        output.findings_to_stderr(exc.findings)
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except MediatoolError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        if exc.hint:
+            click.echo(f"Hint: {exc.hint}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted; nothing was published.", err=True)
+        sys.exit(130)
+    except Exception:
+        if debug or os.environ.get("MEDIATOOL_DEBUG"):
+            raise
+        import traceback
+
+        click.echo("Internal error in mediatool, please report it with this line: "
+                   + traceback.format_exc().strip().splitlines()[-1], err=True)
+        sys.exit(2)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print one JSON document on stdout instead of text.")(f)
+
+
+def fail_on_option(f: F) -> F:
+    return click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error",
+                        show_default=True,
+                        help="Exit 1 when a finding at or above this severity exists.")(f)
+
+
+def profile_option(f: F) -> F:
+    f = click.option("--profile-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Folder with Application Profile files of your own.")(f)
+    return click.option("--profile", "profile_id", default=profiles.DEFAULT_PROFILE,
+                        show_default=True, help="Application Profile (PS3.11) to apply.")(f)
+
+
+def quiet_option(f: F) -> F:
+    f = click.option("-v", "--verbose", is_flag=True, help="Also show notices.")(f)
+    return click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mediatool")
+def main() -> None:
+    """DICOM offline media: build patient discs, validate media, import outside discs."""
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--instances", default=120, show_default=True, type=click.IntRange(20, 200000),
+              help="About how many DICOM instances to write.")
+@click.option("--seed", default=1, show_default=True, type=int,
+              help="Changes UIDs and pixel content; the same seed gives the same bytes.")
+@json_option
+def sample(out: Path, instances: int, seed: int, as_json: bool) -> None:
+    """Write a deterministic sample of messy "foreign" DICOM files to OUT.
+
+    Several patients, studies and series of many kinds (CT, MR, US, CR, MG, NM, XA, RT, SR, PDF,
+    ECG, presentation state, key objects), messy names, and a few defective files on purpose.
+
+    \b
+    Example:
+      mediatool sample ./incoming --instances 200
+    """
+    from mediatool.sample import generate_sample
+
+    with _handle_errors():
+        if out.exists() and any(out.iterdir()):
+            raise MediatoolError(f"the folder {str(out)!r} is not empty; choose a new folder")
+        result = generate_sample(out, instances=instances, seed=seed)
+        if as_json:
+            output.emit_json({
+                "schema": output.SAMPLE_SCHEMA, "out": str(out),
+                "patients": result.patients, "studies": result.studies,
+                "series": result.series, "instances": result.instances,
+                "files": [{"path": f.path, "kind": f.kind} for f in result.files],
+            })
+        else:
+            click.echo(f"Wrote {len(result.files)} files ({result.instances} instances, "
+                       f"{result.patients} patients, {result.studies} studies, {result.series} "
+                       f"series) to {out}")
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the File-set into (created; must be empty unless --force).")
+@click.option("--fileset-id", default="", help="File-set ID: up to 16 of A-Z 0-9 _ "
+              "(PS3.10 8.5).")
+@click.option("--descriptor", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Plain-text File-set Descriptor File to include (PS3.3 F.3.2.1).")
+@click.option("--invent", is_flag=True,
+              help="Fill missing Type 1 directory keys consistently instead of refusing.")
+@click.option("--dry-run", is_flag=True, help="Plan only; write nothing.")
+@click.option("--force", is_flag=True, help="Replace the content of a non-empty --out folder.")
+@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
+@profile_option
+@fail_on_option
+@json_option
+@quiet_option
+def build(sources: tuple[str, ...], out: Path | None, fileset_id: str, descriptor: Path | None,
+          invent: bool, dry_run: bool, force: bool, jobs: int | None, profile_id: str,
+          profile_dir: Path | None, fail_on: str, as_json: bool, quiet: bool,
+          verbose: bool) -> None:
+    """Build a DICOM File-set (DICOMDIR + Part 10 files) from files, folders and zip archives.
+
+    \b
+    Example:
+      mediatool build ./incoming --out ./disc --fileset-id PATIENT_CD
+      mediatool build export.zip more/ --dry-run --json
+    """
+    from mediatool import build as build_mod
+
+    if out is None and not dry_run:
+        raise click.UsageError("give --out DIR (or --dry-run to plan only)")
+    progress = output.Progress(enabled=not quiet and not as_json)
+    with _handle_errors():
+        request = build_mod.BuildRequest(
+            sources=sources, out=out, profile=profiles.load(profile_id, profile_dir),
+            fileset_id=fileset_id.upper() if fileset_id.isascii() else fileset_id,
+            descriptor=descriptor, invent=invent, force=force, dry_run=dry_run,
+            fail_on=Severity[fail_on.upper()], jobs=jobs,
+        )
+        try:
+            media_plan = build_mod.run(request, progress)
+        finally:
+            progress.close()
+        _report_build(media_plan, out, dry_run=dry_run, as_json=as_json, verbose=verbose)
+
+
+def _report_build(media_plan: Any, out: Path | None, *, dry_run: bool, as_json: bool,
+                  verbose: bool) -> None:
+    from mediatool.model import render_file_id
+
+    findings = media_plan.findings
+    summary = media_plan.summary()
+    if as_json:
+        doc: dict[str, Any] = {
+            "schema": output.BUILD_SCHEMA, "ok": media_plan.ok, "dry_run": dry_run,
+            "out": str(out) if out else None, "profile": media_plan.profile.id,
+            "fileset": {"uid": media_plan.fileset_uid},
+            "counts": summary, "findings": [f.as_dict() for f in findings],
+        }
+        if dry_run:
+            doc["files"] = [
+                {"file_id": render_file_id(media_plan.file_ids[i.sop_instance_uid]),
+                 "source": i.source.display,
+                 "action": media_plan.decisions[i.sop_instance_uid].action.value,
+                 "transfer_syntax": media_plan.decisions[i.sop_instance_uid].target_ts}
+                for i in media_plan.tree.instances()
+            ]
+        output.emit_json(doc)
+        return
+    output.findings_to_stderr(findings, verbose=verbose)
+    verb = "Planned" if dry_run else "Wrote"
+    where = "" if dry_run else f" to {out}"
+    click.echo(f"{verb} a {media_plan.profile.id} File-set{where}: {summary['patients']} "
+               f"patients, {summary['studies']} studies, {summary['series']} series, "
+               f"{summary['instances']} instances (from {summary['files_seen']} input files); "
+               f"findings: {output.summary_line(findings)}")

@@ -1,0 +1,161 @@
+"""Write the DICOMDIR: Basic Directory IOD (PS3.3 Annex F) in a Part 10 file (PS3.10 §8.6).
+
+Records are laid out depth first (PATIENT, its STUDYs, their SERIES, their instance records,
+then root-level records) as items of explicit length. Every offset is the byte position of the
+record's Item tag counted from the first byte of the file, preamble included (PS3.3 F.3.2.2).
+
+The record items are assembled by hand rather than through pydicom's ``FileSet``: the instance
+keys arrive already encoded (see :mod:`mediatool.scan`), the group 0004 elements have fixed
+sizes, so positions are known before writing and a single pass produces the file. ``FileSet``
+re-reads every instance and re-assigns File IDs (design.md, "How much of pydicom we reuse").
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from mediatool import filemeta
+from mediatool.hierarchy import Tree
+from mediatool.model import FileID, InstanceInfo, Level
+
+MEDIA_STORAGE_DIRECTORY: Final = "1.2.840.10008.1.3.10"
+_NEXT_AT: Final = 16  # (0004,1400) value: item header 8 + element header 8
+_LOWER_AT: Final = 38  # (0004,1420) value: + UL 12 + US 10 + element header 8
+
+
+def _element(group: int, elem: int, vr: bytes, value: bytes) -> bytes:
+    """One Explicit VR Little Endian element with a short (16-bit) length."""
+    return struct.pack("<HH2sH", group, elem, vr, len(value)) + value
+
+
+def _pad(text: str, pad: bytes = b" ") -> bytes:
+    raw = text.encode("ascii")
+    return raw + pad if len(raw) % 2 else raw
+
+
+def _uid(value: str) -> bytes:
+    return _pad(value, b"\x00")
+
+
+@dataclass(slots=True)
+class _Record:
+    body: bytes  # everything after the three offset elements
+    children: list[_Record] = field(default_factory=list)
+
+
+def _record(record_type: str, keys: bytes, refs: bytes = b"") -> _Record:
+    return _Record(_element(0x0004, 0x1430, b"CS", _pad(record_type)) + refs + keys)
+
+
+def _instance_refs(inst: InstanceInfo, file_id: FileID, ts: str) -> bytes:
+    refs = _element(0x0004, 0x1500, b"CS", _pad("\\".join(file_id)))
+    refs += _element(0x0004, 0x1510, b"UI", _uid(inst.sop_class_uid))
+    refs += _element(0x0004, 0x1511, b"UI", _uid(inst.sop_instance_uid))
+    refs += _element(0x0004, 0x1512, b"UI", _uid(ts))
+    if inst.related_general_sop_classes:
+        refs += _element(0x0004, 0x151A, b"UI", _uid(inst.related_general_sop_classes))
+    return refs
+
+
+def _records(tree: Tree, file_ids: Mapping[str, FileID], ts: Mapping[str, str]) -> list[_Record]:
+    roots: list[_Record] = []
+    for patient in tree.patients:
+        first = patient.studies[0].series[0].instances[0]
+        prec = _record("PATIENT", first.keys[Level.PATIENT])
+        for study in patient.studies:
+            srep = study.series[0].instances[0]
+            strec = _record("STUDY", srep.keys[Level.STUDY])
+            for series in study.series:
+                serec = _record("SERIES", series.instances[0].keys[Level.SERIES])
+                for inst in series.instances:
+                    assert inst.record_type is not None
+                    uid = inst.sop_instance_uid
+                    refs = _instance_refs(inst, file_ids[uid], ts[uid])
+                    serec.children.append(_record(inst.record_type, inst.keys[Level.LEAF], refs))
+                strec.children.append(serec)
+            prec.children.append(strec)
+        roots.append(prec)
+    for inst in tree.root_instances:
+        assert inst.record_type is not None
+        uid = inst.sop_instance_uid
+        refs = _instance_refs(inst, file_ids[uid], ts[uid])
+        roots.append(_record(inst.record_type, inst.keys[Level.LEAF], refs))
+    return roots
+
+
+def _flatten(entity: Sequence[_Record], out: list[tuple[_Record, int, int]]) -> None:
+    """Depth-first list of (record, index of next in entity, index of first child); -1 = none."""
+    indices: list[int] = []
+    for rec in entity:
+        indices.append(len(out))
+        out.append((rec, -1, -1))
+        if rec.children:
+            child_start = len(out)
+            _flatten(rec.children, out)
+            r, nxt, _ = out[indices[-1]]
+            out[indices[-1]] = (r, nxt, child_start)
+    for a, b in zip(indices, indices[1:], strict=False):
+        r, _, low = out[a]
+        out[a] = (r, b, low)
+
+
+def encode(
+    tree: Tree,
+    file_ids: Mapping[str, FileID],
+    transfer_syntaxes: Mapping[str, str],
+    *,
+    fileset_uid: str,
+    fileset_id: str = "",
+    descriptor: tuple[FileID, str | None] | None = None,
+) -> bytes:
+    """The complete DICOMDIR file as bytes.
+
+    ``transfer_syntaxes`` maps SOP Instance UID → the Transfer Syntax of the file as written
+    ((0004,1512)); ``descriptor`` is the File-set Descriptor File ID and its character set.
+    """
+    meta = filemeta.encode(MEDIA_STORAGE_DIRECTORY, fileset_uid, filemeta.EXPLICIT_VR_LITTLE_ENDIAN)
+    head = _element(0x0004, 0x1130, b"CS", _pad(fileset_id))
+    if descriptor is not None:
+        head += _element(0x0004, 0x1141, b"CS", _pad("\\".join(descriptor[0])))
+        if descriptor[1]:
+            head += _element(0x0004, 0x1142, b"CS", _pad(descriptor[1]))
+    flat: list[tuple[_Record, int, int]] = []
+    _flatten(_records(tree, file_ids, transfer_syntaxes), flat)
+    # (0004,1200) UL, (0004,1202) UL, (0004,1212) US, then the sequence header (12 bytes).
+    first_item = len(meta) + len(head) + 12 + 12 + 10 + 12
+    positions: list[int] = []
+    items: list[bytes] = []
+    pos = first_item
+    for rec, _, _ in flat:
+        body_len = 12 + 10 + 12 + len(rec.body)
+        positions.append(pos)
+        items.append(b"")  # filled below
+        pos += 8 + body_len
+    for n, (rec, nxt, low) in enumerate(flat):
+        body = (
+            _element(0x0004, 0x1400, b"UL", struct.pack("<L", positions[nxt] if nxt >= 0 else 0))
+            + _element(0x0004, 0x1410, b"US", b"\xff\xff")
+            + _element(0x0004, 0x1420, b"UL", struct.pack("<L", positions[low] if low >= 0 else 0))
+            + rec.body
+        )
+        items[n] = struct.pack("<HHL", 0xFFFE, 0xE000, len(body)) + body
+    root_chain = [positions[0]] if flat else []
+    nxt = flat[0][1] if flat else -1
+    while nxt >= 0:
+        root_chain.append(positions[nxt])
+        nxt = flat[nxt][1]
+    first = root_chain[0] if root_chain else 0
+    last = root_chain[-1] if root_chain else 0
+    seq_body = b"".join(items)
+    dataset = (
+        head
+        + _element(0x0004, 0x1200, b"UL", struct.pack("<L", first))
+        + _element(0x0004, 0x1202, b"UL", struct.pack("<L", last))
+        + _element(0x0004, 0x1212, b"US", b"\x00\x00")
+        + struct.pack("<HH2sHL", 0x0004, 0x1220, b"SQ", 0, len(seq_body))
+        + seq_body
+    )
+    return meta + dataset

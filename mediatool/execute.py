@@ -1,0 +1,132 @@
+"""Materialise a plan: write every file into a staging folder, then publish it atomically.
+
+Nothing is written before the plan is accepted. The staging folder sits beside the destination
+(same file system), so publishing is a rename: DIR appears only when complete. Sources are only
+ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from mediatool import filemeta, transcode
+from mediatool.conform import Action
+from mediatool.errors import OutputError
+from mediatool.model import FileID, SourceRef
+from mediatool.scan import open_source
+
+Progress = Callable[[int, int | None, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteTask:
+    source: SourceRef
+    dataset_offset: int
+    file_id: FileID
+    action: Action
+    target_ts: str
+    sop_class_uid: str
+    sop_instance_uid: str
+    patches: tuple[tuple[str, str], ...] = ()
+
+
+def write_instance(task: WriteTask, root: Path) -> int:
+    """Write one instance as a Part 10 file under ``root``; returns bytes written."""
+    with open_source(task.source) as fp:
+        data = fp.read()
+    if task.action is Action.COPY:
+        meta = filemeta.encode(task.sop_class_uid, task.sop_instance_uid, task.target_ts)
+        chunks: Sequence[bytes | memoryview] = (meta, memoryview(data)[task.dataset_offset :])
+    else:
+        content, _, _ = transcode.rewrite(
+            data, target_ts=task.target_ts, decompress=task.action is Action.DECOMPRESS,
+            patches=dict(task.patches),
+        )
+        chunks = (content,)
+    dest = root.joinpath(*task.file_id)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(dest, "xb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+    return sum(len(c) for c in chunks)
+
+
+def _write_batch(args: tuple[Sequence[WriteTask], Path]) -> int:
+    tasks, root = args
+    return sum(write_instance(t, root) for t in tasks)
+
+
+def write_all(
+    tasks: Sequence[WriteTask], root: Path, *, jobs: int | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write every instance (in parallel when there are many); returns bytes written."""
+    jobs = jobs or min(os.cpu_count() or 1, 8)
+    chunk = 64
+    batches = [(tasks[i : i + chunk], root) for i in range(0, len(tasks), chunk)]
+    total = done = 0
+    if jobs == 1 or len(tasks) < 2 * chunk:
+        results = map(_write_batch, batches)
+        for (batch, _), size in zip(batches, results, strict=True):
+            total += size
+            done += len(batch)
+            if progress:
+                progress(done, len(tasks), "writing files")
+        return total
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        for (batch, _), size in zip(batches, pool.map(_write_batch, batches), strict=True):
+            total += size
+            done += len(batch)
+            if progress:
+                progress(done, len(tasks), "writing files")
+    return total
+
+
+def staging_dir(dest: Path) -> Path:
+    """A fresh empty folder beside ``dest`` (same file system, so publishing is a rename)."""
+    parent = dest.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"cannot create a folder in {str(parent)!r}: {exc.strerror}") from exc
+
+
+def check_destination(dest: Path, sources: Sequence[str], *, force: bool) -> None:
+    """Refuse a non-empty destination (unless ``force``) and any overlap with the sources."""
+    target = dest.resolve()
+    for given in sources:
+        src = Path(given).resolve()
+        if target == src or target.is_relative_to(src) or src.is_relative_to(target):
+            raise OutputError(f"the output folder {str(dest)!r} overlaps the input {given!r}; "
+                              "choose an output folder outside the inputs")
+    if dest.exists() and not dest.is_dir():
+        raise OutputError(f"{str(dest)!r} exists and is not a folder")
+    if dest.is_dir() and any(dest.iterdir()) and not force:
+        raise OutputError(f"the output folder {str(dest)!r} is not empty",
+                          hint="use --force to replace its content")
+
+
+def publish(staging: Path, dest: Path) -> None:
+    """Move the complete staging folder into place, replacing ``dest`` if it exists."""
+    os.sync()
+    old: Path | None = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        dest.rename(old)
+    try:
+        staging.rename(dest)
+    except OSError as exc:
+        if old is not None:
+            old.rename(dest)
+        raise OutputError(f"cannot move the result into {str(dest)!r}: {exc.strerror}") from exc
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

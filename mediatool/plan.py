@@ -1,0 +1,164 @@
+"""``build_plan``: compose the pure stages into a plan that can be inspected before writing.
+
+scan result → duplicates → missing keys (refuse or invent) → consistency → profile decisions →
+tree → File IDs → DICOMDIR bytes. Nothing here touches the file system; comparing the content of
+two files that share a SOP Instance UID is done by an injected function.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mediatool import dicomdir, fileids, hierarchy, invent
+from mediatool.conform import Action, Decision, decide
+from mediatool.findings import Finding, Severity, apply_policy, finding, worst
+from mediatool.model import FileID, InstanceInfo, ScanResult, render_file_id
+from mediatool.profiles import Profile
+from mediatool.uids import derive_uid
+
+ContentEqual = Callable[[InstanceInfo, InstanceInfo], bool]
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    fileset_id: str = ""
+    invent: bool = False
+    descriptor: tuple[FileID, str | None] | None = None  # File ID and its character set
+
+
+@dataclass
+class MediaPlan:
+    profile: Profile
+    tree: hierarchy.Tree
+    file_ids: dict[str, FileID]
+    decisions: dict[str, Decision]
+    patches: invent.Patches
+    dicomdir: bytes
+    fileset_uid: str
+    findings: list[Finding]
+    files_seen: int
+    descriptor_data: bytes | None = None  # File-set Descriptor File content (PS3.3 F.3.2.1)
+
+    @property
+    def ok(self) -> bool:
+        level = worst(self.findings)
+        return level is None or level < Severity.ERROR
+
+    def summary(self) -> dict[str, Any]:
+        record_types = Counter(i.record_type or "" for i in self.tree.instances())
+        actions = Counter(d.action.value for d in self.decisions.values())
+        return {
+            **self.tree.counts(),
+            "files_seen": self.files_seen,
+            "record_types": dict(sorted(record_types.items())),
+            "actions": dict(sorted(actions.items())),
+            "patients_detail": [
+                {
+                    "patient_id": p.patient_id,
+                    "patient_name": p.studies[0].series[0].instances[0].patient_name,
+                    "studies": [
+                        {
+                            "study_instance_uid": st.uid,
+                            "study_date": st.series[0].instances[0].study_date,
+                            "study_description": st.series[0].instances[0].study_description,
+                            "series": [
+                                {
+                                    "series_instance_uid": se.uid,
+                                    "modality": se.instances[0].modality,
+                                    "series_number": se.instances[0].series_number,
+                                    "instances": len(se.instances),
+                                    "file_ids": render_file_id(
+                                        self.file_ids[se.instances[0].sop_instance_uid][:-1]),
+                                }
+                                for se in st.series
+                            ],
+                        }
+                        for st in p.studies
+                    ],
+                }
+                for p in self.tree.patients
+            ],
+        }
+
+
+def _deduplicate(
+    instances: Sequence[InstanceInfo], content_equal: ContentEqual
+) -> tuple[list[InstanceInfo], list[Finding]]:
+    """One instance per SOP Instance UID (checklist F04): identical copies kept once, different
+    content under one UID is an error."""
+    groups: dict[str, list[InstanceInfo]] = defaultdict(list)
+    for inst in instances:
+        groups[inst.sop_instance_uid].append(inst)
+    kept: list[InstanceInfo] = []
+    findings: list[Finding] = []
+    for uid, group in groups.items():
+        group.sort(key=lambda i: i.source.sort_key())
+        first = group[0]
+        kept.append(first)
+        for other in group[1:]:
+            if content_equal(first, other):
+                findings.append(finding("hierarchy.duplicate-identical",
+                                        f"same instance as {first.source.display!r} "
+                                        f"(SOP Instance UID {uid}); kept once",
+                                        other.source.display))
+            else:
+                findings.append(finding("hierarchy.duplicate-conflict",
+                                        f"SOP Instance UID {uid} is also used by "
+                                        f"{first.source.display!r} with different content",
+                                        other.source.display))
+    return kept, findings
+
+
+def build_plan(
+    scan: ScanResult, profile: Profile, options: PlanOptions, content_equal: ContentEqual
+) -> MediaPlan:
+    findings: list[Finding] = list(scan.findings)
+    for inst in scan.instances:
+        findings.extend(inst.findings)
+    with_record = []
+    for inst in scan.instances:
+        if inst.record_type is None:
+            findings.append(finding("hierarchy.no-record-type", "no directory record type is "
+                                    f"defined for SOP Class {inst.sop_class_uid}",
+                                    inst.source.display))
+        else:
+            with_record.append(inst)
+    instances, dup_findings = _deduplicate(with_record, content_equal)
+    findings += dup_findings
+    instances, inv_findings, patches = invent.fill_missing(instances, invent=options.invent)
+    findings += inv_findings
+    findings += hierarchy.check_consistency(instances)
+    decisions: dict[str, Decision] = {}
+    for inst in instances:
+        decision = decide(inst, profile, patched=inst.sop_instance_uid in patches)
+        decisions[inst.sop_instance_uid] = decision
+        findings.extend(decision.findings)
+    findings += fileids.check_fileset_id(options.fileset_id)
+    tree = hierarchy.build_tree([i for i in instances
+                                 if decisions[i.sop_instance_uid].action is not Action.REJECT])
+    file_ids = fileids.assign(tree)
+    fileset_uid = derive_uid("fileset", options.fileset_id,
+                             *sorted(file_ids), *(render_file_id(v) for v in sorted(
+                                 file_ids.values())))
+    ts = {uid: d.target_ts for uid, d in decisions.items()}
+    findings = apply_policy(findings, _build_policy(profile))
+    dicomdir_bytes = b""
+    if tree.patients or tree.root_instances:
+        dicomdir_bytes = dicomdir.encode(tree, file_ids, ts, fileset_uid=fileset_uid,
+                                         fileset_id=options.fileset_id,
+                                         descriptor=options.descriptor)
+    return MediaPlan(profile, tree, file_ids, decisions, patches, dicomdir_bytes, fileset_uid,
+                     findings, scan.files_seen)
+
+
+def _build_policy(profile: Profile) -> dict[str, Severity]:
+    """Build corrects the input's File Meta problems, so they are warnings there, not errors;
+    the profile may then raise or lower any code (one severity-policy place, design.md)."""
+    corrected = dict.fromkeys(("meta.no-preamble", "meta.group-length", "meta.version", "meta.missing-type1", "meta.encoding", "meta.sop-class-mismatch", "meta.sop-instance-mismatch", "meta.transfer-syntax-mismatch", "meta.group-in-dataset", "meta.bad-uid", "meta.preamble-executable"), Severity.WARNING)
+    corrected.update({"meta.version-name": Severity.INFO, "meta.unknown-element": Severity.INFO,
+                      "meta.preamble-not-zero": Severity.INFO,
+                      "profile.ts-not-allowed": Severity.INFO})
+    return {**corrected, **profile.severity}
