@@ -52,7 +52,7 @@ def _content_equal(a: InstanceInfo, b: InstanceInfo) -> bool:
     with open_source(a.source) as fa, open_source(b.source) as fb:
         pa, pb = dcmread(fa, force=True), dcmread(fb, force=True)
     for ds in (pa, pb):
-        for tag in [t for t in ds.keys() if t.group == 0x0002]:
+        for tag in [t for t in ds.keys() if t.group == 0x0002]:  # noqa: SIM118 - iterating a Dataset yields elements
             del ds[tag]
     return bool(pa == pb)
 
@@ -83,11 +83,15 @@ def plan(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
     refs, source_findings = sources.collect(request.sources)
     options = ScanOptions(extra_keys=dict(request.profile.extra_keys))
     scanned = scan_all(refs, options, jobs=request.jobs, progress=progress)
-    scanned = type(scanned)(scanned.instances, tuple(source_findings) + scanned.findings,
-                            scanned.files_seen + sum(1 for f in source_findings))
+    scanned = type(scanned)(
+        scanned.instances,
+        tuple(source_findings) + scanned.findings,
+        scanned.files_seen + sum(1 for f in source_findings),
+    )
     descriptor_data, charset = _descriptor(request.descriptor)
     plan_options = PlanOptions(
-        fileset_id=request.fileset_id, invent=request.invent,
+        fileset_id=request.fileset_id,
+        invent=request.invent,
         descriptor=(DESCRIPTOR_FILE_ID, charset) if descriptor_data is not None else None,
     )
     media_plan = build_plan(scanned, request.profile, plan_options, _content_equal)
@@ -103,30 +107,36 @@ def run(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
     if not media_plan.tree.patients and not media_plan.tree.root_instances:
         raise PlanRejected("no DICOM instance found in the inputs", media_plan.findings)
     if fails(media_plan.findings, request.fail_on):
-        raise PlanRejected("the build was refused because of the findings above; nothing was "
-                           "written", media_plan.findings)
+        raise PlanRejected(
+            "the build was refused because of the findings above; nothing was written",
+            media_plan.findings,
+        )
     if request.dry_run or request.out is None:
         return media_plan
     write(media_plan, request.out, jobs=request.jobs, progress=progress)
     return media_plan
 
 
-def write(media_plan: MediaPlan, out: Path, *, jobs: int | None = None,
-          progress: Progress | None = None) -> None:
+def write(
+    media_plan: MediaPlan, out: Path, *, jobs: int | None = None, progress: Progress | None = None
+) -> None:
     staging = execute.staging_dir(out)
     try:
         tasks = [
             execute.WriteTask(
-                source=inst.source, dataset_offset=inst.dataset_offset,
+                source=inst.source,
+                dataset_offset=inst.dataset_offset,
                 file_id=media_plan.file_ids[inst.sop_instance_uid],
                 action=media_plan.decisions[inst.sop_instance_uid].action,
                 target_ts=media_plan.decisions[inst.sop_instance_uid].target_ts,
-                sop_class_uid=inst.sop_class_uid, sop_instance_uid=inst.sop_instance_uid,
+                sop_class_uid=inst.sop_class_uid,
+                sop_instance_uid=inst.sop_instance_uid,
                 patches=tuple(sorted(media_plan.patches.get(inst.sop_instance_uid, {}).items())),
             )
             for inst in media_plan.tree.instances()
         ]
-        execute.write_all(tasks, staging, jobs=jobs, progress=progress)
+        _, written_findings = execute.write_all(tasks, staging, jobs=jobs, progress=progress)
+        media_plan.findings.extend(written_findings)
         (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
         if media_plan.descriptor_data is not None:
             staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)

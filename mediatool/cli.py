@@ -44,27 +44,43 @@ def _handle_errors(debug: bool = False) -> Iterator[None]:
             raise
         import traceback
 
-        click.echo("Internal error in mediatool, please report it with this line: "
-                   + traceback.format_exc().strip().splitlines()[-1], err=True)
+        click.echo(
+            "Internal error in mediatool, please report it with this line: "
+            + traceback.format_exc().strip().splitlines()[-1],
+            err=True,
+        )
         sys.exit(2)
 
 
 def json_option(f: F) -> F:
-    return click.option("--json", "as_json", is_flag=True,
-                        help="Print one JSON document on stdout instead of text.")(f)
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of text."
+    )(f)
 
 
 def fail_on_option(f: F) -> F:
-    return click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error",
-                        show_default=True,
-                        help="Exit 1 when a finding at or above this severity exists.")(f)
+    return click.option(
+        "--fail-on",
+        type=click.Choice(["error", "warning"]),
+        default="error",
+        show_default=True,
+        help="Exit 1 when a finding at or above this severity exists.",
+    )(f)
 
 
 def profile_option(f: F) -> F:
-    f = click.option("--profile-dir", type=click.Path(file_okay=False, path_type=Path),
-                     help="Folder with Application Profile files of your own.")(f)
-    return click.option("--profile", "profile_id", default=profiles.DEFAULT_PROFILE,
-                        show_default=True, help="Application Profile (PS3.11) to apply.")(f)
+    f = click.option(
+        "--profile-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Folder with Application Profile files of your own.",
+    )(f)
+    return click.option(
+        "--profile",
+        "profile_id",
+        default=profiles.DEFAULT_PROFILE,
+        show_default=True,
+        help="Application Profile (PS3.11) to apply.",
+    )(f)
 
 
 def quiet_option(f: F) -> F:
@@ -80,10 +96,20 @@ def main() -> None:
 
 @main.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--instances", default=120, show_default=True, type=click.IntRange(20, 200000),
-              help="About how many DICOM instances to write.")
-@click.option("--seed", default=1, show_default=True, type=int,
-              help="Changes UIDs and pixel content; the same seed gives the same bytes.")
+@click.option(
+    "--instances",
+    default=120,
+    show_default=True,
+    type=click.IntRange(20, 200000),
+    help="About how many DICOM instances to write.",
+)
+@click.option(
+    "--seed",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Changes UIDs and pixel content; the same seed gives the same bytes.",
+)
 @json_option
 def sample(out: Path, instances: int, seed: int, as_json: bool) -> None:
     """Write a deterministic sample of messy "foreign" DICOM files to OUT.
@@ -102,28 +128,43 @@ def sample(out: Path, instances: int, seed: int, as_json: bool) -> None:
             raise MediatoolError(f"the folder {str(out)!r} is not empty; choose a new folder")
         result = generate_sample(out, instances=instances, seed=seed)
         if as_json:
-            output.emit_json({
-                "schema": output.SAMPLE_SCHEMA, "out": str(out),
-                "patients": result.patients, "studies": result.studies,
-                "series": result.series, "instances": result.instances,
-                "files": [{"path": f.path, "kind": f.kind} for f in result.files],
-            })
+            output.emit_json(
+                {
+                    "schema": output.SAMPLE_SCHEMA,
+                    "out": str(out),
+                    "patients": result.patients,
+                    "studies": result.studies,
+                    "series": result.series,
+                    "instances": result.instances,
+                    "files": [{"path": f.path, "kind": f.kind} for f in result.files],
+                }
+            )
         else:
-            click.echo(f"Wrote {len(result.files)} files ({result.instances} instances, "
-                       f"{result.patients} patients, {result.studies} studies, {result.series} "
-                       f"series) to {out}")
+            click.echo(
+                f"Wrote {len(result.files)} files ({result.instances} instances, "
+                f"{result.patients} patients, {result.studies} studies, {result.series} "
+                f"series) to {out}"
+            )
 
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write the File-set into (created; must be empty unless --force).")
-@click.option("--fileset-id", default="", help="File-set ID: up to 16 of A-Z 0-9 _ "
-              "(PS3.10 8.5).")
-@click.option("--descriptor", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Plain-text File-set Descriptor File to include (PS3.3 F.3.2.1).")
-@click.option("--invent", is_flag=True,
-              help="Fill missing Type 1 directory keys consistently instead of refusing.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the File-set into (created; must be empty unless --force).",
+)
+@click.option("--fileset-id", default="", help="File-set ID: up to 16 of A-Z 0-9 _ (PS3.10 8.5).")
+@click.option(
+    "--descriptor",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Plain-text File-set Descriptor File to include (PS3.3 F.3.2.1).",
+)
+@click.option(
+    "--invent",
+    is_flag=True,
+    help="Fill missing Type 1 directory keys consistently instead of refusing.",
+)
 @click.option("--dry-run", is_flag=True, help="Plan only; write nothing.")
 @click.option("--force", is_flag=True, help="Replace the content of a non-empty --out folder.")
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
@@ -131,10 +172,22 @@ def sample(out: Path, instances: int, seed: int, as_json: bool) -> None:
 @fail_on_option
 @json_option
 @quiet_option
-def build(sources: tuple[str, ...], out: Path | None, fileset_id: str, descriptor: Path | None,
-          invent: bool, dry_run: bool, force: bool, jobs: int | None, profile_id: str,
-          profile_dir: Path | None, fail_on: str, as_json: bool, quiet: bool,
-          verbose: bool) -> None:
+def build(
+    sources: tuple[str, ...],
+    out: Path | None,
+    fileset_id: str,
+    descriptor: Path | None,
+    invent: bool,
+    dry_run: bool,
+    force: bool,
+    jobs: int | None,
+    profile_id: str,
+    profile_dir: Path | None,
+    fail_on: str,
+    as_json: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
     """Build a DICOM File-set (DICOMDIR + Part 10 files) from files, folders and zip archives.
 
     \b
@@ -149,10 +202,16 @@ def build(sources: tuple[str, ...], out: Path | None, fileset_id: str, descripto
     progress = output.Progress(enabled=not quiet and not as_json)
     with _handle_errors():
         request = build_mod.BuildRequest(
-            sources=sources, out=out, profile=profiles.load(profile_id, profile_dir),
+            sources=sources,
+            out=out,
+            profile=profiles.load(profile_id, profile_dir),
             fileset_id=fileset_id.upper() if fileset_id.isascii() else fileset_id,
-            descriptor=descriptor, invent=invent, force=force, dry_run=dry_run,
-            fail_on=Severity[fail_on.upper()], jobs=jobs,
+            descriptor=descriptor,
+            invent=invent,
+            force=force,
+            dry_run=dry_run,
+            fail_on=Severity[fail_on.upper()],
+            jobs=jobs,
         )
         try:
             media_plan = build_mod.run(request, progress)
@@ -161,25 +220,32 @@ def build(sources: tuple[str, ...], out: Path | None, fileset_id: str, descripto
         _report_build(media_plan, out, dry_run=dry_run, as_json=as_json, verbose=verbose)
 
 
-def _report_build(media_plan: Any, out: Path | None, *, dry_run: bool, as_json: bool,
-                  verbose: bool) -> None:
+def _report_build(
+    media_plan: Any, out: Path | None, *, dry_run: bool, as_json: bool, verbose: bool
+) -> None:
     from mediatool.model import render_file_id
 
     findings = media_plan.findings
     summary = media_plan.summary()
     if as_json:
         doc: dict[str, Any] = {
-            "schema": output.BUILD_SCHEMA, "ok": media_plan.ok, "dry_run": dry_run,
-            "out": str(out) if out else None, "profile": media_plan.profile.id,
+            "schema": output.BUILD_SCHEMA,
+            "ok": media_plan.ok,
+            "dry_run": dry_run,
+            "out": str(out) if out else None,
+            "profile": media_plan.profile.id,
             "fileset": {"uid": media_plan.fileset_uid},
-            "counts": summary, "findings": [f.as_dict() for f in findings],
+            "counts": summary,
+            "findings": [f.as_dict() for f in findings],
         }
         if dry_run:
             doc["files"] = [
-                {"file_id": render_file_id(media_plan.file_ids[i.sop_instance_uid]),
-                 "source": i.source.display,
-                 "action": media_plan.decisions[i.sop_instance_uid].action.value,
-                 "transfer_syntax": media_plan.decisions[i.sop_instance_uid].target_ts}
+                {
+                    "file_id": render_file_id(media_plan.file_ids[i.sop_instance_uid]),
+                    "source": i.source.display,
+                    "action": media_plan.decisions[i.sop_instance_uid].action.value,
+                    "transfer_syntax": media_plan.decisions[i.sop_instance_uid].target_ts,
+                }
                 for i in media_plan.tree.instances()
             ]
         output.emit_json(doc)
@@ -187,7 +253,9 @@ def _report_build(media_plan: Any, out: Path | None, *, dry_run: bool, as_json: 
     output.findings_to_stderr(findings, verbose=verbose)
     verb = "Planned" if dry_run else "Wrote"
     where = "" if dry_run else f" to {out}"
-    click.echo(f"{verb} a {media_plan.profile.id} File-set{where}: {summary['patients']} "
-               f"patients, {summary['studies']} studies, {summary['series']} series, "
-               f"{summary['instances']} instances (from {summary['files_seen']} input files); "
-               f"findings: {output.summary_line(findings)}")
+    click.echo(
+        f"{verb} a {media_plan.profile.id} File-set{where}: {summary['patients']} "
+        f"patients, {summary['studies']} studies, {summary['series']} series, "
+        f"{summary['instances']} instances (from {summary['files_seen']} input files); "
+        f"findings: {output.summary_line(findings)}"
+    )

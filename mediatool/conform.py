@@ -49,13 +49,22 @@ def check_profile(info: InstanceInfo, profile: Profile, where: str) -> list[Find
     """Profile rules on an instance as it is (checklist G01, G02)."""
     out: list[Finding] = []
     if profile.sop_classes is not None and info.sop_class_uid not in profile.sop_classes:
-        out.append(finding("profile.sop-class-not-allowed",
-                           f"SOP Class {UID(info.sop_class_uid).name!r} is not allowed by "
-                           f"{profile.id}", where))
+        out.append(
+            finding(
+                "profile.sop-class-not-allowed",
+                f"SOP Class {UID(info.sop_class_uid).name!r} is not allowed by {profile.id}",
+                where,
+            )
+        )
     if info.transfer_syntax not in profile.ts_allowed:
-        out.append(finding("profile.ts-not-allowed",
-                           f"Transfer Syntax {UID(info.transfer_syntax).name!r} is not allowed by "
-                           f"{profile.id}", where))
+        out.append(
+            finding(
+                "profile.ts-not-allowed",
+                f"Transfer Syntax {UID(info.transfer_syntax).name!r} is not allowed by "
+                f"{profile.id}",
+                where,
+            )
+        )
     return out
 
 
@@ -64,8 +73,11 @@ def decide(info: InstanceInfo, profile: Profile, *, patched: bool = False) -> De
     where = info.source.display
     problems = check_profile(info, profile, where)
     if any(f.code == "profile.sop-class-not-allowed" for f in problems):
-        return Decision(Action.REJECT, info.transfer_syntax,
-                        tuple(f for f in problems if f.code == "profile.sop-class-not-allowed"))
+        return Decision(
+            Action.REJECT,
+            info.transfer_syntax,
+            tuple(f for f in problems if f.code == "profile.sop-class-not-allowed"),
+        )
     ts = info.transfer_syntax
     if ts in profile.ts_allowed:
         action = Action.REENCODE if (info.needs_reencode or patched) else Action.COPY
@@ -73,11 +85,34 @@ def decide(info: InstanceInfo, profile: Profile, *, patched: bool = False) -> De
     target = profile.convert_to
     name = UID(ts).name
     if ts in _NATIVE:
-        return Decision(Action.REENCODE, target, (finding(
-            "build.reencoded", f"re-encoded from {name!r} to {UID(target).name!r}", where),))
+        return Decision(
+            Action.REENCODE,
+            target,
+            (
+                finding(
+                    "build.reencoded", f"re-encoded from {name!r} to {UID(target).name!r}", where
+                ),
+            ),
+        )
     if UID(ts).is_compressed and not UID(target).is_compressed and _decoder_available(ts):
-        return Decision(Action.DECOMPRESS, target, (finding(
-            "build.decompressed", f"decoded from {name!r} to {UID(target).name!r}", where),))
-    return Decision(Action.REJECT, ts, (finding(
-        "profile.cannot-convert", f"Transfer Syntax {name!r} is not allowed by {profile.id} and "
-        f"cannot be converted losslessly to {UID(target).name!r}", where),))
+        return Decision(
+            Action.DECOMPRESS,
+            target,
+            (
+                finding(
+                    "build.decompressed", f"decoded from {name!r} to {UID(target).name!r}", where
+                ),
+            ),
+        )
+    return Decision(
+        Action.REJECT,
+        ts,
+        (
+            finding(
+                "profile.cannot-convert",
+                f"Transfer Syntax {name!r} is not allowed by {profile.id} and "
+                f"cannot be converted losslessly to {UID(target).name!r}",
+                where,
+            ),
+        ),
+    )

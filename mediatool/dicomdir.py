@@ -12,6 +12,7 @@ re-reads every instance and re-assigns File IDs (design.md, "How much of pydicom
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,7 +98,7 @@ def _flatten(entity: Sequence[_Record], out: list[tuple[_Record, int, int]]) -> 
             _flatten(rec.children, out)
             r, nxt, _ = out[indices[-1]]
             out[indices[-1]] = (r, nxt, child_start)
-    for a, b in zip(indices, indices[1:], strict=False):
+    for a, b in itertools.pairwise(indices):
         r, _, low = out[a]
         out[a] = (r, b, low)
 

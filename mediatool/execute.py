@@ -11,7 +11,8 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 from mediatool import filemeta, transcode
 from mediatool.conform import Action
 from mediatool.errors import OutputError
+from mediatool.findings import Finding, finding
 from mediatool.model import FileID, SourceRef
 from mediatool.scan import open_source
 
@@ -37,57 +39,80 @@ class WriteTask:
     patches: tuple[tuple[str, str], ...] = ()
 
 
-def write_instance(task: WriteTask, root: Path) -> int:
-    """Write one instance as a Part 10 file under ``root``; returns bytes written."""
+def write_instance(task: WriteTask, root: Path) -> tuple[int, list[str]]:
+    """Write one instance as a Part 10 file under ``root``.
+
+    Returns the bytes written and the warnings pydicom gave while re-encoding (they become
+    findings; they never reach stderr as Python warnings).
+    """
+    caught: list[warnings.WarningMessage] = []
     with open_source(task.source) as fp:
         data = fp.read()
     if task.action is Action.COPY:
         meta = filemeta.encode(task.sop_class_uid, task.sop_instance_uid, task.target_ts)
         chunks: Sequence[bytes | memoryview] = (meta, memoryview(data)[task.dataset_offset :])
     else:
-        content, _, _ = transcode.rewrite(
-            data, target_ts=task.target_ts, decompress=task.action is Action.DECOMPRESS,
-            patches=dict(task.patches),
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            content, _, _ = transcode.rewrite(
+                data,
+                target_ts=task.target_ts,
+                decompress=task.action is Action.DECOMPRESS,
+                patches=dict(task.patches),
+            )
         chunks = (content,)
     dest = root.joinpath(*task.file_id)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(dest, "xb") as out:
+    with dest.open("xb") as out:
         for chunk in chunks:
             out.write(chunk)
-    return sum(len(c) for c in chunks)
+    return sum(len(c) for c in chunks), [str(w.message).splitlines()[0][:300] for w in caught]
 
 
-def _write_batch(args: tuple[Sequence[WriteTask], Path]) -> int:
+def _write_batch(args: tuple[Sequence[WriteTask], Path]) -> tuple[int, list[Finding]]:
     tasks, root = args
-    return sum(write_instance(t, root) for t in tasks)
+    total = 0
+    findings: list[Finding] = []
+    for task in tasks:
+        size, messages = write_instance(task, root)
+        total += size
+        findings += [finding("read.pydicom-warning", m, task.source.display) for m in messages]
+    return total, findings
 
 
 def write_all(
-    tasks: Sequence[WriteTask], root: Path, *, jobs: int | None = None,
+    tasks: Sequence[WriteTask],
+    root: Path,
+    *,
+    jobs: int | None = None,
     progress: Progress | None = None,
-) -> int:
-    """Write every instance (in parallel when there are many); returns bytes written."""
+) -> tuple[int, list[Finding]]:
+    """Write every instance (in parallel when there are many).
+
+    Returns bytes written and the findings raised while writing.
+    """
     jobs = jobs or min(os.cpu_count() or 1, 8)
     chunk = 64
     batches = [(tasks[i : i + chunk], root) for i in range(0, len(tasks), chunk)]
     total = done = 0
+    findings: list[Finding] = []
+
+    def consume(results: Iterable[tuple[int, list[Finding]]]) -> None:
+        nonlocal total, done
+        for (batch, _), (size, found) in zip(batches, results, strict=True):
+            total += size
+            findings.extend(found)
+            done += len(batch)
+            if progress:
+                progress(done, len(tasks), "writing files")
+
     if jobs == 1 or len(tasks) < 2 * chunk:
-        results = map(_write_batch, batches)
-        for (batch, _), size in zip(batches, results, strict=True):
-            total += size
-            done += len(batch)
-            if progress:
-                progress(done, len(tasks), "writing files")
-        return total
-    ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        for (batch, _), size in zip(batches, pool.map(_write_batch, batches), strict=True):
-            total += size
-            done += len(batch)
-            if progress:
-                progress(done, len(tasks), "writing files")
-    return total
+        consume(map(_write_batch, batches))
+    else:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            consume(pool.map(_write_batch, batches))
+    return total, findings
 
 
 def staging_dir(dest: Path) -> Path:
@@ -106,13 +131,17 @@ def check_destination(dest: Path, sources: Sequence[str], *, force: bool) -> Non
     for given in sources:
         src = Path(given).resolve()
         if target == src or target.is_relative_to(src) or src.is_relative_to(target):
-            raise OutputError(f"the output folder {str(dest)!r} overlaps the input {given!r}; "
-                              "choose an output folder outside the inputs")
+            raise OutputError(
+                f"the output folder {str(dest)!r} overlaps the input {given!r}; "
+                "choose an output folder outside the inputs"
+            )
     if dest.exists() and not dest.is_dir():
         raise OutputError(f"{str(dest)!r} exists and is not a folder")
     if dest.is_dir() and any(dest.iterdir()) and not force:
-        raise OutputError(f"the output folder {str(dest)!r} is not empty",
-                          hint="use --force to replace its content")
+        raise OutputError(
+            f"the output folder {str(dest)!r} is not empty",
+            hint="use --force to replace its content",
+        )
 
 
 def publish(staging: Path, dest: Path) -> None:

@@ -26,17 +26,27 @@ def check_file_id(components: Sequence[str], where: str | None = None) -> list[F
     """PS3.10 §8.2/§8.5 rules for one File ID (checklist E03, A15). Empty list if conformant."""
     out: list[Finding] = []
     if not components or len(components) > MAX_COMPONENTS:
-        out.append(finding("fileid.too-many-components",
-                           f"File ID has {len(components)} components (1 to 8 allowed)", where))
+        out.append(
+            finding(
+                "fileid.too-many-components",
+                f"File ID has {len(components)} components (1 to 8 allowed)",
+                where,
+            )
+        )
     for comp in components:
         if not 1 <= len(comp) <= 8:
-            out.append(finding("fileid.component-length",
-                               f"component {comp!r} has {len(comp)} characters (1 to 8 allowed)",
-                               where))
+            out.append(
+                finding(
+                    "fileid.component-length",
+                    f"component {comp!r} has {len(comp)} characters (1 to 8 allowed)",
+                    where,
+                )
+            )
         bad = sorted({c for c in comp if not ("A" <= c <= "Z" or "0" <= c <= "9" or c == "_")})
         if bad:
-            out.append(finding("fileid.bad-character",
-                               f"component {comp!r} uses {''.join(bad)!r}", where))
+            out.append(
+                finding("fileid.bad-character", f"component {comp!r} uses {''.join(bad)!r}", where)
+            )
     return out
 
 
@@ -48,8 +58,11 @@ def check_fileset_id(value: str, where: str | None = "DICOMDIR") -> list[Finding
     """File-set ID: 0-16 characters of A-Z 0-9 _ (PS3.10 §8.1, §8.5; checklist B06)."""
     if _FILESET_ID.match(value):
         return []
-    return [finding("fileid.fileset-id",
-                    f"File-set ID {value!r} is not 0-16 characters of A-Z 0-9 _", where)]
+    return [
+        finding(
+            "fileid.fileset-id", f"File-set ID {value!r} is not 0-16 characters of A-Z 0-9 _", where
+        )
+    ]
 
 
 def assign(tree: Tree) -> dict[str, FileID]:
@@ -60,7 +73,11 @@ def assign(tree: Tree) -> dict[str, FileID]:
             for e, series in enumerate(study.series, 1):
                 for i, inst in enumerate(series.instances, 1):
                     ids[inst.sop_instance_uid] = (
-                        ROOT_DIR, f"PT{p:06d}", f"ST{s:06d}", f"SE{e:06d}", f"IM{i:06d}"
+                        ROOT_DIR,
+                        f"PT{p:06d}",
+                        f"ST{s:06d}",
+                        f"SE{e:06d}",
+                        f"IM{i:06d}",
                     )
     for o, inst in enumerate(tree.root_instances, 1):
         ids[inst.sop_instance_uid] = (ROOT_DIR, "OTHER", f"OB{o:06d}")

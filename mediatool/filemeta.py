@@ -26,8 +26,9 @@ from mediatool.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
 PREAMBLE_LEN: Final = 128
 PREFIX: Final = b"DICM"
 EXPLICIT_VR_LITTLE_ENDIAN: Final = "1.2.840.10008.1.2.1"
-_LONG_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC",
-                              b"UN", b"UR", b"UT", b"UV"})
+_LONG_VRS: Final = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
 _UID_RE: Final = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
 _VERSION_NAME_RE: Final = re.compile(r"^[A-Z0-9_]{1,16}$")
 #: Executable signatures that must never sit in a preamble (PS3.10 §7.5; checklist E07).
@@ -40,8 +41,20 @@ _TYPE1: Final = {
     0x00020012: "(0002,0012) Implementation Class UID",
 }
 _KNOWN: Final = frozenset(
-    {0x00020000, 0x00020001, 0x00020013, 0x00020016, 0x00020017, 0x00020018, 0x00020026,
-     0x00020027, 0x00020028, 0x00020100, 0x00020102, *_TYPE1}
+    {
+        0x00020000,
+        0x00020001,
+        0x00020013,
+        0x00020016,
+        0x00020017,
+        0x00020018,
+        0x00020026,
+        0x00020027,
+        0x00020028,
+        0x00020100,
+        0x00020102,
+        *_TYPE1,
+    }
 )
 
 
@@ -144,9 +157,8 @@ def check(
         value = meta.text(tag)
         if not value:
             out.append(finding("meta.missing-type1", f"{name} is missing or empty", where))
-        elif tag != 0x00020010 or value:
-            if tag in (0x00020002, 0x00020003, 0x00020010, 0x00020012) and not is_valid_uid(value):
-                out.append(finding("meta.bad-uid", f"{name} {value!r} is not a valid UID", where))
+        elif not is_valid_uid(value):
+            out.append(finding("meta.bad-uid", f"{name} {value!r} is not a valid UID", where))
     out += _check_version(meta, where)
     out += _check_consistency(meta, sop_class_uid, sop_instance_uid, encoding_ts, where)
     unknown = [el.tag for el in meta.elements if el.tag not in _KNOWN]
@@ -176,17 +188,34 @@ def _check_encoding(meta: RawMeta, where: str | None) -> list[Finding]:
             )
     first = meta.get(0x00020000)
     if first is None or len(first.value) != 4:
-        out.append(finding("meta.group-length", "(0002,0000) File Meta Information Group "
-                           "Length is missing", where))
+        out.append(
+            finding(
+                "meta.group-length",
+                "(0002,0000) File Meta Information Group Length is missing",
+                where,
+            )
+        )
     else:
         declared = struct.unpack("<L", first.value)[0]
         actual = meta.end - (first.offset + 12)
         if declared != actual:
-            out.append(finding("meta.group-length", f"(0002,0000) File Meta Information Group "
-                               f"Length is {declared}, the group holds {actual} bytes", where))
+            out.append(
+                finding(
+                    "meta.group-length",
+                    f"(0002,0000) File Meta Information Group "
+                    f"Length is {declared}, the group holds {actual} bytes",
+                    where,
+                )
+            )
     if meta.get(0x00020102) is not None and meta.get(0x00020100) is None:
-        out.append(finding("meta.encoding", "(0002,0102) Private Information present without "
-                           "(0002,0100) Private Information Creator UID", where))
+        out.append(
+            finding(
+                "meta.encoding",
+                "(0002,0102) Private Information present without "
+                "(0002,0100) Private Information Creator UID",
+                where,
+            )
+        )
     return out
 
 
@@ -194,10 +223,18 @@ def _check_preamble(preamble: bytes, where: str | None) -> list[Finding]:
     if not preamble.strip(b"\x00") or preamble.startswith(_TIFF_MAGIC):
         return []
     if preamble.startswith(_EXEC_MAGIC):
-        return [finding("meta.preamble-executable", "the preamble starts with an executable "
-                        "signature", where)]
-    return [finding("meta.preamble-not-zero", "the preamble is not all zero and is not a TIFF "
-                    "header", where)]
+        return [
+            finding(
+                "meta.preamble-executable",
+                "the preamble starts with an executable signature",
+                where,
+            )
+        ]
+    return [
+        finding(
+            "meta.preamble-not-zero", "the preamble is not all zero and is not a TIFF header", where
+        )
+    ]
 
 
 def _check_version(meta: RawMeta, where: str | None) -> list[Finding]:
@@ -205,12 +242,23 @@ def _check_version(meta: RawMeta, where: str | None) -> list[Finding]:
     version = meta.get(0x00020001)
     if version is None or version.value != b"\x00\x01":
         got = "missing" if version is None else repr(version.value)
-        out.append(finding("meta.version", f"(0002,0001) File Meta Information Version is "
-                           f"{got}, not 00H 01H", where))
+        out.append(
+            finding(
+                "meta.version",
+                f"(0002,0001) File Meta Information Version is {got}, not 00H 01H",
+                where,
+            )
+        )
     name = meta.text(0x00020013)
     if name is not None and not _VERSION_NAME_RE.match(name):
-        out.append(finding("meta.version-name", f"(0002,0013) Implementation Version Name "
-                           f"{name!r} is not 1-16 characters of A-Z 0-9 _", where))
+        out.append(
+            finding(
+                "meta.version-name",
+                f"(0002,0013) Implementation Version Name "
+                f"{name!r} is not 1-16 characters of A-Z 0-9 _",
+                where,
+            )
+        )
     return out
 
 
@@ -223,12 +271,27 @@ def _check_consistency(
 ) -> list[Finding]:
     out: list[Finding] = []
     pairs = (
-        (0x00020002, sop_class_uid, "meta.sop-class-mismatch",
-         "(0002,0002) Media Storage SOP Class UID", "(0008,0016) SOP Class UID"),
-        (0x00020003, sop_instance_uid, "meta.sop-instance-mismatch",
-         "(0002,0003) Media Storage SOP Instance UID", "(0008,0018) SOP Instance UID"),
-        (0x00020010, encoding_ts, "meta.transfer-syntax-mismatch",
-         "(0002,0010) Transfer Syntax UID", "the encoding of the data set"),
+        (
+            0x00020002,
+            sop_class_uid,
+            "meta.sop-class-mismatch",
+            "(0002,0002) Media Storage SOP Class UID",
+            "(0008,0016) SOP Class UID",
+        ),
+        (
+            0x00020003,
+            sop_instance_uid,
+            "meta.sop-instance-mismatch",
+            "(0002,0003) Media Storage SOP Instance UID",
+            "(0008,0018) SOP Instance UID",
+        ),
+        (
+            0x00020010,
+            encoding_ts,
+            "meta.transfer-syntax-mismatch",
+            "(0002,0010) Transfer Syntax UID",
+            "the encoding of the data set",
+        ),
     )
     for tag, expected, code, name, other in pairs:
         value = meta.text(tag)

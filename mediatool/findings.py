@@ -40,52 +40,138 @@ CODES: Final[Mapping[str, Code]] = {
     "source.missing": Code(E, None, "An input path does not exist"),
     "source.not-dicom": Code(N, "PS3.10 7.1", "Input file is not a DICOM file and is skipped"),
     "source.unreadable": Code(E, None, "An input file cannot be read"),
-    "source.zip-unsafe-member": Code(W, None, "A zip member name leaves the archive root and is not read"),
-    "source.zip-too-large": Code(W, None, "A zip member is larger than the safety limit and is not read"),
+    "source.zip-unsafe-member": Code(
+        W, None, "A zip member name leaves the archive root and is not read"
+    ),
+    "source.zip-too-large": Code(
+        W, None, "A zip member is larger than the safety limit and is not read"
+    ),
     "read.truncated": Code(E, "PS3.10 7.2", "Data set is truncated or cannot be parsed", "E23"),
     "read.pydicom-warning": Code(W, "PS3.5", "The DICOM reader warned about the encoding"),
-    "read.missing-identifier": Code(E, "PS3.3 C.12.1", "SOP Class UID or SOP Instance UID missing in the data set"),
-    "read.dicomdir-input": Code(N, "PS3.10 8.6", "A DICOMDIR among the inputs is not copied (a new one is written)"),
+    "read.missing-identifier": Code(
+        E, "PS3.3 C.12.1", "SOP Class UID or SOP Instance UID missing in the data set"
+    ),
+    "read.dicomdir-input": Code(
+        N, "PS3.10 8.6", "A DICOMDIR among the inputs is not copied (a new one is written)"
+    ),
     # --- Part 10 file meta (filemeta.check; validate reports them, build corrects them) ---------
-    "meta.no-preamble": Code(E, "PS3.10 7.1", "No 128-byte preamble and 'DICM' prefix (raw data set)", "E06"),
-    "meta.preamble-not-zero": Code(W, "PS3.10 7.5", "Preamble is not all zero and not a recognised dual format", "E07"),
-    "meta.preamble-executable": Code(E, "PS3.10 7.5", "Preamble carries an executable signature", "E07"),
-    "meta.group-length": Code(E, "PS3.10 7.1", "(0002,0000) missing or not the byte count of the group", "E08"),
+    "meta.no-preamble": Code(
+        E, "PS3.10 7.1", "No 128-byte preamble and 'DICM' prefix (raw data set)", "E06"
+    ),
+    "meta.preamble-not-zero": Code(
+        W, "PS3.10 7.5", "Preamble is not all zero and not a recognised dual format", "E07"
+    ),
+    "meta.preamble-executable": Code(
+        E, "PS3.10 7.5", "Preamble carries an executable signature", "E07"
+    ),
+    "meta.group-length": Code(
+        E, "PS3.10 7.1", "(0002,0000) missing or not the byte count of the group", "E08"
+    ),
     "meta.version": Code(E, "PS3.10 7.1", "(0002,0001) missing or not 00H 01H", "E09"),
-    "meta.missing-type1": Code(E, "PS3.10 7.1", "A Type 1 File Meta element is missing or empty", "E10"),
-    "meta.encoding": Code(E, "PS3.10 7.1", "File Meta not Explicit VR LE, odd length, VR UN, out of order or truncated", "E11"),
-    "meta.version-name": Code(W, "PS3.10 7.1", "(0002,0013) longer than 16 or outside A-Z 0-9 _", "E12"),
+    "meta.missing-type1": Code(
+        E, "PS3.10 7.1", "A Type 1 File Meta element is missing or empty", "E10"
+    ),
+    "meta.encoding": Code(
+        E,
+        "PS3.10 7.1",
+        "File Meta not Explicit VR LE, odd length, VR UN, out of order or truncated",
+        "E11",
+    ),
+    "meta.version-name": Code(
+        W, "PS3.10 7.1", "(0002,0013) longer than 16 or outside A-Z 0-9 _", "E12"
+    ),
     "meta.unknown-element": Code(N, "PS3.10 7.1", "Unknown (0002,xxxx) elements present", "E13"),
-    "meta.sop-class-mismatch": Code(E, "PS3.10 7.1", "(0002,0002) differs from the data set's SOP Class UID", "E14"),
-    "meta.sop-instance-mismatch": Code(E, "PS3.10 7.1", "(0002,0003) differs from the data set's SOP Instance UID", "E15"),
-    "meta.transfer-syntax-mismatch": Code(E, "PS3.10 7.2", "(0002,0010) does not match the encoding of the data set", "E16"),
-    "meta.group-in-dataset": Code(E, "PS3.10 7.1", "Group 0002 elements inside the data set", "E17"),
+    "meta.sop-class-mismatch": Code(
+        E, "PS3.10 7.1", "(0002,0002) differs from the data set's SOP Class UID", "E14"
+    ),
+    "meta.sop-instance-mismatch": Code(
+        E, "PS3.10 7.1", "(0002,0003) differs from the data set's SOP Instance UID", "E15"
+    ),
+    "meta.transfer-syntax-mismatch": Code(
+        E, "PS3.10 7.2", "(0002,0010) does not match the encoding of the data set", "E16"
+    ),
+    "meta.group-in-dataset": Code(
+        E, "PS3.10 7.1", "Group 0002 elements inside the data set", "E17"
+    ),
     "meta.bad-uid": Code(E, "PS3.5 9.1", "A UID in the File Meta is not valid UID syntax", "E22"),
     # --- what build did to make a file conform (never errors: they describe a repair) ----------
-    "build.meta-corrected": Code(W, "PS3.10 7.1", "The input's File Meta Information was wrong; the written file has a correct one"),
-    "build.meta-added": Code(W, "PS3.10 7.1", "The input had no File Meta Information; the written file has one", "E06"),
-    "build.reencoded": Code(N, "PS3.11 D.3.1", "Data set re-encoded in a Transfer Syntax the profile allows", "G01"),
-    "build.decompressed": Code(N, "PS3.11 D.3.1", "Compressed pixel data decoded losslessly to a Transfer Syntax the profile allows", "G01"),
+    "build.meta-corrected": Code(
+        W,
+        "PS3.10 7.1",
+        "The input's File Meta Information was wrong; the written file has a correct one",
+    ),
+    "build.meta-added": Code(
+        W, "PS3.10 7.1", "The input had no File Meta Information; the written file has one", "E06"
+    ),
+    "build.reencoded": Code(
+        N, "PS3.11 D.3.1", "Data set re-encoded in a Transfer Syntax the profile allows", "G01"
+    ),
+    "build.decompressed": Code(
+        N,
+        "PS3.11 D.3.1",
+        "Compressed pixel data decoded losslessly to a Transfer Syntax the profile allows",
+        "G01",
+    ),
     # --- hierarchy and consistency -------------------------------------------------------------
-    "hierarchy.duplicate-identical": Code(N, "PS3.3 F.2.1 f", "The same instance was given twice with identical content; kept once", "F04"),
-    "hierarchy.duplicate-conflict": Code(E, "PS3.3 C.12.1", "Two different files carry the same SOP Instance UID", "F04"),
-    "hierarchy.patient-conflict": Code(W, "PS3.3 C.7.1.1", "One Patient ID with conflicting names, birth dates or sex", "F08"),
-    "hierarchy.study-two-patients": Code(E, "PS3.3 F.5.2", "One Study Instance UID under two patients", "F12"),
-    "hierarchy.series-two-studies": Code(E, "PS3.3 F.5.3", "One Series Instance UID under two studies", "F12"),
-    "hierarchy.study-inconsistent": Code(W, "PS3.3 C.7.2.1", "Study-level attributes differ between instances of one study", "F10"),
-    "hierarchy.series-inconsistent": Code(W, "PS3.3 C.7.3.1", "Series-level attributes differ between instances of one series", "F11"),
-    "hierarchy.missing-key": Code(E, "PS3.3 F.5", "A Type 1 directory key is missing or empty in the instance", "D01"),
-    "hierarchy.invented": Code(N, "PS3.3 F.5", "A missing Type 1 key was invented (--invent)", "D01"),
-    "hierarchy.no-record-type": Code(E, "PS3.3 F.4", "No directory record type is defined for the SOP Class", "E21"),
+    "hierarchy.duplicate-identical": Code(
+        N,
+        "PS3.3 F.2.1 f",
+        "The same instance was given twice with identical content; kept once",
+        "F04",
+    ),
+    "hierarchy.duplicate-conflict": Code(
+        E, "PS3.3 C.12.1", "Two different files carry the same SOP Instance UID", "F04"
+    ),
+    "hierarchy.patient-conflict": Code(
+        W, "PS3.3 C.7.1.1", "One Patient ID with conflicting names, birth dates or sex", "F08"
+    ),
+    "hierarchy.study-two-patients": Code(
+        E, "PS3.3 F.5.2", "One Study Instance UID under two patients", "F12"
+    ),
+    "hierarchy.series-two-studies": Code(
+        E, "PS3.3 F.5.3", "One Series Instance UID under two studies", "F12"
+    ),
+    "hierarchy.study-inconsistent": Code(
+        W, "PS3.3 C.7.2.1", "Study-level attributes differ between instances of one study", "F10"
+    ),
+    "hierarchy.series-inconsistent": Code(
+        W, "PS3.3 C.7.3.1", "Series-level attributes differ between instances of one series", "F11"
+    ),
+    "hierarchy.missing-key": Code(
+        E, "PS3.3 F.5", "A Type 1 directory key is missing or empty in the instance", "D01"
+    ),
+    "hierarchy.invented": Code(
+        N, "PS3.3 F.5", "A missing Type 1 key was invented (--invent)", "D01"
+    ),
+    "hierarchy.no-record-type": Code(
+        E, "PS3.3 F.4", "No directory record type is defined for the SOP Class", "E21"
+    ),
     # --- profile ---------------------------------------------------------------------------------
-    "profile.ts-not-allowed": Code(E, "PS3.11", "Transfer Syntax not allowed by the Application Profile", "G01"),
-    "profile.sop-class-not-allowed": Code(E, "PS3.11", "SOP Class not allowed by the Application Profile", "G02"),
-    "profile.cannot-convert": Code(E, "PS3.11", "Transfer Syntax cannot be converted losslessly to one the profile allows", "G01"),
+    "profile.ts-not-allowed": Code(
+        E, "PS3.11", "Transfer Syntax not allowed by the Application Profile", "G01"
+    ),
+    "profile.sop-class-not-allowed": Code(
+        E, "PS3.11", "SOP Class not allowed by the Application Profile", "G02"
+    ),
+    "profile.cannot-convert": Code(
+        E,
+        "PS3.11",
+        "Transfer Syntax cannot be converted losslessly to one the profile allows",
+        "G01",
+    ),
     # --- File IDs ---------------------------------------------------------------------------------
-    "fileid.too-many-components": Code(E, "PS3.10 8.2", "File ID has more than 8 components", "E03"),
-    "fileid.component-length": Code(E, "PS3.10 8.2", "File ID component empty or longer than 8 characters", "E03"),
-    "fileid.bad-character": Code(E, "PS3.10 8.5", "File ID uses characters outside A-Z 0-9 _", "E03"),
-    "fileid.fileset-id": Code(E, "PS3.10 8.5", "File-set ID longer than 16 characters or outside A-Z 0-9 _", "B06"),
+    "fileid.too-many-components": Code(
+        E, "PS3.10 8.2", "File ID has more than 8 components", "E03"
+    ),
+    "fileid.component-length": Code(
+        E, "PS3.10 8.2", "File ID component empty or longer than 8 characters", "E03"
+    ),
+    "fileid.bad-character": Code(
+        E, "PS3.10 8.5", "File ID uses characters outside A-Z 0-9 _", "E03"
+    ),
+    "fileid.fileset-id": Code(
+        E, "PS3.10 8.5", "File-set ID longer than 16 characters or outside A-Z 0-9 _", "B06"
+    ),
 }
 
 
@@ -127,9 +213,7 @@ def apply_policy(
     """Apply per-code severity overrides (from a profile or the user) in one place."""
     if not overrides:
         return list(findings)
-    return [
-        replace(f, severity=overrides[f.code]) if f.code in overrides else f for f in findings
-    ]
+    return [replace(f, severity=overrides[f.code]) if f.code in overrides else f for f in findings]
 
 
 def fails(findings: Iterable[Finding], threshold: Severity) -> bool:

@@ -83,7 +83,7 @@ def build_tree(instances: Sequence[InstanceInfo]) -> Tree:
 
 
 def _distinct(values: Iterable[str]) -> list[str]:
-    return sorted({v for v in values})
+    return sorted(set(values))
 
 
 def check_consistency(instances: Sequence[InstanceInfo]) -> list[Finding]:
@@ -99,36 +99,67 @@ def check_consistency(instances: Sequence[InstanceInfo]) -> list[Finding]:
         by_study[inst.study_uid].append(inst)
         by_series[inst.series_uid].append(inst)
     for pid, group in sorted(by_patient.items()):
-        for label, attr in (("names", "patient_name"), ("birth dates", "birth_date"),
-                            ("sexes", "sex")):
+        for label, attr in (
+            ("names", "patient_name"),
+            ("birth dates", "birth_date"),
+            ("sexes", "sex"),
+        ):
             values = _distinct(getattr(i, attr) for i in group)
             if len(values) > 1:
-                out.append(finding("hierarchy.patient-conflict",
-                                   f"Patient ID {pid!r} has conflicting {label}: "
-                                   + ", ".join(repr(v) for v in values), f"patient {pid}"))
+                out.append(
+                    finding(
+                        "hierarchy.patient-conflict",
+                        f"Patient ID {pid!r} has conflicting {label}: "
+                        + ", ".join(repr(v) for v in values),
+                        f"patient {pid}",
+                    )
+                )
     for uid, group in sorted(by_study.items()):
         pids = _distinct(i.patient_id for i in group)
         if len(pids) > 1:
-            out.append(finding("hierarchy.study-two-patients",
-                               f"Study Instance UID {uid} is under patients "
-                               + ", ".join(repr(p) for p in pids), group[0].source.display))
-        for label, attr in (("Study Date", "study_date"), ("Study Time", "study_time"),
-                            ("Study ID", "study_id"), ("Accession Number", "accession")):
+            out.append(
+                finding(
+                    "hierarchy.study-two-patients",
+                    f"Study Instance UID {uid} is under patients "
+                    + ", ".join(repr(p) for p in pids),
+                    group[0].source.display,
+                )
+            )
+        for label, attr in (
+            ("Study Date", "study_date"),
+            ("Study Time", "study_time"),
+            ("Study ID", "study_id"),
+            ("Accession Number", "accession"),
+        ):
             values = _distinct(getattr(i, attr) for i in group)
             if len(values) > 1:
-                out.append(finding("hierarchy.study-inconsistent",
-                                   f"study {uid} has different {label} values: "
-                                   + ", ".join(repr(v) for v in values), f"study {uid}"))
+                out.append(
+                    finding(
+                        "hierarchy.study-inconsistent",
+                        f"study {uid} has different {label} values: "
+                        + ", ".join(repr(v) for v in values),
+                        f"study {uid}",
+                    )
+                )
     for uid, group in sorted(by_series.items()):
         studies = _distinct(i.study_uid for i in group)
         if len(studies) > 1:
-            out.append(finding("hierarchy.series-two-studies",
-                               f"Series Instance UID {uid} is in studies " + ", ".join(studies),
-                               group[0].source.display))
+            out.append(
+                finding(
+                    "hierarchy.series-two-studies",
+                    f"Series Instance UID {uid} is in studies " + ", ".join(studies),
+                    group[0].source.display,
+                )
+            )
         for label, attr in (("Modality", "modality"), ("Series Number", "series_number")):
             values = _distinct(getattr(i, attr) for i in group)
             if len(values) > 1:
-                out.append(finding("hierarchy.series-inconsistent",
-                                   f"series {uid} has different {label} values: "
-                                   + ", ".join(repr(v) for v in values), f"series {uid}"))
+                out.append(
+                    finding(
+                        "hierarchy.series-inconsistent",
+                        f"series {uid} has different {label} values: "
+                        + ", ".join(repr(v) for v in values),
+                        f"series {uid}",
+                    )
+                )
     return out

@@ -82,8 +82,14 @@ def _derived(inst: InstanceInfo, keyword: str, index: dict[str, int]) -> str:
     if keyword == "PatientID":
         return "MT" + _digest(inst.patient_name, inst.birth_date)
     if keyword == "StudyInstanceUID":
-        return derive_uid("study", inst.patient_id, inst.study_date, inst.study_time,
-                          inst.accession, inst.study_id)
+        return derive_uid(
+            "study",
+            inst.patient_id,
+            inst.study_date,
+            inst.study_time,
+            inst.accession,
+            inst.study_id,
+        )
     if keyword == "SeriesInstanceUID":
         return derive_uid("series", inst.study_uid, inst.modality, inst.series_number)
     if keyword == "StudyID":
@@ -138,9 +144,12 @@ def fill_missing(
         return list(instances), [], {}
     if not invent:
         out = [
-            finding("hierarchy.missing-key",
-                    f"Type 1 key {keyword} of the {_level_name(level, inst)} record is missing "
-                    "or empty (use --invent to fill it)", inst.source.display)
+            finding(
+                "hierarchy.missing-key",
+                f"Type 1 key {keyword} of the {_level_name(level, inst)} record is missing "
+                "or empty (use --invent to fill it)",
+                inst.source.display,
+            )
             for inst in instances
             for level, keyword in inst.missing
         ]
@@ -165,8 +174,11 @@ def fill_missing(
                 changes[_FIELDS[keyword]] = value
             inst = replace(inst, **changes)  # type: ignore[arg-type]
             patches.setdefault(inst.sop_instance_uid, {})[keyword] = value
-            findings.append(finding("hierarchy.invented", f"{keyword} invented as {value!r}",
-                                    inst.source.display))
+            findings.append(
+                finding(
+                    "hierarchy.invented", f"{keyword} invented as {value!r}", inst.source.display
+                )
+            )
         result.append(replace(inst, missing=()))
     return result, findings, patches
 

@@ -71,7 +71,8 @@ class MediaPlan:
                                     "series_number": se.instances[0].series_number,
                                     "instances": len(se.instances),
                                     "file_ids": render_file_id(
-                                        self.file_ids[se.instances[0].sop_instance_uid][:-1]),
+                                        self.file_ids[se.instances[0].sop_instance_uid][:-1]
+                                    ),
                                 }
                                 for se in st.series
                             ],
@@ -100,15 +101,23 @@ def _deduplicate(
         kept.append(first)
         for other in group[1:]:
             if content_equal(first, other):
-                findings.append(finding("hierarchy.duplicate-identical",
-                                        f"same instance as {first.source.display!r} "
-                                        f"(SOP Instance UID {uid}); kept once",
-                                        other.source.display))
+                findings.append(
+                    finding(
+                        "hierarchy.duplicate-identical",
+                        f"same instance as {first.source.display!r} "
+                        f"(SOP Instance UID {uid}); kept once",
+                        other.source.display,
+                    )
+                )
             else:
-                findings.append(finding("hierarchy.duplicate-conflict",
-                                        f"SOP Instance UID {uid} is also used by "
-                                        f"{first.source.display!r} with different content",
-                                        other.source.display))
+                findings.append(
+                    finding(
+                        "hierarchy.duplicate-conflict",
+                        f"SOP Instance UID {uid} is also used by "
+                        f"{first.source.display!r} with different content",
+                        other.source.display,
+                    )
+                )
     return kept, findings
 
 
@@ -121,9 +130,13 @@ def build_plan(
     with_record = []
     for inst in scan.instances:
         if inst.record_type is None:
-            findings.append(finding("hierarchy.no-record-type", "no directory record type is "
-                                    f"defined for SOP Class {inst.sop_class_uid}",
-                                    inst.source.display))
+            findings.append(
+                finding(
+                    "hierarchy.no-record-type",
+                    f"no directory record type is defined for SOP Class {inst.sop_class_uid}",
+                    inst.source.display,
+                )
+            )
         else:
             with_record.append(inst)
     instances, dup_findings = _deduplicate(with_record, content_equal)
@@ -137,28 +150,66 @@ def build_plan(
         decisions[inst.sop_instance_uid] = decision
         findings.extend(decision.findings)
     findings += fileids.check_fileset_id(options.fileset_id)
-    tree = hierarchy.build_tree([i for i in instances
-                                 if decisions[i.sop_instance_uid].action is not Action.REJECT])
+    tree = hierarchy.build_tree(
+        [i for i in instances if decisions[i.sop_instance_uid].action is not Action.REJECT]
+    )
     file_ids = fileids.assign(tree)
-    fileset_uid = derive_uid("fileset", options.fileset_id,
-                             *sorted(file_ids), *(render_file_id(v) for v in sorted(
-                                 file_ids.values())))
+    fileset_uid = derive_uid(
+        "fileset",
+        options.fileset_id,
+        *sorted(file_ids),
+        *(render_file_id(v) for v in sorted(file_ids.values())),
+    )
     ts = {uid: d.target_ts for uid, d in decisions.items()}
     findings = apply_policy(findings, _build_policy(profile))
     dicomdir_bytes = b""
     if tree.patients or tree.root_instances:
-        dicomdir_bytes = dicomdir.encode(tree, file_ids, ts, fileset_uid=fileset_uid,
-                                         fileset_id=options.fileset_id,
-                                         descriptor=options.descriptor)
-    return MediaPlan(profile, tree, file_ids, decisions, patches, dicomdir_bytes, fileset_uid,
-                     findings, scan.files_seen)
+        dicomdir_bytes = dicomdir.encode(
+            tree,
+            file_ids,
+            ts,
+            fileset_uid=fileset_uid,
+            fileset_id=options.fileset_id,
+            descriptor=options.descriptor,
+        )
+    return MediaPlan(
+        profile,
+        tree,
+        file_ids,
+        decisions,
+        patches,
+        dicomdir_bytes,
+        fileset_uid,
+        findings,
+        scan.files_seen,
+    )
 
 
 def _build_policy(profile: Profile) -> dict[str, Severity]:
     """Build corrects the input's File Meta problems, so they are warnings there, not errors;
     the profile may then raise or lower any code (one severity-policy place, design.md)."""
-    corrected = dict.fromkeys(("meta.no-preamble", "meta.group-length", "meta.version", "meta.missing-type1", "meta.encoding", "meta.sop-class-mismatch", "meta.sop-instance-mismatch", "meta.transfer-syntax-mismatch", "meta.group-in-dataset", "meta.bad-uid", "meta.preamble-executable"), Severity.WARNING)
-    corrected.update({"meta.version-name": Severity.INFO, "meta.unknown-element": Severity.INFO,
-                      "meta.preamble-not-zero": Severity.INFO,
-                      "profile.ts-not-allowed": Severity.INFO})
+    corrected = dict.fromkeys(
+        (
+            "meta.no-preamble",
+            "meta.group-length",
+            "meta.version",
+            "meta.missing-type1",
+            "meta.encoding",
+            "meta.sop-class-mismatch",
+            "meta.sop-instance-mismatch",
+            "meta.transfer-syntax-mismatch",
+            "meta.group-in-dataset",
+            "meta.bad-uid",
+            "meta.preamble-executable",
+        ),
+        Severity.WARNING,
+    )
+    corrected.update(
+        {
+            "meta.version-name": Severity.INFO,
+            "meta.unknown-element": Severity.INFO,
+            "meta.preamble-not-zero": Severity.INFO,
+            "profile.ts-not-allowed": Severity.INFO,
+        }
+    )
     return {**corrected, **profile.severity}

@@ -25,8 +25,17 @@ from mediatool.recordtypes import DEFINED_RECORD_TYPES
 from mediatool.resources import data_dir
 
 DEFAULT_PROFILE: Final = "STD-GEN-CD"
-_TOP_KEYS: Final = {"id", "title", "source", "edition", "media", "transfer_syntaxes",
-                    "sop_classes", "dicomdir", "severity"}
+_TOP_KEYS: Final = {
+    "id",
+    "title",
+    "source",
+    "edition",
+    "media",
+    "transfer_syntaxes",
+    "sop_classes",
+    "dicomdir",
+    "severity",
+}
 _MEDIA: Final = {"cd", "dvd", "bd", "usb"}
 
 
@@ -47,10 +56,16 @@ class Profile:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "title": self.title, "source": self.source, "edition": self.edition,
-            "media": self.media, "transfer_syntaxes": {
-                "allowed": sorted(self.ts_allowed), "convert_to": self.convert_to,
-                "lossy_allowed": self.lossy_allowed},
+            "id": self.id,
+            "title": self.title,
+            "source": self.source,
+            "edition": self.edition,
+            "media": self.media,
+            "transfer_syntaxes": {
+                "allowed": sorted(self.ts_allowed),
+                "convert_to": self.convert_to,
+                "lossy_allowed": self.lossy_allowed,
+            },
             "sop_classes": "storage" if self.sop_classes is None else sorted(self.sop_classes),
             "dicomdir_keys": {k: list(v) for k, v in sorted(self.extra_keys.items())},
             "severity": {k: str(v) for k, v in sorted(self.severity.items())},
@@ -86,8 +101,9 @@ def parse(data: Mapping[str, Any], path: str) -> Profile:
     """Check and convert one profile's TOML data. Raises :class:`ProfileError`."""
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
-        raise ProfileError(f"{path}: unknown key `{unknown[0]}`"
-                           f"{_suggest(unknown[0], sorted(_TOP_KEYS))}")
+        raise ProfileError(
+            f"{path}: unknown key `{unknown[0]}`{_suggest(unknown[0], sorted(_TOP_KEYS))}"
+        )
     for key in ("id", "title", "source", "media"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise ProfileError(f"{path}: `{key}` must be a non-empty string")
@@ -96,39 +112,60 @@ def parse(data: Mapping[str, Any], path: str) -> Profile:
     ts = data.get("transfer_syntaxes")
     if not isinstance(ts, dict):
         raise ProfileError(f"{path}: a [transfer_syntaxes] table is required")
-    allowed = frozenset(_uid(v, f"{path}: transfer_syntaxes.allowed")
-                        for v in _list(ts, "allowed", f"{path}: transfer_syntaxes"))
-    convert_to = _uid(ts.get("convert_to", "ExplicitVRLittleEndian"),
-                      f"{path}: transfer_syntaxes.convert_to")
+    allowed = frozenset(
+        _uid(v, f"{path}: transfer_syntaxes.allowed")
+        for v in _list(ts, "allowed", f"{path}: transfer_syntaxes")
+    )
+    convert_to = _uid(
+        ts.get("convert_to", "ExplicitVRLittleEndian"), f"{path}: transfer_syntaxes.convert_to"
+    )
     if convert_to not in allowed:
         raise ProfileError(f"{path}: transfer_syntaxes.convert_to is not in `allowed`")
     sop = data.get("sop_classes", {}).get("allowed", "storage")
-    sop_classes = None if sop == "storage" else frozenset(
-        _uid(v, f"{path}: sop_classes.allowed") for v in _list(data["sop_classes"], "allowed",
-                                                               path))
+    sop_classes = (
+        None
+        if sop == "storage"
+        else frozenset(
+            _uid(v, f"{path}: sop_classes.allowed")
+            for v in _list(data["sop_classes"], "allowed", path)
+        )
+    )
     extra: dict[str, tuple[str, ...]] = {}
     for rtype, keywords in data.get("dicomdir", {}).get("keys", {}).items():
         if rtype not in DEFINED_RECORD_TYPES:
-            raise ProfileError(f"{path}: dicomdir.keys: unknown record type {rtype!r}"
-                               f"{_suggest(rtype, sorted(DEFINED_RECORD_TYPES))}")
+            raise ProfileError(
+                f"{path}: dicomdir.keys: unknown record type {rtype!r}"
+                f"{_suggest(rtype, sorted(DEFINED_RECORD_TYPES))}"
+            )
         for kw in keywords:
             if kw not in keyword_dict:
-                raise ProfileError(f"{path}: dicomdir.keys.{rtype}: unknown keyword {kw!r}"
-                                   f"{_suggest(kw, list(keyword_dict))}")
+                raise ProfileError(
+                    f"{path}: dicomdir.keys.{rtype}: unknown keyword {kw!r}"
+                    f"{_suggest(kw, list(keyword_dict))}"
+                )
         extra[rtype] = tuple(keywords)
     severity: dict[str, Severity] = {}
     for code, level in data.get("severity", {}).items():
         if code not in CODES:
-            raise ProfileError(f"{path}: severity: unknown finding code {code!r}"
-                               f"{_suggest(code, sorted(CODES))}")
+            raise ProfileError(
+                f"{path}: severity: unknown finding code {code!r}{_suggest(code, sorted(CODES))}"
+            )
         if level not in ("error", "warning", "info"):
             raise ProfileError(f"{path}: severity.{code} must be error, warning or info")
         severity[code] = Severity[level.upper()]
     return Profile(
-        id=data["id"], title=data["title"], source=data["source"],
-        edition=str(data.get("edition", "")), media=data["media"], ts_allowed=allowed,
-        convert_to=convert_to, lossy_allowed=bool(ts.get("lossy_allowed", False)),
-        sop_classes=sop_classes, extra_keys=extra, severity=severity, path=path,
+        id=data["id"],
+        title=data["title"],
+        source=data["source"],
+        edition=str(data.get("edition", "")),
+        media=data["media"],
+        ts_allowed=allowed,
+        convert_to=convert_to,
+        lossy_allowed=bool(ts.get("lossy_allowed", False)),
+        sop_classes=sop_classes,
+        extra_keys=extra,
+        severity=severity,
+        path=path,
     )
 
 
@@ -156,11 +193,13 @@ def load(profile_id: str, extra_dir: Path | None = None) -> Profile:
     """Load a profile by its PS3.11 identifier. Raises :class:`ProfileError`."""
     files = _files(extra_dir)
     if profile_id not in files:
-        raise ProfileError(f"unknown Application Profile {profile_id!r}"
-                           f"{_suggest(profile_id, sorted(files))}",
-                           hint="`mediatool profiles` lists the profiles")
+        raise ProfileError(
+            f"unknown Application Profile {profile_id!r}{_suggest(profile_id, sorted(files))}",
+            hint="`mediatool profiles` lists the profiles",
+        )
     profile = load_file(files[profile_id])
     if profile.id != profile_id:
-        raise ProfileError(f"{files[profile_id]}: `id` is {profile.id!r}, the file name says "
-                           f"{profile_id!r}")
+        raise ProfileError(
+            f"{files[profile_id]}: `id` is {profile.id!r}, the file name says {profile_id!r}"
+        )
     return profile

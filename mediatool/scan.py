@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import BinaryIO, Final
 
 from pydicom import dcmread
@@ -58,7 +59,7 @@ class ScanOptions:
 def open_source(ref: SourceRef) -> BinaryIO:
     """Open an input for reading (a zip member is read into memory)."""
     if ref.member is None:
-        return open(ref.path, "rb")
+        return Path(ref.path).open("rb")
     with zipfile.ZipFile(ref.path) as archive:
         return io.BytesIO(archive.read(ref.member))
 
@@ -135,8 +136,10 @@ def encode_keys(
                 out.add_new(tag, "SQ", items)
             continue
         el = ds.get_item(BaseTag(tag))
-        empty = el is None or el.value in (None, b"", "") or (
-            isinstance(el.value, bytes) and not el.value.strip(b" \x00")
+        empty = (
+            el is None
+            or el.value in (None, b"", "")
+            or (isinstance(el.value, bytes) and not el.value.strip(b" \x00"))
         )
         if empty:
             if (key.type in ("1", "1C") and key.keyword in _ALWAYS_REQUIRED) or key.type == "1":
@@ -224,24 +227,39 @@ def scan_one(ref: SourceRef, options: ScanOptions) -> InstanceInfo | list[Findin
                 fp.seek(0)
                 meta = filemeta.parse(fp.read(1 << 20))
             if not meta.has_prefix and not _looks_like_raw_dataset(head):
-                return [finding("source.not-dicom", "not a DICOM file (no 'DICM' prefix and no "
-                                "data set at the start)", where)]
+                return [
+                    finding(
+                        "source.not-dicom",
+                        "not a DICOM file (no 'DICM' prefix and no data set at the start)",
+                        where,
+                    )
+                ]
             fp.seek(0)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                ds = dcmread(fp, stop_before_pixels=True, defer_size=4096,
-                             force=not meta.has_prefix)
+                ds = dcmread(
+                    fp, stop_before_pixels=True, defer_size=4096, force=not meta.has_prefix
+                )
                 info = _describe(ref, size, meta, ds, options)
-    except (InvalidDicomError, EOFError, ValueError, KeyError, OSError, zipfile.BadZipFile,
-            NotImplementedError, TypeError, OverflowError, AttributeError) as exc:
+    except (
+        InvalidDicomError,
+        EOFError,
+        ValueError,
+        KeyError,
+        OSError,
+        zipfile.BadZipFile,
+        NotImplementedError,
+        TypeError,
+        OverflowError,
+        AttributeError,
+    ) as exc:
         if not meta_has_prefix_safe(locals()):
             return [finding("source.not-dicom", f"not a DICOM file ({exc})", where)]
         return [finding("read.truncated", f"cannot parse the data set: {exc}", where)]
     if isinstance(info, list):
         return info
     extra = tuple(
-        finding("read.pydicom-warning", str(w.message).splitlines()[0][:300], where)
-        for w in caught
+        finding("read.pydicom-warning", str(w.message).splitlines()[0][:300], where) for w in caught
     )
     if extra:
         info = _replace_findings(info, info.findings + extra)
@@ -266,23 +284,48 @@ def _describe(
     sop_class = _raw_text(ds, 0x00080016) or (meta.text(0x00020002) or "")
     sop_instance = _raw_text(ds, 0x00080018) or (meta.text(0x00020003) or "")
     if sop_class == DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
-        return [finding("read.dicomdir-input", "a DICOMDIR among the inputs is not copied; a "
-                        "new one is written", where)]
+        return [
+            finding(
+                "read.dicomdir-input",
+                "a DICOMDIR among the inputs is not copied; a new one is written",
+                where,
+            )
+        ]
     if not sop_class or not sop_instance:
         if not meta.has_prefix:
-            return [finding("source.not-dicom", "no SOP Class UID or SOP Instance UID: not a "
-                            "DICOM instance", where)]
-        return [finding("read.missing-identifier", "(0008,0016) SOP Class UID or (0008,0018) "
-                        "SOP Instance UID is missing", where)]
+            return [
+                finding(
+                    "source.not-dicom",
+                    "no SOP Class UID or SOP Instance UID: not a DICOM instance",
+                    where,
+                )
+            ]
+        return [
+            finding(
+                "read.missing-identifier",
+                "(0008,0016) SOP Class UID or (0008,0018) SOP Instance UID is missing",
+                where,
+            )
+        ]
     record_type = record_type_for(sop_class)
     meta_ts = meta.text(0x00020010) if meta.has_prefix else None
     encoding = _encoding_ts(ds, meta_ts)
-    findings = filemeta.check(meta, sop_class_uid=sop_class, sop_instance_uid=sop_instance,
-                              encoding_ts=encoding, where=where)
-    group2 = any(tag.group == 0x0002 for tag in ds.keys())
+    findings = filemeta.check(
+        meta,
+        sop_class_uid=sop_class,
+        sop_instance_uid=sop_instance,
+        encoding_ts=encoding,
+        where=where,
+    )
+    group2 = any(tag.group == 0x0002 for tag in ds.keys())  # noqa: SIM118 - tags, not elements
     if group2:
-        findings.append(finding("meta.group-in-dataset", "group 0002 elements inside the data "
-                                "set; they are not copied", where))
+        findings.append(
+            finding(
+                "meta.group-in-dataset",
+                "group 0002 elements inside the data set; they are not copied",
+                where,
+            )
+        )
     blobs: list[bytes] = [b"", b"", b"", b""]
     missing: list[tuple[Level, str]] = []
     if record_type is not None:
@@ -326,7 +369,9 @@ def _describe(
     )
 
 
-def _scan_chunk(args: tuple[Sequence[SourceRef], ScanOptions]) -> list[InstanceInfo | list[Finding]]:
+def _scan_chunk(
+    args: tuple[Sequence[SourceRef], ScanOptions],
+) -> list[InstanceInfo | list[Finding]]:
     refs, options = args
     return [scan_one(ref, options) for ref in refs]
 

@@ -53,7 +53,7 @@ def rewrite(
         ds.decompress()
     elif not ds.original_encoding[1]:  # read as big endian
         _to_little_endian(ds)
-    for tag in [t for t in ds.keys() if t.group == 0x0002]:
+    for tag in [t for t in ds.keys() if t.group == 0x0002]:  # noqa: SIM118 - iterating a Dataset yields elements
         del ds[tag]  # group 0002 belongs in the meta only (PS3.10 §7.1)
     for keyword, value in (patches or {}).items():
         tag = tag_for_keyword(keyword)
@@ -66,4 +66,8 @@ def rewrite(
     write_dataset(fp, ds)
     sop_class = str(ds.SOPClassUID)
     sop_instance = str(ds.SOPInstanceUID)
-    return filemeta.encode(sop_class, sop_instance, target_ts) + fp.getvalue(), sop_class, sop_instance
+    return (
+        filemeta.encode(sop_class, sop_instance, target_ts) + fp.getvalue(),
+        sop_class,
+        sop_instance,
+    )
