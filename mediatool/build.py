@@ -105,11 +105,12 @@ def run(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
         execute.check_destination(request.out, request.sources, force=request.force)
     media_plan = plan(request, progress)
     if not media_plan.tree.patients and not media_plan.tree.root_instances:
-        raise PlanRejected("no DICOM instance found in the inputs", media_plan.findings)
+        raise PlanRejected("no DICOM instance found in the inputs", media_plan.findings, media_plan)
     if fails(media_plan.findings, request.fail_on):
         raise PlanRejected(
             "the build was refused because of the findings above; nothing was written",
             media_plan.findings,
+            media_plan,
         )
     if request.dry_run or request.out is None:
         return media_plan

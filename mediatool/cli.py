@@ -215,6 +215,10 @@ def build(
         )
         try:
             media_plan = build_mod.run(request, progress)
+        except PlanRejected as exc:
+            if as_json and exc.result is not None:
+                _report_build(exc.result, out, dry_run=dry_run, as_json=True, verbose=verbose)
+            raise
         finally:
             progress.close()
         _report_build(media_plan, out, dry_run=dry_run, as_json=as_json, verbose=verbose)

@@ -44,6 +44,7 @@ class PlanRejected(MediatoolError):
 
     exit_code = 1
 
-    def __init__(self, message: str, findings: Sequence[Finding]) -> None:
+    def __init__(self, message: str, findings: Sequence[Finding], result: object = None) -> None:
         super().__init__(message)
         self.findings = tuple(findings)
+        self.result = result  # what was planned, for a machine-readable report

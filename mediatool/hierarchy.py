@@ -60,8 +60,10 @@ def build_tree(instances: Sequence[InstanceInfo]) -> Tree:
     """Group instances (already deduplicated) into the four-level tree, deterministically."""
     ordered = sorted(instances, key=InstanceInfo.sort_key)
     patients: dict[str, Patient] = {}
-    studies: dict[str, Study] = {}
-    series: dict[str, Series] = {}
+    # Keyed by the parent too, so a UID wrongly shared by two parents (an error reported by
+    # check_consistency) still gives a well-formed tree.
+    studies: dict[tuple[str, str], Study] = {}
+    series: dict[tuple[str, str, str], Series] = {}
     root: list[InstanceInfo] = []
     for inst in ordered:
         if inst.record_type in ROOT_RECORD_TYPES:
@@ -70,13 +72,15 @@ def build_tree(instances: Sequence[InstanceInfo]) -> Tree:
         patient = patients.get(inst.patient_id)
         if patient is None:
             patient = patients[inst.patient_id] = Patient(inst.patient_id)
-        study = studies.get(inst.study_uid)
+        study_key = (inst.patient_id, inst.study_uid)
+        study = studies.get(study_key)
         if study is None:
-            study = studies[inst.study_uid] = Study(inst.study_uid)
+            study = studies[study_key] = Study(inst.study_uid)
             patient.studies.append(study)
-        ser = series.get(inst.series_uid)
+        series_key = (*study_key, inst.series_uid)
+        ser = series.get(series_key)
         if ser is None:
-            ser = series[inst.series_uid] = Series(inst.series_uid)
+            ser = series[series_key] = Series(inst.series_uid)
             study.series.append(ser)
         ser.instances.append(inst)
     return Tree(list(patients.values()), root)

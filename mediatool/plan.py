@@ -163,7 +163,7 @@ def build_plan(
     ts = {uid: d.target_ts for uid, d in decisions.items()}
     findings = apply_policy(findings, _build_policy(profile))
     dicomdir_bytes = b""
-    if tree.patients or tree.root_instances:
+    if (tree.patients or tree.root_instances) and (worst(findings) or 0) < Severity.ERROR:
         dicomdir_bytes = dicomdir.encode(
             tree,
             file_ids,
