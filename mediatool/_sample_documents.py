@@ -140,7 +140,7 @@ def rt_plan(ref: Ref, structure_set: Ref) -> Dataset:
     return ds
 
 
-def rt_dose(ref: Ref, plan: Ref, rng: np.random.Generator) -> Dataset:
+def rt_dose(ref: Ref, rng: np.random.Generator, plan: Ref) -> Dataset:
     """RT Dose IOD (PS3.3 A.18): a 4-frame 16x16 dose grid with Dose Summation Type PLAN."""
     ds = composite(ref)
     _rt_series(ds, ref)
@@ -235,7 +235,7 @@ def tiny_pdf(title: str, lines: Seq[str]) -> bytes:
 
 
 def encapsulated_pdf(ref: Ref, title: str, document: bytes) -> Dataset:
-    """Encapsulated PDF IOD (PS3.3 A.45.1): a scanned-free, born-digital report."""
+    """Encapsulated PDF IOD (PS3.3 A.45.1): a born-digital report (Conversion Type WSD)."""
     ds = composite(ref)
     ds.ConversionType = "WSD"
     ds.BurnedInAnnotation = "YES"

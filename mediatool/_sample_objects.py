@@ -158,13 +158,13 @@ def _image(ds: Dataset, ref: Ref, image_type: Seq[str]) -> None:
 def pixels(
     ds: Dataset, frames: NDArray[np.generic], *, bits_stored: int, color: bool = False
 ) -> None:
-    """Image Pixel module (PS3.3 C.7.6.3) from a (frames,) rows, columns[, 3] array."""
+    """Image Pixel module (PS3.3 C.7.6.3) from a ([frames,] rows, columns[, 3]) array."""
     ds.SamplesPerPixel = 3 if color else 1
     if color:
         ds.PhotometricInterpretation = "RGB"
         ds.PlanarConfiguration = 0
-    shape = frames.shape[1:3] if frames.ndim == (4 if color else 3) else frames.shape[:2]
-    ds.Rows, ds.Columns = int(shape[0]), int(shape[1])
+    rows, columns = frames.shape[-3:-1] if color else frames.shape[-2:]
+    ds.Rows, ds.Columns = int(rows), int(columns)
     bits = frames.dtype.itemsize * 8
     ds.BitsAllocated = bits
     ds.BitsStored = bits_stored
@@ -299,22 +299,22 @@ def us_image(ref: Ref, rng: np.random.Generator) -> Dataset:
 
 
 def cr_image(ref: Ref, rng: np.random.Generator) -> Dataset:
-    """CR Image IOD (PS3.3 A.2): PA chest, MONOCHROME1 (bright is low signal)."""
+    """CR Image IOD (PS3.3 A.2): PA chest stored as MONOCHROME1."""
     ds = composite(ref)
     _image(ds, ref, ["ORIGINAL", "PRIMARY"])
     ds.PatientOrientation = ["L", "F"]
     ds.BodyPartExamined = "CHEST"
     ds.ViewPosition = "PA"
+    # MONOCHROME1: the highest stored value is displayed black, so the directly exposed
+    # background and the aerated lungs get high values, the mediastinum low ones.
     shapes = [
-        (0.0, 0.1, 0.9, 0.9, 2600.0),
-        (-0.42, 0.0, 0.3, 0.55, 3600.0),
-        (0.42, 0.0, 0.3, 0.55, 3600.0),
+        (0.0, 0.0, 2.0, 2.0, 3900.0),
+        (0.0, 0.15, 0.9, 0.9, 1500.0),
+        (-0.42, 0.0, 0.3, 0.55, 3000.0),
+        (0.42, 0.0, 0.3, 0.55, 3000.0),
     ]
-    pixels(
-        ds,
-        np.clip(4095 - phantom(64, shapes, 40.0, rng), 0, 4095).astype(np.uint16),
-        bits_stored=12,
-    )
+    stored = np.clip(phantom(64, shapes, 40.0, rng), 0, 4095)
+    pixels(ds, stored.astype(np.uint16), bits_stored=12)
     ds.PhotometricInterpretation = "MONOCHROME1"
     ds.KVP = "125"
     ds.ImagerPixelSpacing = ["6", "6"]
@@ -331,7 +331,8 @@ def mg_image(ref: Ref, rng: np.random.Generator, *, laterality: str) -> Dataset:
     shapes = [(side, 0.0, 0.95, 0.85, 1800.0), (side * 0.8, 0.1, 0.2, 0.15, 2500.0)]
     pixels(ds, np.clip(phantom(64, shapes, 30.0, rng), 0, 4095).astype(np.uint16), bits_stored=12)
     ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.PatientOrientation = ["A", "R"] if laterality == "R" else ["P", "L"]
+    # CC views are displayed lateral side up (row direction nipple-ward or chest-ward)
+    ds.PatientOrientation = ["A", "L"] if laterality == "R" else ["P", "R"]
     ds.PresentationIntentType = "FOR PRESENTATION"
     ds.ImageLaterality = laterality
     ds.AnatomicRegionSequence = Sequence([code("76752008", "SCT", "Breast")])

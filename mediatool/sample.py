@@ -30,6 +30,7 @@ from pydicom.dataset import FileMetaDataset
 from mediatool import _sample_documents as docs
 from mediatool import _sample_objects as img
 from mediatool._sample_objects import Patient, Ref, Series, Study
+from mediatool.errors import OutputError
 from mediatool.uids import derive_uid
 
 __all__ = ["SampleFile", "SampleResult", "generate_sample"]
@@ -102,7 +103,7 @@ def _part10(build: Callable[[], Dataset], meta: tuple[str, str], implicit: bool 
     file_meta.TransferSyntaxUID = (
         sop.ImplicitVRLittleEndian if implicit else sop.ExplicitVRLittleEndian
     )
-    file_meta.ImplementationClassUID = meta[0]
+    file_meta.ImplementationClassUID = sop.UID(meta[0])
     file_meta.ImplementationVersionName = meta[1]
     file_meta.SourceApplicationEntityTitle = meta[1].split("_")[0]
     ds.file_meta = file_meta
@@ -134,14 +135,22 @@ _NOTES: Final = (
 
 
 def _allocate(instances: int) -> dict[str, int]:
-    """Split what the fixed objects leave over the CT/MR series, by weight, exactly."""
+    """Split what the fixed objects leave over the CT/MR series by weight, summing exactly."""
     keys = [key for key, _ in _FLEX]
     rest = max(instances - _FIXED - _MIN_PER_SERIES * len(keys), 0)
     weights = sum(weight for _, weight in _FLEX)
-    counts = {key: _MIN_PER_SERIES + rest * weight // weights for key, weight in _FLEX}
-    for index in range(rest - sum(counts.values()) + _MIN_PER_SERIES * len(keys)):
-        counts[keys[index % len(keys)]] += 1
-    return counts
+    extra = {key: rest * weight // weights for key, weight in _FLEX}
+    for key in keys[: rest - sum(extra.values())]:  # fewer left over than there are series
+        extra[key] += 1
+    return {key: _MIN_PER_SERIES + extra[key] for key in keys}
+
+
+def _with_rng(
+    build: Callable[..., Dataset], ref: Ref, seed: int, *args: object, **options: object
+) -> Dataset:
+    """One generator per instance and per call: content depends on neither order nor reuse."""
+    rng = np.random.default_rng([seed, zlib.crc32(ref.sop_instance.encode())])
+    return build(ref, rng, *args, **options)
 
 
 class _Scene:
@@ -155,9 +164,11 @@ class _Scene:
     def uid(self, *parts: str) -> str:
         return derive_uid("mediatool.sample", f"seed={self.seed}", *parts)
 
-    def rng(self, ref: Ref) -> np.random.Generator:
-        """One generator per instance, so content never depends on generation order."""
-        return np.random.default_rng([self.seed, zlib.crc32(ref.sop_instance.encode())])
+    def seeded(
+        self, build: Callable[..., Dataset], ref: Ref, *args: object, **options: object
+    ) -> Callable[[], Dataset]:
+        """``build(ref, rng, *args, **options)`` with a generator made fresh at each call."""
+        return partial(_with_rng, build, ref, self.seed, *args, **options)
 
     def study(self, patient: Patient, key: str, when: str, description: str) -> Study:
         number = zlib.crc32(f"{self.seed}/{key}".encode()) % 90000 + 10000
@@ -200,7 +211,7 @@ class _Scene:
 
 
 def _mueller(scene: _Scene) -> None:
-    """Patient 1, Latin-1 name: CT thorax and a lung kernel, RT objects, GSPS and KOS."""
+    """Patient 1, Latin-1 name: CT thorax and a lung kernel, a duplicate, then derived objects."""
     study = scene.study(_MUELLER, "mueller", "20240312 091500", "CT Thorax mit KM")
     base = "Export 2024-03-12/patient_mueller"
     thorax_series = scene.series(study, "ct_thorax", 2, ("CT", "Thorax 5.0 B30f"), "ct")
@@ -209,12 +220,19 @@ def _mueller(scene: _Scene) -> None:
     lung = scene.refs(lung_series, sop.CTImageStorage, scene.counts["ct_lung"])
     for folder, refs in (("CT Thorax", thorax), ("CT Lunge", lung)):
         for r in refs:
-            build = partial(img.ct_image, r, scene.rng(r), z_frac=(r.number - 1) / len(refs))
+            build = scene.seeded(img.ct_image, r, z_frac=(r.number - 1) / len(refs))
             scene.dicom(f"{base}/{folder}/img_{r.number:04d}.dcm", "CT", r, build)
     first = scene.entries[0]  # a byte-identical second copy, as careless exports contain
     scene.entries.append(
         _Entry("backup/img_0001 - Kopie.dcm", "duplicate", first.ref, first.content)
     )
+
+    _mueller_derived(scene, study, thorax, lung)
+
+
+def _mueller_derived(scene: _Scene, study: Study, thorax: list[Ref], lung: list[Ref]) -> None:
+    """RT Structure Set, Plan and Dose on the thorax CT; a lung window GSPS; key images."""
+    base = "Export 2024-03-12/patient_mueller"
 
     def one(key: str, number: int, what: tuple[str, str], sop_class: str) -> Ref:
         return scene.refs(scene.series(study, key, number, what, "ct"), sop_class, 1)[0]
@@ -229,7 +247,7 @@ def _mueller(scene: _Scene) -> None:
         f"{rt}/RS.{rs.sop_instance}.dcm", "RTSTRUCT", rs, partial(docs.rt_structure_set, rs, thorax)
     )
     scene.dicom(f"{rt}/RP.{rp.sop_instance}.dcm", "RTPLAN", rp, partial(docs.rt_plan, rp, rs))
-    dose = partial(docs.rt_dose, rd, rp, scene.rng(rd))
+    dose = scene.seeded(docs.rt_dose, rd, rp)
     scene.dicom(f"{rt}/RD.{rd.sop_instance}.dcm", "RTDOSE", rd, dose)
     gsps = partial(docs.grayscale_presentation_state, pr, lung)
     scene.dicom(f"{base}/presentation states/lung window.dcm", "GSPS", pr, gsps)
@@ -250,7 +268,7 @@ def _dvorak(scene: _Scene) -> None:
         series = scene.series(study, key, number, ("MR", folder[:64]))
         refs = scene.refs(series, sop.MRImageStorage, scene.counts[key], dz=6.0)
         for r in refs:
-            build = partial(img.mr_image, r, scene.rng(r), t2=t2)
+            build = scene.seeded(img.mr_image, r, t2=t2)
             if t2 and r is refs[-1]:
                 scene.dicom("misc/IMAGE 7", "raw-dataset", r, build)
             else:
@@ -270,15 +288,15 @@ def _yamada(scene: _Scene) -> None:
     base = "cardio 2024"
     us = scene.refs(scene.series(study, "us", 1, ("US", "Echo")), sop.UltrasoundImageStorage, 2)
     for r in us:
-        build = partial(img.us_image, r, scene.rng(r))
+        build = scene.seeded(img.us_image, r)
         scene.dicom(f"{base}/US/us{r.number:04d}.dcm", "US", r, build, _DCMTK_META)
     xa_series = scene.series(study, "xa", 2, ("XA", "LCA RAO 30 CRAN 20"))
     xa = scene.refs(xa_series, sop.XRayAngiographicImageStorage, 1)[0]
-    build = partial(img.xa_image, xa, scene.rng(xa), frames=4)
+    build = scene.seeded(img.xa_image, xa, frames=4)
     scene.dicom(f"{base}/XA/XA RUN 1.dcm", "XA", xa, build, _DCMTK_META)
     ecg_series = scene.series(study, "ecg", 3, ("ECG", "Resting 12-lead"))
     ecg = scene.refs(ecg_series, sop.TwelveLeadECGWaveformStorage, 1)[0]
-    build = partial(docs.ecg_12_lead, ecg, scene.rng(ecg))
+    build = scene.seeded(docs.ecg_12_lead, ecg)
     scene.dicom(f"{base}/ecg/12-lead ecg.dcm", "ECG", ecg, build, _DCMTK_META)
 
 
@@ -288,7 +306,7 @@ def _smith(scene: _Scene) -> None:
     mg_series = scene.series(mammo, "mg", 1, ("MG", "Screening CC"))
     mg_class = sop.DigitalMammographyXRayImageStorageForPresentation
     for r, side in zip(scene.refs(mg_series, mg_class, 2), ("R", "L"), strict=True):
-        build = partial(img.mg_image, r, scene.rng(r), laterality=side)
+        build = scene.seeded(img.mg_image, r, laterality=side)
         scene.dicom(f"mammo/{side}CC.dcm", "MG", r, build)
     doc_series = scene.series(mammo, "pdf", 90, ("DOC", "Report"))
     pdf = scene.refs(doc_series, sop.EncapsulatedPDFStorage, 1)[0]
@@ -299,7 +317,7 @@ def _smith(scene: _Scene) -> None:
     chest = scene.study(_SMITH, "smith_cr", "20230915 163000", "Chest X-ray")
     cr_series = scene.series(chest, "cr", 1, ("CR", "Chest PA"))
     cr = scene.refs(cr_series, sop.ComputedRadiographyImageStorage, 1)[0]
-    scene.dicom("xray/Chest PA", "CR", cr, partial(img.cr_image, cr, scene.rng(cr)))
+    scene.dicom("xray/Chest PA", "CR", cr, scene.seeded(img.cr_image, cr))
 
 
 def _obrien(scene: _Scene) -> None:
@@ -308,13 +326,13 @@ def _obrien(scene: _Scene) -> None:
     ctac_series = scene.series(study, "ctac", 2, ("CT", "CTAC 5.0"), "petct")
     ctac = scene.refs(ctac_series, sop.CTImageStorage, scene.counts["ctac"])
     for r in ctac:
-        build = partial(img.ct_image, r, scene.rng(r), z_frac=r.number / len(ctac), signed=True)
+        build = scene.seeded(img.ct_image, r, z_frac=(r.number - 1) / len(ctac), signed=True)
         kind = "implicit-vr" if r is ctac[-1] else "CT"
         scene.dicom(f"PETCT/CTAC/CT.{r.number:03d}.dcm", kind, r, build)
     pt_series = scene.series(study, "pt", 3, ("PT", "PET WB AC"), "petct")
     pt_class = sop.PositronEmissionTomographyImageStorage
     for r in scene.refs(pt_series, pt_class, _PT_SLICES):
-        build = partial(img.pt_image, r, scene.rng(r), slices=_PT_SLICES)
+        build = scene.seeded(img.pt_image, r, slices=_PT_SLICES)
         scene.dicom(f"PETCT/PT/PT.{r.number:03d}.dcm", "PET", r, build)
 
 
@@ -330,25 +348,34 @@ def _plan(instances: int, seed: int) -> list[_Entry]:
 def generate_sample(
     out: Path, *, instances: int = 120, seed: int = 1, progress: Progress | None = None
 ) -> SampleResult:
-    """Write the sample below ``out`` (created if needed; files of the same name are replaced).
+    """Write the sample into the folder ``out``, which must be new or empty.
 
-    ``instances`` is the number of distinct DICOM instances; the CT and MR series grow or shrink
-    to match it, down to a floor of two images per series. Same arguments, same bytes.
+    ``instances`` is the number of distinct DICOM instances. The CT and MR series grow or shrink
+    to match it, down to two images each (28 instances in all). Same arguments, same bytes.
+
+    Raises
+    ------
+    OutputError
+        ``out`` is a file or a folder that is not empty, or a file cannot be written.
     """
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OutputError(f"{out} is not an empty folder", hint="give a new folder for the sample")
     entries = _plan(instances, seed)
-    for done, entry in enumerate(entries, 1):
-        target = out.joinpath(*entry.path.split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(entry.content())
-        if progress is not None:
-            progress(done, len(entries), entry.path)
+    try:
+        for done, entry in enumerate(entries, 1):
+            target = out.joinpath(*entry.path.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(entry.content())
+            if progress is not None:
+                progress(done, len(entries), entry.path)
+    except OSError as exc:
+        raise OutputError(f"cannot write the sample into {out}: {exc}") from exc
     refs = {entry.ref.sop_instance: entry.ref for entry in entries if entry.ref is not None}
+    files = (SampleFile(e.path, e.kind, e.ref.sop_instance if e.ref else None) for e in entries)
     return SampleResult(
-        files=tuple(
-            SampleFile(e.path, e.kind, e.ref.sop_instance if e.ref else None) for e in entries
-        ),
-        patients=len({r.series.study.patient.patient_id for r in refs.values()}),
-        studies=len({r.series.study.uid for r in refs.values()}),
-        series=len({r.series.uid for r in refs.values()}),
+        files=tuple(files),
+        patients=len({ref.series.study.patient.patient_id for ref in refs.values()}),
+        studies=len({ref.series.study.uid for ref in refs.values()}),
+        series=len({ref.series.uid for ref in refs.values()}),
         instances=len(refs),
     )
