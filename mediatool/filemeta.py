@@ -300,11 +300,44 @@ def _check_consistency(
     return out
 
 
+def _element(tag: int, vr: bytes, value: bytes) -> bytes:
+    if vr in _LONG_VRS:
+        return struct.pack("<HH2sHL", tag >> 16, tag & 0xFFFF, vr, 0, len(value)) + value
+    return struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr, len(value)) + value
+
+
+def _padded(text: str, pad: bytes) -> bytes:
+    raw = text.encode("ascii")
+    return raw + pad if len(raw) % 2 else raw
+
+
+_VERSION_NAME: Final = _padded(implementation_version_name(__version__), b" ")
+_TAIL: Final = _element(0x00020012, b"UI", _padded(IMPLEMENTATION_CLASS_UID, b"\x00")) + _element(
+    0x00020013, b"SH", _VERSION_NAME
+)
+
+
 def encode(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> bytes:
     """Preamble, prefix and our File Meta Information, ready to put before a data set.
 
     Preamble is 128 zero bytes (PS3.10 §7.5); (0002,0012)/(0002,0013) name mediatool.
+    Encoded by hand (Explicit VR Little Endian, PS3.10 §7.1): building a pydicom
+    ``FileMetaDataset`` for every file cost half a millisecond each, a third of a 10,000-file
+    build. ``tests/test_filemeta.py`` checks the bytes against pydicom's encoder.
     """
+    body = (
+        _element(0x00020001, b"OB", b"\x00\x01")
+        + _element(0x00020002, b"UI", _padded(sop_class_uid, b"\x00"))
+        + _element(0x00020003, b"UI", _padded(sop_instance_uid, b"\x00"))
+        + _element(0x00020010, b"UI", _padded(transfer_syntax, b"\x00"))
+        + _TAIL
+    )
+    length = _element(0x00020000, b"UL", struct.pack("<L", len(body)))
+    return b"\x00" * PREAMBLE_LEN + PREFIX + length + body
+
+
+def encode_with_pydicom(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> bytes:
+    """The same bytes through pydicom's encoder (the reference for :func:`encode`'s test)."""
     meta = FileMetaDataset()
     meta.FileMetaInformationVersion = b"\x00\x01"
     meta.MediaStorageSOPClassUID = sop_class_uid

@@ -1,0 +1,161 @@
+"""Shared helpers for the benchmark scripts: synthetic inputs, timing, peak memory."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filewriter import dcmwrite
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
+
+ROOT = "1.2.826.0.1.3680043.10.1137.7"  # fixed benchmark root: deterministic inputs
+
+
+def _template(size: int) -> Dataset:
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+    ds.SOPClassUID = CTImageStorage
+    ds.StudyDate = "20240312"
+    ds.StudyTime = "101500"
+    ds.AccessionNumber = "ACC1"
+    ds.Modality = "CT"
+    ds.Manufacturer = "Bench"
+    ds.ReferringPhysicianName = ""
+    ds.StudyDescription = "Benchmark study"
+    ds.SeriesDescription = "Benchmark series"
+    ds.PatientName = "Bench^Patient"
+    ds.PatientBirthDate = "19700101"
+    ds.PatientSex = "O"
+    ds.KVP = 120
+    ds.StudyID = "1"
+    ds.SliceThickness = 1
+    ds.ImagePositionPatient = [0, 0, 0]
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    ds.FrameOfReferenceUID = ROOT + ".9"
+    ds.PositionReferenceIndicator = ""
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows = size
+    ds.Columns = size
+    ds.PixelSpacing = [0.5, 0.5]
+    ds.BitsAllocated = 16
+    ds.BitsStored = 12
+    ds.HighBit = 11
+    ds.PixelRepresentation = 0
+    ds.RescaleIntercept = -1024
+    ds.RescaleSlope = 1
+    ds.WindowCenter = 40
+    ds.WindowWidth = 400
+    return ds
+
+
+def _write_batch(args: tuple[str, int, int, int, int]) -> None:
+    out, start, stop, per_series, size = args
+    rng = np.random.default_rng(start)
+    ds = _template(size)
+    for n in range(start, stop):
+        series, number = divmod(n, per_series)
+        patient = series // 10
+        study = series // 5
+        ds.PatientID = f"BENCH{patient:04d}"
+        ds.StudyInstanceUID = f"{ROOT}.{study}"
+        ds.SeriesInstanceUID = f"{ROOT}.{study}.{series}"
+        ds.SOPInstanceUID = f"{ROOT}.{study}.{series}.{number + 1}"
+        ds.SeriesNumber = series + 1
+        ds.InstanceNumber = number + 1
+        ds.PixelData = rng.integers(0, 4096, (size, size), dtype="<u2").tobytes()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.file_meta.ImplementationClassUID = ROOT + ".1"
+        ds.file_meta.ImplementationVersionName = "BENCH_1"
+        path = Path(out) / f"export {patient}" / f"Series {series + 1}" / f"img_{number:05d}.dcm"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        dcmwrite(path, ds, enforce_file_format=True)
+
+
+def generate(out: Path, instances: int, per_series: int, size: int = 64) -> Path:
+    """Write ``instances`` CT images, ``per_series`` a series, in messy nested folders."""
+    marker = out.with_name(out.name + ".complete")
+    if marker.exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    step = 500
+    jobs = [(str(out), i, min(i + step, instances), per_series, size)
+            for i in range(0, instances, step)]
+    with ProcessPoolExecutor() as pool:
+        list(pool.map(_write_batch, jobs))
+    marker.write_text("ok")
+    return out
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Memory of a process and all its descendants: the sum of their proportional set sizes
+    (PSS, Linux /proc/PID/smaps_rollup), so pages that forked workers share with their parent
+    are counted once, not once per process as a sum of RSS would."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fp:
+                    ppid = int(fp.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        stack.extend(children.get(p, []))
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fp:
+                for line in fp:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def measure(cmd: Sequence[str], *, env: dict[str, str] | None = None) -> Run:
+    """Wall time and peak resident memory (process tree) of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    peak = 0
+    stop = threading.Event()
+
+    def poll() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            stop.wait(0.05)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    _, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    stop.set()
+    thread.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.decode()[-2000:]}")
+    return Run(elapsed, peak / 1024)
+
+
+def median(runs: Sequence[Run]) -> Run:
+    return Run(statistics.median(r.seconds for r in runs), max(r.peak_mb for r in runs))
