@@ -114,13 +114,19 @@ def run(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
         )
     if request.dry_run or request.out is None:
         return media_plan
-    write(media_plan, request.out, jobs=request.jobs, progress=progress)
+    write(media_plan, request.out, jobs=request.jobs, progress=progress, fail_on=request.fail_on)
     return media_plan
 
 
 def write(
-    media_plan: MediaPlan, out: Path, *, jobs: int | None = None, progress: Progress | None = None
+    media_plan: MediaPlan,
+    out: Path,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    fail_on: Severity = Severity.ERROR,
 ) -> None:
+    """Materialise the plan in a staging folder and publish it at ``out`` when complete."""
     staging = execute.staging_dir(out)
     try:
         tasks = [
@@ -138,6 +144,12 @@ def write(
         ]
         _, written_findings = execute.write_all(tasks, staging, jobs=jobs, progress=progress)
         media_plan.findings.extend(written_findings)
+        if fails(written_findings, fail_on):
+            raise PlanRejected(
+                "the build was refused because of the findings above; nothing was written",
+                media_plan.findings,
+                media_plan,
+            )
         (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
         if media_plan.descriptor_data is not None:
             staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)

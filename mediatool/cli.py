@@ -7,6 +7,7 @@ because of findings; 2 could not run (usage error, unreadable input, unwritable 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -92,6 +93,10 @@ def quiet_option(f: F) -> F:
 @click.version_option(__version__, prog_name="mediatool")
 def main() -> None:
     """DICOM offline media: build patient discs, validate media, import outside discs."""
+    # pydicom logs decoder failures; each one already becomes a finding, so its log records
+    # must not reach stderr through Python's last-resort handler.
+    logging.getLogger("pydicom").addHandler(logging.NullHandler())
+    logging.getLogger("pydicom").propagate = False
 
 
 @main.command()

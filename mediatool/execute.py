@@ -17,6 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydicom.uid import UID
+
 from mediatool import filemeta, transcode
 from mediatool.conform import Action
 from mediatool.errors import OutputError
@@ -39,12 +41,14 @@ class WriteTask:
     patches: tuple[tuple[str, str], ...] = ()
 
 
-def write_instance(task: WriteTask, root: Path) -> tuple[int, list[str]]:
+def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding]]:
     """Write one instance as a Part 10 file under ``root``.
 
-    Returns the bytes written and the warnings pydicom gave while re-encoding (they become
-    findings; they never reach stderr as Python warnings).
+    Returns the bytes written and findings: the warnings pydicom gave while re-encoding (they
+    never reach stderr as Python warnings) and, as an error, a conversion that failed (a
+    compressed stream a decoder rejects is only found out here, when pixel data is read).
     """
+    where = task.source.display
     caught: list[warnings.WarningMessage] = []
     with open_source(task.source) as fp:
         data = fp.read()
@@ -52,21 +56,34 @@ def write_instance(task: WriteTask, root: Path) -> tuple[int, list[str]]:
         meta = filemeta.encode(task.sop_class_uid, task.sop_instance_uid, task.target_ts)
         chunks: Sequence[bytes | memoryview] = (meta, memoryview(data)[task.dataset_offset :])
     else:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            content, _, _ = transcode.rewrite(
-                data,
-                target_ts=task.target_ts,
-                decompress=task.action is Action.DECOMPRESS,
-                patches=dict(task.patches),
-            )
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                content, _, _ = transcode.rewrite(
+                    data,
+                    target_ts=task.target_ts,
+                    decompress=task.action is Action.DECOMPRESS,
+                    patches=dict(task.patches),
+                )
+        except Exception as exc:
+            reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+            return 0, [
+                finding(
+                    "profile.cannot-convert",
+                    f"cannot convert to {UID(task.target_ts).name!r}: {reason}",
+                    where,
+                )
+            ]
         chunks = (content,)
     dest = root.joinpath(*task.file_id)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with dest.open("xb") as out:
         for chunk in chunks:
             out.write(chunk)
-    return sum(len(c) for c in chunks), [str(w.message).splitlines()[0][:300] for w in caught]
+    found = [
+        finding("read.pydicom-warning", str(w.message).splitlines()[0][:300], where) for w in caught
+    ]
+    return sum(len(c) for c in chunks), found
 
 
 def _write_batch(args: tuple[Sequence[WriteTask], Path]) -> tuple[int, list[Finding]]:
@@ -74,9 +91,9 @@ def _write_batch(args: tuple[Sequence[WriteTask], Path]) -> tuple[int, list[Find
     total = 0
     findings: list[Finding] = []
     for task in tasks:
-        size, messages = write_instance(task, root)
+        size, found = write_instance(task, root)
         total += size
-        findings += [finding("read.pydicom-warning", m, task.source.display) for m in messages]
+        findings += found
     return total, findings
 
 

@@ -140,6 +140,8 @@ CODES: Final[Mapping[str, Code]] = {
     "hierarchy.missing-key": Code(
         E, "PS3.3 F.5", "A Type 1 directory key is missing or empty in the instance", "D01"
     ),
+    "hierarchy.key-normalised": Code(W, "PS3.5 6.2", "A key in a legacy ACR-NEMA date/time form was written in the PS3.5 form", "D10"),
+    "hierarchy.key-invalid": Code(W, "PS3.5 6.2", "A key value breaks its VR and is left out of the record", "D10"),
     "hierarchy.invented": Code(
         N, "PS3.3 F.5", "A missing Type 1 key was invented (--invent)", "D01"
     ),
@@ -171,6 +173,307 @@ CODES: Final[Mapping[str, Code]] = {
     ),
     "fileid.fileset-id": Code(
         E, "PS3.10 8.5", "File-set ID longer than 16 characters or outside A-Z 0-9 _", "B06"
+    ),
+    # --- media container (mediatool/media) --------------------------------------------------
+    # Facts the readers find while opening a folder, ISO 9660 image or zip archive
+    # (MediaReader.container_findings). "where" is the media-relative POSIX path, None for the
+    # volume as a whole.
+    "media.unsafe-name": Code(
+        E,
+        None,
+        "A name is absolute or has '..', '/', '\\', NUL or undecodable bytes; not read",
+        "I02",
+    ),
+    "media.link-outside-root": Code(
+        E, None, "A symbolic link points outside the media root; it is not followed", "I02"
+    ),
+    "media.link-not-followed": Code(
+        W,
+        None,
+        "A symbolic link (to a folder, dangling, or in a zip or Rock Ridge) is not followed",
+        "I02",
+    ),
+    "media.special-file": Code(
+        E, None, "A device, fifo, socket or other non-regular file is on the media; not read", "I02"
+    ),
+    "media.unreadable": Code(E, None, "A file or folder on the media cannot be listed or read"),
+    "media.duplicate-name": Code(
+        W, None, "Two entries on the media have the same name; only the first is read"
+    ),
+    "media.zip-too-large": Code(
+        E, None, "A zip member inflates beyond the size or ratio limit (zip bomb); not read", "I02"
+    ),
+    "media.zip-member-unsupported": Code(
+        E, None, "A zip member is encrypted or uses an unsupported compression; not read"
+    ),
+    "media.iso-not-level1": Code(
+        E,
+        "PS3.12 F.2.2",
+        "ISO 9660 name not Level 1 (8.3 d-characters, directory names <= 8) or file not single-extent",
+        "A03",
+    ),
+    "media.iso-name-form": Code(
+        E,
+        "PS3.12 F.1.2.1",
+        "ISO 9660 file identifier without the '.' separator or without version ';1'",
+        "A04",
+    ),
+    "media.iso-system-id": Code(
+        W,
+        "PS3.12 F.2.2.1",
+        "ISO 9660 System Identifier is not blank (and not CD-RTOS CD-BRIDGE)",
+        "A06",
+    ),
+    "media.iso-file-attributes": Code(
+        W, "PS3.12 F.1.3", "File has an Extended Attribute Record or File Flags bit 3/4 set", "A07"
+    ),
+    "media.iso-too-deep": Code(
+        E, "PS3.12 F.1.2.1", "Directory hierarchy deeper than 8 levels (root = level 1)", "A08"
+    ),
+    "media.iso-extensions": Code(
+        N, "PS3.12 F.1.2.1", "Joliet, Rock Ridge or UDF trees are present beside ISO 9660", "A09"
+    ),
+    "media.hidden-file": Code(
+        W, "PS3.12 P.2.1.5", "File recorded with the ISO 9660 'hidden' (existence) flag", "I03"
+    ),
+    # --- validate: DICOMDIR, directory records, referenced files (mediatool/validate) ---------
+    # Facts `mediatool validate` finds on a File-set. "where" is the media-relative File ID or
+    # path, or "DICOMDIR record N @OFFSET" (N: 1-based item of (0004,1220), OFFSET: byte
+    # position of its Item tag, as dciodvfy and dcdirdmp count them).
+    "dicomdir.missing": Code(E, "PS3.10 8.6", "No DICOMDIR in the root of the File-set", "A01"),
+    "dicomdir.not-at-root": Code(
+        E,
+        "PS3.12 F.1.2.2",
+        "The only DICOMDIR is in a folder, not in the root of the medium",
+        "A01",
+    ),
+    "dicomdir.several": Code(E, "PS3.12 F.1.2.2", "More than one DICOMDIR on the medium", "A02"),
+    "dicomdir.name-case": Code(
+        W, "PS3.10 8.5", "DICOMDIR found only by a tolerant name match (case, '.', ';1')", "A14"
+    ),
+    "dicomdir.unreadable": Code(
+        E, "PS3.10 7.1", "The DICOMDIR is not a readable DICOM file (no data set)", "B01"
+    ),
+    "dicomdir.sop-class": Code(
+        E, "PS3.10 8.6", "(0002,0002) of the DICOMDIR is not Media Storage Directory Storage", "B02"
+    ),
+    "dicomdir.transfer-syntax": Code(
+        E, "PS3.10 8.6", "The DICOMDIR is not encoded in Explicit VR Little Endian", "B04"
+    ),
+    "dicomdir.bad-length": Code(
+        E,
+        "PS3.5 7.5",
+        "An element, item or sequence length in the DICOMDIR does not fit its content",
+        "B05",
+    ),
+    "dicomdir.truncated": Code(
+        E, "PS3.10 7.2", "The DICOMDIR ends inside an element or an open sequence", "B05"
+    ),
+    "dicomdir.fileset-id-missing": Code(
+        E, "PS3.3 F.3.2.1", "(0004,1130) File-set ID (Type 2) is absent", "B06"
+    ),
+    "dicomdir.descriptor": Code(
+        E, "PS3.3 F.3.2.1", "File-set Descriptor File ID invalid or its file missing", "B07"
+    ),
+    "dicomdir.descriptor-is-dicom": Code(
+        W, "PS3.3 F.3.2.1", "The File-set Descriptor File is a DICOM file", "B07"
+    ),
+    "dicomdir.descriptor-charset": Code(
+        W,
+        "PS3.3 F.3.2.1",
+        "(0004,1142) missing for a non-ASCII descriptor, or not a defined term",
+        "B08",
+    ),
+    "dicomdir.no-records": Code(
+        E,
+        "PS3.11 D.3.3",
+        "No Directory Information: Directory Record Sequence absent or empty",
+        "B09",
+    ),
+    "dicomdir.consistency-flag": Code(
+        E, "PS3.3 F.3.2.2", "(0004,1212) File-set Consistency Flag absent or not 0000H", "B10"
+    ),
+    "dicomdir.consistency-flag-set": Code(
+        W, "PS3.3 F.3.2.2", "(0004,1212) is FFFFH (retired 'inconsistent' value)", "B10"
+    ),
+    "dicomdir.sop-common": Code(
+        N,
+        "PS3.3 F.3.1",
+        "SOP Class/Instance UID in the DICOMDIR data set (Basic Directory has no SOP Common)",
+        "B11",
+    ),
+    "dicomdir.bad-offset": Code(
+        E, "PS3.3 F.3.2.2", "An offset is not 0 and not the position of a record's Item tag", "C01"
+    ),
+    "dicomdir.sequence-order": Code(
+        W,
+        "PS3.3 F.3.2.2",
+        "Offsets unusable: the hierarchy was read from the order of the records",
+        "C01",
+    ),
+    "dicomdir.root-offsets": Code(
+        E, "PS3.3 F.3.2.2", "(0004,1200)/(0004,1202) do not give the first/last root record", "C02"
+    ),
+    "dicomdir.offset-cycle": Code(
+        E, "PS3.3 F.2.1", "Offsets form a loop (a record is its own next or descendant)", "C03"
+    ),
+    "dicomdir.record-reached-twice": Code(
+        E, "PS3.3 F.2.1", "A record is reached from two places (two parents or two chains)", "C04"
+    ),
+    "dicomdir.unreachable-record": Code(
+        E, "PS3.3 F.2.1", "A record referencing a file cannot be reached from the root", "C05"
+    ),
+    "dicomdir.unreachable-empty-record": Code(
+        W,
+        "PS3.3 F.2.1",
+        "A record without a Referenced File ID cannot be reached from the root",
+        "C05",
+    ),
+    "record.inactive": Code(
+        W,
+        "PS3.3 F.3.2.2",
+        "Record In-use Flag is 0000H (retired: inactive); record and subtree skipped",
+        "C06",
+    ),
+    "record.in-use-value": Code(
+        W, "PS3.3 F.3.2.2", "Record In-use Flag is neither FFFFH nor 0000H; read as FFFFH", "C06"
+    ),
+    "record.missing-element": Code(
+        E, "PS3.3 F.3.2.2", "A Type 1 directory element of the record is absent", "C07"
+    ),
+    "record.unknown-type": Code(
+        E, "PS3.3 F.3.2.2", "Directory Record Type is not a defined term", "C08"
+    ),
+    "record.retired-type": Code(W, "PS3.3 F.4", "Directory Record Type is retired", "C08"),
+    "record.private-uid": Code(
+        E,
+        "PS3.3 F.3.2.2",
+        "(0004,1432) Private Record UID absent in a PRIVATE record, or present in another",
+        "C09",
+    ),
+    "record.bad-parent": Code(
+        E, "PS3.3 F.4", "Record type not allowed below its parent (Table F.4-1)", "C10"
+    ),
+    "record.incomplete-hierarchy": Code(
+        E, "PS3.11 D.3.3", "Instance record not below SERIES, STUDY and PATIENT records", "C11"
+    ),
+    "record.empty-entity": Code(
+        W, "PS3.3 F.2", "PATIENT, STUDY or SERIES record with no instance record below it", "C12"
+    ),
+    "record.file-reference": Code(
+        E,
+        "PS3.3 F.3.2.2",
+        "(0004,1500) and (0004,1510)/(0004,1511)/(0004,1512) not all present together",
+        "C13",
+    ),
+    "record.no-file-reference": Code(
+        E, "PS3.3 F.5", "Instance-level record without (0004,1500) Referenced File ID", "C14"
+    ),
+    "record.retired-element": Code(
+        W, "PS3.3 F.6.2", "Retired MRDR elements (0004,1504)/(0004,1600) present", "C15"
+    ),
+    "record.missing-key": Code(
+        E, "PS3.3 F.5", "A Type 1 key of the record is absent or empty", "D01"
+    ),
+    "record.missing-type2-key": Code(E, "PS3.3 F.5", "A Type 2 key of the record is absent", "D02"),
+    "record.missing-conditional-key": Code(
+        E, "PS3.3 F.5", "A conditional (1C) key is absent although its condition holds", "D03"
+    ),
+    "record.key-mismatch": Code(
+        E, "PS3.3 F.5", "A key of the instance record differs from the referenced file", "D06"
+    ),
+    "record.ancestor-mismatch": Code(
+        E,
+        "PS3.3 F.5.1",
+        "Patient ID, Study or Series Instance UID of a parent record differs from the file",
+        "D07",
+    ),
+    "record.ancestor-differs": Code(
+        W, "PS3.3 F.5", "A PATIENT, STUDY or SERIES key differs from a file below it", "D08"
+    ),
+    "record.referenced-images": Code(
+        W,
+        "PS3.11 H.3.3",
+        "Referenced Image Sequence of the record is not a copy of the file's",
+        "D05",
+    ),
+    "record.charset-missing": Code(
+        E, "PS3.3 F.5", "Non-ASCII key values without (0008,0005) in the record", "D09"
+    ),
+    "record.charset-unknown": Code(
+        E, "PS3.3 C.12.1.1.2", "(0008,0005) value is not a defined term", "D09"
+    ),
+    "record.bad-value": Code(
+        E, "PS3.5 6.2", "A key value violates its Value Representation", "D10"
+    ),
+    "record.icon": Code(
+        E, "PS3.3 F.7", "Icon Image Sequence does not follow the Icon Image Key rules", "D11"
+    ),
+    "record.encapsulated-document": Code(
+        E, "PS3.3 F.5.32", "ENCAP DOC record carries (0042,0011) Encapsulated Document", "D13"
+    ),
+    "record.duplicate-patient": Code(
+        E, "PS3.3 F.5.1", "Two PATIENT records with the same Patient ID", "F05"
+    ),
+    "record.duplicate-study": Code(
+        E, "PS3.3 F.5.2", "Two STUDY records with the same Study Instance UID", "F06"
+    ),
+    "record.duplicate-series": Code(
+        E, "PS3.3 F.5.3", "Two SERIES records with the same Series Instance UID", "F07"
+    ),
+    "file.missing": Code(E, "PS3.3 F.2.1", "The referenced file is not on the media", "E01"),
+    "file.tolerant-name": Code(
+        W,
+        "PS3.10 8.5",
+        "Referenced file found only by a tolerant name match (case, '.', ';1', extension)",
+        "E02",
+    ),
+    "file.outside-fileset": Code(
+        E,
+        "PS3.10 8.6",
+        "Referenced File ID leaves the File-set root or names DICOMDIR or the descriptor; not opened",
+        "E04",
+    ),
+    "file.referenced-twice": Code(
+        E, "PS3.3 F.2.1 f", "The same file is referenced by two records", "E05"
+    ),
+    "file.not-dicom": Code(E, "PS3.10 7.1", "A referenced file is not a DICOM instance", "E06"),
+    "file.sop-class-mismatch": Code(
+        E, "PS3.3 F.3.2.2", "(0004,1510) differs from the file's SOP Class UID", "E18"
+    ),
+    "file.sop-instance-mismatch": Code(
+        E, "PS3.3 F.3.2.2", "(0004,1511) differs from the file's SOP Instance UID", "E19"
+    ),
+    "file.transfer-syntax-mismatch": Code(
+        E, "PS3.3 F.3.2.2", "(0004,1512) differs from the file's Transfer Syntax", "E20"
+    ),
+    "file.record-type": Code(
+        E, "PS3.3 F.5", "Directory Record Type inappropriate for the file's SOP Class", "E21"
+    ),
+    "file.pixel-data-truncated": Code(
+        E, "PS3.10 7.2", "The file ends before the end of its Pixel Data", "E23"
+    ),
+    "file.not-referenced": Code(
+        E, "PS3.3 F.2.1 e", "DICOM file on the media not referenced by any directory record", "F01"
+    ),
+    "file.non-dicom": Code(
+        N, "PS3.3 F.2.1 d", "Non-DICOM files on the media (not referenced, as allowed)", "F02"
+    ),
+    "file.duplicate-identical": Code(
+        W,
+        "PS3.3 F.2.1 f",
+        "Two files on the media are byte-identical copies of one instance",
+        "F04",
+    ),
+    "inventory.empty": Code(E, "PS3.10 8.1", "No DICOM instance on the media"),
+    "inventory.possible-same-patient": Code(
+        N, None, "Same Patient's Name and Birth Date under different Patient IDs", "F09"
+    ),
+    "profile.key-missing": Code(
+        E, "PS3.11", "A key the Application Profile adds to the record is absent", "D04"
+    ),
+    "validate.check-failed": Code(
+        E, None, "A check could not run to its end on this input (its other findings stand)"
     ),
 }
 

@@ -30,7 +30,7 @@ from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.tag import BaseTag
 
-from mediatool import filemeta
+from mediatool import filemeta, vr
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo, Level, ScanResult, SourceRef
 from mediatool.recordtypes import CONCEPT_MOD_SEQUENCE_TYPES, RECORD_KEYS, Key, record_type_for
@@ -48,13 +48,26 @@ _LONG_VRS: Final = frozenset(
 )
 _CONTENT_SEQUENCE: Final = 0x0040A730
 _RELATIONSHIP_TYPE: Final = 0x0040A010
+_VERIFICATION_DATETIME: Final = 0x0040A030
+_VERIFYING_OBSERVER_SEQUENCE: Final = 0x0040A073
 
 
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
-    """Extra directory keys per record type that a profile asks for (PS3.11), by keyword."""
+    """Extra directory keys per record type that a profile asks for (PS3.11), by keyword.
+
+    ``encode_keys=False`` skips encoding the directory record keys (``validate`` compares the
+    keys of existing records instead of writing new ones).
+    """
 
     extra_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    encode_keys: bool = True
+
+
+#: Extra checks run on the data set just read (``validate`` compares a directory record with
+#: it). Called inside the warning capture, with the stream positioned where the header read
+#: stopped (the Pixel Data element, if any).
+Inspect = Callable[[Dataset, BinaryIO], Sequence[Finding]]
 
 
 def open_source(ref: SourceRef) -> BinaryIO:
@@ -119,15 +132,18 @@ def _concept_mod_items(ds: Dataset) -> DicomSequence | None:
 
 def encode_keys(
     ds: Dataset, keys: Sequence[Key], record_type: str, level: Level
-) -> tuple[bytes, list[tuple[Level, str]]]:
+) -> tuple[bytes, list[tuple[Level, str]], list[tuple[str, str]]]:
     """Encode a record's keys Explicit VR LE in the instance's character set.
 
     (0008,0005) is put in front only when an encoded key needs it (PS3.3 F.5 "1C: required if an
     extended or replacement character set is used in one of the keys"). Type 1 keys that are
-    missing or empty are returned as ``missing`` and written empty.
+    missing or empty are returned as ``missing`` and written empty. A value that breaks its VR
+    is normalised when it is a legacy date or time form, else left out (PS3.5 §6.2); both are
+    returned as ``notes`` (code, message).
     """
     chosen: list[tuple[int, RawDataElement | DataElement | None, str]] = []
     missing: list[tuple[Level, str]] = []
+    notes: list[tuple[str, str]] = []
     for key in keys:
         tag = _tag(key.keyword)
         if tag == _CONTENT_SEQUENCE and record_type in CONCEPT_MOD_SEQUENCE_TYPES:
@@ -136,6 +152,9 @@ def encode_keys(
                 chosen.append((tag, DataElement(tag, "SQ", items), "SQ"))
             continue
         el = ds.get_item(BaseTag(tag))
+        if el is None and tag == _VERIFICATION_DATETIME:
+            el = _latest_verification(ds)
+        el = _checked(el, key.keyword, notes)
         value = None if el is None else el.value
         if (
             value is None
@@ -152,7 +171,53 @@ def encode_keys(
     charset = ds.get_item(BaseTag(_CHARSET_TAG))
     if charset is not None and any(b > 0x7F or b == 0x1B for b in body):
         body = _encode_elements([(_CHARSET_TAG, charset, ""), *chosen], ds)
-    return body, missing
+    return body, missing, notes
+
+
+def _checked(
+    el: RawDataElement | DataElement | None, keyword: str, notes: list[tuple[str, str]]
+) -> RawDataElement | DataElement | None:
+    """The element if its value fits its VR, a normalised copy, or None (dropped)."""
+    if el is None or el.value is None:
+        return el
+    vr_name = el.VR or _vr(keyword)
+    if vr_name not in vr.CHECKED_VRS:
+        return el
+    value = el.value
+    if isinstance(value, bytes):
+        text = value.decode("latin-1")
+    elif isinstance(value, list | tuple):
+        text = "\\".join(str(v) for v in value)
+    else:
+        text = str(value)
+    why = vr.problem(vr_name, text)
+    if why is None:
+        return el
+    fixed = vr.normalise(vr_name, text)
+    if fixed is not None:
+        notes.append(
+            (
+                "hierarchy.key-normalised",
+                f"{keyword} {text.strip()!r} written as {fixed!r} in the record",
+            )
+        )
+        return DataElement(el.tag, vr_name, fixed)
+    notes.append(("hierarchy.key-invalid", f"{keyword}: {why}; left out of the record"))
+    return None
+
+
+def _latest_verification(ds: Dataset) -> DataElement | None:
+    """SR records: Verification DateTime is the most recent one of the Verifying Observer
+    Sequence (PS3.3 F.5.25, "1C: required if Verification Flag is VERIFIED")."""
+    seq = ds.get(_VERIFYING_OBSERVER_SEQUENCE)
+    if seq is None:
+        return None
+    times = [
+        str(item.get(_VERIFICATION_DATETIME).value)
+        for item in seq.value
+        if item.get(_VERIFICATION_DATETIME) is not None
+    ]
+    return DataElement(_VERIFICATION_DATETIME, "DT", max(times)) if times else None
 
 
 #: 1C keys that are in practice always required: STUDY records reference no file (F.5.2).
@@ -190,9 +255,9 @@ def _encode_elements(
     """
     fast = ds.original_encoding == (False, True)
     parts: list[bytes] = []
-    for tag, el, vr in sorted(chosen, key=lambda c: c[0]):
+    for tag, el, vr_name in sorted(chosen, key=lambda c: c[0]):
         if el is None:
-            parts.append(_header(tag, vr.encode("ascii"), 0))
+            parts.append(_header(tag, vr_name.encode("ascii"), 0))
         elif fast and isinstance(el, RawDataElement) and el.VR not in (None, "SQ"):
             parts.append(_header(tag, el.VR.encode("ascii"), len(el.value)) + el.value)
         else:
@@ -235,30 +300,51 @@ def _level_keys(record_type: str, options: ScanOptions) -> list[tuple[Level, str
 
 def scan_one(ref: SourceRef, options: ScanOptions) -> InstanceInfo | list[Finding]:
     """Read one input's header. Returns the instance, or findings saying why it is skipped."""
-    where = ref.display
     try:
         with open_source(ref) as fp:
-            size = _size(ref, fp)
-            head = fp.read(_HEAD)
-            meta = filemeta.parse(head)
-            if meta.truncated and size > _HEAD:
-                fp.seek(0)
-                meta = filemeta.parse(fp.read(1 << 20))
-            if not meta.has_prefix and not _looks_like_raw_dataset(head):
-                return [
-                    finding(
-                        "source.not-dicom",
-                        "not a DICOM file (no 'DICM' prefix and no data set at the start)",
-                        where,
-                    )
-                ]
+            return scan_stream(fp, ref, _size(ref, fp), options)
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        return [finding("source.not-dicom", f"not a DICOM file ({exc})", ref.display)]
+
+
+def scan_stream(
+    fp: BinaryIO,
+    ref: SourceRef,
+    size: int,
+    options: ScanOptions,
+    *,
+    inspect: Inspect | None = None,
+) -> InstanceInfo | list[Finding]:
+    """Read the header of the file open as ``fp`` (seekable, at any position).
+
+    ``ref`` names the file in findings and in the result (an input path, or a File ID on
+    media). Returns the instance, or findings saying why it is not one.
+    """
+    where = ref.display
+    meta: filemeta.RawMeta | None = None
+    extra: list[Finding] = []
+    try:
+        fp.seek(0)
+        head = fp.read(_HEAD)
+        meta = filemeta.parse(head)
+        if meta.truncated and size > _HEAD:
             fp.seek(0)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                ds = dcmread(
-                    fp, stop_before_pixels=True, defer_size=4096, force=not meta.has_prefix
+            meta = filemeta.parse(fp.read(1 << 20))
+        if not meta.has_prefix and not _looks_like_raw_dataset(head):
+            return [
+                finding(
+                    "source.not-dicom",
+                    "not a DICOM file (no 'DICM' prefix and no data set at the start)",
+                    where,
                 )
-                info = _describe(ref, size, meta, ds, options)
+            ]
+        fp.seek(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = dcmread(fp, stop_before_pixels=True, defer_size=4096, force=not meta.has_prefix)
+            if inspect is not None:
+                extra = list(inspect(ds, fp))
+            info = _describe(ref, size, meta, ds, options)
     except (
         InvalidDicomError,
         EOFError,
@@ -270,17 +356,22 @@ def scan_one(ref: SourceRef, options: ScanOptions) -> InstanceInfo | list[Findin
         TypeError,
         OverflowError,
         AttributeError,
+        IndexError,
+        struct.error,
+        LookupError,
+        RecursionError,
+        MemoryError,
     ) as exc:
-        if not meta_has_prefix_safe(locals()):
+        if meta is None or not meta.has_prefix:
             return [finding("source.not-dicom", f"not a DICOM file ({exc})", where)]
         return [finding("read.truncated", f"cannot parse the data set: {exc}", where)]
     if isinstance(info, list):
         return info
-    extra = tuple(
+    extra += [
         finding("read.pydicom-warning", str(w.message).splitlines()[0][:300], where) for w in caught
-    )
+    ]
     if extra:
-        info = _replace_findings(info, info.findings + extra)
+        info = _replace_findings(info, info.findings + tuple(extra))
     return info
 
 
@@ -346,10 +437,11 @@ def _describe(
         )
     blobs: list[bytes] = [b"", b"", b"", b""]
     missing: list[tuple[Level, str]] = []
-    if record_type is not None:
+    if record_type is not None and options.encode_keys:
         for level, rtype, keys in _level_keys(record_type, options):
-            blobs[level], miss = encode_keys(ds, keys, rtype, level)
+            blobs[level], miss, notes = encode_keys(ds, keys, rtype, level)
             missing += miss
+            findings += [finding(code, message, where) for code, message in notes]
     needs_reencode = (
         encoding in (IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, DEFLATED)
         or not meta.has_prefix

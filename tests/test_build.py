@@ -324,3 +324,17 @@ def test_pydicom_files_convert_losslessly(tmp_path: Path, name: str) -> None:
     ds = dcmread(written)
     assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
     assert np.array_equal(ds.pixel_array, dcmread(source).pixel_array)
+
+
+def test_undecodable_input_refused_with_file_named(tmp_path: Path) -> None:
+    """12-bit JPEG Extended: no installed decoder reads it, so STD-GEN-CD cannot take it."""
+    from pydicom.data import get_testdata_file
+
+    source = Path(str(get_testdata_file("JPEG-lossy.dcm", download=False)))
+    result = run("build", source, "--out", tmp_path / "out")
+    assert result.exit_code == 1
+    assert f"ERROR profile.cannot-convert {source}: cannot convert to 'Explicit VR Little " \
+        "Endian'" in result.stderr
+    assert "Traceback" not in result.stderr and "libjpeg error" not in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob(".out.partial-*"))
