@@ -153,6 +153,45 @@ def sample(out: Path, instances: int, seed: int, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path),
+                default="mediatool-demo")
+@quiet_option
+def demo(folder: Path, quiet: bool, verbose: bool) -> None:
+    """Run the main job on the bundled sample: FOLDER/incoming → FOLDER/disc.
+
+    Writes a fresh sample of messy foreign files (`mediatool sample`) and builds a STD-GEN-CD
+    File-set from it (`mediatool build`). Re-running replaces both.
+
+    \b
+    Example:
+      mediatool demo ./mediatool-demo
+    """
+    import shutil
+
+    from mediatool import build as build_mod
+    from mediatool.sample import generate_sample
+
+    progress = output.Progress(enabled=not quiet)
+    with _handle_errors():
+        incoming, disc = folder / "incoming", folder / "disc"
+        shutil.rmtree(incoming, ignore_errors=True)
+        sample_result = generate_sample(incoming)
+        click.echo(f"Sample: {len(sample_result.files)} files ({sample_result.instances} "
+                   f"instances) in {incoming}", err=True)
+        request = build_mod.BuildRequest(
+            sources=(str(incoming),), out=disc, profile=profiles.load(profiles.DEFAULT_PROFILE),
+            fileset_id="MEDIATOOL_DEMO", force=True,
+        )
+        try:
+            media_plan = build_mod.run(request, progress)
+        finally:
+            progress.close()
+        _report_build(media_plan, disc, dry_run=False, as_json=False, verbose=verbose)
+        click.echo(f"Open {disc / 'DICOMDIR'} in any DICOM viewer, or run: "
+                   f"mediatool validate {disc}", err=True)
+
+
+@main.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
     "--out",
