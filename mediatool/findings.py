@@ -37,7 +37,6 @@ E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N: notice (info)
 # Source of each rule: ../shared/spec digests of PS3.10, PS3.3 Annex F, PS3.11, PS3.12, IHE PDI.
 CODES: Final[Mapping[str, Code]] = {
     # --- inputs and reading (build and import) -----------------------------------------------
-    "source.missing": Code(E, None, "An input path does not exist"),
     "source.not-dicom": Code(N, "PS3.10 7.1", "Input file is not a DICOM file and is skipped"),
     "source.unreadable": Code(E, None, "An input file cannot be read"),
     "source.zip-unsafe-member": Code(
@@ -95,12 +94,10 @@ CODES: Final[Mapping[str, Code]] = {
     ),
     "meta.bad-uid": Code(E, "PS3.5 9.1", "A UID in the File Meta is not valid UID syntax", "E22"),
     # --- what build did to make a file conform (never errors: they describe a repair) ----------
-    "build.meta-corrected": Code(
         W,
         "PS3.10 7.1",
         "The input's File Meta Information was wrong; the written file has a correct one",
     ),
-    "build.meta-added": Code(
         W, "PS3.10 7.1", "The input had no File Meta Information; the written file has one", "E06"
     ),
     "build.reencoded": Code(

@@ -1,0 +1,46 @@
+"""README stays in step with the CLI and the finding-code registry."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mediatool.cli import main
+from mediatool.findings import CODES
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(main.commands))
+def test_every_command_has_help_and_is_in_readme(name: str) -> None:
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.stdout
+    assert f"mediatool {name}" in README
+
+
+def test_readme_code_table_is_current() -> None:
+    check = subprocess.run([sys.executable, str(REPO / "scripts" / "readme_codes.py"), "--check"])
+    assert check.returncode == 0, "run: python3 scripts/readme_codes.py"
+    for code in CODES:
+        assert f"`{code}`" in README
+
+
+def test_every_code_is_emitted_somewhere() -> None:
+    """A code in the registry that no module can produce is dead documentation."""
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "mediatool").rglob("*.py")
+                        if p.name != "findings.py")
+    unused = [c for c in CODES if not re.search(rf"[\"']{re.escape(c)}[\"']", sources)]
+    assert unused == []
+
+
+def test_quick_start_has_exactly_two_commands() -> None:
+    block = README.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert [c.split()[1] for c in commands] == ["scripts/demo.sh", "scripts/test.sh"]
