@@ -94,12 +94,6 @@ CODES: Final[Mapping[str, Code]] = {
     ),
     "meta.bad-uid": Code(E, "PS3.5 9.1", "A UID in the File Meta is not valid UID syntax", "E22"),
     # --- what build did to make a file conform (never errors: they describe a repair) ----------
-        W,
-        "PS3.10 7.1",
-        "The input's File Meta Information was wrong; the written file has a correct one",
-    ),
-        W, "PS3.10 7.1", "The input had no File Meta Information; the written file has one", "E06"
-    ),
     "build.reencoded": Code(
         N, "PS3.11 D.3.1", "Data set re-encoded in a Transfer Syntax the profile allows", "G01"
     ),
