@@ -38,7 +38,7 @@ class Decision:
 
 def _decoder_available(ts: str) -> bool:
     try:
-        from pydicom.pixels import get_decoder
+        from pydicom.pixels.decoders.base import get_decoder
 
         return bool(get_decoder(UID(ts)).is_available)
     except (NotImplementedError, ValueError):

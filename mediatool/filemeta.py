@@ -18,6 +18,7 @@ from typing import Final
 from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_file_meta_info
+from pydicom.uid import UID
 
 from mediatool import __version__
 from mediatool.findings import Finding, finding
@@ -340,10 +341,10 @@ def encode_with_pydicom(sop_class_uid: str, sop_instance_uid: str, transfer_synt
     """The same bytes through pydicom's encoder (the reference for :func:`encode`'s test)."""
     meta = FileMetaDataset()
     meta.FileMetaInformationVersion = b"\x00\x01"
-    meta.MediaStorageSOPClassUID = sop_class_uid
-    meta.MediaStorageSOPInstanceUID = sop_instance_uid
-    meta.TransferSyntaxUID = transfer_syntax
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.MediaStorageSOPClassUID = UID(sop_class_uid)
+    meta.MediaStorageSOPInstanceUID = UID(sop_instance_uid)
+    meta.TransferSyntaxUID = UID(transfer_syntax)
+    meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
     meta.ImplementationVersionName = implementation_version_name(__version__)
     fp = DicomBytesIO()
     fp.write(b"\x00" * PREAMBLE_LEN + PREFIX)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 from pydicom import dcmread
 from pydicom.datadict import dictionary_VR, tag_for_keyword
@@ -123,7 +123,7 @@ def _encoding_ts(ds: Dataset, meta_ts: str | None) -> str:
 
 def _concept_mod_items(ds: Dataset) -> DicomSequence | None:
     """Root content items with Relationship Type HAS CONCEPT MOD (PS3.3 F.5.25, F.5.26)."""
-    seq = ds.get(_CONTENT_SEQUENCE)
+    seq: Any = ds.get(_CONTENT_SEQUENCE)
     if seq is None:
         return None
     items = [i for i in seq.value if _raw_text(i, _RELATIONSHIP_TYPE) == "HAS CONCEPT MOD"]
@@ -151,7 +151,7 @@ def encode_keys(
             if items is not None:
                 chosen.append((tag, DataElement(tag, "SQ", items), "SQ"))
             continue
-        el = ds.get_item(BaseTag(tag))
+        el: RawDataElement | DataElement | None = ds.get_item(BaseTag(tag))
         if el is None and tag == _VERIFICATION_DATETIME:
             el = _latest_verification(ds)
         el = _checked(el, key.keyword, notes)
@@ -209,7 +209,7 @@ def _checked(
 def _latest_verification(ds: Dataset) -> DataElement | None:
     """SR records: Verification DateTime is the most recent one of the Verifying Observer
     Sequence (PS3.3 F.5.25, "1C: required if Verification Flag is VERIFIED")."""
-    seq = ds.get(_VERIFYING_OBSERVER_SEQUENCE)
+    seq: Any = ds.get(_VERIFYING_OBSERVER_SEQUENCE)
     if seq is None:
         return None
     times = [
@@ -259,7 +259,8 @@ def _encode_elements(
         if el is None:
             parts.append(_header(tag, vr_name.encode("ascii"), 0))
         elif fast and isinstance(el, RawDataElement) and el.VR not in (None, "SQ"):
-            parts.append(_header(tag, el.VR.encode("ascii"), len(el.value)) + el.value)
+            raw: bytes = el.value or b""
+            parts.append(_header(tag, el.VR.encode("ascii"), len(raw)) + raw)
         else:
             out = Dataset()
             charset = ds.get_item(BaseTag(_CHARSET_TAG))

@@ -56,9 +56,9 @@ def rewrite(
     for tag in [t for t in ds.keys() if t.group == 0x0002]:  # noqa: SIM118 - iterating a Dataset yields elements
         del ds[tag]  # group 0002 belongs in the meta only (PS3.10 §7.1)
     for keyword, value in (patches or {}).items():
-        tag = tag_for_keyword(keyword)
-        assert tag is not None
-        ds.add_new(tag, dictionary_VR(keyword), value)
+        patched = tag_for_keyword(keyword)
+        assert patched is not None
+        ds.add_new(patched, dictionary_VR(keyword), value)
     fp = DicomBytesIO()
     uid = UID(target_ts)
     fp.is_little_endian = uid.is_little_endian

@@ -2,15 +2,21 @@
 
 Foreign media are hostile input: readers expose only entries inside the media root, with names
 normalised to POSIX paths relative to it; nothing outside can be named or opened.
+
+Besides the :class:`MediaReader` Protocol this module holds what the three readers share: the
+name rules (:func:`unsafe_component`, :func:`strip_iso_version`), the File ID index with DCMTK-like
+tolerance (:class:`EntryIndex`, part10.md §4 "Reader tolerance") and :class:`IndexedReader`, the
+base class that answers ``entries``/``resolve``/``container_findings`` from that index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Final, Protocol, Self
 
-from mediatool.findings import Finding
+from mediatool.findings import Finding, finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +40,20 @@ class MediaReader(Protocol):
     kind: str
     #: what the user gave (path of the folder, image or archive)
     name: str
+    #: ISO 9660 Volume Identifier (PVD BP 41-72, trailing spaces stripped); None for a folder or
+    #: a zip archive, which have no volume label we can read
+    volume_id: str | None
 
     def entries(self) -> Iterator[MediaEntry]:
         """Every regular file on the media, in sorted order of ``path``."""
         ...
 
     def open(self, entry: MediaEntry) -> BinaryIO:
-        """A binary stream of the entry's content (seekable)."""
+        """A binary stream of the entry's content (seekable).
+
+        Raises ``OSError`` when this one entry cannot be read (I/O error, corrupt member, a
+        link that now leaves the root); the other entries stay readable.
+        """
         ...
 
     def resolve(self, components: tuple[str, ...]) -> tuple[MediaEntry | None, bool]:
@@ -63,3 +76,166 @@ class MediaReader(Protocol):
     def __enter__(self) -> MediaReader: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+# --- names ----------------------------------------------------------------------------------
+
+_VERSION: Final = re.compile(r";[0-9]*\Z")
+_FORBIDDEN_IN_NAME: Final = ("/", "\\", "\x00")
+
+
+def unsafe_component(name: str) -> bool:
+    """True for a path component that could name something outside the root or is ambiguous:
+    empty, ``.``, ``..``, or containing ``/``, ``\\`` or NUL (I02)."""
+    return name in ("", ".", "..") or any(c in name for c in _FORBIDDEN_IN_NAME)
+
+
+def strip_iso_version(name: str) -> str:
+    """``IM1.;1`` → ``IM1``; ``README.TXT;1`` → ``README.TXT``; ``IM1.`` → ``IM1``.
+
+    ISO 9660 §7.5: the version number and the separators are not part of the name a File ID
+    maps to (PS3.12 F.1.2.1). A lone ``.`` or ``..`` is left alone (it is rejected elsewhere).
+    """
+    name = _VERSION.sub("", name)
+    if name.endswith(".") and name.strip("."):
+        name = name[:-1]
+    return name
+
+
+def _without_extension(name: str) -> str:
+    dot = name.rfind(".")
+    return name[:dot] if dot > 0 else name
+
+
+# --- File ID index ---------------------------------------------------------------------------
+
+#: Ranks of a tolerant match, best first (used to pick one of several candidates).
+_CASE, _SUFFIX, _EXTENSION = 1, 2, 3
+
+
+class EntryIndex:
+    """Entries by exact path plus a case-folded index for tolerant File ID resolution.
+
+    Built once; every lookup is a dict access (O(1) per File ID).
+    """
+
+    __slots__ = ("_by_path", "_folded", "_sorted")
+
+    def __init__(self, entries: Iterable[MediaEntry]) -> None:
+        self._by_path: dict[str, MediaEntry] = {}
+        for entry in entries:
+            self._by_path.setdefault(entry.path, entry)
+        self._sorted = sorted(self._by_path.values(), key=lambda e: e.path)
+        self._folded: dict[str, list[tuple[int, MediaEntry]]] = {}
+        for entry in self._sorted:
+            for key, rank in _tolerant_keys(entry.path):
+                self._folded.setdefault(key, []).append((rank, entry))
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def __iter__(self) -> Iterator[MediaEntry]:
+        return iter(self._sorted)
+
+    def get(self, path: str) -> MediaEntry | None:
+        return self._by_path.get(path)
+
+    def resolve(self, components: tuple[str, ...]) -> tuple[MediaEntry | None, bool]:
+        """See :meth:`MediaReader.resolve`. Never raises."""
+        if not components or any(unsafe_component(c) for c in components):
+            return None, False
+        path = "/".join(components)
+        exact = self._by_path.get(path)
+        if exact is not None:
+            return exact, True
+        folded = path.lower()
+        candidates = self._folded.get(folded) or self._folded.get(strip_iso_version(folded))
+        if not candidates:
+            return None, False
+        # Several entries can fold to one key (IM1 and im1.dcm): take the closest form, then
+        # the first path in sorted order, so the answer is deterministic.
+        best = min(candidates, key=lambda c: (c[0], c[1].path))
+        return best[1], False
+
+
+def _tolerant_keys(path: str) -> list[tuple[str, int]]:
+    """Lower-case keys under which ``path`` is found tolerantly, with the rank of each.
+
+    ``DICOM/IM1.DCM;1`` is found as ``dicom/im1.dcm;1`` (case), ``dicom/im1.dcm`` (version and
+    trailing dot dropped) and ``dicom/im1`` (one extension dropped).
+    """
+    head, _, last = path.lower().rpartition("/")
+    prefix = f"{head}/" if head else ""
+    stem = strip_iso_version(last)
+    keys = {prefix + last: _CASE}
+    keys.setdefault(prefix + stem, _SUFFIX)
+    keys.setdefault(prefix + _without_extension(stem), _EXTENSION)
+    return list(keys.items())
+
+
+def build_index(candidates: Iterable[MediaEntry]) -> tuple[EntryIndex, list[Finding]]:
+    """Index the entries a reader found; a second entry with the same ``path`` is reported
+    (``media.duplicate-name``) and dropped, the first one (in the order given) is kept."""
+    kept: list[MediaEntry] = []
+    seen: dict[str, MediaEntry] = {}
+    findings: list[Finding] = []
+    for entry in candidates:
+        first = seen.setdefault(entry.path, entry)
+        if first is entry:
+            kept.append(entry)
+        else:
+            findings.append(
+                finding(
+                    "media.duplicate-name",
+                    f"{entry.raw_name!r} has the same name as {first.raw_name!r}; "
+                    "only the first is read",
+                    entry.path,
+                )
+            )
+    return EntryIndex(kept), findings
+
+
+# --- shared reader behaviour -----------------------------------------------------------------
+
+
+class IndexedReader:
+    """What every reader does the same way once it has listed its entries."""
+
+    kind: str = ""
+    name: str = ""
+    volume_id: str | None = None
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._index = EntryIndex(())
+        self._findings: list[Finding] = []
+
+    def _set_entries(self, candidates: Iterable[MediaEntry]) -> None:
+        self._index, duplicates = build_index(candidates)
+        self._findings.extend(duplicates)
+
+    def entries(self) -> Iterator[MediaEntry]:
+        return iter(self._index)
+
+    def resolve(self, components: tuple[str, ...]) -> tuple[MediaEntry | None, bool]:
+        return self._index.resolve(components)
+
+    def container_findings(self) -> list[Finding]:
+        """Sorted: volume-wide facts (``where`` None) first, then by ``where`` and code."""
+        return sorted(self._findings, key=lambda f: (f.where is not None, f.where or "", f.code))
+
+    def _known(self, entry: MediaEntry) -> MediaEntry:
+        """The reader's own entry for ``entry.path``; refuses anything it did not list."""
+        known = self._index.get(entry.path)
+        if known is None or known.raw_name != entry.raw_name:
+            raise OSError(f"{entry.path!r} is not an entry of {self.name!r}")
+        return known
+
+    def close(self) -> None:
+        """Release the container (subclasses extend this)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,67 @@
+"""Media readers: a folder, an ISO 9660 image or a zip archive, read as a File-set.
+
+:func:`open_media` picks the reader by what the path is (a directory) or by magic bytes
+(``CD001`` at byte 32769 for ISO 9660, ``PK`` for zip), never by the file name's extension.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Final
+
+from mediatool.errors import MediaError
+from mediatool.media.base import MediaEntry, MediaReader
+from mediatool.media.folder import FolderReader
+from mediatool.media.iso import IsoReader
+from mediatool.media.zip import ZipReader
+
+__all__ = ["FolderReader", "IsoReader", "MediaEntry", "MediaReader", "ZipReader", "open_media"]
+
+#: Standard Identifier of the first Volume Descriptor (ISO 9660 §8.1): sector 16, byte 1.
+_ISO_MAGIC: Final = (16 * 2048 + 1, b"CD001")
+#: ECMA-167 Beginning Extended Area Descriptor: a UDF image without an ISO 9660 tree.
+_UDF_MAGIC: Final = (16 * 2048 + 1, b"BEA01")
+#: Local file header, and the end of central directory of an empty archive.
+_ZIP_MAGIC: Final = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def open_media(path: str | Path) -> MediaReader:
+    """Open a folder, ISO 9660 image or zip archive as a medium.
+
+    Raises
+    ------
+    MediaError
+        When the path is missing, unreadable, or none of the three kinds.
+    """
+    shown = str(path)
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError as exc:
+        reason = "does not exist" if isinstance(exc, FileNotFoundError) else exc.strerror
+        raise MediaError(f"cannot open media {shown!r}: {reason}") from exc
+    if stat.S_ISDIR(mode):
+        return FolderReader(path)
+    if not stat.S_ISREG(mode):
+        raise MediaError(f"cannot open media {shown!r}: not a folder or a regular file")
+    head, volume = _magic(Path(path), shown)
+    if volume == _ISO_MAGIC[1]:
+        return IsoReader(path)
+    if head in _ZIP_MAGIC:
+        return ZipReader(path)
+    if volume == _UDF_MAGIC[1]:
+        raise MediaError(
+            f"cannot open media {shown!r}: UDF image without an ISO 9660 tree (not supported)"
+        )
+    raise MediaError(f"cannot open media {shown!r}: not a folder, ISO 9660 image or zip archive")
+
+
+def _magic(path: Path, shown: str) -> tuple[bytes, bytes]:
+    """The first 4 bytes and the 5 bytes of the first Volume Descriptor's Standard Identifier."""
+    try:
+        with path.open("rb") as fp:
+            head = fp.read(4)
+            fp.seek(_ISO_MAGIC[0])
+            return head, fp.read(5)
+    except OSError as exc:
+        raise MediaError(f"cannot open media {shown!r}: {exc.strerror}") from exc

@@ -1,0 +1,303 @@
+"""Read a File-set from an ISO 9660 image in place, with pycdlib (no mounting, no extraction).
+
+Only the primary ISO 9660 hierarchy is read (PS3.12 F.1.2.1: the File IDs map onto it; Joliet,
+Rock Ridge and UDF trees are merely noted). An entry's ``path`` drops the version (``;1``) and the
+trailing ``.`` (``DICOM/PT1/IM1.;1`` → ``DICOM/PT1/IM1``); ``raw_name`` keeps them.
+
+Content is read straight from the image: :meth:`IsoReader.open` returns a buffered view of the
+file's byte runs (``PyCdlib.get_file_byte_extents``), so memory does not grow with the image.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import re
+from itertools import accumulate
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Final, cast
+
+import pycdlib
+from pycdlib.dr import DirectoryRecord
+from pycdlib.pycdlibexception import PyCdlibException
+
+from mediatool.errors import MediaError
+from mediatool.findings import Finding, finding
+from mediatool.media.base import IndexedReader, MediaEntry, strip_iso_version, unsafe_component
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+#: Deepest directory level allowed, the root being level 1 (PS3.12 F.1.2.1; ISO 9660 §6.8.2.1).
+MAX_LEVELS: Final = 8
+#: ISO 9660 Level 1 (§10.1): d-characters, names 8.3, directory identifiers up to 8 characters.
+_LEVEL1_DIR: Final = re.compile(r"[A-Z0-9_]{1,8}")
+_LEVEL1_NAME: Final = re.compile(r"[A-Z0-9_]{0,8}")
+_LEVEL1_EXT: Final = re.compile(r"[A-Z0-9_]{0,3}")
+#: PS3.12 F.2.2.1: System Identifier blank unless a CD-I application is present.
+_CD_BRIDGE: Final = "CD-RTOS CD-BRIDGE"
+#: File Flags (ISO 9660 §9.1.6)
+_HIDDEN, _ASSOCIATED, _RECORD, _PROTECTION, _MULTI_EXTENT = 0x01, 0x04, 0x08, 0x10, 0x80
+
+
+class IsoReader(IndexedReader):
+    """An ISO 9660 image as a medium.
+
+    ``volume_id`` and ``system_id`` are the Primary Volume Descriptor's Volume Identifier and
+    System Identifier with trailing spaces stripped.
+
+    Raises
+    ------
+    MediaError
+        When the image cannot be opened or pycdlib cannot parse it.
+    """
+
+    kind = "iso"
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(str(path))
+        self._image = _open_image(path, self.name)
+        self._iso = pycdlib.PyCdlib()
+        try:
+            self._iso.open_fp(self._image)
+        except (PyCdlibException, OSError) as exc:
+            self._image.close()
+            raise MediaError(f"cannot read ISO image {self.name!r}: {exc}") from exc
+        except Exception as exc:
+            # pycdlib parses hostile bytes; any other failure also means "unreadable image"
+            self._image.close()
+            raise MediaError(
+                f"cannot read ISO image {self.name!r}: {type(exc).__name__}: {exc}"
+            ) from exc
+        self._closed = False
+        pvd = self._iso.pvd
+        self.volume_id: str | None = _text(pvd.volume_identifier).rstrip(" ")
+        self.system_id: str = _text(pvd.system_identifier).rstrip(" ")
+        self._findings.extend(self._volume_findings())
+        self._set_entries(self._walk())
+
+    # --- listing -------------------------------------------------------------------------------
+
+    def _volume_findings(self) -> list[Finding]:
+        out: list[Finding] = []
+        if self.system_id.strip(" \x00") and self.system_id != _CD_BRIDGE:
+            out.append(finding("media.iso-system-id", f"System Identifier is {self.system_id!r}"))
+        trees = [
+            name
+            for present, name in (
+                (self._iso.has_joliet(), "Joliet"),
+                (self._iso.has_rock_ridge(), "Rock Ridge"),
+                (self._iso.has_udf(), "UDF"),
+            )
+            if present
+        ]
+        if trees:
+            out.append(
+                finding(
+                    "media.iso-extensions",
+                    f"the image also carries {', '.join(trees)}; only ISO 9660 names are read",
+                )
+            )
+        return out
+
+    def _walk(self) -> list[MediaEntry]:
+        root = self._iso.get_record(iso_path="/")
+        if not isinstance(root, DirectoryRecord):  # pragma: no cover - pycdlib contract
+            raise MediaError(f"cannot read ISO image {self.name!r}: no root directory")
+        found: list[MediaEntry] = []
+        pending: list[tuple[DirectoryRecord, str, int]] = [(root, "", 1)]
+        while pending:
+            directory, rel, level = pending.pop()
+            for child in directory.children:
+                if child.is_dot() or child.is_dotdot() or child.file_flags & _ASSOCIATED:
+                    continue  # associated files are resource forks of the file of that name
+                identifier: bytes = child.file_identifier()
+                raw = _name(identifier)
+                if raw is None or unsafe_component(raw) or unsafe_component(strip_iso_version(raw)):
+                    self._report(
+                        "media.unsafe-name", f"identifier {identifier!r} is not usable", rel or None
+                    )
+                    continue
+                where = f"{rel}/{raw}" if rel else raw
+                if child.is_dir():
+                    self._check_directory(raw, where, level + 1)
+                    pending.append((child, where, level + 1))
+                else:
+                    entry = self._file(child, raw, rel)
+                    if entry is not None:
+                        found.append(entry)
+        return found
+
+    def _check_directory(self, raw: str, where: str, level: int) -> None:
+        if not _LEVEL1_DIR.fullmatch(raw):
+            self._report(
+                "media.iso-not-level1",
+                f"directory identifier {raw!r} is not 1-8 d-characters (A-Z 0-9 _)",
+                where,
+            )
+        if level == MAX_LEVELS + 1:  # reported once, at the first level too deep
+            self._report(
+                "media.iso-too-deep",
+                f"directory is at level {level} (root = 1, at most {MAX_LEVELS})",
+                where,
+            )
+
+    def _file(self, record: DirectoryRecord, raw: str, rel: str) -> MediaEntry | None:
+        path = f"{rel}/{strip_iso_version(raw)}" if rel else strip_iso_version(raw)
+        if record.rock_ridge is not None and record.rock_ridge.is_symlink():
+            self._report("media.link-not-followed", "Rock Ridge symbolic link", path)
+            return None
+        for code, message in _name_problems(raw) + _record_problems(record):
+            self._report(code, message, path)
+        raw_path = f"{rel}/{raw}" if rel else raw
+        return MediaEntry(path, raw_path, record.get_data_length())
+
+    def _report(self, code: str, message: str, where: str | None) -> None:
+        self._findings.append(finding(code, message, where))
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def open(self, entry: MediaEntry) -> BinaryIO:
+        """A seekable view of the file inside the image (nothing is copied).
+
+        Raises ``OSError`` when the entry is not one of this image's or cannot be located.
+        """
+        if self._closed:
+            raise OSError(f"ISO image {self.name!r} is closed")
+        known = self._known(entry)
+        try:
+            runs = self._iso.get_file_byte_extents(iso_path="/" + known.raw_name)
+        except PyCdlibException as exc:
+            raise OSError(f"cannot locate {entry.path!r} in the ISO image: {exc}") from exc
+        # Not wrapped in io.BufferedReader: pydicom takes any BufferedReader for a file on disk
+        # it may reopen by ``.name``. The image file underneath is buffered already.
+        return cast(BinaryIO, _ExtentReader(self._image, runs))
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._iso.close()
+            self._image.close()
+
+
+def _open_image(path: str | Path, name: str) -> BinaryIO:
+    try:
+        return Path(path).open("rb")
+    except OSError as exc:
+        raise MediaError(f"cannot read ISO image {name!r}: {exc.strerror}") from exc
+
+
+def _text(value: bytes) -> str:
+    """Volume Descriptor text: a-/d-characters in theory, anything in the wild."""
+    try:
+        return value.decode("ascii")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _name(identifier: bytes) -> str | None:
+    """A directory record's File Identifier as text; None when it is not UTF-8 (hostile)."""
+    try:
+        return identifier.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _name_problems(raw: str) -> list[tuple[str, str]]:
+    """A03 (Level 1 8.3 d-characters) and A04 (``NAME.EXT;1`` form) for one file identifier."""
+    stem, semicolon, version = raw.rpartition(";")
+    if not semicolon:
+        stem, version = raw, ""
+    name, dot, extension = stem.partition(".")
+    out: list[tuple[str, str]] = []
+    form = []
+    if not dot:
+        form.append("no '.' separator")
+    if not semicolon:
+        form.append("no version ';1'")
+    elif version != "1":
+        form.append(f"version {version!r} instead of 1")
+    if form:
+        out.append(("media.iso-name-form", f"file identifier {raw!r} has {' and '.join(form)}"))
+    level1 = (
+        _LEVEL1_NAME.fullmatch(name)
+        and _LEVEL1_EXT.fullmatch(extension)
+        and (name or extension)
+        and (dot or name)
+    )
+    if not level1:
+        out.append(
+            ("media.iso-not-level1", f"file identifier {raw!r} is not 8.3 d-characters (A-Z 0-9 _)")
+        )
+    return out
+
+
+def _record_problems(record: DirectoryRecord) -> list[tuple[str, str]]:
+    """A03 (single extent), A07 (no Extended Attribute Record, flag bits 3/4 clear), I03."""
+    flags: int = record.file_flags
+    out: list[tuple[str, str]] = []
+    if flags & _MULTI_EXTENT:
+        out.append(("media.iso-not-level1", "file is recorded in more than one extent"))
+    if record.xattr_len or flags & (_RECORD | _PROTECTION):
+        out.append(
+            (
+                "media.iso-file-attributes",
+                f"Extended Attribute Record length {record.xattr_len}, File Flags {flags:#04x}",
+            )
+        )
+    if flags & _HIDDEN:
+        out.append(("media.hidden-file", "file is recorded as hidden (File Flags bit 0)"))
+    return out
+
+
+class _ExtentReader(io.RawIOBase):
+    """Read-only, seekable view of a file's byte runs inside the image file.
+
+    Each read seeks the shared image file first, so several views can be open at once.
+    """
+
+    def __init__(self, image: BinaryIO, runs: list[tuple[int, int]]) -> None:
+        super().__init__()
+        self._image = image
+        self._runs = runs
+        self._starts = [0, *accumulate(length for _, length in runs)]
+        self._length = self._starts[-1]
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence not in (io.SEEK_SET, io.SEEK_CUR, io.SEEK_END):
+            raise ValueError(f"invalid whence {whence!r}")
+        base = (0, self._pos, self._length)[whence]
+        if base + offset < 0:
+            raise ValueError(f"negative seek position {base + offset}")
+        self._pos = base + offset
+        return self._pos
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        """Fill ``buffer`` as far as the file goes (across runs), so reads are never short
+        before the end of the file, unless the image itself is truncated."""
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+        view = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(view) and self._pos < self._length:
+            index = bisect.bisect_right(self._starts, self._pos) - 1
+            offset, length = self._runs[index]
+            within = self._pos - self._starts[index]
+            self._image.seek(offset + within)
+            data = self._image.read(min(len(view) - done, length - within))
+            if not data:
+                break  # the image ends before the file does
+            view[done : done + len(data)] = data
+            done += len(data)
+            self._pos += len(data)
+        return done

@@ -1,0 +1,156 @@
+"""Read a File-set from a zip archive; members are read through the reader, never extracted.
+
+Members whose names leave the archive root (absolute, drive letter, ``..``), links, encrypted
+members and members that would inflate beyond a limit (zip bombs) are reported and never opened
+(checklist I02). Backslashes in member names (archives made on Windows) are read as separators.
+"""
+
+from __future__ import annotations
+
+import stat
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import BinaryIO, Final, cast
+
+from mediatool.errors import MediaError
+from mediatool.findings import Finding, finding
+from mediatool.media.base import IndexedReader, MediaEntry, unsafe_component
+from mediatool.sources import ZIP_MEMBER_LIMIT, ZIP_RATIO_LIMIT, safe_member_name
+
+#: A member inflating to more than this many bytes is not read.
+MEMBER_LIMIT: Final = ZIP_MEMBER_LIMIT
+#: A member inflating more than this ratio (and above RATIO_FLOOR) is not read.
+RATIO_LIMIT: Final = ZIP_RATIO_LIMIT
+#: The ratio limit only applies above this size: a blank 512×512 image deflates about 1000:1, and
+#: small members cannot exhaust memory or disk whatever their ratio.
+RATIO_FLOOR: Final = 32 * 1024**2
+#: Members up to this size are read into memory, larger ones into an anonymous temporary file.
+SPOOL_LIMIT: Final = 64 * 1024**2
+_CHUNK: Final = 1024**2
+_SUPPORTED: Final = frozenset(
+    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+)
+_UNIX: Final = 3  # ZipInfo.create_system: external_attr carries st_mode in its high 16 bits
+
+
+class ZipReader(IndexedReader):
+    """A zip archive as a medium.
+
+    Raises
+    ------
+    MediaError
+        When the archive cannot be opened or its central directory is corrupt.
+    """
+
+    kind = "zip"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        member_limit: int = MEMBER_LIMIT,
+        ratio_limit: float = RATIO_LIMIT,
+        ratio_floor: int = RATIO_FLOOR,
+    ) -> None:
+        super().__init__(str(path))
+        self._member_limit = member_limit
+        self._ratio_limit = ratio_limit
+        self._ratio_floor = ratio_floor
+        self._archive = _open_archive(path, self.name)
+        #: entry path → the member it was listed from (the first one of that name)
+        self._members: dict[str, zipfile.ZipInfo] = {}
+        self._set_entries(self._list())
+
+    def _list(self) -> list[MediaEntry]:
+        found: list[MediaEntry] = []
+        for info in self._archive.infolist():  # archive order: of two equal names the first wins
+            if info.is_dir():
+                continue
+            refusal = self._refusal(info)
+            if refusal is not None:
+                self._findings.append(refusal)
+                continue
+            path = info.filename.replace("\\", "/")
+            self._members.setdefault(path, info)
+            found.append(MediaEntry(path, info.filename, info.file_size))
+        return found
+
+    def _refusal(self, info: zipfile.ZipInfo) -> Finding | None:
+        """Why a member is not read, or None."""
+        name = info.filename
+        path = name.replace("\\", "/")
+        if not safe_member_name(name) or any(unsafe_component(c) for c in path.split("/")):
+            return finding(
+                "media.unsafe-name", f"member name {name!r} leaves the archive root", name
+            )
+        kind = stat.S_IFMT(info.external_attr >> 16) if info.create_system == _UNIX else 0
+        if kind == stat.S_IFLNK:
+            return finding("media.link-not-followed", "member is a symbolic link", path)
+        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+            return finding("media.special-file", f"member has file type {kind:#o}", path)
+        if info.flag_bits & 0x1 or info.compress_type not in _SUPPORTED:
+            return finding(
+                "media.zip-member-unsupported",
+                f"member is encrypted or compressed with method {info.compress_type}",
+                path,
+            )
+        problem = self._inflation_problem(info.file_size, info.compress_size)
+        return None if problem is None else finding("media.zip-too-large", problem, path)
+
+    def _inflation_problem(self, size: int, compressed: int) -> str | None:
+        if size > self._member_limit:
+            return f"member inflates to {size} bytes, more than the limit of {self._member_limit}"
+        if size > self._ratio_floor and size > self._ratio_limit * max(compressed, 1):
+            return (
+                f"member inflates to {size} bytes from {compressed}, "
+                f"a ratio above the limit of {self._ratio_limit:g}"
+            )
+        return None
+
+    def open(self, entry: MediaEntry) -> BinaryIO:
+        """The member's content, read (within the limit) into a seekable stream.
+
+        Raises ``OSError`` when the member is corrupt, grows past the limit, or is not listed.
+        """
+        known = self._known(entry)
+        info = self._members[known.path]
+        # returned open to the caller, who closes it; closed here only on failure
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115
+        try:
+            self._copy_member(info, spool)
+        except OSError:
+            spool.close()
+            raise
+        except Exception as exc:
+            # zipfile and its decompressors raise many types on corrupt data (BadZipFile,
+            # zlib.error, EOFError, LZMAError, ...): all mean "this member cannot be read"
+            spool.close()
+            raise OSError(f"cannot read zip member {entry.raw_name!r}: {exc}") from exc
+        spool.seek(0)
+        return cast(BinaryIO, spool)
+
+    def _copy_member(
+        self, info: zipfile.ZipInfo, out: tempfile.SpooledTemporaryFile[bytes]
+    ) -> None:
+        total = 0
+        with self._archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                total += len(chunk)
+                if total > self._member_limit:
+                    raise OSError(f"zip member {info.filename!r} inflates past the limit")
+                out.write(chunk)
+
+    def close(self) -> None:
+        self._archive.close()
+
+
+def _open_archive(path: str | Path, name: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except OSError as exc:
+        raise MediaError(f"cannot read zip archive {name!r}: {exc.strerror or exc}") from exc
+    except Exception as exc:
+        # BadZipFile for a damaged central directory; hostile archives can also make zipfile
+        # raise ValueError, EOFError or struct.error
+        raise MediaError(f"cannot read zip archive {name!r}: {exc}") from exc
