@@ -333,8 +333,10 @@ def test_undecodable_input_refused_with_file_named(tmp_path: Path) -> None:
     source = Path(str(get_testdata_file("JPEG-lossy.dcm", download=False)))
     result = run("build", source, "--out", tmp_path / "out")
     assert result.exit_code == 1
-    assert f"ERROR profile.cannot-convert {source}: cannot convert to 'Explicit VR Little " \
+    assert (
+        f"ERROR profile.cannot-convert {source}: cannot convert to 'Explicit VR Little "
         "Endian'" in result.stderr
+    )
     assert "Traceback" not in result.stderr and "libjpeg error" not in result.stderr
     assert not (tmp_path / "out").exists()
     assert not list(tmp_path.glob(".out.partial-*"))

@@ -23,14 +23,26 @@ from mediatool.sample import generate_sample
 pytestmark = pytest.mark.oracle
 
 #: pydicom bundled files used as foreign input (valid enough to get a record each).
-PYDICOM_FILES = ("CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "rtplan.dcm", "rtdose.dcm",
-                 "rtstruct.dcm", "SC_rgb_rle.dcm", "ExplVR_BigEnd.dcm",
-                 "reportsi.dcm", "image_dfl.dcm", "examples_palette.dcm", "liver_1frame.dcm")
+PYDICOM_FILES = (
+    "CT_small.dcm",
+    "MR_small.dcm",
+    "JPEG2000.dcm",
+    "rtplan.dcm",
+    "rtdose.dcm",
+    "rtstruct.dcm",
+    "SC_rgb_rle.dcm",
+    "ExplVR_BigEnd.dcm",
+    "reportsi.dcm",
+    "image_dfl.dcm",
+    "examples_palette.dcm",
+    "liver_1frame.dcm",
+)
 
 
 def _build(src: Path, out: Path, *extra: str) -> dict:
-    result = CliRunner().invoke(main, ["build", str(src), "--out", str(out), "--json", *extra],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["build", str(src), "--out", str(out), "--json", *extra], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -64,22 +76,28 @@ def test_sample_defects_are_reported(sample_fileset: tuple[Path, dict, int]) -> 
     _, doc, instances = sample_fileset
     found = {f["code"] for f in doc["findings"]}
     # non-DICOM files, raw data set, Implicit VR file and the duplicate of the sample set
-    assert {"source.not-dicom", "meta.no-preamble", "build.reencoded",
-            "hierarchy.duplicate-identical"} <= found
+    assert {
+        "source.not-dicom",
+        "meta.no-preamble",
+        "build.reencoded",
+        "hierarchy.duplicate-identical",
+    } <= found
     assert doc["counts"]["instances"] == instances
     assert not [f for f in doc["findings"] if f["severity"] == "error"]
 
 
-def test_dciodvfy_finds_no_error_in_our_dicomdir(sample_fileset: tuple[Path, dict, int],
-                                                 pydicom_fileset: tuple[Path, dict]) -> None:
+def test_dciodvfy_finds_no_error_in_our_dicomdir(
+    sample_fileset: tuple[Path, dict, int], pydicom_fileset: tuple[Path, dict]
+) -> None:
     report = oracles.dciodvfy(sample_fileset[0] / "DICOMDIR")
     assert report.errors == [], report.describe()
     assert report.significant_warnings == [], report.describe()
     report = oracles.dciodvfy(pydicom_fileset[0] / "DICOMDIR")
     assert report.errors == [], report.describe()
     # pydicom's old test files have names like 'JANCT000' (no '^'): copied as they are
-    assert [w for w in report.significant_warnings
-            if "Retired Person Name form" not in w] == [], report.describe()
+    assert [w for w in report.significant_warnings if "Retired Person Name form" not in w] == [], (
+        report.describe()
+    )
 
 
 def test_pydicom_fileset_finds_every_instance(sample_fileset: tuple[Path, dict, int]) -> None:
@@ -88,16 +106,26 @@ def test_pydicom_fileset_finds_every_instance(sample_fileset: tuple[Path, dict, 
     assert len(fs) == instances
     assert fs.ID == "SAMPLE_CD"
     record_types = {inst.node.record_type for inst in fs}
-    assert {"IMAGE", "RT DOSE", "RT STRUCTURE SET", "RT PLAN", "PRESENTATION", "WAVEFORM",
-            "SR DOCUMENT", "KEY OBJECT DOC", "ENCAP DOC"} <= record_types
+    assert {
+        "IMAGE",
+        "RT DOSE",
+        "RT STRUCTURE SET",
+        "RT PLAN",
+        "PRESENTATION",
+        "WAVEFORM",
+        "SR DOCUMENT",
+        "KEY OBJECT DOC",
+        "ENCAP DOC",
+    } <= record_types
     for inst in fs:
         ds = inst.load()
         assert ds.SOPInstanceUID == inst.SOPInstanceUID
         assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
 
 
-def test_dcmmkdir_accepts_every_file(sample_fileset: tuple[Path, dict, int],
-                                     pydicom_fileset: tuple[Path, dict]) -> None:
+def test_dcmmkdir_accepts_every_file(
+    sample_fileset: tuple[Path, dict, int], pydicom_fileset: tuple[Path, dict]
+) -> None:
     for out in (sample_fileset[0], pydicom_fileset[0]):
         report = oracles.dcmmkdir_check(out)
         assert report.rejected == [], report.describe()

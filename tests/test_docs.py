@@ -34,8 +34,11 @@ def test_readme_code_table_is_current() -> None:
 
 def test_every_code_is_emitted_somewhere() -> None:
     """A code in the registry that no module can produce is dead documentation."""
-    sources = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "mediatool").rglob("*.py")
-                        if p.name != "findings.py")
+    sources = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in (REPO / "mediatool").rglob("*.py")
+        if p.name != "findings.py"
+    )
     unused = [c for c in CODES if not re.search(rf"[\"']{re.escape(c)}[\"']", sources)]
     assert unused == []
 

@@ -16,8 +16,18 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.mark.slow
 def test_wheel_carries_profiles_and_templates(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--quiet", "-w", str(tmp_path / "dist"), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(tmp_path / "dist"),
+            str(REPO),
+        ],
         check=True,
     )
     wheel = next((tmp_path / "dist").glob("mediatool-*.whl"))
@@ -28,15 +38,18 @@ def test_wheel_carries_profiles_and_templates(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall",
-                    str(wheel)], check=True)
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall", str(wheel)],
+        check=True,
+    )
     code = (
         "import mediatool, mediatool.resources as r, mediatool.profiles as p;"
         "print(mediatool.__file__); print(r.data_dir('profiles')); print(r.data_dir('templates'));"
         "print(p.load('STD-GEN-CD').title)"
     )
-    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True,
-                         cwd=tmp_path).stdout.splitlines()
+    out = subprocess.run(
+        [python, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path
+    ).stdout.splitlines()
     assert out[0].startswith(str(env_dir))  # the installed copy, not the checkout
     assert out[1] == str(Path(out[0]).parent / "_data" / "profiles")
     assert out[2] == str(Path(out[0]).parent / "_data" / "templates")
