@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from pydicom import dcmread
@@ -18,6 +19,7 @@ from mediatool.model import InstanceInfo
 from mediatool.plan import MediaPlan, PlanOptions, build_plan
 from mediatool.profiles import Profile
 from mediatool.scan import ScanOptions, open_source, scan_all
+from mediatool.writers import iso as iso_writer
 
 Progress = Callable[[int, int | None, str], None]
 DESCRIPTOR_FILE_ID = ("README",)
@@ -35,6 +37,9 @@ class BuildRequest:
     dry_run: bool = False
     fail_on: Severity = Severity.ERROR
     jobs: int | None = None
+    iso: Path | None = None  # also (or only) pack the File-set into this ISO 9660 image
+    media: str = "cd"  # cd | dvd | bd | usb: the capacity checked (PS3.12)
+    date: datetime | None = None  # recorded in the image; None: SOURCE_DATE_EPOCH, else now
 
 
 def _dataset_bytes(inst: InstanceInfo) -> bytes:
@@ -99,10 +104,18 @@ def plan(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
     return media_plan
 
 
-def run(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
-    """Plan, and unless refused or a dry run, write the File-set to ``request.out``."""
-    if request.out is not None and not request.dry_run:
+def _check_outputs(request: BuildRequest) -> None:
+    if request.out is not None:
         execute.check_destination(request.out, request.sources, force=request.force)
+    if request.iso is not None:
+        execute.check_file_destination(request.iso, request.sources, force=request.force)
+
+
+def run(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
+    """Plan, and unless refused or a dry run, write the File-set to ``request.out`` and/or pack
+    it into the image ``request.iso`` (both then carry identical content)."""
+    if not request.dry_run:
+        _check_outputs(request)
     media_plan = plan(request, progress)
     if not media_plan.tree.patients and not media_plan.tree.root_instances:
         raise PlanRejected("no DICOM instance found in the inputs", media_plan.findings, media_plan)
@@ -112,48 +125,39 @@ def run(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
             media_plan.findings,
             media_plan,
         )
-    if request.dry_run or request.out is None:
+    if request.iso is not None:
+        # early estimate from the input sizes; pack() checks the exact image size again
+        estimate = sum(i.size for i in media_plan.tree.instances()) + len(media_plan.dicomdir)
+        iso_writer.check_capacity(estimate, iso_writer.MEDIA_CAPACITY[request.media])
+    if request.dry_run or (request.out is None and request.iso is None):
         return media_plan
-    write(media_plan, request.out, jobs=request.jobs, progress=progress, fail_on=request.fail_on)
+    write(media_plan, request, progress=progress)
     return media_plan
 
 
 def write(
-    media_plan: MediaPlan,
-    out: Path,
-    *,
-    jobs: int | None = None,
-    progress: Progress | None = None,
-    fail_on: Severity = Severity.ERROR,
+    media_plan: MediaPlan, request: BuildRequest, *, progress: Progress | None = None
 ) -> None:
-    """Materialise the plan in a staging folder and publish it at ``out`` when complete."""
-    staging = execute.staging_dir(out)
+    """Materialise the plan in a staging folder; pack the image from it and/or publish it."""
+    target = request.out if request.out is not None else request.iso
+    assert target is not None  # run() writes only when there is an output
+    staging = execute.staging_dir(target)
     try:
-        tasks = [
-            execute.WriteTask(
-                source=inst.source,
-                dataset_offset=inst.dataset_offset,
-                file_id=media_plan.file_ids[inst.sop_instance_uid],
-                action=media_plan.decisions[inst.sop_instance_uid].action,
-                target_ts=media_plan.decisions[inst.sop_instance_uid].target_ts,
-                sop_class_uid=inst.sop_class_uid,
-                sop_instance_uid=inst.sop_instance_uid,
-                patches=tuple(sorted(media_plan.patches.get(inst.sop_instance_uid, {}).items())),
+        _materialise(media_plan, staging, request, progress)
+        if request.iso is not None:
+            iso_writer.pack(
+                staging,
+                request.iso,
+                volume_id=request.fileset_id,
+                date=request.date,
+                capacity=iso_writer.MEDIA_CAPACITY[request.media],
+                progress=progress,
+                force=request.force,
             )
-            for inst in media_plan.tree.instances()
-        ]
-        _, written_findings = execute.write_all(tasks, staging, jobs=jobs, progress=progress)
-        media_plan.findings.extend(written_findings)
-        if fails(written_findings, fail_on):
-            raise PlanRejected(
-                "the build was refused because of the findings above; nothing was written",
-                media_plan.findings,
-                media_plan,
-            )
-        (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
-        if media_plan.descriptor_data is not None:
-            staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)
-        execute.publish(staging, out)
+        if request.out is not None:
+            execute.publish(staging, request.out)
+        else:
+            _remove(staging)
     except MediatoolError:
         _remove(staging)
         raise
@@ -163,6 +167,35 @@ def write(
     except BaseException:
         _remove(staging)
         raise
+
+
+def _materialise(
+    media_plan: MediaPlan, staging: Path, request: BuildRequest, progress: Progress | None
+) -> None:
+    tasks = [
+        execute.WriteTask(
+            source=inst.source,
+            dataset_offset=inst.dataset_offset,
+            file_id=media_plan.file_ids[inst.sop_instance_uid],
+            action=media_plan.decisions[inst.sop_instance_uid].action,
+            target_ts=media_plan.decisions[inst.sop_instance_uid].target_ts,
+            sop_class_uid=inst.sop_class_uid,
+            sop_instance_uid=inst.sop_instance_uid,
+            patches=tuple(sorted(media_plan.patches.get(inst.sop_instance_uid, {}).items())),
+        )
+        for inst in media_plan.tree.instances()
+    ]
+    _, written = execute.write_all(tasks, staging, jobs=request.jobs, progress=progress)
+    media_plan.findings.extend(written)
+    if fails(written, request.fail_on):
+        raise PlanRejected(
+            "the build was refused because of the findings above; nothing was written",
+            media_plan.findings,
+            media_plan,
+        )
+    (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
+    if media_plan.descriptor_data is not None:
+        staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)
 
 
 def _remove(path: Path) -> None:

@@ -153,8 +153,9 @@ def sample(out: Path, instances: int, seed: int, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path),
-                default="mediatool-demo")
+@click.argument(
+    "folder", type=click.Path(file_okay=False, path_type=Path), default="mediatool-demo"
+)
 @quiet_option
 def demo(folder: Path, quiet: bool, verbose: bool) -> None:
     """Run the main job on the bundled sample: FOLDER/incoming → FOLDER/disc.
@@ -176,19 +177,27 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
         incoming, disc = folder / "incoming", folder / "disc"
         shutil.rmtree(incoming, ignore_errors=True)
         sample_result = generate_sample(incoming)
-        click.echo(f"Sample: {len(sample_result.files)} files ({sample_result.instances} "
-                   f"instances) in {incoming}", err=True)
+        click.echo(
+            f"Sample: {len(sample_result.files)} files ({sample_result.instances} "
+            f"instances) in {incoming}",
+            err=True,
+        )
         request = build_mod.BuildRequest(
-            sources=(str(incoming),), out=disc, profile=profiles.load(profiles.DEFAULT_PROFILE),
-            fileset_id="MEDIATOOL_DEMO", force=True,
+            sources=(str(incoming),),
+            out=disc,
+            profile=profiles.load(profiles.DEFAULT_PROFILE),
+            fileset_id="MEDIATOOL_DEMO",
+            force=True,
         )
         try:
             media_plan = build_mod.run(request, progress)
         finally:
             progress.close()
         _report_build(media_plan, disc, dry_run=False, as_json=False, verbose=verbose)
-        click.echo(f"Open {disc / 'DICOMDIR'} in any DICOM viewer, or run: "
-                   f"mediatool validate {disc}", err=True)
+        click.echo(
+            f"Open {disc / 'DICOMDIR'} in any DICOM viewer, or run: mediatool validate {disc}",
+            err=True,
+        )
 
 
 @main.command()
@@ -197,6 +206,26 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the File-set into (created; must be empty unless --force).",
+)
+@click.option(
+    "--iso",
+    "iso_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also (or only) write an ISO 9660 Level 1 image of the File-set (PS3.12 Annex F).",
+)
+@click.option(
+    "--media",
+    type=click.Choice(["cd", "dvd", "bd", "usb"]),
+    default="cd",
+    show_default=True,
+    help="Medium whose capacity the image must fit.",
+)
+@click.option(
+    "--date",
+    "date_text",
+    metavar="YYYY-MM-DD[THH:MM:SS]",
+    help="Date recorded in the image (default: SOURCE_DATE_EPOCH, else now); a fixed date "
+    "gives byte-identical images.",
 )
 @click.option("--fileset-id", default="", help="File-set ID: up to 16 of A-Z 0-9 _ (PS3.10 8.5).")
 @click.option(
@@ -219,6 +248,9 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
 def build(
     sources: tuple[str, ...],
     out: Path | None,
+    iso_file: Path | None,
+    media: str,
+    date_text: str | None,
     fileset_id: str,
     descriptor: Path | None,
     invent: bool,
@@ -237,12 +269,15 @@ def build(
     \b
     Example:
       mediatool build ./incoming --out ./disc --fileset-id PATIENT_CD
+      mediatool build ./incoming --iso patient.iso --date 2024-03-12
       mediatool build export.zip more/ --dry-run --json
     """
     from mediatool import build as build_mod
+    from mediatool.cli_iso import parse_date
 
-    if out is None and not dry_run:
-        raise click.UsageError("give --out DIR (or --dry-run to plan only)")
+    if out is None and iso_file is None and not dry_run:
+        raise click.UsageError("give --out DIR and/or --iso FILE (or --dry-run to plan only)")
+    date = parse_date(date_text)
     progress = output.Progress(enabled=not quiet and not as_json)
     with _handle_errors():
         request = build_mod.BuildRequest(
@@ -256,20 +291,38 @@ def build(
             dry_run=dry_run,
             fail_on=Severity[fail_on.upper()],
             jobs=jobs,
+            iso=iso_file,
+            media=media,
+            date=date,
         )
         try:
             media_plan = build_mod.run(request, progress)
         except PlanRejected as exc:
             if as_json and exc.result is not None:
-                _report_build(exc.result, out, dry_run=dry_run, as_json=True, verbose=verbose)
+                _report_build(
+                    exc.result,
+                    out,
+                    dry_run=dry_run,
+                    as_json=True,
+                    verbose=verbose,
+                    iso_file=iso_file,
+                )
             raise
         finally:
             progress.close()
-        _report_build(media_plan, out, dry_run=dry_run, as_json=as_json, verbose=verbose)
+        _report_build(
+            media_plan, out, dry_run=dry_run, as_json=as_json, verbose=verbose, iso_file=iso_file
+        )
 
 
 def _report_build(
-    media_plan: Any, out: Path | None, *, dry_run: bool, as_json: bool, verbose: bool
+    media_plan: Any,
+    out: Path | None,
+    *,
+    dry_run: bool,
+    as_json: bool,
+    verbose: bool,
+    iso_file: Path | None = None,
 ) -> None:
     from mediatool.model import render_file_id
 
@@ -281,6 +334,7 @@ def _report_build(
             "ok": media_plan.ok,
             "dry_run": dry_run,
             "out": str(out) if out else None,
+            "iso": str(iso_file) if iso_file else None,
             "profile": media_plan.profile.id,
             "fileset": {"uid": media_plan.fileset_uid},
             "counts": summary,
@@ -300,10 +354,20 @@ def _report_build(
         return
     output.findings_to_stderr(findings, verbose=verbose)
     verb = "Planned" if dry_run else "Wrote"
-    where = "" if dry_run else f" to {out}"
+    targets = [str(t) for t in (out, iso_file) if t is not None]
+    where = "" if dry_run else " to " + " and ".join(targets)
     click.echo(
         f"{verb} a {media_plan.profile.id} File-set{where}: {summary['patients']} "
         f"patients, {summary['studies']} studies, {summary['series']} series, "
         f"{summary['instances']} instances (from {summary['files_seen']} input files); "
         f"findings: {output.summary_line(findings)}"
     )
+
+
+from mediatool.cli_iso import iso  # noqa: E402
+
+main.add_command(iso)
+
+from mediatool.cli_validate import validate  # noqa: E402
+
+main.add_command(validate)

@@ -163,6 +163,22 @@ def check_destination(dest: Path, sources: Sequence[str], *, force: bool) -> Non
         )
 
 
+def check_file_destination(dest: Path, sources: Sequence[str], *, force: bool) -> None:
+    """An output file (an ISO image): not inside the inputs, not over a file unless ``force``."""
+    target = dest.resolve()
+    for given in sources:
+        src = Path(given).resolve()
+        if target == src or target.is_relative_to(src):
+            raise OutputError(
+                f"the image {str(dest)!r} would be written inside the input "
+                f"{given!r}; choose a place outside the inputs"
+            )
+    if dest.is_dir():
+        raise OutputError(f"{str(dest)!r} is a folder; give the path of the image file")
+    if dest.exists() and not force:
+        raise OutputError(f"{str(dest)!r} exists", hint="use --force to replace it")
+
+
 def publish(staging: Path, dest: Path) -> None:
     """Move the complete staging folder into place, replacing ``dest`` if it exists.
 

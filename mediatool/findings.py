@@ -239,6 +239,9 @@ CODES: Final[Mapping[str, Code]] = {
         "A01",
     ),
     "dicomdir.several": Code(E, "PS3.12 F.1.2.2", "More than one DICOMDIR on the medium", "A02"),
+    "dicomdir.volume-id": Code(
+        E, "PS3.12 F.1.1", "ISO 9660 Volume Identifier differs from the File-set ID", "A05"
+    ),
     "dicomdir.name-case": Code(
         W, "PS3.10 8.5", "DICOMDIR found only by a tolerant name match (case, '.', ';1')", "A14"
     ),

@@ -24,7 +24,7 @@ from pydicom import dcmread
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence as DicomSequence
@@ -102,6 +102,18 @@ def _raw_text(ds: Dataset, tag: int) -> str:
 
 def _text(ds: Dataset, keyword: str) -> str:
     """A decoded value (character set applied), for names and descriptions."""
+    tag = tag_for_keyword(keyword)
+    raw = ds.get_item(BaseTag(tag)) if tag is not None else None
+    # Fast path, same result: ASCII text without ESC or a value separator decodes the same in
+    # every character set (PS3.5 6.1.2.3), so pydicom's conversion can be skipped.
+    if (
+        isinstance(raw, RawDataElement)
+        and isinstance(raw.value, bytes)
+        and raw.value.isascii()
+        and b"\x1b" not in raw.value
+        and b"\\" not in raw.value
+    ):
+        return raw.value.decode("ascii").strip(" \x00").strip()
     try:
         value = ds.get(keyword)
     except Exception:
@@ -362,6 +374,7 @@ def scan_stream(
         LookupError,
         RecursionError,
         MemoryError,
+        BytesLengthException,
     ) as exc:
         if meta is None or not meta.has_prefix:
             return [finding("source.not-dicom", f"not a DICOM file ({exc})", where)]
@@ -374,11 +387,6 @@ def scan_stream(
     if extra:
         info = _replace_findings(info, info.findings + tuple(extra))
     return info
-
-
-def meta_has_prefix_safe(scope: Mapping[str, object]) -> bool:
-    meta = scope.get("meta")
-    return isinstance(meta, filemeta.RawMeta) and meta.has_prefix
 
 
 def _replace_findings(info: InstanceInfo, findings: tuple[Finding, ...]) -> InstanceInfo:

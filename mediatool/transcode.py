@@ -50,7 +50,7 @@ def rewrite(
     """Return (file bytes, SOP Class UID, SOP Instance UID) of the rewritten Part 10 file."""
     ds = dcmread(io.BytesIO(data), force=True)
     if decompress:
-        ds.decompress()
+        ds.decompress(generate_instance_uid=False)  # same instance, another encoding
     elif not ds.original_encoding[1]:  # read as big endian
         _to_little_endian(ds)
     for tag in [t for t in ds.keys() if t.group == 0x0002]:  # noqa: SIM118 - iterating a Dataset yields elements

@@ -340,3 +340,32 @@ def test_undecodable_input_refused_with_file_named(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr and "libjpeg error" not in result.stderr
     assert not (tmp_path / "out").exists()
     assert not list(tmp_path.glob(".out.partial-*"))
+
+
+def test_iso_and_folder_carry_identical_content(tmp_path: Path) -> None:
+    import oracles
+
+    src = study_folder(tmp_path / "in", patients=1)
+    out, iso = tmp_path / "disc", tmp_path / "disc.iso"
+    args = ("build", src, "--fileset-id", "TEST_CD", "--date", "2024-03-12")
+    assert run(*args, "--out", out, "--iso", iso).exit_code == 0
+    extracted = oracles.xorriso_extract(iso, tmp_path / "x")
+    assert extracted.volume_id == "TEST_CD"
+    assert tree_digest(tmp_path / "x") == tree_digest(out)
+    assert run(*args, "--iso", tmp_path / "only.iso").exit_code == 0
+    assert (tmp_path / "only.iso").read_bytes() == iso.read_bytes()
+    again = run(*args, "--iso", iso)
+    assert again.exit_code == 2 and "exists" in again.stderr
+
+
+def test_iso_capacity_refused_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mediatool.writers import iso as iso_writer
+
+    src = study_folder(tmp_path / "in", patients=1)
+    monkeypatch.setattr(iso_writer, "MEDIA_CAPACITY", {**iso_writer.MEDIA_CAPACITY, "cd": 10_000})
+    result = run("build", src, "--iso", tmp_path / "disc.iso")
+    assert result.exit_code == 2
+    assert "a CD holds" in result.stderr and "--media dvd" in result.stderr
+    assert not (tmp_path / "disc.iso").exists()

@@ -1,0 +1,189 @@
+"""``mediatool iso DIR FILE``: check a File-set folder, then pack it into an ISO 9660 image.
+
+Exit codes as everywhere (cli.py): 0 written; 1 refused because of findings (a name Level 1
+cannot carry, no DICOMDIR, a validation error); 2 could not run (no such folder, FILE exists
+without --force, the image does not fit the medium, unwritable output).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import click
+
+from mediatool import output
+from mediatool.cli import _handle_errors, fail_on_option, json_option, quiet_option
+from mediatool.errors import MediaError, OutputError, PlanRejected
+from mediatool.findings import Finding, Severity, fails
+from mediatool.writers import iso as iso_writer
+
+ISO_SCHEMA: Final = "mediatool.iso/1"
+
+
+def parse_date(text: str | None) -> datetime | None:
+    """``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SS`` (optionally with ``Z``/``+HH:MM``; naive = UTC)."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", param_hint="'--date'"
+        ) from exc
+
+
+def read_fileset_id(folder: Path) -> str:
+    """(0004,1130) File-set ID of ``folder/DICOMDIR``, stripped ("" when absent or empty).
+
+    Raises
+    ------
+    MediaError
+        The DICOMDIR cannot be read (validation has passed by then, so this is rare).
+    """
+    import warnings
+
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
+    path = folder / "DICOMDIR"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the reader's complaints are validate's business
+            ds = dcmread(path, stop_before_pixels=True, specific_tags=[0x00041130])
+    except (OSError, InvalidDicomError, ValueError, EOFError) as exc:
+        raise MediaError(f"cannot read the File-set ID from {str(path)!r}: {exc}") from exc
+    return str(ds.get("FileSetID", "") or "").strip()
+
+
+def _validation_findings(folder: Path, progress: output.Progress | None) -> list[Finding]:
+    """Findings of ``mediatool validate`` on the folder (same checkers as the command)."""
+    from mediatool.media import open_media
+    from mediatool.validate import validate_media
+
+    with open_media(folder) as reader:
+        return list(validate_media(reader, progress=progress).findings)
+
+
+def check_folder(folder: Path, progress: output.Progress | None = None) -> list[Finding]:
+    """Level 1 names, depth, one DICOMDIR at the root, then the full File-set validation."""
+    if not folder.is_dir():
+        reason = "does not exist" if not folder.exists() else "is not a folder"
+        raise MediaError(f"{str(folder)!r} {reason}; give the folder that holds the DICOMDIR")
+    found = list(iso_writer.scan_folder(folder).findings)
+    if any(f.code == "dicomdir.missing" for f in found):
+        return found  # nothing to validate without a DICOMDIR
+    seen = {(f.code, f.where) for f in found}
+    for f in _validation_findings(folder, progress):
+        if (f.code, f.where) not in seen:
+            seen.add((f.code, f.where))
+            found.append(f)
+    return found
+
+
+def _document(
+    ok: bool, findings: Sequence[Finding], result: iso_writer.PackResult | None, media: str
+) -> dict[str, Any]:
+    return {
+        "schema": ISO_SCHEMA,
+        "ok": ok,
+        "iso": str(result.iso) if result else None,
+        "media": media,
+        "capacity": iso_writer.MEDIA_CAPACITY[media],
+        "size": result.size if result else None,
+        "files": result.files if result else None,
+        "directories": result.directories if result else None,
+        "volume_id": result.volume_id if result else None,
+        "date": result.date.isoformat() if result else None,
+        "findings": [f.as_dict() for f in findings],
+    }
+
+
+@click.command("iso")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--media",
+    type=click.Choice(list(iso_writer.MEDIA_CAPACITY)),
+    default="cd",
+    show_default=True,
+    help="Medium the image must fit: cd 650 MB, dvd 4.7 GB, bd 25 GB, usb no limit.",
+)
+@click.option(
+    "--date",
+    "date_text",
+    metavar="YYYY-MM-DD[THH:MM:SS]",
+    help="Date recorded in the image (UTC unless an offset is given). "
+    "Default: SOURCE_DATE_EPOCH, else now. A fixed date gives byte-identical images.",
+)
+@click.option(
+    "--volume-id",
+    help="Volume Identifier (default: the DICOMDIR's File-set ID, as PS3.12 F.1.1 requires).",
+)
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@fail_on_option
+@json_option
+@quiet_option
+def iso(
+    folder: Path,
+    file: Path,
+    media: str,
+    date_text: str | None,
+    volume_id: str | None,
+    force: bool,
+    fail_on: str,
+    as_json: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Pack a File-set folder (DICOMDIR at its root) into an ISO 9660 Level 1 image FILE.
+
+    The folder is checked first (Level 1 names, one DICOMDIR, the checks of `mediatool
+    validate`); nothing is written when it fails. The image is written beside FILE and renamed
+    into place when complete.
+
+    \b
+    Example:
+      mediatool iso ./disc patient.iso --date 2024-05-01
+      mediatool iso ./disc big.iso --media dvd --force
+    """
+    date = parse_date(date_text)
+    progress = output.Progress(enabled=not quiet and not as_json)
+    with _handle_errors():
+        if file.exists() and not force:
+            raise OutputError(f"{str(file)!r} exists", hint="use --force to replace it")
+        findings = check_folder(folder, progress)
+        if fails(findings, Severity[fail_on.upper()]):
+            if as_json:
+                output.emit_json(_document(False, findings, None, media))
+            raise PlanRejected(
+                f"{str(folder)!r} was not packed because of the findings above; nothing was "
+                "written",
+                findings,
+            )
+        if volume_id is None:
+            volume_id = read_fileset_id(folder)
+        try:
+            result = iso_writer.pack(
+                folder,
+                file,
+                volume_id=volume_id,
+                date=date,
+                capacity=iso_writer.MEDIA_CAPACITY[media],
+                progress=progress,
+                force=force,
+            )
+        finally:
+            progress.close()
+        if as_json:
+            output.emit_json(_document(True, findings, result, media))
+            return
+        output.findings_to_stderr(findings, verbose=verbose)
+        capacity = iso_writer.MEDIA_CAPACITY[media]
+        share = f", {result.size * 100 / capacity:.0f}% of a {media.upper()}" if capacity else ""
+        click.echo(
+            f"Wrote {result.iso}: ISO 9660 Level 1, volume {result.volume_id!r}, "
+            f"{result.files} files in {result.directories} folders, {result.size} bytes{share}"
+        )

@@ -1,0 +1,88 @@
+"""``mediatool validate``: check a medium (folder, ISO image, zip archive) in one pass."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from click.core import ParameterSource
+
+from mediatool import output, profiles
+from mediatool.cli import _handle_errors, fail_on_option, json_option, profile_option, quiet_option
+from mediatool.errors import OutputError
+from mediatool.findings import Severity
+
+
+def _write_atomically(path: Path, content: str) -> None:
+    """Write ``content`` to ``path`` through a temporary file and a rename."""
+    folder = path.parent if str(path.parent) else Path()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".mediatool-", suffix=".html", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as fp:
+            fp.write(content)
+        Path(tmp).replace(path)
+    except OSError as exc:
+        raise OutputError(f"cannot write the HTML report {str(path)!r}: {exc.strerror}") from exc
+
+
+@click.command("validate")
+@click.argument("media", type=click.Path(path_type=str))
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a self-contained HTML QA report to this file.",
+)
+@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
+@profile_option
+@fail_on_option
+@json_option
+@quiet_option
+def validate(
+    media: str,
+    html_path: Path | None,
+    jobs: int | None,
+    profile_id: str,
+    profile_dir: Path | None,
+    fail_on: str,
+    as_json: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Validate the DICOM File-set on MEDIA: a folder, an ISO 9660 image or a zip archive.
+
+    Checks the DICOMDIR, its records and offsets, every referenced file and every DICOM file
+    on the media (PS3.10, PS3.3 Annex F, PS3.12). The Application Profile rules (PS3.11:
+    Transfer Syntaxes, SOP Classes, extra directory keys) are checked only when --profile is
+    given. The report goes to stdout; exit 1 when a finding at or above --fail-on exists.
+
+    \b
+    Example:
+      mediatool validate /media/cdrom
+      mediatool validate disc.iso --profile STD-GEN-CD --html qa.html
+      mediatool validate export.zip --json --fail-on warning
+    """
+    from mediatool.media import open_media
+    from mediatool.validate import render, validate_media
+
+    ctx = click.get_current_context()
+    claimed = ctx.get_parameter_source("profile_id") is not ParameterSource.DEFAULT
+    threshold = Severity[fail_on.upper()]
+    progress = output.Progress(enabled=not quiet and not as_json)
+    with _handle_errors():
+        profile = profiles.load(profile_id, profile_dir) if claimed else None
+        try:
+            with open_media(media) as reader:
+                report = validate_media(reader, profile, progress, jobs=jobs)
+        finally:
+            progress.close()
+        if html_path is not None:
+            _write_atomically(html_path, render.html(report, threshold))
+        if as_json:
+            click.echo(render.as_json(report, threshold))
+        else:
+            click.echo(render.text(report, threshold, verbose=verbose))
+    sys.exit(0 if report.passes(threshold) else 1)

@@ -1,0 +1,387 @@
+"""A directory record against the file it references (PS3.3 F.3.2.2, F.5): checklist D03-D08,
+E18-E21, and the Pixel Data length check of E23.
+
+Runs inside the header read of :func:`mediatool.scan.scan_stream` (its ``inspect`` hook), in the
+worker process that read the file, so no data set ever leaves the worker. Only the record's keys
+travel there (:class:`RecordSpec`, a few hundred bytes). Differences found in PATIENT, STUDY and
+SERIES records come back as :class:`Diff` values, so the parent can report each once per record
+instead of once per file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Final
+
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.uid import UID
+
+from mediatool.findings import Finding, finding
+from mediatool.recordtypes import record_type_for
+from mediatool.validate.common import raw_dataset, tag_name
+
+#: Identifiers of the entity levels: a difference is an error (D07), other keys a warning (D08).
+IDENTIFIERS: Final = {
+    "PATIENT": 0x00100020,
+    "STUDY": 0x0020000D,
+    "SERIES": 0x0020000E,
+}
+_SKIP: Final = frozenset({0x00080005, 0x00880200, 0x0040A730, 0x0040A043})
+_REFERENCED_IMAGES: Final = 0x00081140
+_RELATED_CLASSES: Final = 0x0008001A
+_PIXEL_TAGS: Final = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
+_LONG_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"UN"})
+_DEFLATED: Final = "1.2.840.10008.1.2.1.99"
+_ACR_NEMA_DATE: Final = re.compile(r"^\d{4}\.\d{2}\.\d{2}$")
+
+
+#: Parent records' keys as Datasets, per worker process (by record location).
+_DATASETS: dict[str, tuple[KeySet, Dataset]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class KeySet:
+    """The keys of one directory record, raw, with what is needed to decode them."""
+
+    level: str  # record type
+    where: str
+    implicit: bool
+    little: bool
+    elements: tuple[tuple[int, str | None, bytes], ...]
+
+    def dataset(self) -> Dataset:
+        """The keys as a Dataset; parents' are kept, since every file below them asks again."""
+        if self.level not in IDENTIFIERS:
+            return raw_dataset(self.elements, self.implicit, self.little)
+        hit = _DATASETS.get(self.where)
+        if hit is None or hit[0] is not self:
+            if len(_DATASETS) > 4096:
+                _DATASETS.clear()
+            hit = _DATASETS[self.where] = (
+                self,
+                raw_dataset(self.elements, self.implicit, self.little),
+            )
+        return hit[1]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSpec:
+    """What the worker needs to compare an instance record (and its parents) with the file."""
+
+    record_type: str
+    ref_class: str | None
+    ref_instance: str | None
+    ref_ts: str | None
+    has_related: bool
+    leaf: KeySet
+    ancestors: tuple[KeySet, ...]  # PATIENT, STUDY, SERIES (whatever is above the record)
+    profile_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()  # record type -> keywords
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """A parent record's key that differs from a file below it (reported once per record)."""
+
+    code: str
+    where: str  # the parent record
+    message: str
+
+
+def _norm(element: DataElement) -> tuple[str, ...] | bytes:
+    value: Any = element.value
+    if isinstance(value, bytes):
+        return value.rstrip(b" \x00")
+    items = list(value) if isinstance(value, (list, MultiValue)) else [value]
+    out: list[str] = []
+    for item in items:
+        text = "" if item is None else str(item).strip(" \x00")
+        if element.VR in ("IS", "DS"):
+            with contextlib.suppress(ValueError):
+                text = repr(float(text))
+        elif element.VR == "PN":
+            text = text.rstrip("^= ")
+        elif element.VR == "DA" and _ACR_NEMA_DATE.match(text):
+            text = text.replace(".", "")  # PS3.5 6.2 DA: "yyyy.mm.dd" of ACR-NEMA is the same date
+        elif element.VR == "TM":
+            text = text.replace(":", "")  # PS3.5 6.2 TM: "hh:mm:ss" of ACR-NEMA is the same time
+        out.append(text)
+    while out and out[-1] == "":
+        out.pop()
+    return tuple(out)
+
+
+def _shown(value: tuple[str, ...] | bytes) -> str:
+    if isinstance(value, bytes):
+        return f"{len(value)} bytes"
+    return repr("\\".join(value))
+
+
+def _value(ds: Dataset, tag: int) -> tuple[str, ...] | bytes | None:
+    """Normalised value, or None when absent, empty or unreadable."""
+    try:
+        element = ds.get(tag)
+        if element is None or element.VR == "SQ":
+            return None
+        value = _norm(element)
+    except Exception:  # an undecodable value is reported by the reader as a warning
+        return None
+    return value or None
+
+
+def _raw(ds: Dataset, tag: int) -> bytes | None:
+    """The undecoded value bytes, without padding (None once pydicom has converted it)."""
+    element: object = ds.get_item(tag)  # raw until pydicom converts it (typed as converted)
+    if isinstance(element, RawDataElement) and isinstance(element.value, bytes):
+        return element.value.rstrip(b" \x00")
+    return None
+
+
+def _same_raw(mine: Dataset, theirs: Dataset, tag: int) -> bool:
+    """Fast path: identical bytes are identical values (most keys are copied verbatim)."""
+    a = _raw(mine, tag)
+    return a is not None and a == _raw(theirs, tag)
+
+
+def _uid(ds: Dataset, tag: int) -> str | None:
+    raw = _raw(ds, tag)
+    if raw is not None:
+        return raw.decode("latin-1")
+    value = ds.get(tag)
+    return None if value is None else str(value.value).strip(" \x00")
+
+
+def _references(spec: RecordSpec, ds: Dataset, where: str) -> list[Finding]:
+    """E18-E20 and the (0004,151A) condition (D03)."""
+    out: list[Finding] = []
+    meta = getattr(ds, "file_meta", None) or Dataset()
+    implicit, little = ds.original_encoding
+    actual = (
+        "1.2.840.10008.1.2"
+        if implicit
+        else ("1.2.840.10008.1.2.1" if little is not False else "1.2.840.10008.1.2.2")
+    )
+    checks = (
+        ("file.sop-class-mismatch", "(0004,1510)", spec.ref_class,
+         [_uid(meta, 0x00020002), _uid(ds, 0x00080016)]),
+        ("file.sop-instance-mismatch", "(0004,1511)", spec.ref_instance,
+         [_uid(meta, 0x00020003), _uid(ds, 0x00080018)]),
+        ("file.transfer-syntax-mismatch", "(0004,1512)", spec.ref_ts,
+         [_uid(meta, 0x00020010) or actual]),
+    )  # fmt: skip
+    for code, name, recorded, values in checks:
+        found = [v for v in values if v]
+        if recorded and found and any(v != recorded for v in found):
+            out.append(
+                finding(
+                    code,
+                    f"{name} in the record is {recorded!r}, the file has {found[0]!r}"
+                    + (f" and {found[1]!r}" if len(found) > 1 and found[1] != found[0] else ""),
+                    where,
+                )
+            )
+    related = _value(ds, _RELATED_CLASSES)
+    if related and not spec.has_related:
+        out.append(
+            finding(
+                "record.missing-conditional-key",
+                "(0004,151A) Referenced Related General SOP Class UID in File is absent "
+                "although the file has (0008,001A)",
+                where,
+            )
+        )
+    return out
+
+
+def _record_type(spec: RecordSpec, ds: Dataset, where: str) -> list[Finding]:
+    """E21: the record type the file's SOP Class belongs in."""
+    sop_class = _uid(ds, 0x00080016) or spec.ref_class or ""
+    if not sop_class or spec.record_type == "PRIVATE":
+        return []
+    expected = record_type_for(sop_class)
+    if expected == spec.record_type:
+        return []
+    name = UID(sop_class).name
+    belongs = f"a {expected} record" if expected else "no directory record"
+    return [
+        finding(
+            "file.record-type",
+            f"{spec.record_type} record references a {name!r} instance, which belongs in {belongs}",
+            where,
+        )
+    ]
+
+
+def _keys(
+    keys: KeySet, record_ds: Dataset, file_ds: Dataset, where: str, leaf: bool, diffs: list[Diff]
+) -> list[Finding]:
+    """D06 for the instance record; D07/D08 (as diffs) for its parents."""
+    out: list[Finding] = []
+    for tag, _, _ in keys.elements:
+        if tag >> 16 == 0x0004 or tag in _SKIP or tag == _REFERENCED_IMAGES:
+            continue
+        if _same_raw(record_ds, file_ds, tag):
+            continue
+        mine = _value(record_ds, tag)
+        theirs = _value(file_ds, tag)
+        if mine is None or theirs is None or mine == theirs:
+            continue
+        text = f"{tag_name(tag)} is {_shown(mine)} in the {keys.level} record"
+        if leaf:
+            out.append(
+                finding("record.key-mismatch", f"{text}, {_shown(theirs)} in the file", where)
+            )
+        else:
+            code = (
+                "record.ancestor-mismatch"
+                if IDENTIFIERS.get(keys.level) == tag
+                else "record.ancestor-differs"
+            )
+            diffs.append(Diff(code, keys.where, f"{text} but {_shown(theirs)} in"))
+    return out
+
+
+def _image_refs(ds: Dataset) -> list[tuple[str, str]] | None:
+    try:
+        seq = ds.get("ReferencedImageSequence")
+        if seq is None:
+            return None
+        return [
+            (str(i.get("ReferencedSOPClassUID", "")), str(i.get("ReferencedSOPInstanceUID", "")))
+            for i in seq
+        ]
+    except Exception:
+        return None
+
+
+def _has_value(ds: Dataset, tag: int) -> bool:
+    try:
+        element: Any = ds.get(tag)
+        if element is None:
+            return False
+        if element.VR == "SQ":
+            return len(element.value) > 0
+    except Exception:
+        return False
+    return _value(ds, tag) is not None
+
+
+def _profile_and_images(
+    spec: RecordSpec, leaf_ds: Dataset, ds: Dataset, where: str, diffs: list[Diff]
+) -> list[Finding]:
+    """D04 (keys the profile adds, required when the file has a value) and D05."""
+    out: list[Finding] = []
+    levels = {k.level: k for k in (*spec.ancestors, spec.leaf)}
+    for level, keywords in spec.profile_keys:
+        keys = levels.get(level)
+        if keys is None:
+            continue
+        present = {tag for tag, _, _ in keys.elements}
+        for keyword in keywords:
+            tag = tag_for_keyword(keyword)
+            if tag is None or tag in present or not _has_value(ds, tag):
+                continue
+            text = f"{tag_name(tag)} is in the file but not in the {level} record"
+            if keys is spec.leaf:
+                out.append(finding("profile.key-missing", text, where))
+            else:
+                diffs.append(Diff("profile.key-missing", keys.where, text + ", e.g. for"))
+    mine = _image_refs(leaf_ds) if _REFERENCED_IMAGES in leaf_ds else None
+    theirs = _image_refs(ds)
+    if mine is not None and theirs is not None and mine != theirs:
+        out.append(
+            finding(
+                "record.referenced-images",
+                f"(0008,1140) Referenced Image Sequence has {len(mine)} items in the record and "
+                f"{len(theirs)} in the file, or they differ",
+                where,
+            )
+        )
+    return out
+
+
+def pixel_truncation(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[Finding]:
+    """E23: the header read stopped at Pixel Data; does the file hold all of its value?"""
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and str(meta.get("TransferSyntaxUID", "")) == _DEFLATED:
+        return []
+    implicit, little = ds.original_encoding
+    pos = fp.tell()
+    head = fp.read(12)
+    if len(head) < 8:
+        return []
+    endian = "<" if little is not False else ">"
+    group, elem = struct.unpack(endian + "HH", head[:4])
+    if (group << 16 | elem) not in _PIXEL_TAGS:
+        return []
+    if implicit or head[4:6] not in _LONG_VRS:
+        length, header = struct.unpack(endian + "L", head[4:8])[0], 8
+    elif len(head) == 12:
+        length, header = struct.unpack(endian + "L", head[8:12])[0], 12
+    else:
+        return [
+            finding(
+                "file.pixel-data-truncated", "the file ends inside the Pixel Data header", where
+            )
+        ]
+    if length != 0xFFFFFFFF and pos + header + length > size:
+        return [
+            finding(
+                "file.pixel-data-truncated",
+                f"Pixel Data declares {length} bytes but the file ends after "
+                f"{max(size - pos - header, 0)}",
+                where,
+            )
+        ]
+    return []
+
+
+def header_truncation(ds: Dataset, size: int, where: str) -> list[Finding]:
+    """E23: pydicom keeps a last element cut short by the end of the file without a word."""
+    tags = list(ds.keys())
+    if not tags:
+        return []
+    element: object = ds.get_item(tags[-1])
+    if not isinstance(element, RawDataElement) or element.length == 0xFFFFFFFF:
+        return []
+    value = element.value
+    short = len(value) < element.length if isinstance(value, bytes) else False
+    if value is None and element.value_tell + element.length > size:
+        short = True
+    if not short:
+        return []
+    return [
+        finding(
+            "read.truncated",
+            f"the file ends inside {tag_name(tags[-1])}, which declares {element.length} bytes",
+            where,
+        )
+    ]
+
+
+def inspect(
+    spec: RecordSpec | None,
+    size: int,
+    where: str,
+    diffs: list[Diff],
+    ds: Dataset,
+    fp: BinaryIO,
+) -> Sequence[Finding]:
+    """The ``inspect`` hook of :func:`mediatool.scan.scan_stream` for one file on the media."""
+    out = pixel_truncation(ds, fp, size, where) + header_truncation(ds, size, where)
+    if spec is None:
+        return out
+    out += _references(spec, ds, where)
+    out += _record_type(spec, ds, where)
+    leaf_ds = spec.leaf.dataset()
+    out += _keys(spec.leaf, leaf_ds, ds, where, True, diffs)
+    for keys in spec.ancestors:
+        out += _keys(keys, keys.dataset(), ds, where, False, diffs)
+    out += _profile_and_images(spec, leaf_ds, ds, where, diffs)
+    return out

@@ -1,0 +1,276 @@
+"""The files of the File-set: resolve every Referenced File ID (E01-E05), find the DICOM files no
+record references (F01, F02), and read every DICOM file's header exactly once (E06-E23, through
+:func:`mediatool.scan.scan_stream` and :func:`mediatool.filemeta.check`, the checkers ``build``
+uses) with the record comparison of :mod:`mediatool.validate.compare`.
+
+Headers are read in worker processes when there are many files (fork, chunks of 64, as
+``scan.scan_all``); each worker opens the medium again through ``open_media``, because a reader's
+open file (an ISO image, a zip archive) must not be shared between processes. Only small values
+come back: an :class:`~mediatool.model.InstanceInfo` without keys, findings and diffs.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Final
+
+from mediatool import fileids
+from mediatool.findings import Finding, finding
+from mediatool.media.base import MediaEntry, MediaReader
+from mediatool.model import InstanceInfo, SourceRef
+from mediatool.scan import ScanOptions, scan_stream
+from mediatool.validate.compare import Diff, RecordSpec, inspect
+
+Progress = Callable[[int, int | None, str], None]
+CHUNK: Final = 64
+_SNIFF: Final = 136
+_KINDS: Final = frozenset({"folder", "iso", "zip"})
+_OPTIONS: Final = ScanOptions(encode_keys=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FileTask:
+    entry: MediaEntry
+    where: str  # File ID as referenced (media-relative), or the entry's path for orphans
+    spec: RecordSpec | None = None  # None: no record references the file
+    record_where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    task: FileTask
+    info: InstanceInfo | None
+    findings: tuple[Finding, ...] = ()
+    diffs: tuple[Diff, ...] = ()
+    dicomdir: bool = False  # the file is itself a DICOMDIR
+
+
+@dataclass(slots=True)
+class Resolution:
+    tasks: list[FileTask] = field(default_factory=list)
+    referenced: set[str] = field(default_factory=set)  # entry paths
+    missing: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+
+def resolve(
+    reader: MediaReader,
+    references: Iterable[tuple[tuple[str, ...], str, RecordSpec | None]],
+    prefix: tuple[str, ...],
+    reserved: Sequence[tuple[str, ...]],
+) -> Resolution:
+    """E01-E05 for each (File ID components, record location, spec); the tasks to read."""
+    out = Resolution()
+    first: dict[str, str] = {}
+    reserved_upper = {tuple(c.upper() for c in r) for r in reserved}
+    for components, record_where, spec in references:
+        where = "/".join(prefix + components)
+        out.findings += [
+            replace(f, message=f"{f.message} (in {record_where})")
+            for f in fileids.check_file_id(components, where)
+        ]
+        if any(c in ("", ".", "..") or "/" in c or "\x00" in c for c in components):
+            out.findings.append(
+                finding(
+                    "file.outside-fileset",
+                    f"{record_where} references {where!r}, which is not a path inside the "
+                    "File-set; it is not opened",
+                    where,
+                )
+            )
+            continue
+        if tuple(c.upper() for c in components) in reserved_upper:
+            out.findings.append(
+                finding(
+                    "file.outside-fileset",
+                    f"{record_where} references {where!r}, the DICOMDIR or the File-set "
+                    "Descriptor File",
+                    where,
+                )
+            )
+            continue
+        entry, exact = reader.resolve(prefix + components)
+        if entry is None:
+            out.missing += 1
+            out.findings.append(
+                finding(
+                    "file.missing", f"{record_where} references {where!r}, not on the media", where
+                )
+            )
+            continue
+        if not exact:
+            out.findings.append(
+                finding(
+                    "file.tolerant-name",
+                    f"File ID {where!r} was found only as {entry.path!r}",
+                    where,
+                )
+            )
+        earlier = first.setdefault(entry.path, record_where)
+        if earlier != record_where:
+            out.findings.append(
+                finding(
+                    "file.referenced-twice",
+                    f"{entry.path!r} is referenced by {earlier} and by {record_where}",
+                    where,
+                )
+            )
+            continue
+        out.referenced.add(entry.path)
+        out.tasks.append(FileTask(entry, where, spec, record_where))
+    return out
+
+
+def _looks_dicom(head: bytes) -> bool:
+    """Part 10 prefix, or a raw data set starting with a group 0002/0008 element (PS3.10 7.1)."""
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return True
+    if len(head) < 8 or head[:2] not in (b"\x02\x00", b"\x08\x00"):
+        return False
+    explicit = head[4:6].isalpha() and head[4:6].isupper()
+    return explicit or head[6:8] == b"\x00\x00"
+
+
+def sniff(reader: MediaReader, entries: Iterable[MediaEntry]) -> tuple[list[MediaEntry], list[str]]:
+    """Split entries into DICOM files and the paths of other files (by content, not by name)."""
+    dicom: list[MediaEntry] = []
+    other: list[str] = []
+    for entry in entries:
+        try:
+            with reader.open(entry) as fp:
+                head = fp.read(_SNIFF)
+        except OSError:  # the reader reports unreadable entries in container_findings
+            other.append(entry.path)
+            continue
+        if _looks_dicom(head):
+            dicom.append(entry)
+        else:
+            other.append(entry.path)
+    return dicom, other
+
+
+def read_one(reader: MediaReader, task: FileTask) -> FileResult:
+    """Read one file's header once; every finding about the file itself. Never raises."""
+    diffs: list[Diff] = []
+    hook = functools.partial(inspect, task.spec, task.entry.size, task.where, diffs)
+    try:
+        with reader.open(task.entry) as fp:
+            result = scan_stream(fp, SourceRef(task.where), task.entry.size, _OPTIONS, inspect=hook)
+    except OSError as exc:
+        return FileResult(
+            task, None, (finding("media.unreadable", f"cannot read: {exc}", task.where),)
+        )
+    except Exception as exc:  # a reader bug must not end the report
+        return FileResult(
+            task,
+            None,
+            (finding("validate.check-failed", f"reading the file failed: {exc!r}", task.where),),
+        )
+    if isinstance(result, InstanceInfo):
+        return FileResult(task, result, (), tuple(diffs))
+    return _not_instance(task, result)
+
+
+def _not_instance(task: FileTask, findings: list[Finding]) -> FileResult:
+    out: list[Finding] = []
+    dicomdir = False
+    for f in findings:
+        if f.code == "read.dicomdir-input":
+            dicomdir = True
+            if task.spec is not None:
+                out.append(
+                    finding(
+                        "file.outside-fileset",
+                        f"{task.record_where} references {task.where!r}, which is a DICOMDIR",
+                        task.where,
+                    )
+                )
+        elif f.code == "source.not-dicom" and task.spec is not None:
+            out.append(finding("file.not-dicom", f"{task.record_where}: {f.message}", task.where))
+        elif f.code != "source.not-dicom":
+            out.append(f)
+    return FileResult(task, None, tuple(out), (), dicomdir)
+
+
+#: Set before the worker processes are forked, so they inherit them instead of receiving every
+#: task (and its record keys) through a pipe; only chunk bounds and results are sent.
+_WORKER: MediaReader | None = None
+_TASKS: Sequence[FileTask] = ()
+
+
+def _init_worker(name: str, reopen: bool) -> None:
+    """Per worker: its own reader. A folder reader opens files by path and can be shared; an
+    ISO image or zip archive is one open file whose position must not be shared, so it is
+    opened again."""
+    global _WORKER
+    if reopen:
+        from mediatool.media import open_media
+
+        _WORKER = open_media(name)
+
+
+def _read_chunk(bounds: tuple[int, int]) -> list[FileResult]:
+    assert _WORKER is not None
+    return [read_one(_WORKER, t) for t in _TASKS[bounds[0] : bounds[1]]]
+
+
+def _parallel_ok(reader: MediaReader, n: int, jobs: int | None) -> bool:
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 2 or n < 2 * CHUNK or getattr(reader, "kind", "") not in _KINDS:
+        return False
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    return type(reader).__module__.startswith("mediatool.media")
+
+
+def read_all(
+    reader: MediaReader,
+    tasks: Sequence[FileTask],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
+) -> list[FileResult]:
+    """Read every task's file; results in task order (determinism).
+
+    ``meanwhile`` is run in this process while the workers read (or first, when reading here).
+    """
+    global _WORKER, _TASKS
+    results: list[FileResult] = []
+    total = len(tasks)
+    bounds = [(i, min(i + CHUNK, total)) for i in range(0, total, CHUNK)]
+    if _parallel_ok(reader, total, jobs):
+        workers = min(jobs or os.cpu_count() or 1, 8)
+        _WORKER, _TASKS = reader, tasks
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=ctx,
+                initializer=_init_worker,
+                initargs=(reader.name, reader.kind != "folder"),
+            ) as pool:
+                batches = pool.map(_read_chunk, bounds)
+                if meanwhile is not None:
+                    meanwhile()
+                    meanwhile = None
+                for batch in batches:
+                    results.extend(batch)
+                    if progress:
+                        progress(len(results), total, "reading headers")
+        except Exception:  # a broken pool (killed worker, media changed): read the rest here
+            pass
+        finally:
+            _WORKER, _TASKS = None, ()
+    if meanwhile is not None:
+        meanwhile()
+    for task in tasks[len(results) :]:
+        results.append(read_one(reader, task))
+        if progress and (len(results) % CHUNK == 0 or len(results) == total):
+            progress(len(results), total, "reading headers")
+    return results

@@ -1,0 +1,96 @@
+"""Icon Image Key (PS3.3 F.7; checklist D11): one item, an 8-bit or 1-bit monochrome or palette
+Image Pixel Macro, uncompressed (the DICOMDIR is Explicit VR Little Endian)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydicom.dataset import Dataset
+
+from mediatool.findings import Finding, finding
+from mediatool.validate.common import captured, raw_dataset
+from mediatool.validate.dicomdir_reader import RawRecord
+
+ICON_SEQUENCE: Final = 0x00880200
+_PHOTOMETRIC: Final = frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR"})
+
+
+def _icon_item(record: RawRecord, out: list[Finding]) -> list[Dataset] | None:
+    element = record.elements[ICON_SEQUENCE]
+    vr = element.vr.decode("ascii") if element.vr else None
+    ds = raw_dataset([(ICON_SEQUENCE, vr, element.value)], *_flags(record))
+    try:
+        with captured(record.where, out):
+            return list(ds[ICON_SEQUENCE].value)
+    except Exception as exc:  # a damaged nested sequence: report, never raise
+        out.append(
+            finding("record.icon", f"cannot read the Icon Image Sequence: {exc}", record.where)
+        )
+        return None
+
+
+def _flags(record: RawRecord) -> tuple[bool, bool]:
+    return record.encoding.implicit, record.encoding.little
+
+
+def _get(item: Dataset, keyword: str) -> Any:
+    try:
+        return item.get(keyword)
+    except Exception:
+        return None
+
+
+def _problems(item: Dataset) -> list[str]:
+    problems: list[str] = []
+    spp = _get(item, "SamplesPerPixel")
+    photometric = str(_get(item, "PhotometricInterpretation") or "")
+    allocated = _get(item, "BitsAllocated")
+    stored = _get(item, "BitsStored")
+    high = _get(item, "HighBit")
+    if spp != 1:
+        problems.append(f"(0028,0002) Samples per Pixel is {spp!r}, not 1")
+    if photometric not in _PHOTOMETRIC:
+        problems.append(f"(0028,0004) Photometric Interpretation is {photometric!r}")
+    if "PlanarConfiguration" in item:
+        problems.append("(0028,0006) Planar Configuration is present")
+    if allocated not in (1, 8) or stored != allocated:
+        problems.append(f"Bits Allocated/Stored are {allocated!r}/{stored!r}, not 1/1 or 8/8")
+    if isinstance(stored, int) and high != stored - 1:
+        problems.append(f"(0028,0102) High Bit is {high!r}, not {stored - 1}")
+    if _get(item, "PixelRepresentation") != 0:
+        problems.append("(0028,0103) Pixel Representation is not 0")
+    if photometric == "PALETTE COLOR" and allocated != 8:
+        problems.append("a PALETTE COLOR icon must have 8 Bits Allocated")
+    rows, columns = _get(item, "Rows"), _get(item, "Columns")
+    pixels = _get(item, "PixelData")
+    if not isinstance(rows, int) or not isinstance(columns, int):
+        problems.append("(0028,0010) Rows or (0028,0011) Columns is missing")
+    elif not isinstance(pixels, bytes):
+        problems.append("(7FE0,0010) Pixel Data is missing")
+    elif isinstance(allocated, int) and len(pixels) < (rows * columns * allocated + 7) // 8:
+        problems.append(f"Pixel Data has {len(pixels)} bytes, fewer than {rows}x{columns} pixels")
+    return problems
+
+
+def check_icon(record: RawRecord) -> list[Finding]:
+    """D11 on a record's Icon Image Sequence, if it has one."""
+    if ICON_SEQUENCE not in record.elements:
+        return []
+    out: list[Finding] = []
+    items = _icon_item(record, out)
+    if items is None:
+        return out
+    if len(items) != 1:
+        out.append(
+            finding(
+                "record.icon",
+                f"(0088,0200) Icon Image Sequence has {len(items)} items, not exactly 1",
+                record.where,
+            )
+        )
+    for item in items[:1]:
+        with captured(record.where, out):
+            problems = _problems(item)
+        if problems:
+            out.append(finding("record.icon", "icon: " + "; ".join(problems), record.where))
+    return out

@@ -1,0 +1,335 @@
+"""``validate_media``: one pass over a medium, every check of validation-checklist.md that applies,
+and a :class:`Report` (inventory plus findings). Pure data out; rendering is :mod:`.render`.
+
+Order of work: container facts from the reader → locate the DICOMDIR (A01, A02) → parse it (B) →
+structure from the offsets (C) → each record (C, D) → resolve Referenced File IDs (E01-E05) →
+find unreferenced DICOM files (F01) → read each DICOM file's header once, comparing it with its
+record (E06-E23, D03-D08) → cross-file checks (F, G). Each stage is guarded: a check that fails on
+input nobody foresaw becomes a ``validate.check-failed`` finding, the others still run, and the
+result is always a report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from mediatool import fileids
+from mediatool.findings import (
+    Finding,
+    Severity,
+    apply_policy,
+    count_by_severity,
+    fails,
+    finding,
+    worst,
+)
+from mediatool.media.base import MediaEntry, MediaReader, strip_iso_version
+from mediatool.profiles import Profile
+from mediatool.validate import dicomdir_reader, files, structure
+from mediatool.validate.crosscheck import cross_check
+from mediatool.validate.header import Header, check_header
+from mediatool.validate.inventory import Inventory, build_inventory
+from mediatool.validate.records import check_records
+from mediatool.validate.specs import references
+
+Progress = Callable[[int, int | None, str], None]
+SCHEMA: Final = "mediatool.validate/1"
+_DICOMDIR_MAX: Final = 512 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    kind: str
+    name: str
+    volume_id: str | None
+    dicomdir: str | None  # path on the media of the DICOMDIR read
+    fileset_id: str | None
+    fileset_uid: str | None
+    profile: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "volume_id": self.volume_id,
+            "dicomdir": self.dicomdir,
+            "fileset_id": self.fileset_id,
+            "fileset_uid": self.fileset_uid,
+            "profile": self.profile,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    media: MediaInfo
+    inventory: Inventory
+    findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """No ERROR finding."""
+        return not fails(self.findings, Severity.ERROR)
+
+    def passes(self, threshold: Severity) -> bool:
+        return not fails(self.findings, threshold)
+
+    def counts(self) -> dict[str, int]:
+        return count_by_severity(self.findings)
+
+    def as_dict(self, threshold: Severity = Severity.ERROR) -> dict[str, Any]:
+        """The ``--json`` document (schema ``mediatool.validate/1``)."""
+        level = worst(self.findings)
+        return {
+            "schema": SCHEMA,
+            "ok": self.passes(threshold),
+            "fail_on": str(threshold),
+            "worst": str(level) if level is not None else None,
+            "media": self.media.as_dict(),
+            "summary": self.counts(),
+            "inventory": self.inventory.as_dict(),
+            "findings": [
+                {k: v for k, v in f.as_dict().items() if k != "check"} | {"check": _check(f)}
+                for f in self.findings
+            ],
+        }
+
+
+def _check(f: Finding) -> str | None:
+    from mediatool.findings import CODES
+
+    code = CODES.get(f.code)
+    return code.check if code else None
+
+
+class _Run:
+    """Collects findings; each stage's unexpected exception becomes a finding."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    @contextlib.contextmanager
+    def stage(self, name: str, where: str | None = None) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            self.findings.append(
+                finding(
+                    "validate.check-failed",
+                    f"{name} stopped early: {type(exc).__name__}: {exc}"[:300],
+                    where,
+                )
+            )
+
+
+def _is_dicomdir_name(path: str) -> bool:
+    return strip_iso_version(path.rsplit("/", 1)[-1]).upper() == "DICOMDIR"
+
+
+def _locate(reader: MediaReader, entries: Sequence[MediaEntry], run: _Run) -> MediaEntry | None:
+    """A01/A02: the DICOMDIR to read (root first, else the shallowest), and the others."""
+    named = [e for e in entries if _is_dicomdir_name(e.path)]
+    root, exact = reader.resolve(("DICOMDIR",))
+    chosen = root
+    if root is not None and not exact:
+        run.findings.append(
+            finding(
+                "dicomdir.name-case", f"the DICOMDIR is recorded as {root.raw_name!r}", root.path
+            )
+        )
+    if chosen is None and named:
+        chosen = min(named, key=lambda e: (e.path.count("/"), e.path))
+        run.findings.append(
+            finding(
+                "dicomdir.not-at-root",
+                f"no DICOMDIR in the root; the one in {chosen.path!r} is read and its folder "
+                "taken as the File-set root",
+                chosen.path,
+            )
+        )
+    elif chosen is None:
+        run.findings.append(
+            finding(
+                "dicomdir.missing",
+                "no DICOMDIR on the media; every file was read to make the inventory",
+                "DICOMDIR",
+            )
+        )
+    for e in named:
+        if chosen is None or e.path != chosen.path:
+            run.findings.append(
+                finding("dicomdir.several", f"{e.path!r} is another DICOMDIR on the medium", e.path)
+            )
+    return chosen
+
+
+def _volume_id(reader: MediaReader, head: Header) -> list[Finding]:
+    """A05: on an ISO 9660 image the Volume Identifier is the File-set ID (PS3.12 F.1.1)."""
+    volume = getattr(reader, "volume_id", None)
+    if getattr(reader, "kind", "") != "iso" or volume is None or not head.fileset_id:
+        return []
+    if volume.rstrip(" ") == head.fileset_id:
+        return []
+    return [
+        finding(
+            "dicomdir.volume-id",
+            f"the Volume Identifier is {volume!r}, the File-set ID {head.fileset_id!r}",
+        )
+    ]
+
+
+def _same_content(reader: MediaReader) -> Callable[[files.FileTask, files.FileTask], bool]:
+    def same(a: files.FileTask, b: files.FileTask) -> bool:
+        if a.entry.size != b.entry.size:
+            return False
+        with reader.open(a.entry) as fa, reader.open(b.entry) as fb:
+            while True:
+                ca, cb = fa.read(1 << 20), fb.read(1 << 20)
+                if ca != cb:
+                    return False
+                if not ca:
+                    return True
+
+    return same
+
+
+def _read_directory(
+    reader: MediaReader, entry: MediaEntry, run: _Run
+) -> dicomdir_reader.RawDirectory | None:
+    if entry.size > _DICOMDIR_MAX:
+        run.findings.append(
+            finding(
+                "dicomdir.unreadable", f"the DICOMDIR has {entry.size} bytes; not read", entry.path
+            )
+        )
+        return None
+    try:
+        with reader.open(entry) as fp:
+            data = fp.read(_DICOMDIR_MAX)
+    except OSError as exc:
+        run.findings.append(finding("dicomdir.unreadable", f"cannot read: {exc}", entry.path))
+        return None
+    return dicomdir_reader.parse(data, entry.path)
+
+
+def validate_media(
+    reader: MediaReader,
+    profile: Profile | None = None,
+    progress: Progress | None = None,
+    *,
+    jobs: int | None = None,
+) -> Report:
+    """Validate the File-set on ``reader``; never raises for anything the media contains."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = _validate(reader, profile, progress, jobs)
+    if caught:
+        extra = tuple(
+            finding("read.pydicom-warning", str(w.message).splitlines()[0][:300] or "warning")
+            for w in caught[:20]
+        )
+        report = Report(report.media, report.inventory, _order(report.findings + extra))
+    return report
+
+
+def _validate(
+    reader: MediaReader, profile: Profile | None, progress: Progress | None, jobs: int | None
+) -> Report:
+    run = _Run()
+    entries: list[MediaEntry] = []
+    with run.stage("reading the media"):
+        run.findings += reader.container_findings()
+        entries = list(reader.entries())
+    chosen: MediaEntry | None = None
+    with run.stage("locating the DICOMDIR"):
+        chosen = _locate(reader, entries, run)
+    head = Header()
+    resolution = files.Resolution()
+    directory: dicomdir_reader.RawDirectory | None = None
+    tree: structure.DirTree | None = None
+    if chosen is not None:
+        prefix = tuple(chosen.path.split("/")[:-1])
+        with run.stage("reading the DICOMDIR", chosen.path):
+            directory = _read_directory(reader, chosen, run)
+        if directory is not None:
+            with run.stage("checking the DICOMDIR", chosen.path):
+                head = check_header(directory, reader, prefix)
+                run.findings += head.findings
+                run.findings += _volume_id(reader, head)
+            with run.stage("following the offsets", chosen.path):
+                tree, found = structure.walk(directory)
+                run.findings += found
+                reserved = [("DICOMDIR",)] + ([head.descriptor] if head.descriptor else [])
+                resolution = files.resolve(
+                    reader, references(directory, tree, profile), prefix, reserved
+                )
+                run.findings += resolution.findings
+    results: list[files.FileResult] = []
+    other: list[str] = []
+
+    def record_checks() -> None:
+        """Run while the workers read the files (nothing here depends on them)."""
+        if directory is None or tree is None or chosen is None:
+            return
+        with run.stage("checking the directory records", chosen.path):
+            run.findings += structure.check_hierarchy(directory, tree)
+            run.findings += check_records(directory, tree)
+
+    with run.stage("reading the files"):
+        skip = resolution.referenced | {e.path for e in entries if _is_dicomdir_name(e.path)}
+        skip |= {head.descriptor_path} if head.descriptor_path else set()
+        orphans, other = files.sniff(reader, (e for e in entries if e.path not in skip))
+        tasks = resolution.tasks + [files.FileTask(e, e.path) for e in orphans]
+        for e in orphans:  # A08, A15: names of DICOM files no record names
+            run.findings += fileids.check_file_id(tuple(e.path.split("/")), e.path)
+        results = files.read_all(
+            reader, tasks, jobs=jobs, progress=progress, meanwhile=record_checks
+        )
+    cross_instances: list[Any] = []
+    with run.stage("cross-file checks"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # UID names of broken values; reported per file
+        cross = cross_check(
+            results,
+            has_directory=directory is not None and bool(directory.records),
+            profile=profile,
+            same_content=_same_content(reader),
+        )
+        run.findings += cross.findings
+        cross_instances = cross.instances
+    if other:
+        sample = ", ".join(repr(p) for p in other[:5]) + (", ..." if len(other) > 5 else "")
+        run.findings.append(
+            finding("file.non-dicom", f"{len(other)} non-DICOM files on the media: {sample}")
+        )
+    inventory = Inventory()
+    with run.stage("making the inventory"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inventory = build_inventory(
+            cross_instances,
+            files=len(entries),
+            other_files=len(other),
+            missing=resolution.missing,
+            total_bytes=sum(e.size for e in entries),
+        )
+    if not cross_instances:
+        run.findings.append(finding("inventory.empty", "no DICOM instance was found on the media"))
+    media = MediaInfo(
+        kind=getattr(reader, "kind", ""),
+        name=getattr(reader, "name", ""),
+        volume_id=getattr(reader, "volume_id", None),
+        dicomdir=chosen.path if chosen is not None else None,
+        fileset_id=head.fileset_id,
+        fileset_uid=head.fileset_uid,
+        profile=profile.id if profile is not None else None,
+    )
+    policy = profile.severity if profile is not None else None
+    return Report(media, inventory, _order(apply_policy(run.findings, policy)))
+
+
+def _order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """Deterministic: most severe first, then by code, location and message; exact repeats once."""
+    unique = dict.fromkeys(findings)
+    return tuple(sorted(unique, key=lambda f: (-int(f.severity), f.code, f.where or "", f.message)))

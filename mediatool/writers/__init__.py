@@ -1,0 +1,1 @@
+"""Writers: put a materialised File-set folder onto its destination medium."""

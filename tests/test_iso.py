@@ -1,0 +1,392 @@
+"""ISO 9660 Level 1 images (``mediatool iso``, :mod:`mediatool.writers.iso`), PS3.12 Annex F.
+
+Oracles: genisoimage's ``isoinfo`` reads the volume descriptor and the primary hierarchy;
+``xorriso`` extracts the image, which must equal the folder byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import resource
+import shutil
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from oracles import isoinfo_listing, isoinfo_pvd, xorriso_extract
+
+from mediatool.cli import main
+from mediatool.cli_iso import read_fileset_id
+from mediatool.errors import MediatoolError, OutputError, PlanRejected
+from mediatool.sample import generate_sample
+from mediatool.writers.iso import MEDIA_CAPACITY, check_capacity, pack
+
+FILESET_ID = "ISO_TEST"
+DATE = datetime(2024, 5, 1, 12, 30, 15)
+LEVEL1_FILE = re.compile(r"^[A-Z0-9_]{1,8}\.([A-Z0-9_]{1,3})?;1$")
+LEVEL1_DIR = re.compile(r"^[A-Z0-9_]{1,8}$")
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A File-set made by ``mediatool build``, plus the non-DICOM content PDI puts beside it."""
+    base = tmp_path_factory.mktemp("iso")
+    generate_sample(base / "in", instances=40)
+    result = run("build", base / "in", "--out", base / "disc", "--fileset-id", FILESET_ID, "-q")
+    assert result.exit_code == 0, result.output
+    disc = base / "disc"
+    (disc / "README.TXT").write_text("Patient CD made by mediatool.\n")
+    (disc / "IHE_PDI").mkdir()
+    (disc / "IHE_PDI" / "INDEX.HTM").write_text("<html></html>\n")
+    return disc
+
+
+@pytest.fixture
+def fileset(built: Path, tmp_path: Path) -> Path:
+    """A private copy of the File-set, free to modify."""
+    return Path(shutil.copytree(built, tmp_path / "disc"))
+
+
+def iso_names(folder: Path) -> set[str]:
+    """The ISO 9660 paths PS3.12 F.1.2.1 asks for: ``/C1/.../CN.;1``, ``/README.TXT;1``."""
+    out = set()
+    for p in folder.rglob("*"):
+        rel = "/" + p.relative_to(folder).as_posix()
+        if p.is_dir():
+            out.add(rel)
+        else:
+            out.add(rel + ("" if "." in p.name else ".") + ";1")
+    return out
+
+
+# --- the oracles ----------------------------------------------------------------------------
+
+
+@pytest.mark.oracle
+def test_isoinfo_shows_volume_id_and_only_level1_names(built: Path, tmp_path: Path) -> None:
+    image = tmp_path / "disc.iso"
+    result = run("iso", built, image, "--date", "2024-05-01")
+    assert result.exit_code == 0, result.output
+
+    pvd = isoinfo_pvd(image)
+    assert pvd.is_iso9660, pvd.raw
+    assert pvd.volume_id == FILESET_ID
+    assert pvd.system_id == ""
+    assert not pvd.joliet and not pvd.rock_ridge
+    assert pvd.block_size == 2048
+    assert pvd.volume_size == image.stat().st_size // 2048
+
+    listing = isoinfo_listing(image)
+    assert listing.is_iso9660, listing.raw
+    assert set(listing.files) | set(listing.directories) == iso_names(built)
+    assert "DICOMDIR.;1" in listing.names and "README.TXT;1" in listing.names
+    for entry in listing.entries:
+        rule = LEVEL1_DIR if entry.is_dir else LEVEL1_FILE
+        assert rule.match(entry.name), entry.path
+        assert entry.path.count("/") <= 8  # PS3.12 F.1.2.1: <= 8 levels, root = level 1
+    dicom = [p for p in listing.files if p.startswith("/DICOM/")]
+    assert dicom and all(p.endswith(".;1") for p in dicom)  # no extension on DICOM files
+
+
+def test_volume_descriptor_bytes(built: Path, tmp_path: Path) -> None:
+    """PS3.12 F.1.1 / F.2.2.1: Volume Identifier space padded, System Identifier blank."""
+    image = tmp_path / "disc.iso"
+    pack(built, image, volume_id=FILESET_ID, date=DATE, capacity=None)
+    pvd = image.read_bytes()[16 * 2048 : 17 * 2048]
+    assert pvd[1:6] == b"CD001"
+    assert pvd[8:40] == b" " * 32
+    assert pvd[40:72] == FILESET_ID.encode().ljust(32)
+    dates = [pvd[813 + 17 * i : 830 + 17 * i] for i in range(4)]  # ECMA-119 8.4.26-29
+    stamp = b"2024050112301500\x00"
+    assert dates == [stamp, stamp, b"0" * 16 + b"\x00", stamp]
+
+
+@pytest.mark.oracle
+def test_xorriso_extraction_equals_folder(built: Path, tmp_path: Path) -> None:
+    image = tmp_path / "disc.iso"
+    pack(built, image, volume_id=FILESET_ID, date=DATE, capacity=MEDIA_CAPACITY["cd"])
+    report = xorriso_extract(image, tmp_path / "out")
+    report.assert_ok()
+    assert report.volume_id == FILESET_ID
+    assert tree_digest(tmp_path / "out") == tree_digest(built)
+    empty_dirs = {p.relative_to(built) for p in built.rglob("*") if p.is_dir()}
+    assert empty_dirs == {
+        p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*") if p.is_dir()
+    }
+
+
+def test_image_validates_like_the_folder(built: Path, tmp_path: Path) -> None:
+    from mediatool.findings import Severity
+    from mediatool.media import open_media
+    from mediatool.validate import validate_media
+
+    image = tmp_path / "disc.iso"
+    pack(built, image, volume_id=FILESET_ID, date=DATE, capacity=None)
+    with open_media(image) as reader:
+        report = validate_media(reader)
+    assert [f for f in report.findings if f.severity >= Severity.WARNING] == []
+
+
+# --- reproducibility ------------------------------------------------------------------------
+
+
+def test_same_date_gives_identical_bytes_whatever_the_clock_and_zone(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, c = tmp_path / "a.iso", tmp_path / "b.iso", tmp_path / "c.iso"
+    monkeypatch.setattr(time, "time", lambda: 1_000_000_000.0)
+    pack(built, a, volume_id=FILESET_ID, date=DATE, capacity=None)
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_123.0)
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        pack(built, b, volume_id=FILESET_ID, date=DATE, capacity=None)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert a.read_bytes() == b.read_bytes()
+    pack(built, c, volume_id=FILESET_ID, date=DATE + timedelta(seconds=1), capacity=None)
+    assert a.read_bytes() != c.read_bytes()
+
+
+def test_source_date_epoch_and_offsets(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    explicit, from_env = tmp_path / "explicit.iso", tmp_path / "env.iso"
+    pack(built, explicit, volume_id=FILESET_ID, date=DATE, capacity=None)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(DATE.replace(tzinfo=UTC).timestamp())))
+    result = pack(built, from_env, volume_id=FILESET_ID, date=None, capacity=None)
+    assert result.date == DATE.replace(tzinfo=UTC)
+    assert explicit.read_bytes() == from_env.read_bytes()
+
+    # an aware date keeps its wall clock and records the offset in 15-minute units
+    zoned = tmp_path / "zoned.iso"
+    pack(
+        built,
+        zoned,
+        volume_id="",
+        date=DATE.replace(tzinfo=timezone(timedelta(hours=2))),
+        capacity=None,
+    )
+    pvd = zoned.read_bytes()[16 * 2048 : 17 * 2048]
+    assert pvd[40:72] == b" " * 32  # empty File-set ID: 32 spaces (PS3.12 F.1.1)
+    assert pvd[813:830] == b"2024050112301500\x08"
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(MediatoolError, match=r"SOURCE_DATE_EPOCH='yesterday' is not a number"):
+        pack(built, tmp_path / "x.iso", volume_id="", date=None, capacity=None)
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+def test_capacity_refused_before_writing(built: Path, tmp_path: Path) -> None:
+    image = tmp_path / "out" / "disc.iso"
+    with pytest.raises(
+        OutputError,
+        match=r"^the File-set needs \d+ bytes; the medium holds 204800 bytes: use --media cd$",
+    ):
+        pack(built, image, volume_id=FILESET_ID, date=DATE, capacity=100 * 2048)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("size", "media", "message"),
+    [
+        pytest.param(
+            712 * 2**20,
+            "cd",
+            "the File-set needs 712 MB; a CD holds 650 MB: use --media dvd",
+            id="cd-to-dvd",
+        ),
+        pytest.param(
+            5 * 10**9,
+            "dvd",
+            "the File-set needs 5.0 GB; a DVD holds 4.7 GB: use --media bd",
+            id="dvd-to-bd",
+        ),
+        pytest.param(
+            30 * 10**9,
+            "bd",
+            "the File-set needs 30.0 GB; a BD holds 25.0 GB: "
+            "split the studies over several File-sets",
+            id="bd-too-small",
+        ),
+    ],
+)
+def test_capacity_message(size: int, media: str, message: str) -> None:
+    with pytest.raises(OutputError, match=f"^{re.escape(message)}$"):
+        check_capacity(size, MEDIA_CAPACITY[media])
+    check_capacity(size, None)  # usb: no limit
+    check_capacity(MEDIA_CAPACITY["cd"] or 0, MEDIA_CAPACITY["cd"])  # exactly full fits
+
+
+def test_names_level1_cannot_carry_are_all_named(fileset: Path, tmp_path: Path) -> None:
+    (fileset / "DICOM" / "lower").write_bytes(b"x")
+    (fileset / "README.HTML").write_bytes(b"x")
+    (fileset / "TOOLONGNAME").write_bytes(b"x")
+    (fileset / "my docs").mkdir()
+    (fileset / "LINK").symlink_to(fileset / "README.TXT")
+    deep = fileset.joinpath("A", "B", "C", "D", "E", "F", "G")
+    deep.mkdir(parents=True)  # G is directory level 8: allowed
+    (deep / "H").mkdir()  # level 9
+    (deep / "FILE").write_bytes(b"x")  # a file in a level 8 directory: allowed
+    with pytest.raises(PlanRejected) as caught:
+        pack(fileset, tmp_path / "x.iso", volume_id=FILESET_ID, date=DATE, capacity=None)
+    assert {(f.code, f.where) for f in caught.value.findings} == {
+        ("media.iso-not-level1", "DICOM/lower"),
+        ("media.iso-not-level1", "README.HTML"),
+        ("media.iso-not-level1", "TOOLONGNAME"),
+        ("media.iso-not-level1", "my docs"),
+        ("media.special-file", "LINK"),
+        ("media.iso-too-deep", "A/B/C/D/E/F/G/H"),
+    }
+    assert not (tmp_path / "x.iso").exists()
+
+
+def test_file_of_4_gib_refused(fileset: Path, tmp_path: Path) -> None:
+    """Level 1 records each file as one extent, whose length field has 32 bits."""
+    with (fileset / "BIG").open("wb") as fp:
+        fp.truncate(2**32)  # sparse: costs no disk
+    with pytest.raises(PlanRejected) as caught:
+        pack(fileset, tmp_path / "x.iso", volume_id="", date=DATE, capacity=None)
+    assert {(f.code, f.where) for f in caught.value.findings} == {("media.iso-not-level1", "BIG")}
+
+
+def test_dicomdir_missing_or_twice(fileset: Path, tmp_path: Path) -> None:
+    shutil.copy(fileset / "DICOMDIR", fileset / "DICOM" / "DICOMDIR")
+    (fileset / "DICOMDIR").unlink()
+    with pytest.raises(PlanRejected) as caught:
+        pack(fileset, tmp_path / "x.iso", volume_id="", date=DATE, capacity=None)
+    assert {(f.code, f.where) for f in caught.value.findings} == {
+        ("dicomdir.missing", None),
+        ("dicomdir.several", "DICOM/DICOMDIR"),
+    }
+
+
+def test_image_inside_the_folder_refused(fileset: Path) -> None:
+    with pytest.raises(OutputError, match="would be inside the folder it packs"):
+        pack(fileset, fileset / "X.ISO", volume_id="", date=DATE, capacity=None)
+
+
+def test_bad_volume_id_refused(fileset: Path, tmp_path: Path) -> None:
+    with pytest.raises(MediatoolError, match=r"volume identifier 'bad id' is not 0-32 of"):
+        pack(fileset, tmp_path / "x.iso", volume_id="bad id", date=DATE, capacity=None)
+
+
+# --- streaming ------------------------------------------------------------------------------
+
+
+def test_streams_with_few_file_descriptors(tmp_path: Path) -> None:
+    """pycdlib gets file *names* (add_file) and opens one file at a time while writing."""
+    folder = tmp_path / "many"
+    (folder / "DICOM").mkdir(parents=True)
+    (folder / "DICOMDIR").write_bytes(b"placeholder")
+    for n in range(300):
+        (folder / "DICOM" / f"IM{n:06d}").write_bytes(n.to_bytes(2, "big") * 1500)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    in_use = sum(1 for _ in Path("/proc/self/fd").iterdir())
+    resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 32, hard))
+    try:
+        pack(folder, tmp_path / "many.iso", volume_id="MANY", date=DATE, capacity=None)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    data = (tmp_path / "many.iso").read_bytes()
+    for n in (0, 150, 299):
+        assert n.to_bytes(2, "big") * 1500 in data
+
+
+def test_progress_is_reported_in_bounded_steps(built: Path, tmp_path: Path) -> None:
+    calls: list[tuple[int, int | None, str]] = []
+    pack(
+        built,
+        tmp_path / "disc.iso",
+        volume_id=FILESET_ID,
+        date=DATE,
+        capacity=None,
+        progress=lambda done, total, label: calls.append((done, total, label)),
+    )
+    size = (tmp_path / "disc.iso").stat().st_size
+    assert 1 < len(calls) <= 202
+    assert calls[-1] == (size, size, "Writing ISO image")
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def test_cli_writes_and_reports(built: Path, tmp_path: Path) -> None:
+    image = tmp_path / "disc.iso"
+    result = run("iso", built, image, "--date", "2024-05-01T12:30:15", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["schema"] == "mediatool.iso/1" and doc["ok"] is True
+    assert doc["volume_id"] == FILESET_ID == read_fileset_id(built)
+    assert doc["size"] == image.stat().st_size
+    assert doc["date"] == "2024-05-01T12:30:15+00:00"
+    again = tmp_path / "again.iso"
+    pack(built, again, volume_id=FILESET_ID, date=DATE, capacity=None)
+    assert image.read_bytes() == again.read_bytes()  # CLI and API write the same image
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_cli_existing_file_needs_force(built: Path, tmp_path: Path) -> None:
+    image = tmp_path / "disc.iso"
+    image.write_bytes(b"old")
+    result = run("iso", built, image)
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: '{image}' exists\nHint: use --force to replace it\n"
+    assert image.read_bytes() == b"old"
+    result = run("iso", built, image, "--force", "-q")
+    assert result.exit_code == 0, result.output
+    assert image.read_bytes()[16 * 2048 + 1 : 16 * 2048 + 6] == b"CD001"
+
+
+def test_cli_missing_dicomdir_is_refused(fileset: Path, tmp_path: Path) -> None:
+    (fileset / "DICOMDIR").unlink()
+    result = run("iso", fileset, tmp_path / "disc.iso")
+    assert result.exit_code == 1
+    assert "ERROR dicomdir.missing: no DICOMDIR file in the root of the folder" in result.stderr
+    assert result.stderr.endswith(
+        "was not packed because of the findings above; nothing was written\n"
+    )
+    assert result.stdout == ""
+    assert not (tmp_path / "disc.iso").exists()
+
+
+def test_cli_refuses_on_validation_errors(fileset: Path, tmp_path: Path) -> None:
+    victim = next(p for p in sorted((fileset / "DICOM").rglob("*")) if p.is_file())
+    victim.unlink()
+    result = run("iso", fileset, tmp_path / "disc.iso", "--json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is False
+    assert ("file.missing", victim.relative_to(fileset).as_posix()) in {
+        (f["code"], f["where"]) for f in doc["findings"]
+    }
+    assert not (tmp_path / "disc.iso").exists()
+
+
+def test_cli_could_not_run(tmp_path: Path, built: Path) -> None:
+    result = run("iso", tmp_path / "nowhere", tmp_path / "disc.iso")
+    assert result.exit_code == 2
+    assert "does not exist; give the folder that holds the DICOMDIR" in result.stderr
+    result = run("iso", built, tmp_path / "disc.iso", "--date", "2024-13-01")
+    assert result.exit_code == 2
+    assert "'2024-13-01' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS" in result.stderr
