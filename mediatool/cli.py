@@ -70,17 +70,25 @@ def fail_on_option(f: F) -> F:
 
 
 def profile_option(f: F) -> F:
+    """``--profile`` defaulting to STD-GEN-CD (what ``build`` writes)."""
+    return _profile_options(f, profiles.DEFAULT_PROFILE, "Application Profile (PS3.11) to apply.")
+
+
+def claimed_profile_option(f: F) -> F:
+    """``--profile`` with no default: the profile a medium claims is checked only when given."""
+    return _profile_options(
+        f, None, "Application Profile (PS3.11) the media claims; its rules are checked."
+    )
+
+
+def _profile_options(f: F, default: str | None, text: str) -> F:
     f = click.option(
         "--profile-dir",
         type=click.Path(file_okay=False, path_type=Path),
         help="Folder with Application Profile files of your own.",
     )(f)
     return click.option(
-        "--profile",
-        "profile_id",
-        default=profiles.DEFAULT_PROFILE,
-        show_default=True,
-        help="Application Profile (PS3.11) to apply.",
+        "--profile", "profile_id", default=default, show_default=default is not None, help=text
     )(f)
 
 

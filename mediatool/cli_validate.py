@@ -8,10 +8,15 @@ import tempfile
 from pathlib import Path
 
 import click
-from click.core import ParameterSource
 
 from mediatool import output, profiles
-from mediatool.cli import _handle_errors, fail_on_option, json_option, profile_option, quiet_option
+from mediatool.cli import (
+    _handle_errors,
+    claimed_profile_option,
+    fail_on_option,
+    json_option,
+    quiet_option,
+)
 from mediatool.errors import OutputError
 from mediatool.findings import Severity
 
@@ -37,7 +42,7 @@ def _write_atomically(path: Path, content: str) -> None:
     help="Also write a self-contained HTML QA report to this file.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
-@profile_option
+@claimed_profile_option
 @fail_on_option
 @json_option
 @quiet_option
@@ -45,7 +50,7 @@ def validate(
     media: str,
     html_path: Path | None,
     jobs: int | None,
-    profile_id: str,
+    profile_id: str | None,
     profile_dir: Path | None,
     fail_on: str,
     as_json: bool,
@@ -68,12 +73,10 @@ def validate(
     from mediatool.media import open_media
     from mediatool.validate import render, validate_media
 
-    ctx = click.get_current_context()
-    claimed = ctx.get_parameter_source("profile_id") is not ParameterSource.DEFAULT
     threshold = Severity[fail_on.upper()]
     progress = output.Progress(enabled=not quiet and not as_json)
     with _handle_errors():
-        profile = profiles.load(profile_id, profile_dir) if claimed else None
+        profile = profiles.load(profile_id, profile_dir) if profile_id else None
         try:
             with open_media(media) as reader:
                 report = validate_media(reader, profile, progress, jobs=jobs)
