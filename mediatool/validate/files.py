@@ -214,9 +214,14 @@ def _init_worker(name: str, reopen: bool) -> None:
         _WORKER = open_media(name)
 
 
+_NO_TASK: Final = FileTask(MediaEntry("", "", 0), "")
+
+
 def _read_chunk(bounds: tuple[int, int]) -> list[FileResult]:
+    """Results without their task: the parent has the tasks already, so sending them back
+    would only make a second copy of every record's keys in the parent."""
     assert _WORKER is not None
-    return [read_one(_WORKER, t) for t in _TASKS[bounds[0] : bounds[1]]]
+    return [replace(read_one(_WORKER, t), task=_NO_TASK) for t in _TASKS[bounds[0] : bounds[1]]]
 
 
 def _parallel_ok(reader: MediaReader, n: int, jobs: int | None) -> bool:
@@ -260,7 +265,10 @@ def read_all(
                     meanwhile()
                     meanwhile = None
                 for batch in batches:
-                    results.extend(batch)
+                    start = len(results)
+                    results.extend(
+                        replace(r, task=tasks[start + n]) for n, r in enumerate(batch)
+                    )
                     if progress:
                         progress(len(results), total, "reading headers")
         except Exception:  # a broken pool (killed worker, media changed): read the rest here
