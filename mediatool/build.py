@@ -14,11 +14,12 @@ from pydicom import dcmread
 
 from mediatool import execute, sources
 from mediatool.errors import MediatoolError, OutputError, PlanRejected, SourceError
-from mediatool.findings import Severity, fails
+from mediatool.findings import Finding, Severity, fails, finding
 from mediatool.model import InstanceInfo
 from mediatool.plan import MediaPlan, PlanOptions, build_plan
 from mediatool.profiles import Profile
 from mediatool.scan import ScanOptions, open_source, scan_all
+from mediatool.web import Site, check_viewer_dir, load_site, make_label, write_web_content
 from mediatool.writers import iso as iso_writer
 
 Progress = Callable[[int, int | None, str], None]
@@ -40,6 +41,11 @@ class BuildRequest:
     iso: Path | None = None  # also (or only) pack the File-set into this ISO 9660 image
     media: str = "cd"  # cd | dvd | bd | usb: the capacity checked (PS3.12)
     date: datetime | None = None  # recorded in the image; None: SOURCE_DATE_EPOCH, else now
+    web: bool = True  # IHE PDI web content, README.TXT, INDEX.HTM and the viewer
+    site: Path | None = None  # site branding file (TOML)
+    viewer: Path | None = None  # a third-party viewer copied to APP/ (writes AUTORUN.INF)
+    presets: str = "auto"  # CT window presets in the viewer: on | off | auto (off if too big)
+    label: Path | None = None  # write the printable disc label (PNG) here
 
 
 def _dataset_bytes(inst: InstanceInfo) -> bytes:
@@ -105,6 +111,10 @@ def plan(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
 
 
 def _check_outputs(request: BuildRequest) -> None:
+    if request.viewer is not None:
+        check_viewer_dir(request.viewer)
+    if request.label is not None:
+        execute.check_file_destination(request.label, request.sources, force=request.force)
     if request.out is not None:
         execute.check_destination(request.out, request.sources, force=request.force)
     if request.iso is not None:
@@ -141,9 +151,16 @@ def write(
     """Materialise the plan in a staging folder; pack the image from it and/or publish it."""
     target = request.out if request.out is not None else request.iso
     assert target is not None  # run() writes only when there is an output
+    site = load_site(request.site) if request.site is not None else None
     staging = execute.staging_dir(target)
     try:
         _materialise(media_plan, staging, request, progress)
+        if request.web:
+            media_plan.findings.extend(_web_content(staging, request, site, progress))
+        if request.label is not None:
+            created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
+            png = make_label(staging, site=site, disc=(1, 1), created=created)
+            execute.write_file_atomically(request.label, png)
         if request.iso is not None:
             iso_writer.pack(
                 staging,
@@ -167,6 +184,46 @@ def write(
     except BaseException:
         _remove(staging)
         raise
+
+
+def _web_content(
+    staging: Path, request: BuildRequest, site: Site | None, progress: Progress | None
+) -> list[Finding]:
+    """IHE PDI web content and the viewer, written into the staging folder (so the folder and
+    the image carry the same). With presets "auto", CT window presets are dropped again when
+    the disc would not fit the medium with them."""
+
+    def render(presets: bool, replace: bool) -> list[Finding]:
+        return write_web_content(
+            staging,
+            site=site,
+            viewer_dir=request.viewer,
+            disc=(1, 1),
+            jobs=request.jobs,
+            progress=progress,
+            presets=presets,
+            replace=replace,
+        )
+
+    found = render(request.presets != "off", replace=False)
+    capacity = iso_writer.MEDIA_CAPACITY[request.media] if request.iso is not None else None
+    if request.presets == "auto" and capacity is not None and _size(staging) > capacity:
+        found = render(False, replace=True)
+        found.append(
+            finding(
+                "web.presets-left-out",
+                "the CT window presets would not fit "
+                f"{request.media.upper()}; the viewer shows each image's own window",
+                None,
+            )
+        )
+    return found
+
+
+def _size(root: Path) -> int:
+    """Bytes the folder takes on an ISO 9660 image (files rounded up to 2048-byte sectors)."""
+    sector = iso_writer.SECTOR
+    return sum(-(-p.stat().st_size // sector) * sector for p in root.rglob("*") if p.is_file())
 
 
 def _materialise(

@@ -166,10 +166,12 @@ def sample(out: Path, instances: int, seed: int, as_json: bool) -> None:
 )
 @quiet_option
 def demo(folder: Path, quiet: bool, verbose: bool) -> None:
-    """Run the main job on the bundled sample: FOLDER/incoming → FOLDER/disc.
+    """Run the main job on the bundled sample: FOLDER/incoming → FOLDER/disc and disc.iso.
 
     Writes a fresh sample of messy foreign files (`mediatool sample`) and builds a STD-GEN-CD
-    File-set from it (`mediatool build`). Re-running replaces both.
+    patient disc from it (`mediatool build`): the File-set with IHE PDI web content and the
+    browser viewer in FOLDER/disc, the same as an ISO image FOLDER/disc.iso, and a printable
+    label FOLDER/label.png. Re-running replaces them.
 
     \b
     Example:
@@ -183,6 +185,7 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
     progress = output.Progress(enabled=not quiet)
     with _handle_errors():
         incoming, disc = folder / "incoming", folder / "disc"
+        iso_file, label = folder / "disc.iso", folder / "label.png"
         shutil.rmtree(incoming, ignore_errors=True)
         sample_result = generate_sample(incoming)
         click.echo(
@@ -196,14 +199,19 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
             profile=profiles.load(profiles.DEFAULT_PROFILE),
             fileset_id="MEDIATOOL_DEMO",
             force=True,
+            iso=iso_file,
+            label=label,
         )
         try:
             media_plan = build_mod.run(request, progress)
         finally:
             progress.close()
-        _report_build(media_plan, disc, dry_run=False, as_json=False, verbose=verbose)
+        _report_build(
+            media_plan, disc, dry_run=False, as_json=False, verbose=verbose, iso_file=iso_file
+        )
         click.echo(
-            f"Open {disc / 'DICOMDIR'} in any DICOM viewer, or run: mediatool validate {disc}",
+            f"Open {disc / 'INDEX.HTM'} in a web browser (or {disc / 'DICOMDIR'} in a DICOM "
+            f"viewer); burn {iso_file}; print {label}; check with: mediatool validate {iso_file}",
             err=True,
         )
 
@@ -235,6 +243,34 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
     help="Date recorded in the image (default: SOURCE_DATE_EPOCH, else now); a fixed date "
     "gives byte-identical images.",
 )
+@click.option(
+    "--web/--no-web",
+    default=True,
+    show_default=True,
+    help="IHE PDI web content (README.TXT, INDEX.HTM, IHE_PDI/) and the browser viewer.",
+)
+@click.option(
+    "--site",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Site file (TOML: name, department, address, phone, email, website, logo).",
+)
+@click.option(
+    "--viewer",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A third-party viewer folder to copy to APP/ (then AUTORUN.INF is written).",
+)
+@click.option(
+    "--window-presets",
+    type=click.Choice(["auto", "on", "off"]),
+    default="auto",
+    show_default=True,
+    help="CT window presets in the viewer (auto: left out when the disc would not fit).",
+)
+@click.option(
+    "--label",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a printable disc label (PNG) here.",
+)
 @click.option("--fileset-id", default="", help="File-set ID: up to 16 of A-Z 0-9 _ (PS3.10 8.5).")
 @click.option(
     "--descriptor",
@@ -259,6 +295,11 @@ def build(
     iso_file: Path | None,
     media: str,
     date_text: str | None,
+    web: bool,
+    site: Path | None,
+    viewer: Path | None,
+    window_presets: str,
+    label: Path | None,
     fileset_id: str,
     descriptor: Path | None,
     invent: bool,
@@ -277,7 +318,7 @@ def build(
     \b
     Example:
       mediatool build ./incoming --out ./disc --fileset-id PATIENT_CD
-      mediatool build ./incoming --iso patient.iso --date 2024-03-12
+      mediatool build ./incoming --iso patient.iso --date 2024-03-12 --site site.toml
       mediatool build export.zip more/ --dry-run --json
     """
     from mediatool import build as build_mod
@@ -302,6 +343,11 @@ def build(
             iso=iso_file,
             media=media,
             date=date,
+            web=web,
+            site=site,
+            viewer=viewer,
+            presets=window_presets,
+            label=label,
         )
         try:
             media_plan = build_mod.run(request, progress)

@@ -179,6 +179,18 @@ def check_file_destination(dest: Path, sources: Sequence[str], *, force: bool) -
         raise OutputError(f"{str(dest)!r} exists", hint="use --force to replace it")
 
 
+def write_file_atomically(dest: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``dest`` and rename it into place."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+        with os.fdopen(fd, "wb") as fp:
+            fp.write(data)
+        Path(tmp).replace(dest)
+    except OSError as exc:
+        raise OutputError(f"cannot write {str(dest)!r}: {exc.strerror}") from exc
+
+
 def publish(staging: Path, dest: Path) -> None:
     """Move the complete staging folder into place, replacing ``dest`` if it exists.
 

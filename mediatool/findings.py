@@ -469,6 +469,15 @@ CODES: Final[Mapping[str, Code]] = {
     "validate.check-failed": Code(
         E, None, "A check could not run to its end on this input (its other findings stand)"
     ),
+    # --- web content (mediatool/web) -------------------------------------------------------------
+    "web.unreadable": Code(W, "PS3.10 7", "A file the DICOMDIR references could not be read"),
+    "web.render-failed": Code(W, None, "An image could not be rendered for the web content"),
+    "web.not-shown": Code(
+        N, "IHE RAD TF-3 4.47", "An object is listed but not shown in the web content"
+    ),
+    "web.presets-left-out": Code(
+        N, "PS3.12 F.2.1.1", "CT window presets left out of the viewer so that the disc fits"
+    ),
 }
 
 

@@ -30,6 +30,7 @@ REQUIRED_TOOLS=(
     "xorriso:xorriso"
     "isoinfo:genisoimage"
     "genisoimage:genisoimage"
+    "chromium:chromium"
 )
 
 export DEBIAN_FRONTEND=noninteractive

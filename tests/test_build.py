@@ -51,7 +51,9 @@ def test_build_writes_fileset_that_pydicom_reads(tmp_path: Path) -> None:
         if p.is_file()
     )
     assert names[0] == "DICOM/PT000001/ST000001/SE000001/IM000001"
-    assert names[-1] == "DICOMDIR"
+    top = {n.split("/")[0] for n in names}
+    assert top == {"DICOM", "DICOMDIR", "IHE_PDI", "INDEX.HTM", "README.TXT", "VIEWER"}
+    assert not (tmp_path / "out" / "AUTORUN.INF").exists()  # only with --viewer
 
 
 def test_offsets_point_at_item_tags(tmp_path: Path) -> None:

@@ -51,7 +51,8 @@ def _build(src: Path, out: Path, *extra: str) -> dict:
 def sample_fileset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, int]:
     root = tmp_path_factory.mktemp("sample")
     sample = generate_sample(root / "in", instances=120, seed=1)
-    doc = _build(root / "in", root / "out", "--fileset-id", "SAMPLE_CD")
+    doc = _build(root / "in", root / "out", "--fileset-id", "SAMPLE_CD", "--iso",
+                 str(root / "disc.iso"), "--date", "2024-03-12")
     return root / "out", doc, sample.instances
 
 
@@ -127,7 +128,8 @@ def test_dcmmkdir_accepts_every_file(
     sample_fileset: tuple[Path, dict, int], pydicom_fileset: tuple[Path, dict]
 ) -> None:
     for out in (sample_fileset[0], pydicom_fileset[0]):
-        report = oracles.dcmmkdir_check(out)
+        web = ("README.TXT", "INDEX.HTM", "IHE_PDI/*", "VIEWER/*", "REPORTS/*")
+        report = oracles.dcmmkdir_check(out, exclude=web)
         assert report.rejected == [], report.describe()
         assert len(report.files) == len(_written(out))
 
@@ -165,3 +167,30 @@ def test_pydicom_files_build(pydicom_fileset: tuple[Path, dict]) -> None:
     out, doc = pydicom_fileset
     assert doc["counts"]["instances"] == len(_written(out))
     assert {"build.decompressed", "build.reencoded"} <= {f["code"] for f in doc["findings"]}
+
+
+def test_our_disc_validates_clean_as_folder_and_iso(sample_fileset: tuple[Path, dict, int]) -> None:
+    """The whole disc (DICOM, web content, viewer) through our own validator: no error, no
+    warning, in the folder and in the ISO image, under the profile it was built for."""
+    out = sample_fileset[0]
+    for media in (out, out.parent / "disc.iso"):
+        result = CliRunner().invoke(main, ["validate", str(media), "--profile", "STD-GEN-CD",
+                                           "--json", "--fail-on", "warning"])
+        assert result.exit_code == 0, result.stdout
+        doc = json.loads(result.stdout)
+        assert [f for f in doc["findings"] if f["severity"] != "info"] == []
+        assert doc["inventory"]["counts"]["instances"] == sample_fileset[2]
+
+
+def test_iso_names_and_extraction(sample_fileset: tuple[Path, dict, int], tmp_path: Path) -> None:
+    out = sample_fileset[0]
+    iso = out.parent / "disc.iso"
+    assert oracles.isoinfo_pvd(iso).volume_id == "SAMPLE_CD"
+    names = oracles.isoinfo_listing(iso).files
+    assert "/DICOMDIR.;1" in names and "/INDEX.HTM;1" in names and "/README.TXT;1" in names
+    assert all(n.endswith(";1") and n == n.upper() for n in names)
+    extracted = oracles.xorriso_extract(iso, tmp_path / "x")
+    digest = {p.relative_to(tmp_path / "x"): p.read_bytes() for p in (tmp_path / "x").rglob("*")
+              if p.is_file()}
+    assert digest == {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert extracted.volume_id == "SAMPLE_CD"

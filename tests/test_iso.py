@@ -48,7 +48,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A File-set made by ``mediatool build``, plus the non-DICOM content PDI puts beside it."""
     base = tmp_path_factory.mktemp("iso")
     generate_sample(base / "in", instances=40)
-    result = run("build", base / "in", "--out", base / "disc", "--fileset-id", FILESET_ID, "-q")
+    result = run(
+        "build", base / "in", "--out", base / "disc", "--fileset-id", FILESET_ID, "-q", "--no-web"
+    )
     assert result.exit_code == 0, result.output
     disc = base / "disc"
     (disc / "README.TXT").write_text("Patient CD made by mediatool.\n")

@@ -23,10 +23,12 @@ from mediatool.validate.dicomdir_reader import RawDirectory, parse
 
 
 def build(src: Path, out: Path, *extra: str) -> Path:
-    """``mediatool build`` through the CLI; the File-set folder."""
-    result = CliRunner().invoke(
-        main, ["build", str(src), "--out", str(out), "--json", *extra], catch_exceptions=False
-    )
+    """``mediatool build`` through the CLI; the File-set folder (DICOM content only unless
+    ``--web`` is among ``extra``)."""
+    args = ["build", str(src), "--out", str(out), "--json", *extra]
+    if "--web" not in extra:
+        args.append("--no-web")
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.stdout + result.stderr
     json.loads(result.stdout)
     return out

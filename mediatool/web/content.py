@@ -1,0 +1,230 @@
+"""★ Write the IHE PDI web content, the viewer and README.TXT into a materialised File-set.
+
+Works on any File-set folder: the tree comes from ``root/DICOMDIR`` and the pictures from the
+files it references. Layout (every name ISO 9660 level 1, 8.3, upper case)::
+
+    README.TXT  INDEX.HTM                      root (IHE RAD TF-3 4.47, pdi.md 2.1)
+    IHE_PDI/LOGO.JPG                           the site logo, when configured
+    IHE_PDI/P0001/INDEX.HTM                    patient: studies
+    IHE_PDI/P0001/S0001/INDEX.HTM              study: series with thumbnails, reports
+    IHE_PDI/P0001/S0001/SE0001.HTM             series: its images
+    IHE_PDI/P0001/S0001/SE0001/IMG00001.JPG    one JPEG per single-frame image
+    IHE_PDI/P0001/S0001/SE0001/IMG00002/F00001.JPG  one per frame of a multi-frame image
+    IHE_PDI/P0001/S0001/SE0001/THUMB.JPG       series thumbnail (middle image)
+    IHE_PDI/P0001/S0001/SR0001.HTM             a structured report as text
+    REPORTS/RPT00001.PDF                       encapsulated PDFs (not web content: outside IHE_PDI)
+    VIEWER/VIEWER.HTM, VIEWER.JS, VIEWER.CSS, DATA.JS     the zero-install viewer
+    VIEWER/P0001/S0001/SE0001/LUNG/IMG00001.JPG           CT window presets (SOFT LUNG BONE BRAIN)
+    APP/... and AUTORUN.INF                    only with a third-party viewer (``viewer_dir``)
+
+Output is deterministic: names follow the DICOMDIR order, JPEG/PNG carry no timestamps.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import shutil
+import warnings
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from PIL import Image
+from pydicom import dcmread
+
+from mediatool.errors import MediatoolError
+from mediatool.findings import Finding
+from mediatool.web import fileset, pages, render, viewer
+from mediatool.web.site import DEFAULT_SITE, Site
+from mediatool.web.work import Job, Outcome, run_batch, web_finding
+
+Progress = Callable[[int, int | None, str], None]
+CHUNK = 16
+#: What this module writes at the root of the File-set.
+OUTPUTS = ("README.TXT", "INDEX.HTM", "AUTORUN.INF", "IHE_PDI", "VIEWER", "REPORTS", "APP")
+
+
+def _make_room(root: Path, replace: bool) -> None:
+    """Refuse to mix with web content already there, or (``replace``) remove it first."""
+    present = [name for name in OUTPUTS if (root / name).exists()]
+    if present and not replace:
+        raise MediatoolError(
+            f"{str(root)!r} already has {', '.join(present)}; web content is written only into "
+            "a File-set without it",
+            hint="pass replace=True to remove and rewrite it",
+        )
+    for name in present:
+        path = root / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def read_dicomdir(root: Path) -> tuple[list[fileset.PatientNode], list[Finding]]:
+    """The record tree of ``root/DICOMDIR`` (pydicom warnings become findings)."""
+    path = root / "DICOMDIR"
+    findings: list[Finding] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ds = dcmread(path)
+        except FileNotFoundError as exc:
+            raise MediatoolError(f"no DICOMDIR in {str(root)!r}: not a File-set folder") from exc
+        except Exception as exc:
+            raise MediatoolError(f"cannot read {str(path)!r}: {exc}") from exc
+        tree = fileset.read_tree(ds)
+    fill_patient_keys(root, tree)
+    for w in caught:
+        findings.append(web_finding("read.pydicom-warning", str(w.message)[:300], "DICOMDIR"))
+    return tree, findings
+
+
+def fill_patient_keys(root: Path, tree: list[fileset.PatientNode]) -> None:
+    """Patient's Birth Date and Sex are optional in PATIENT records (PS3.3 F.5.1): take them
+    from the patient's first instance when the record lacks them."""
+    for patient in tree:
+        if patient.birth_date and patient.sex:
+            continue
+        leaf = next((lf for st in patient.studies for se in st.series for lf in se.leaves), None)
+        if leaf is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the worker reads the file again and reports
+            try:
+                ds = dcmread(
+                    root.joinpath(*leaf.file_id),
+                    stop_before_pixels=True,
+                    specific_tags=["PatientBirthDate", "PatientSex"],
+                )
+                patient.birth_date = patient.birth_date or str(ds.get("PatientBirthDate", ""))
+                patient.sex = patient.sex or str(ds.get("PatientSex", ""))
+            except Exception:
+                continue
+
+
+def plan_jobs(tree: list[fileset.PatientNode], presets: bool) -> list[Job]:
+    """Names for every leaf, chosen before any file is read (workers never coordinate)."""
+    jobs: list[Job] = []
+    pdf = 0
+    for p, patient in enumerate(tree, 1):
+        for s, study in enumerate(patient.studies, 1):
+            for se, series in enumerate(study.series, 1):
+                key = f"P{p:04d}/S{s:04d}/SE{se:04d}"
+                for k, leaf in enumerate(series.leaves, 1):
+                    pdf_path = ""
+                    if leaf.record_type == "ENCAP DOC":
+                        pdf += 1
+                        pdf_path = f"REPORTS/RPT{pdf:05d}.PDF"
+                    jobs.append(
+                        Job(
+                            index=len(jobs),
+                            file_id=leaf.file_id,
+                            image_dir=f"IHE_PDI/{key}",
+                            stem=f"IMG{k:05d}",
+                            preset_dir=f"VIEWER/{key}" if presets else "",
+                            pdf_path=pdf_path,
+                        )
+                    )
+    return jobs
+
+
+def run_jobs(
+    jobs: list[Job], root: Path, *, jobs_n: int | None, progress: Progress | None
+) -> list[Outcome]:
+    workers = jobs_n or min(os.cpu_count() or 1, 8)
+    batches = [(jobs[i : i + CHUNK], root) for i in range(0, len(jobs), CHUNK)]
+    outcomes: list[Outcome] = []
+
+    def consume(results: Iterable[list[Outcome]]) -> None:
+        for batch in results:
+            outcomes.extend(batch)
+            if progress:
+                progress(len(outcomes), len(jobs), "rendering web content")
+
+    if workers == 1 or len(batches) < 2:
+        consume(map(run_batch, batches))
+    else:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            consume(pool.map(run_batch, batches))
+    return outcomes
+
+
+def write_thumbnails(root: Path, model: pages.Model) -> None:
+    """One thumbnail per image series, from its middle image."""
+    for patient in model["patients"]:
+        for study in patient["studies"]:
+            for series in study["series"]:
+                if not series["thumb"]:
+                    continue
+                with Image.open(root / series["thumb_source"]) as image:
+                    thumb = render.thumbnail(image.convert(image.mode))
+                (root / series["thumb"]).write_bytes(render.encode_jpeg(thumb))
+
+
+def _write_logo(root: Path, site: Site) -> str:
+    if site.logo is None:
+        return ""
+    with Image.open(io.BytesIO(site.logo)) as image:
+        image.load()
+        if image.mode in ("RGBA", "LA", "P"):
+            rgba = image.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, "white")
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            logo = flat
+        else:
+            logo = image.convert("RGB")
+    logo.thumbnail((480, 160), Image.Resampling.LANCZOS)
+    path = "IHE_PDI/LOGO.JPG"
+    (root / path).parent.mkdir(parents=True, exist_ok=True)
+    (root / path).write_bytes(render.encode_jpeg(logo, quality=92))
+    return path
+
+
+def write_web_content(
+    root: Path,
+    *,
+    site: Site | None,
+    viewer_dir: Path | None = None,
+    disc: tuple[int, int] = (1, 1),
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    presets: bool = True,
+    replace: bool = False,
+) -> list[Finding]:
+    """Write README.TXT, INDEX.HTM, IHE_PDI/, REPORTS/ and VIEWER/ (and, with ``viewer_dir``,
+    APP/ and AUTORUN.INF) into the File-set folder ``root``.
+
+    ``presets`` renders the CT window presets the viewer offers (up to 4 more JPEGs per CT
+    image). ``replace`` removes web content an earlier run (or another tool) left in ``root``;
+    without it such content is an error.
+    Raises :class:`MediatoolError` when ``root`` has no readable DICOMDIR or ``viewer_dir`` is
+    unusable; problems with single objects are returned as findings.
+    """
+    site = site or DEFAULT_SITE
+    if viewer_dir is not None:
+        viewer.check_third_party(viewer_dir)
+    tree, findings = read_dicomdir(root)
+    _make_room(root, replace)
+    planned = plan_jobs(tree, presets)
+    outcomes = run_jobs(planned, root, jobs_n=jobs, progress=progress)
+    for outcome in outcomes:
+        findings.extend(outcome.findings)
+    logo = _write_logo(root, site)
+    app = viewer.copy_third_party(viewer_dir, root) if viewer_dir is not None else None
+    model = pages.build_model(tree, planned, outcomes, site, logo=logo, disc=disc, app=app)
+    write_thumbnails(root, model)
+    for relative, data in pages.render_pages(model):
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    for relative, data in viewer.viewer_files(model):
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    if progress:
+        progress(len(planned), len(planned), "web content written")
+    return findings

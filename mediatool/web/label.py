@@ -1,0 +1,188 @@
+"""A printable disc label (PNG, 120 mm square at 300 dpi) made with Pillow.
+
+IHE PDI media identification (pdi.md 2.6): patient name, the originating institution, the
+content type ("DICOM PLUS WEB") and, when given, the media creation date; plus birth date,
+study dates and descriptions and "Disc k of n". Laid out inside a CD's printable ring (outer
+118 mm, hub 42 mm), so it prints on disc printers and on 120 mm inserts alike.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+from PIL import Image, ImageDraw, ImageFont
+
+from mediatool.web.site import DEFAULT_SITE, Site
+from mediatool.web.text import alphabetic_name, long_date, to_ascii
+
+DPI: Final = 300
+SIZE: Final = round(120 / 25.4 * DPI)  # 1417 px
+OUTER: Final = round(58 / 25.4 * DPI)  # printable ring, outer radius
+HUB: Final = round(21 / 25.4 * DPI)  # printable ring, inner radius
+MAX_STUDIES: Final = 3
+_FONTS: Final = (
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    ),
+    (
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    ),
+    (
+        "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+        "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
+    ),
+    ("C:/Windows/Fonts/arial.ttf", "C:/Windows/Fonts/arialbd.ttf"),
+    (
+        "/System/Library/Fonts/Supplemental/Arial.ttf",
+        "/System/Library/Fonts/Supplemental/Arial Bold.ttf",
+    ),
+)
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@cache
+def _font_files() -> tuple[str, str] | None:
+    for regular, bold in _FONTS:
+        if Path(regular).is_file() and Path(bold).is_file():
+            return regular, bold
+    return None
+
+
+@cache
+def font(size: int, bold: bool = False) -> Font:
+    """A TrueType font of the system, else Pillow's built-in one (Latin only)."""
+    files = _font_files()
+    if files is not None:
+        return ImageFont.truetype(files[1] if bold else files[0], size)
+    return ImageFont.load_default(size)
+
+
+def _text(value: str) -> str:
+    """Pillow's built-in font has Latin glyphs only: transliterate when it is the one in use."""
+    return value if _font_files() is not None else to_ascii(value)
+
+
+Line = tuple[str, int, bool, str]  # text, size, bold, colour
+
+
+def label_lines(
+    patients: list[tuple[str, str, str, list[tuple[str, str]]]],
+    site: Site,
+    disc: tuple[int, int],
+    created: str | None,
+) -> tuple[list[Line], list[Line]]:
+    """(above the hub, below the hub); patients are (name, id, birth date, studies)."""
+    top: list[Line] = [(site.display_name, 40, True, "#12406b")]
+    if site.department:
+        top.append((site.department, 28, False, "#12406b"))
+    if site.phone:
+        top.append((f"Phone {site.phone}", 26, False, "#333333"))
+    top.append(("", 18, False, "#000000"))
+    for name, patient_id, birth, _ in patients[:2]:
+        top.append((alphabetic_name(name) or "(no name)", 52, True, "#000000"))
+        facts = [
+            f"Born {long_date(birth)}" if birth else "",
+            f"ID {patient_id}" if patient_id else "",
+        ]
+        top.append(("  ·  ".join(f for f in facts if f), 30, False, "#333333"))
+    if len(patients) > 2:
+        top.append((f"and {len(patients) - 2} more patients", 28, False, "#333333"))
+    studies = [s for *_, studies in patients for s in studies]
+    bottom: list[Line] = []
+    for date, description in studies[:MAX_STUDIES]:
+        text = "  ".join(p for p in (long_date(date), description) if p) or "Study"
+        bottom.append((text, 30, False, "#000000"))
+    if len(studies) > MAX_STUDIES:
+        bottom.append((f"+ {len(studies) - MAX_STUDIES} more studies", 26, False, "#333333"))
+    bottom.append(("", 14, False, "#000000"))
+    bottom.append((f"DICOM PLUS WEB  ·  Disc {disc[0]} of {disc[1]}", 30, True, "#12406b"))
+    if created:
+        bottom.append((f"Created {long_date(created)}", 26, False, "#333333"))
+    return top, bottom
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, bold: bool, width: float) -> Font:
+    while size > 14:
+        f = font(size, bold)
+        if draw.textlength(text, font=f) <= width:
+            return f
+        size -= 2
+    return font(size, bold)
+
+
+def _chord(y: float) -> float:
+    """Width of the printable ring's outer circle at height ``y`` (minus a margin)."""
+    dy = abs(y - SIZE / 2)
+    return 2 * math.sqrt(max(OUTER**2 - dy**2, 0)) - 90
+
+
+def _scaled(lines: list[Line], room: float) -> list[Line]:
+    """Shrink every line alike when the block is taller than ``room`` pixels."""
+    height = sum(size * 1.3 for _, size, _, _ in lines)
+    if height <= room:
+        return lines
+    factor = room / height
+    return [(t, max(int(size * factor), 12), b, c) for t, size, b, c in lines]
+
+
+def _place(draw: ImageDraw.ImageDraw, lines: list[Line], y: float) -> None:
+    for text, size, bold, colour in lines:
+        height = size * 1.3
+        if text:
+            shown = _text(text)
+            width = min(_chord(y), _chord(y + height))
+            f = _fit(draw, shown, size, bold, width)
+            draw.text((SIZE / 2, y + height / 2), shown, font=f, fill=colour, anchor="mm")
+        y += height
+
+
+def render_label(
+    patients: list[tuple[str, str, str, list[tuple[str, str]]]],
+    site: Site,
+    disc: tuple[int, int],
+    created: str | None = None,
+) -> bytes:
+    image = Image.new("RGB", (SIZE, SIZE), "white")
+    draw = ImageDraw.Draw(image)
+    centre = SIZE / 2
+    for radius in (OUTER, HUB):
+        draw.ellipse(
+            (centre - radius, centre - radius, centre + radius, centre + radius),
+            outline="#d0d0d0",
+            width=2,
+        )
+    top, bottom = label_lines(patients, site, disc, created)
+    room = OUTER - HUB - 130  # between the ring's outer margin and the hub, each side
+    top = _scaled(top, room)
+    bottom = _scaled(bottom, room)
+    top_height = sum(size * 1.3 for _, size, _, _ in top)
+    _place(draw, top, centre - HUB - 30 - top_height)
+    _place(draw, bottom, centre + HUB + 40)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", dpi=(DPI, DPI), optimize=True)
+    return buffer.getvalue()
+
+
+def make_label(
+    root: Path,
+    *,
+    site: Site | None = None,
+    disc: tuple[int, int] = (1, 1),
+    created: str | None = None,
+) -> bytes:
+    """The label PNG of the File-set at ``root`` (``created``: DICOM date YYYYMMDD or None)."""
+    from mediatool.web.content import read_dicomdir
+
+    tree, _ = read_dicomdir(root)
+    patients = [
+        (p.name, p.patient_id, p.birth_date, [(s.date, s.description) for s in p.studies])
+        for p in tree
+    ]
+    return render_label(patients, site or DEFAULT_SITE, disc, created)

@@ -1,0 +1,345 @@
+"""View model (plain dicts of strings) and the jinja2 pages of the IHE PDI web content.
+
+Templates live in ``templates/`` (found through :func:`mediatool.resources.data_dir`) and are
+named after the file they produce, so ``select_autoescape(["html", "htm"])`` turns escaping on
+for every page: all text from the DICOM data is escaped. ``StrictUndefined`` makes a missing
+field an error instead of an empty string. Paths in the model are POSIX and relative to the
+File-set root; each page gets ``base`` (``""``, ``"../../"`` ...) to reach the root, so every
+link is relative and stays on the medium.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import jinja2
+
+import mediatool
+from mediatool.resources import data_dir
+from mediatool.web import render
+from mediatool.web.fileset import PatientNode, SeriesNode
+from mediatool.web.site import Site
+from mediatool.web.text import (
+    alphabetic_name,
+    format_date,
+    format_name,
+    format_sex,
+    format_time,
+    long_date,
+    to_ascii,
+)
+from mediatool.web.work import Job, Outcome
+
+Model = dict[str, Any]
+
+#: Content type for the label and INDEX.HTM (IHE PDI media identification, pdi.md 2.6).
+CONTENT_TYPE = "DICOM PLUS WEB"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        autoescape=jinja2.select_autoescape(["html", "htm"]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def site_model(site: Site, logo: str) -> dict[str, Any]:
+    return {
+        "configured": site.configured,
+        "name": site.display_name,
+        "department": site.department,
+        "address": list(site.address),
+        "contact": site.contact_lines(),
+        "phone": site.phone,
+        "email": site.email,
+        "website": site.website,
+        "logo": logo,
+        "ascii_name": to_ascii(site.display_name),
+        "ascii_contact": [to_ascii(line) for line in site.contact_lines()],
+        "ascii_department": to_ascii(site.department),
+    }
+
+
+def _presets(key: str, per_image: list[tuple[list[str], list[str]]]) -> list[dict[str, str]]:
+    """The CT presets a series offers: rendered for every image (their own folder), or equal to
+    every image's own window (the default renderings); a preset that is mixed is left out."""
+    offered: list[dict[str, str]] = []
+    for preset in render.CT_PRESETS:
+        rendered = [preset.key in r for r, _ in per_image]
+        same = [preset.key in s for _, s in per_image]
+        if not per_image or not all(r or s for r, s in zip(rendered, same, strict=True)):
+            continue
+        if all(rendered):
+            folder = f"VIEWER/{key}/{preset.key}"
+        elif all(same):
+            folder = f"IHE_PDI/{key}"
+        else:
+            continue
+        offered.append(
+            {
+                "key": preset.key,
+                "label": preset.label,
+                "dir": folder,
+                "center": f"{preset.window.center:g}",
+                "width": f"{preset.window.width:g}",
+            }
+        )
+    return offered
+
+
+def _series_model(
+    series: SeriesNode, key: str, jobs: Sequence[Job], outcomes: Sequence[Outcome]
+) -> dict[str, Any]:
+    images: list[dict[str, str]] = []
+    description = ""
+    windows: list[str] = []
+    for leaf, job, out in zip(series.leaves, jobs, outcomes, strict=True):
+        description = description or out.series_description
+        if out.kind != "image":
+            continue
+        windows.append(out.window)
+        for n, src in enumerate(out.images, 1):
+            number = leaf.instance_number or str(job.index + 1)
+            caption = f"Image {number}" + (f", frame {n}" if len(out.images) > 1 else "")
+            images.append(
+                {"src": src, "caption": caption, "w": str(out.size[0]), "h": str(out.size[1])}
+            )
+    presets = _presets(key, [(o.presets, o.same) for o in outcomes if o.kind == "image"])
+    image_dir = f"IHE_PDI/{key}"
+    middle = images[(len(images) - 1) // 2]["src"] if images else ""
+    modality = series.modality or next((o.modality for o in outcomes if o.modality), "")
+    return {
+        "key": key.rsplit("/", 1)[1],
+        "number": series.number,
+        "modality": modality,
+        "description": description,
+        "images": images,
+        "count": str(len(images)),
+        "href": f"IHE_PDI/{key}.HTM" if images else "",
+        "thumb": f"{image_dir}/THUMB.JPG" if images else "",
+        "thumb_source": middle,
+        "image_dir": image_dir,
+        "presets": presets,
+        "window": windows[0] if windows and all(w == windows[0] for w in windows) else "",
+    }
+
+
+def _documents(
+    study_key: str,
+    series: SeriesNode,
+    outcomes: Sequence[Outcome],
+    reports: list[dict[str, Any]],
+    others: list[dict[str, str]],
+) -> None:
+    for leaf, out in zip(series.leaves, outcomes, strict=True):
+        date = format_date(out.date)
+        if out.kind == "sr" and out.document is not None:
+            number = len(reports) + 1
+            title = out.document["title"]
+            if out.sop_class.startswith("Key Object Selection"):
+                title = f"Key images: {title}"
+            reports.append(
+                {
+                    "kind": "sr",
+                    "title": title,
+                    "date": date,
+                    "href": f"IHE_PDI/{study_key}/SR{number:04d}.HTM",
+                    "meta": [list(m) for m in out.document["meta"]],
+                    "content": out.document["items"],
+                    "what": out.sop_class,
+                    "series": out.series_description,
+                    "uid": leaf.sop_instance_uid,
+                }
+            )
+        elif out.kind == "pdf":
+            reports.append(
+                {
+                    "kind": "pdf",
+                    "title": out.title or out.series_description or "PDF document",
+                    "date": date,
+                    "href": out.pdf,
+                    "meta": [],
+                    "content": [],
+                    "what": out.sop_class,
+                    "series": out.series_description,
+                    "uid": leaf.sop_instance_uid,
+                }
+            )
+        elif out.kind in ("other", "none"):
+            others.append(
+                {
+                    "what": out.sop_class.removesuffix(" Storage") or leaf.record_type.title(),
+                    "modality": series.modality or out.modality,
+                    "description": out.series_description or out.title,
+                    "number": series.number,
+                    "problem": "yes" if out.kind == "none" or out.findings else "",
+                }
+            )
+
+
+def build_model(
+    tree: list[PatientNode],
+    jobs: Sequence[Job],
+    outcomes: Sequence[Outcome],
+    site: Site,
+    *,
+    logo: str,
+    disc: tuple[int, int],
+    app: dict[str, str] | None,
+) -> Model:
+    """The whole disc as plain data (the pages, README, viewer and label all read it)."""
+    cursor = 0
+    patients: list[dict[str, Any]] = []
+    for p, patient in enumerate(tree, 1):
+        studies: list[dict[str, Any]] = []
+        for s, study in enumerate(patient.studies, 1):
+            study_key = f"P{p:04d}/S{s:04d}"
+            series_models: list[dict[str, Any]] = []
+            reports: list[dict[str, Any]] = []
+            others: list[dict[str, str]] = []
+            links: dict[str, str] = {}
+            for se, series in enumerate(study.series, 1):
+                n = len(series.leaves)
+                s_jobs, s_out = jobs[cursor : cursor + n], outcomes[cursor : cursor + n]
+                cursor += n
+                model = _series_model(series, f"{study_key}/SE{se:04d}", s_jobs, s_out)
+                for leaf, out in zip(series.leaves, s_out, strict=True):
+                    if out.images:
+                        links[leaf.sop_instance_uid] = out.images[0]
+                if model["images"]:
+                    series_models.append(model)
+                _documents(study_key, series, s_out, reports, others)
+            studies.append(
+                {
+                    "key": f"S{s:04d}",
+                    "href": f"IHE_PDI/{study_key}/INDEX.HTM",
+                    "date": format_date(study.date),
+                    "long_date": long_date(study.date),
+                    "time": format_time(study.time),
+                    "description": study.description,
+                    "ascii_description": to_ascii(study.description),
+                    "accession": study.accession,
+                    "study_id": study.study_id,
+                    "series": series_models,
+                    "reports": reports,
+                    "others": others,
+                    "links": links,
+                    "modalities": " ".join(
+                        dict.fromkeys(m["modality"] for m in series_models if m["modality"])
+                    ),
+                    "image_count": str(sum(len(m["images"]) for m in series_models)),
+                }
+            )
+        patients.append(
+            {
+                "key": f"P{p:04d}",
+                "href": f"IHE_PDI/P{p:04d}/INDEX.HTM",
+                "name": format_name(patient.name) or "(no name)",
+                "ascii_name": to_ascii(alphabetic_name(patient.name)) or "(no name)",
+                "label_name": alphabetic_name(patient.name) or "(no name)",
+                "id": patient.patient_id,
+                "ascii_id": to_ascii(patient.patient_id),
+                "birth_date": format_date(patient.birth_date),
+                "long_birth_date": long_date(patient.birth_date),
+                "sex": format_sex(patient.sex),
+                "studies": studies,
+            }
+        )
+    return {
+        "site": site_model(site, logo),
+        "generator": f"mediatool {mediatool.__version__}",
+        "version": mediatool.__version__,
+        "disc": {"k": str(disc[0]), "n": str(disc[1])},
+        "content_type": CONTENT_TYPE,
+        "patients": patients,
+        "has_reports": any(
+            r["kind"] == "pdf" for p in patients for s in p["studies"] for r in s["reports"]
+        ),
+        "app": app,
+    }
+
+
+def _page(
+    template: str, model: Model, base: str, crumbs: list[tuple[str, str]], **extra: Any
+) -> bytes:
+    text = (
+        environment()
+        .get_template(template)
+        .render(
+            site=model["site"],
+            disc=model["disc"],
+            generator=model["generator"],
+            base=base,
+            crumbs=crumbs,
+            model=model,
+            **extra,
+        )
+    )
+    return text.encode("utf-8")
+
+
+def render_readme(model: Model) -> bytes:
+    text = environment().get_template("README.TXT").render(model=model, site=model["site"])
+    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("ascii", "replace")
+
+
+def render_pages(model: Model) -> list[tuple[str, bytes]]:
+    """Every page of the web content and README.TXT: ``(relative path, bytes)``."""
+    files: list[tuple[str, bytes]] = [
+        ("INDEX.HTM", _page("index.htm", model, "", [])),
+        ("README.TXT", render_readme(model)),
+    ]
+    for patient in model["patients"]:
+        crumbs = [("Home", "INDEX.HTM"), (patient["name"], patient["href"])]
+        files.append(
+            (patient["href"], _page("patient.htm", model, "../../", crumbs, patient=patient))
+        )
+        for study in patient["studies"]:
+            title = " ".join(p for p in (study["date"], study["description"]) if p) or "Study"
+            s_crumbs = [*crumbs, (title, study["href"])]
+            base = "../../../"
+            files.append(
+                (
+                    study["href"],
+                    _page("study.htm", model, base, s_crumbs, patient=patient, study=study),
+                )
+            )
+            for series in study["series"]:
+                label = f"Series {series['number']}".strip()
+                files.append(
+                    (
+                        series["href"],
+                        _page(
+                            "series.htm",
+                            model,
+                            base,
+                            [*s_crumbs, (label, series["href"])],
+                            patient=patient,
+                            study=study,
+                            series=series,
+                        ),
+                    )
+                )
+            for report in study["reports"]:
+                if report["kind"] != "sr":
+                    continue
+                files.append(
+                    (
+                        report["href"],
+                        _page(
+                            "report.htm",
+                            model,
+                            base,
+                            [*s_crumbs, (report["title"], report["href"])],
+                            patient=patient,
+                            study=study,
+                            report=report,
+                        ),
+                    )
+                )
+    return files

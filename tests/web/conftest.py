@@ -1,0 +1,101 @@
+"""Fixtures of the web content tests: File-sets built with the real pipeline, and Chromium."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from factories import make_instance, write_instance
+from PIL import Image
+
+from mediatool import build as build_mod
+from mediatool import profiles
+from mediatool.sample import generate_sample
+from mediatool.web import Site, load_site, write_web_content
+
+EVIL = "<script>alert(1)</script>"
+
+
+def build_fileset(sources: Path, out: Path) -> Path:
+    request = build_mod.BuildRequest(
+        sources=(str(sources),),
+        out=out,
+        profile=profiles.load(profiles.DEFAULT_PROFILE),
+        fileset_id="WEBTEST",
+        force=True,
+        web=False,  # the tests write the web content themselves
+    )
+    build_mod.run(request)
+    return out
+
+
+@pytest.fixture(scope="session")
+def site_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("site")
+    Image.new("RGBA", (120, 40), (18, 64, 107, 255)).save(folder / "logo.png")
+    (folder / "site.toml").write_text(
+        'name = "St. Example Hospital"\n'
+        'department = "Department of Radiology"\n'
+        'address = ["1 Example Street", "12345 Example City"]\n'
+        'phone = "+1 555 0100"\n'
+        'email = "imaging@example.org"\n'
+        'website = "www.example.org"\n'
+        'logo = "logo.png"\n',
+        encoding="utf-8",
+    )
+    return folder / "site.toml"
+
+
+@pytest.fixture(scope="session")
+def site(site_file: Path) -> Site:
+    return load_site(site_file)
+
+
+@pytest.fixture(scope="session")
+def demo_fileset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample (every object kind, three character sets) built as a File-set."""
+    base = tmp_path_factory.mktemp("demo")
+    generate_sample(base / "incoming")
+    return build_fileset(base / "incoming", base / "disc")
+
+
+@pytest.fixture(scope="session")
+def demo_web(demo_fileset: Path, site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample File-set with its web content and viewer written."""
+    root = tmp_path_factory.mktemp("demo-web") / "disc"
+    shutil.copytree(demo_fileset, root)
+    write_web_content(root, site=site, jobs=2)
+    return root
+
+
+@pytest.fixture(scope="session")
+def evil_fileset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A File-set whose names and descriptions are HTML/JS injection attempts."""
+    base = tmp_path_factory.mktemp("evil")
+    for n in range(1, 4):
+        ds = make_instance(
+            1,
+            1,
+            1,
+            n,
+            PatientName=EVIL,
+            PatientID="<b>ID</b>",
+            StudyDescription=EVIL,
+            SeriesDescription=f"{EVIL}\"'&",
+            AccessionNumber="A&B",
+        )
+        write_instance(base / "in" / f"{n}.dcm", ds)
+    return build_fileset(base / "in", base / "disc")
+
+
+def chromium_executable() -> str:
+    """The browser for the end-to-end tests; missing is a failure (scripts/test.sh installs it)."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.fail(
+        "Chromium is not installed (Debian package 'chromium'; scripts/test.sh installs "
+        "it): the viewer cannot be tested"
+    )
