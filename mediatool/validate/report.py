@@ -225,6 +225,9 @@ def validate_media(
     """Validate the File-set on ``reader``; never raises for anything the media contains."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # a ResourceWarning comes from the garbage collector, about objects of the caller
+        # (e.g. an unclosed temporary directory), never about the media
+        warnings.simplefilter("ignore", ResourceWarning)
         report = _validate(reader, profile, progress, jobs)
     if caught:
         extra = tuple(
@@ -276,7 +279,7 @@ def _validate(
             return
         with run.stage("checking the directory records", chosen.path):
             run.findings += structure.check_hierarchy(directory, tree)
-            run.findings += check_records(directory, tree)
+            run.findings += check_records(directory, tree, profile)
 
     with run.stage("reading the files"):
         skip = resolution.referenced | {e.path for e in entries if _is_dicomdir_name(e.path)}
@@ -288,12 +291,16 @@ def _validate(
         results = files.read_all(
             reader, tasks, jobs=jobs, progress=progress, meanwhile=record_checks
         )
+    has_directory = directory is not None and bool(directory.records)
+    # the parsed DICOMDIR (a few KB a record) is not needed any more: free it before the
+    # cross-file checks, which keep one small summary per instance
+    directory = tree = None
     cross_instances: list[Any] = []
     with run.stage("cross-file checks"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # UID names of broken values; reported per file
         cross = cross_check(
             results,
-            has_directory=directory is not None and bool(directory.records),
+            has_directory=has_directory,
             profile=profile,
             same_content=_same_content(reader),
         )
