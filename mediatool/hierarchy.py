@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo
@@ -90,80 +91,70 @@ def _distinct(values: Iterable[str]) -> list[str]:
     return sorted(set(values))
 
 
-def check_consistency(instances: Sequence[InstanceInfo]) -> list[Finding]:
-    """Cross-file checks a single DICOMDIR cannot represent (checklist F08, F10, F11, F12)."""
-    out: list[Finding] = []
-    by_patient: dict[str, list[InstanceInfo]] = defaultdict(list)
-    by_study: dict[str, list[InstanceInfo]] = defaultdict(list)
-    by_series: dict[str, list[InstanceInfo]] = defaultdict(list)
-    for inst in instances:
-        if inst.record_type in ROOT_RECORD_TYPES:
-            continue
-        by_patient[inst.patient_id].append(inst)
-        by_study[inst.study_uid].append(inst)
-        by_series[inst.series_uid].append(inst)
-    for pid, group in sorted(by_patient.items()):
-        for label, attr in (
-            ("names", "patient_name"),
-            ("birth dates", "birth_date"),
-            ("sexes", "sex"),
-        ):
-            values = _distinct(getattr(i, attr) for i in group)
-            if len(values) > 1:
-                out.append(
-                    finding(
-                        "hierarchy.patient-conflict",
-                        f"Patient ID {pid!r} has conflicting {label}: "
-                        + ", ".join(repr(v) for v in values),
-                        f"patient {pid}",
-                    )
-                )
-    for uid, group in sorted(by_study.items()):
-        pids = _distinct(i.patient_id for i in group)
-        if len(pids) > 1:
-            out.append(
-                finding(
-                    "hierarchy.study-two-patients",
-                    f"Study Instance UID {uid} is under patients "
-                    + ", ".join(repr(p) for p in pids),
-                    group[0].source.display,
-                )
-            )
-        for label, attr in (
+#: Per entity: the grouping attribute, the parent attribute (a UID under two parents is an
+#: error), and the attributes every instance of the entity must agree on (a warning otherwise).
+#: PS3.3 C.7.1.1, C.7.2.1, C.7.3.1; checklist F08, F10, F11, F12.
+_ENTITIES: Final = (
+    (
+        "patient_id",
+        None,
+        "hierarchy.patient-conflict",
+        "Patient ID {key!r} has conflicting {label}",
+        (("names", "patient_name"), ("birth dates", "birth_date"), ("sexes", "sex")),
+    ),
+    (
+        "study_uid",
+        (
+            "patient_id",
+            "hierarchy.study-two-patients",
+            "Study Instance UID {key} is under patients {values}",
+        ),
+        "hierarchy.study-inconsistent",
+        "study {key} has different {label} values",
+        (
             ("Study Date", "study_date"),
             ("Study Time", "study_time"),
             ("Study ID", "study_id"),
             ("Accession Number", "accession"),
-        ):
-            values = _distinct(getattr(i, attr) for i in group)
-            if len(values) > 1:
-                out.append(
-                    finding(
-                        "hierarchy.study-inconsistent",
-                        f"study {uid} has different {label} values: "
-                        + ", ".join(repr(v) for v in values),
-                        f"study {uid}",
+        ),
+    ),
+    (
+        "series_uid",
+        (
+            "study_uid",
+            "hierarchy.series-two-studies",
+            "Series Instance UID {key} is in studies {values}",
+        ),
+        "hierarchy.series-inconsistent",
+        "series {key} has different {label} values",
+        (("Modality", "modality"), ("Series Number", "series_number")),
+    ),
+)
+
+
+def check_consistency(instances: Sequence[InstanceInfo]) -> list[Finding]:
+    """Cross-file checks a single DICOMDIR cannot represent (checklist F08, F10, F11, F12)."""
+    out: list[Finding] = []
+    entity_instances = [i for i in instances if i.record_type not in ROOT_RECORD_TYPES]
+    for key_attr, parent, code, message, attributes in _ENTITIES:
+        groups: dict[str, list[InstanceInfo]] = defaultdict(list)
+        for inst in entity_instances:
+            groups[getattr(inst, key_attr)].append(inst)
+        entity = key_attr.split("_")[0]
+        for key, group in sorted(groups.items()):
+            if parent is not None:
+                parent_attr, parent_code, parent_message = parent
+                parents = _distinct(getattr(i, parent_attr) for i in group)
+                if len(parents) > 1:
+                    text = parent_message.format(key=key, values=", ".join(map(repr, parents)))
+                    out.append(finding(parent_code, text, group[0].source.display))
+            for label, attr in attributes:
+                values = _distinct(getattr(i, attr) for i in group)
+                if len(values) > 1:
+                    text = (
+                        message.format(key=key, label=label)
+                        + ": "
+                        + ", ".join(repr(v) for v in values)
                     )
-                )
-    for uid, group in sorted(by_series.items()):
-        studies = _distinct(i.study_uid for i in group)
-        if len(studies) > 1:
-            out.append(
-                finding(
-                    "hierarchy.series-two-studies",
-                    f"Series Instance UID {uid} is in studies " + ", ".join(studies),
-                    group[0].source.display,
-                )
-            )
-        for label, attr in (("Modality", "modality"), ("Series Number", "series_number")):
-            values = _distinct(getattr(i, attr) for i in group)
-            if len(values) > 1:
-                out.append(
-                    finding(
-                        "hierarchy.series-inconsistent",
-                        f"series {uid} has different {label} values: "
-                        + ", ".join(repr(v) for v in values),
-                        f"series {uid}",
-                    )
-                )
+                    out.append(finding(code, text, f"{entity} {key}"))
     return out
