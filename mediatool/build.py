@@ -5,20 +5,21 @@ The I/O edge around the pure :func:`mediatool.plan.build_plan`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pydicom import dcmread
 
 from mediatool import execute, sources
 from mediatool.errors import MediatoolError, OutputError, PlanRejected, SourceError
 from mediatool.findings import Finding, Severity, fails, finding
-from mediatool.model import InstanceInfo
+from mediatool.model import InstanceInfo, SourceRef
 from mediatool.plan import MediaPlan, PlanOptions, build_plan
 from mediatool.profiles import Profile
-from mediatool.scan import ScanOptions, open_source, scan_all
+from mediatool.scan import ScanOptions, open_source, scan_all, scan_one
 from mediatool.web import Site, check_viewer_dir, load_site, make_label, write_web_content
 from mediatool.writers import iso as iso_writer
 
@@ -39,7 +40,10 @@ class BuildRequest:
     fail_on: Severity = Severity.ERROR
     jobs: int | None = None
     iso: Path | None = None  # also (or only) pack the File-set into this ISO 9660 image
-    media: str = "cd"  # cd | dvd | bd | usb: the capacity checked (PS3.12)
+    media: str | None = None  # cd | dvd | bd | usb: the capacity (None: the profile's, for --iso)
+    capacity: int | None = None  # bytes a volume may hold (overrides media)
+    compress: str = "none"  # none | lossless | lossy: --compress
+    allow_lossy: bool = False
     date: datetime | None = None  # recorded in the image; None: SOURCE_DATE_EPOCH, else now
     web: bool = True  # IHE PDI web content, README.TXT, INDEX.HTM and the viewer
     site: Path | None = None  # site branding file (TOML)
@@ -92,7 +96,7 @@ def _descriptor(path: Path | None) -> tuple[bytes | None, str | None]:
 
 def plan(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
     refs, source_findings = sources.collect(request.sources)
-    options = ScanOptions(extra_keys=dict(request.profile.extra_keys))
+    options = scan_options(request.profile)
     scanned = scan_all(refs, options, jobs=request.jobs, progress=progress)
     scanned = type(scanned)(
         scanned.instances,
@@ -104,10 +108,34 @@ def plan(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
         fileset_id=request.fileset_id,
         invent=request.invent,
         descriptor=(DESCRIPTOR_FILE_ID, charset) if descriptor_data is not None else None,
+        compress=request.compress,
+        allow_lossy=request.allow_lossy,
     )
     media_plan = build_plan(scanned, request.profile, plan_options, _content_equal)
     media_plan.descriptor_data = descriptor_data
+    if any(d.lossy for d in media_plan.decisions.values()):
+        media_plan.findings.extend(lossy_references(media_plan))
     return media_plan
+
+
+def scan_options(profile: Profile) -> ScanOptions:
+    """The header scan's view of a profile: its additional keys and their Types."""
+    return ScanOptions(
+        extra_keys=dict(profile.extra_keys),
+        key_types={k: dict(v) for k, v in profile.key_types.items()},
+    )
+
+
+def capacity_of(request: BuildRequest) -> int | None:
+    """Bytes one volume may hold: ``--capacity``, else ``--media``, else (for an image) the
+    profile's medium; a folder alone has no limit."""
+    if request.capacity is not None:
+        return request.capacity
+    if request.media is not None:
+        return iso_writer.MEDIA_CAPACITY[request.media]
+    if request.iso is not None:
+        return iso_writer.MEDIA_CAPACITY[request.profile.media]
+    return None
 
 
 def _check_outputs(request: BuildRequest) -> None:
@@ -123,7 +151,8 @@ def _check_outputs(request: BuildRequest) -> None:
 
 def run(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
     """Plan, and unless refused or a dry run, write the File-set to ``request.out`` and/or pack
-    it into the image ``request.iso`` (both then carry identical content)."""
+    it into the image ``request.iso`` (both then carry identical content). Content larger than
+    the medium is split into volumes (:mod:`mediatool.span`), each a File-set of its own."""
     if not request.dry_run:
         _check_outputs(request)
     media_plan = plan(request, progress)
@@ -135,13 +164,19 @@ def run(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
             media_plan.findings,
             media_plan,
         )
-    if request.iso is not None:
-        # early estimate from the input sizes; pack() checks the exact image size again
-        estimate = sum(i.size for i in media_plan.tree.instances()) + len(media_plan.dicomdir)
-        iso_writer.check_capacity(estimate, iso_writer.MEDIA_CAPACITY[request.media])
+    from mediatool import volumes  # volumes uses this module's writing steps
+
+    capacity = capacity_of(request)
+    if capacity is not None:
+        media_plan.volumes = volumes.split_plan(media_plan, request, capacity, {})
+        if media_plan.volumes:
+            media_plan.findings.extend(volumes.span_findings(media_plan))
     if request.dry_run or (request.out is None and request.iso is None):
         return media_plan
-    write(media_plan, request, progress=progress)
+    if media_plan.volumes:
+        volumes.write_volumes(media_plan, request, capacity or 0, progress)
+    else:
+        write(media_plan, request, progress=progress)
     return media_plan
 
 
@@ -167,7 +202,7 @@ def write(
                 request.iso,
                 volume_id=request.fileset_id,
                 date=request.date,
-                capacity=iso_writer.MEDIA_CAPACITY[request.media],
+                capacity=capacity_of(request),
                 progress=progress,
                 force=request.force,
             )
@@ -187,7 +222,14 @@ def write(
 
 
 def _web_content(
-    staging: Path, request: BuildRequest, site: Site | None, progress: Progress | None
+    staging: Path,
+    request: BuildRequest,
+    site: Site | None,
+    progress: Progress | None,
+    *,
+    disc: tuple[int, int] = (1, 1),
+    described: Sequence[Mapping[str, Any]] = (),
+    capacity: int | None = None,
 ) -> list[Finding]:
     """IHE PDI web content and the viewer, written into the staging folder (so the folder and
     the image carry the same). With presets "auto", CT window presets are dropped again when
@@ -198,22 +240,25 @@ def _web_content(
             staging,
             site=site,
             viewer_dir=request.viewer,
-            disc=(1, 1),
+            disc=disc,
             jobs=request.jobs,
             progress=progress,
             presets=presets,
             replace=replace,
+            volumes=described,
         )
 
     found = render(request.presets != "off", replace=False)
-    capacity = iso_writer.MEDIA_CAPACITY[request.media] if request.iso is not None else None
+    if capacity is None:
+        capacity = capacity_of(request) if request.iso is not None else None
     if request.presets == "auto" and capacity is not None and _size(staging) > capacity:
         found = render(False, replace=True)
         found.append(
             finding(
                 "web.presets-left-out",
                 "the CT window presets would not fit "
-                f"{request.media.upper()}; the viewer shows each image's own window",
+                f"{(request.media or request.profile.media).upper()}; the viewer shows each "
+                "image's own window",
                 None,
             )
         )
@@ -226,23 +271,45 @@ def _size(root: Path) -> int:
     return sum(-(-p.stat().st_size // sector) * sector for p in root.rglob("*") if p.is_file())
 
 
+def write_tasks(media_plan: MediaPlan) -> list[execute.WriteTask]:
+    """One task per instance: how to write it, and whether to make its record's icon."""
+    rule = media_plan.profile.icons
+    tasks = []
+    for inst in media_plan.tree.instances():
+        decision = media_plan.decisions[inst.sop_instance_uid]
+        wants_icon = (
+            rule is not None
+            and inst.pixel is not None
+            and (inst.record_type in rule.records or "SERIES" in rule.records)
+        )
+        tasks.append(
+            execute.WriteTask(
+                source=inst.source,
+                dataset_offset=inst.dataset_offset,
+                file_id=media_plan.file_ids[inst.sop_instance_uid],
+                action=decision.action,
+                target_ts=decision.target_ts,
+                sop_class_uid=inst.sop_class_uid,
+                sop_instance_uid=inst.sop_instance_uid,
+                patches=tuple(sorted(media_plan.patches.get(inst.sop_instance_uid, {}).items())),
+                source_ts=inst.transfer_syntax,
+                new_uid=decision.new_uid,
+                icon_size=rule.size if wants_icon and rule is not None else None,
+            )
+        )
+    return tasks
+
+
 def _materialise(
     media_plan: MediaPlan, staging: Path, request: BuildRequest, progress: Progress | None
 ) -> None:
-    tasks = [
-        execute.WriteTask(
-            source=inst.source,
-            dataset_offset=inst.dataset_offset,
-            file_id=media_plan.file_ids[inst.sop_instance_uid],
-            action=media_plan.decisions[inst.sop_instance_uid].action,
-            target_ts=media_plan.decisions[inst.sop_instance_uid].target_ts,
-            sop_class_uid=inst.sop_class_uid,
-            sop_instance_uid=inst.sop_instance_uid,
-            patches=tuple(sorted(media_plan.patches.get(inst.sop_instance_uid, {}).items())),
-        )
-        for inst in media_plan.tree.instances()
-    ]
-    _, written = execute.write_all(tasks, staging, jobs=request.jobs, progress=progress)
+    """Write every instance, then the DICOMDIR: its icons and the records of lossy derived
+    images (new SOP Instance UID, new key values) are known only once the files are written."""
+    icons: dict[str, bytes] = {}
+    tasks = write_tasks(media_plan)
+    _, written = execute.write_all(
+        tasks, staging, jobs=request.jobs, progress=progress, icons=icons
+    )
     media_plan.findings.extend(written)
     if fails(written, request.fail_on):
         raise PlanRejected(
@@ -250,9 +317,73 @@ def _materialise(
             media_plan.findings,
             media_plan,
         )
+    lossy = [
+        i for i in media_plan.tree.instances() if media_plan.decisions[i.sop_instance_uid].lossy
+    ]
+    if lossy:
+        _rebind_lossy(media_plan, lossy, staging, icons)
+    media_plan.dicomdir = media_plan.encode_dicomdir(icons)
     (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
     if media_plan.descriptor_data is not None:
         staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)
+
+
+def _rebind_lossy(
+    media_plan: MediaPlan, lossy: Sequence[InstanceInfo], staging: Path, icons: dict[str, bytes]
+) -> None:
+    """Records of lossy derived images describe the files as written: read their headers."""
+    options = scan_options(media_plan.profile)
+    replaced: dict[str, InstanceInfo] = {}
+    for inst in lossy:
+        path = staging.joinpath(*media_plan.file_ids[inst.sop_instance_uid])
+        info = scan_one(SourceRef(str(path)), options)
+        if isinstance(info, InstanceInfo):
+            replaced[inst.sop_instance_uid] = info
+    for old, new in replaced.items():
+        if old in icons:
+            icons[new.sop_instance_uid] = icons.pop(old)
+    media_plan.replace_instances(replaced)
+
+
+def lossy_references(media_plan: MediaPlan) -> list[Finding]:
+    """Objects on the disc that reference an instance replaced by its lossy derived image.
+
+    They are left as they are (their own content is not ours to change, and a changed KOS or
+    SR would need a new identity too); the references become dangling and are reported."""
+    from pydicom import dcmread
+
+    old = {u for u, d in media_plan.decisions.items() if d.lossy}
+    out: list[Finding] = []
+    for inst in media_plan.tree.instances():
+        if inst.pixel is not None or inst.sop_instance_uid in old:
+            continue
+        try:
+            with open_source(inst.source) as fp:
+                ds = dcmread(fp, stop_before_pixels=True, force=True)
+            found = sorted(_referenced_uids(ds) & old)
+        except Exception:
+            continue
+        if found:
+            out.append(
+                finding(
+                    "build.lossy-reference",
+                    f"references {len(found)} instance(s) replaced by lossy derived images, "
+                    f"e.g. {found[0]}; the reference is left unchanged",
+                    inst.source.display,
+                )
+            )
+    return out
+
+
+def _referenced_uids(ds: Any) -> set[str]:
+    found: set[str] = set()
+    for element in ds:
+        if element.VR == "SQ":
+            for item in element.value:
+                found |= _referenced_uids(item)
+        elif element.tag == 0x00081155:  # (0008,1155) Referenced SOP Instance UID
+            found.add(str(element.value))
+    return found
 
 
 def _remove(path: Path) -> None:

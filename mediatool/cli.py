@@ -232,9 +232,28 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
 @click.option(
     "--media",
     type=click.Choice(["cd", "dvd", "bd", "usb"]),
-    default="cd",
+    default=None,
+    help="Medium each volume must fit (default with --iso: the profile's medium); content "
+    "that does not fit is split into several volumes.",
+)
+@click.option(
+    "--capacity",
+    "capacity_text",
+    metavar="SIZE",
+    help="Bytes one volume may hold instead of the medium's: 700M, 4.7G, 650000000.",
+)
+@click.option(
+    "--compress",
+    type=click.Choice(["none", "lossless", "lossy"]),
+    default="none",
     show_default=True,
-    help="Medium whose capacity the image must fit.",
+    help="Compress native pixel data to the profile's lossless (or, with --allow-lossy, "
+    "lossy) Transfer Syntax where the profile allows it.",
+)
+@click.option(
+    "--allow-lossy",
+    is_flag=True,
+    help="Allow lossy compression (a derived image with a new SOP Instance UID).",
 )
 @click.option(
     "--date",
@@ -293,7 +312,10 @@ def build(
     sources: tuple[str, ...],
     out: Path | None,
     iso_file: Path | None,
-    media: str,
+    media: str | None,
+    capacity_text: str | None,
+    compress: str,
+    allow_lossy: bool,
     date_text: str | None,
     web: bool,
     site: Path | None,
@@ -326,6 +348,9 @@ def build(
 
     if out is None and iso_file is None and not dry_run:
         raise click.UsageError("give --out DIR and/or --iso FILE (or --dry-run to plan only)")
+    if compress == "lossy" and not allow_lossy:
+        raise click.UsageError("--compress lossy loses information: add --allow-lossy")
+    capacity = parse_size(capacity_text) if capacity_text is not None else None
     date = parse_date(date_text)
     progress = output.Progress(enabled=not quiet and not as_json)
     with _handle_errors():
@@ -342,6 +367,9 @@ def build(
             jobs=jobs,
             iso=iso_file,
             media=media,
+            capacity=capacity,
+            compress=compress,
+            allow_lossy=allow_lossy,
             date=date,
             web=web,
             site=site,
@@ -369,6 +397,39 @@ def build(
         )
 
 
+def parse_size(text: str) -> int:
+    """``700M``, ``4.7G``, ``650000000`` → bytes (K, M, G: powers of 1000; KiB, MiB, GiB too)."""
+    units = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+    units |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "KB": 10**3, "MB": 10**6, "GB": 10**9}
+    raw = text.strip().upper().replace(" ", "")
+    number = raw.rstrip("KMGTIB")
+    unit = raw[len(number) :]
+    try:
+        value = float(number)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a size such as 700M or 4.7G") from None
+    if unit not in units or value <= 0:
+        raise click.BadParameter(f"{text!r} is not a size such as 700M or 4.7G")
+    return int(value * units[unit])
+
+
+def _volumes_json(media_plan: Any, out: Path | None, iso_file: Path | None) -> list[dict[str, Any]]:
+    volumes = media_plan.volumes
+    return [
+        {
+            "k": k,
+            "volume_id": v.fileset_id,
+            "fileset_uid": v.fileset_uid,
+            "out": str(out / v.fileset_id) if out else None,
+            "iso": str(iso_file.with_name(f"{iso_file.stem}_{k}{iso_file.suffix}"))
+            if iso_file
+            else None,
+            "counts": v.tree.counts(),
+        }
+        for k, v in enumerate(volumes, 1)
+    ]
+
+
 def _report_build(
     media_plan: Any,
     out: Path | None,
@@ -394,6 +455,8 @@ def _report_build(
             "counts": summary,
             "findings": [f.as_dict() for f in findings],
         }
+        if media_plan.volumes:
+            doc["volumes"] = _volumes_json(media_plan, out, iso_file)
         if dry_run:
             doc["files"] = [
                 {
@@ -408,6 +471,13 @@ def _report_build(
         return
     output.findings_to_stderr(findings, verbose=verbose)
     verb = "Planned" if dry_run else "Wrote"
+    if media_plan.volumes:
+        for volume in _volumes_json(media_plan, out, iso_file):
+            click.echo(
+                f"  volume {volume['k']} of {len(media_plan.volumes)}: {volume['volume_id']}, "
+                f"{volume['counts']['instances']} instances"
+                + (f" -> {volume['out'] or volume['iso']}" if not dry_run else "")
+            )
     targets = [str(t) for t in (out, iso_file) if t is not None]
     where = "" if dry_run else " to " + " and ".join(targets)
     click.echo(
@@ -425,3 +495,7 @@ main.add_command(iso)
 from mediatool.cli_validate import validate  # noqa: E402
 
 main.add_command(validate)
+
+from mediatool.cli_profiles import command as profiles_command  # noqa: E402
+
+main.add_command(profiles_command)

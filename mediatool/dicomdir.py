@@ -20,6 +20,7 @@ from typing import Final
 
 from mediatool import filemeta
 from mediatool.hierarchy import Tree
+from mediatool.icons import ICON_TAG, insert_element
 from mediatool.model import FileID, InstanceInfo, Level
 
 MEDIA_STORAGE_DIRECTORY: Final = "1.2.840.10008.1.3.10"
@@ -61,7 +62,28 @@ def _instance_refs(inst: InstanceInfo, file_id: FileID, ts: str) -> bytes:
     return refs
 
 
-def _records(tree: Tree, file_ids: Mapping[str, FileID], ts: Mapping[str, str]) -> list[_Record]:
+def _with_icon(keys: bytes, icon: bytes | None) -> bytes:
+    return keys if icon is None else insert_element(keys, icon, ICON_TAG)
+
+
+def _series_icon(
+    series: list[InstanceInfo], icons: Mapping[str, bytes], records: Sequence[str]
+) -> bytes | None:
+    """A SERIES record's icon: the icon of the middle image of the series."""
+    if "SERIES" not in records:
+        return None
+    with_icon = [i for i in series if i.sop_instance_uid in icons]
+    return icons[with_icon[len(with_icon) // 2].sop_instance_uid] if with_icon else None
+
+
+def _records(
+    tree: Tree,
+    file_ids: Mapping[str, FileID],
+    ts: Mapping[str, str],
+    icons: Mapping[str, bytes] | None = None,
+    icon_records: Sequence[str] = (),
+) -> list[_Record]:
+    icons = icons or {}
     roots: list[_Record] = []
     for patient in tree.patients:
         first = patient.studies[0].series[0].instances[0]
@@ -70,12 +92,18 @@ def _records(tree: Tree, file_ids: Mapping[str, FileID], ts: Mapping[str, str]) 
             srep = study.series[0].instances[0]
             strec = _record("STUDY", srep.keys[Level.STUDY])
             for series in study.series:
-                serec = _record("SERIES", series.instances[0].keys[Level.SERIES])
+                series_keys = series.instances[0].keys[Level.SERIES]
+                serec = _record(
+                    "SERIES",
+                    _with_icon(series_keys, _series_icon(series.instances, icons, icon_records)),
+                )
                 for inst in series.instances:
                     assert inst.record_type is not None
                     uid = inst.sop_instance_uid
                     refs = _instance_refs(inst, file_ids[uid], ts[uid])
-                    serec.children.append(_record(inst.record_type, inst.keys[Level.LEAF], refs))
+                    leaf_icon = icons.get(uid) if inst.record_type in icon_records else None
+                    keys = _with_icon(inst.keys[Level.LEAF], leaf_icon)
+                    serec.children.append(_record(inst.record_type, keys, refs))
                 strec.children.append(serec)
             prec.children.append(strec)
         roots.append(prec)
@@ -111,11 +139,15 @@ def encode(
     fileset_uid: str,
     fileset_id: str = "",
     descriptor: tuple[FileID, str | None] | None = None,
+    icons: Mapping[str, bytes] | None = None,
+    icon_records: Sequence[str] = (),
 ) -> bytes:
     """The complete DICOMDIR file as bytes.
 
     ``transfer_syntaxes`` maps SOP Instance UID → the Transfer Syntax of the file as written
-    ((0004,1512)); ``descriptor`` is the File-set Descriptor File ID and its character set.
+    ((0004,1512)); ``descriptor`` is the File-set Descriptor File ID and its character set;
+    ``icons`` maps SOP Instance UID → an encoded Icon Image Sequence, written into the records
+    of the types in ``icon_records`` (IMAGE: its own; SERIES: its middle image's).
     """
     meta = filemeta.encode(MEDIA_STORAGE_DIRECTORY, fileset_uid, filemeta.EXPLICIT_VR_LITTLE_ENDIAN)
     head = _element(0x0004, 0x1130, b"CS", _pad(fileset_id))
@@ -124,7 +156,7 @@ def encode(
         if descriptor[1]:
             head += _element(0x0004, 0x1142, b"CS", _pad(descriptor[1]))
     flat: list[tuple[_Record, int, int]] = []
-    _flatten(_records(tree, file_ids, transfer_syntaxes), flat)
+    _flatten(_records(tree, file_ids, transfer_syntaxes, icons, icon_records), flat)
     # (0004,1200) UL, (0004,1202) UL, (0004,1212) US, then the sequence header (12 bytes).
     first_item = len(meta) + len(head) + 12 + 12 + 10 + 12
     positions: list[int] = []

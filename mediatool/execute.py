@@ -7,6 +7,7 @@ ever opened for reading.
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import shutil
@@ -39,41 +40,87 @@ class WriteTask:
     sop_class_uid: str
     sop_instance_uid: str
     patches: tuple[tuple[str, str], ...] = ()
+    source_ts: str = ""  # the Transfer Syntax the data set is in (needed to convert)
+    new_uid: str | None = None  # lossy compression: the derived image's SOP Instance UID
+    icon_size: int | None = None  # make the directory record's icon (PS3.3 F.7) of this size
 
 
-def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding]]:
+def _icon_of_copy(task: WriteTask, data: bytes) -> tuple[bytes | None, str | None]:
+    """The icon of an instance written unchanged (its pixel data is decoded only for it)."""
+    from pydicom import dcmread
+
+    from mediatool import icons
+
+    assert task.icon_size is not None
+    try:
+        ds = dcmread(io.BytesIO(data), force=True)
+        return icons.make_icon(ds, task.icon_size), None
+    except Exception as exc:
+        return None, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def _icon_finding(task: WriteTask, reason: str) -> Finding:
+    return finding(
+        "build.icon-failed", f"no icon for the directory record: {reason}", task.source.display
+    )
+
+
+def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding], bytes | None]:
     """Write one instance as a Part 10 file under ``root``.
 
-    Returns the bytes written and findings: the warnings pydicom gave while re-encoding (they
-    never reach stderr as Python warnings) and, as an error, a conversion that failed (a
-    compressed stream a decoder rejects is only found out here, when pixel data is read).
+    Returns the bytes written, findings (the warnings pydicom gave while re-encoding, which
+    never reach stderr as Python warnings, and, as an error, a conversion that failed: a
+    compressed stream a decoder rejects is only found out here, when pixel data is read) and
+    the encoded icon when the task asks for one.
     """
     where = task.source.display
     caught: list[warnings.WarningMessage] = []
+    icon: bytes | None = None
+    icon_error: str | None = None
     with open_source(task.source) as fp:
         data = fp.read()
     if task.action is Action.COPY:
         meta = filemeta.encode(task.sop_class_uid, task.sop_instance_uid, task.target_ts)
         chunks: Sequence[bytes | memoryview] = (meta, memoryview(data)[task.dataset_offset :])
+        if task.icon_size is not None:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                icon, icon_error = _icon_of_copy(task, data)
     else:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                content, _, _ = transcode.rewrite(
-                    data,
-                    target_ts=task.target_ts,
-                    decompress=task.action is Action.DECOMPRESS,
-                    patches=dict(task.patches),
-                )
+                if task.action is Action.REENCODE and task.icon_size is None:
+                    content, _, _ = transcode.rewrite(
+                        data, target_ts=task.target_ts, decompress=False, patches=dict(task.patches)
+                    )
+                else:
+                    converted = transcode.convert(
+                        data,
+                        source_ts=task.source_ts,
+                        target_ts=task.target_ts,
+                        patches=dict(task.patches),
+                        new_uid=task.new_uid,
+                        icon_size=task.icon_size,
+                    )
+                    content, icon, icon_error = (
+                        converted.data,
+                        converted.icon,
+                        converted.icon_error,
+                    )
         except Exception as exc:
             reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-            return 0, [
-                finding(
-                    "profile.cannot-convert",
-                    f"cannot convert to {UID(task.target_ts).name!r}: {reason}",
-                    where,
-                )
-            ]
+            return (
+                0,
+                [
+                    finding(
+                        "profile.cannot-convert",
+                        f"cannot convert to {UID(task.target_ts).name!r}: {reason}",
+                        where,
+                    )
+                ],
+                None,
+            )
         chunks = (content,)
     dest = root.joinpath(*task.file_id)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -83,18 +130,25 @@ def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding]]:
     found = [
         finding("read.pydicom-warning", str(w.message).splitlines()[0][:300], where) for w in caught
     ]
-    return sum(len(c) for c in chunks), found
+    if icon_error is not None:
+        found.append(_icon_finding(task, icon_error))
+    return sum(len(c) for c in chunks), found, icon
 
 
-def _write_batch(args: tuple[Sequence[WriteTask], Path]) -> tuple[int, list[Finding]]:
+def _write_batch(
+    args: tuple[Sequence[WriteTask], Path],
+) -> tuple[int, list[Finding], dict[str, bytes]]:
     tasks, root = args
     total = 0
     findings: list[Finding] = []
+    icons: dict[str, bytes] = {}
     for task in tasks:
-        size, found = write_instance(task, root)
+        size, found, icon = write_instance(task, root)
         total += size
         findings += found
-    return total, findings
+        if icon is not None:
+            icons[task.sop_instance_uid] = icon
+    return total, findings, icons
 
 
 def write_all(
@@ -103,29 +157,36 @@ def write_all(
     *,
     jobs: int | None = None,
     progress: Progress | None = None,
+    icons: dict[str, bytes] | None = None,
 ) -> tuple[int, list[Finding]]:
     """Write every instance (in parallel when there are many).
 
-    Returns bytes written and the findings raised while writing.
+    Returns bytes written and the findings raised while writing; the icons made go into
+    ``icons`` (by the task's SOP Instance UID).
     """
     # Creating a file costs ~0.9 ms on the ext4 volumes measured here, mostly waiting, so twice
     # as many writers as cores keeps the cores busy (benchmarks/bench_build.py).
     jobs = jobs or min(2 * (os.cpu_count() or 1), 8)
-    chunk = 64
+    # Conversions and icons cost milliseconds per file, not microseconds: small batches then
+    # keep every core busy to the end, and even a few files are worth spreading.
+    heavy = any(t.action is not Action.COPY or t.icon_size is not None for t in tasks)
+    chunk = max(1, min(16, len(tasks) // (4 * jobs))) if heavy else 64
     batches = [(tasks[i : i + chunk], root) for i in range(0, len(tasks), chunk)]
     total = done = 0
     findings: list[Finding] = []
 
-    def consume(results: Iterable[tuple[int, list[Finding]]]) -> None:
+    def consume(results: Iterable[tuple[int, list[Finding], dict[str, bytes]]]) -> None:
         nonlocal total, done
-        for (batch, _), (size, found) in zip(batches, results, strict=True):
+        for (batch, _), (size, found, made) in zip(batches, results, strict=True):
             total += size
             findings.extend(found)
+            if icons is not None:
+                icons.update(made)
             done += len(batch)
             if progress:
                 progress(done, len(tasks), "writing files")
 
-    if jobs == 1 or len(tasks) < 2 * chunk:
+    if jobs == 1 or len(tasks) < 2 * chunk or (heavy and len(tasks) < 2):
         consume(map(_write_batch, batches))
     else:
         ctx = multiprocessing.get_context("fork")

@@ -103,6 +103,12 @@ CODES: Final[Mapping[str, Code]] = {
         "Compressed pixel data decoded losslessly to a Transfer Syntax the profile allows",
         "G01",
     ),
+    "build.compressed": Code(N, "PS3.11", "Pixel data encoded losslessly in a Transfer Syntax the profile allows or requires", "G01"),
+    "build.lossy": Code(W, "PS3.3 C.7.6.1.1.5", "Pixel data compressed with loss (--allow-lossy): a derived image with a new SOP Instance UID", "G01"),
+    "build.lossy-reference": Code(W, "PS3.3 C.7.6.1.1.5", "An object on the media references an instance that was replaced by its lossy derived image", "F14"),
+    "build.icon-failed": Code(W, "PS3.3 F.7", "No icon could be made for a record the profile gives an icon", "G07"),
+    "build.spanned": Code(N, "PS3.11 D.3.3", "The content does not fit one medium: it is split into several File-sets, one per volume"),
+    "build.series-split": Code(N, "PS3.11 D.3.3", "A series larger than one medium is split by instance across volumes"),
     # --- hierarchy and consistency -------------------------------------------------------------
     "hierarchy.duplicate-identical": Code(
         N,
@@ -152,6 +158,9 @@ CODES: Final[Mapping[str, Code]] = {
         "Transfer Syntax cannot be converted losslessly to one the profile allows",
         "G01",
     ),
+    "profile.image-constraint": Code(E, "PS3.11", "Image attribute values not allowed by the Application Profile", "G05"),
+    "profile.icon-missing": Code(E, "PS3.11", "A record the Application Profile requires an icon on has none", "G07"),
+    "profile.icon-form": Code(E, "PS3.11", "An icon is not of the size, bits or photometric interpretation the profile requires", "D12"),
     # --- File IDs ---------------------------------------------------------------------------------
     "fileid.too-many-components": Code(
         E, "PS3.10 8.2", "File ID has more than 8 components", "E03"

@@ -41,6 +41,40 @@ class Level(enum.IntEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class PixelInfo:
+    """Image Pixel Module values of an image (PS3.3 C.7.6.3), read with the header."""
+
+    rows: int
+    columns: int
+    frames: int = 1
+    samples_per_pixel: int = 1
+    bits_allocated: int = 16
+    bits_stored: int = 16
+    pixel_representation: int = 0
+    photometric: str = ""
+
+    @property
+    def native_size(self) -> int:
+        """Bytes of the uncompressed Pixel Data (PS3.5 8.1.1)."""
+        bits = self.rows * self.columns * self.frames * self.samples_per_pixel
+        return (bits * self.bits_allocated + 7) // 8
+
+    def value(self, keyword: str) -> str:
+        """A value by attribute keyword, as text (for profile image rules)."""
+        return str(
+            {
+                "Rows": self.rows,
+                "Columns": self.columns,
+                "SamplesPerPixel": self.samples_per_pixel,
+                "BitsAllocated": self.bits_allocated,
+                "BitsStored": self.bits_stored,
+                "PixelRepresentation": self.pixel_representation,
+                "PhotometricInterpretation": self.photometric,
+            }.get(keyword, "")
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceInfo:
     """What the header scan learned about one input instance (PS3.10 file + PS3.3 entities).
 
@@ -76,6 +110,7 @@ class InstanceInfo:
     missing: tuple[tuple[Level, str], ...] = ()  # Type 1 keys missing or empty
     needs_reencode: bool = False  # data set encoding must change (implicit VR, big endian, ...)
     findings: tuple[Finding, ...] = ()
+    pixel: PixelInfo | None = None  # images only (Rows and Columns present)
 
     def sort_key(self) -> tuple[str, ...]:
         """Deterministic order: patient, study, series, instance (design.md rule 6)."""

@@ -8,8 +8,8 @@ two files that share a SOP Instance UID is done by an injected function.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mediatool import dicomdir, fileids, hierarchy, invent
@@ -27,6 +27,8 @@ class PlanOptions:
     fileset_id: str = ""
     invent: bool = False
     descriptor: tuple[FileID, str | None] | None = None  # File ID and its character set
+    compress: str = "none"  # none | lossless | lossy (conform.COMPRESS_MODES)
+    allow_lossy: bool = False
 
 
 @dataclass
@@ -41,6 +43,46 @@ class MediaPlan:
     findings: list[Finding]
     files_seen: int
     descriptor_data: bytes | None = None  # File-set Descriptor File content (PS3.3 F.3.2.1)
+    fileset_id: str = ""
+    descriptor: tuple[FileID, str | None] | None = None
+    #: When the content is split over several media: one plan per volume (else empty).
+    volumes: list[MediaPlan] = field(default_factory=list)
+
+    def replace_instances(self, replaced: Mapping[str, InstanceInfo]) -> None:
+        """Put instances as written (lossy derived images: new UID, new keys) in the place of
+        the planned ones; File IDs and decisions follow them."""
+        if not replaced:
+            return
+        for patient in self.tree.patients:
+            for study in patient.studies:
+                for series in study.series:
+                    series.instances = [
+                        replaced.get(i.sop_instance_uid, i) for i in series.instances
+                    ]
+        self.tree.root_instances = [
+            replaced.get(i.sop_instance_uid, i) for i in self.tree.root_instances
+        ]
+        for old, new in replaced.items():
+            uid = new.sop_instance_uid
+            self.file_ids[uid] = self.file_ids.pop(old)
+            decision = self.decisions.pop(old)
+            self.decisions[uid] = replace(decision, target_ts=new.transfer_syntax)
+            if old in self.patches:
+                self.patches[uid] = self.patches.pop(old)
+
+    def encode_dicomdir(self, icons: Mapping[str, bytes] | None = None) -> bytes:
+        """The DICOMDIR of the plan's tree, with the icons made while writing (PS3.3 F.7)."""
+        ts = {uid: d.target_ts for uid, d in self.decisions.items()}
+        return dicomdir.encode(
+            self.tree,
+            self.file_ids,
+            ts,
+            fileset_uid=self.fileset_uid,
+            fileset_id=self.fileset_id,
+            descriptor=self.descriptor,
+            icons=icons,
+            icon_records=self.profile.icons.records if self.profile.icons else (),
+        )
 
     @property
     def ok(self) -> bool:
@@ -146,7 +188,13 @@ def build_plan(
     findings += hierarchy.check_consistency(instances)
     decisions: dict[str, Decision] = {}
     for inst in instances:
-        decision = decide(inst, profile, patched=inst.sop_instance_uid in patches)
+        decision = decide(
+            inst,
+            profile,
+            patched=inst.sop_instance_uid in patches,
+            compress=options.compress,
+            allow_lossy=options.allow_lossy,
+        )
         decisions[inst.sop_instance_uid] = decision
         findings.extend(decision.findings)
     findings += fileids.check_fileset_id(options.fileset_id)
@@ -182,7 +230,39 @@ def build_plan(
         fileset_uid,
         findings,
         scan.files_seen,
+        fileset_id=options.fileset_id,
+        descriptor=options.descriptor,
     )
+
+
+def volume_plan(whole: MediaPlan, instances: Sequence[InstanceInfo], fileset_id: str) -> MediaPlan:
+    """The plan of one volume of a set split over several media: a File-set of its own (own
+    File IDs, File-set UID and DICOMDIR) holding ``instances``."""
+    tree = hierarchy.build_tree(list(instances))
+    file_ids = fileids.assign(tree)
+    fileset_uid = derive_uid(
+        "fileset",
+        fileset_id,
+        *sorted(file_ids),
+        *(render_file_id(v) for v in sorted(file_ids.values())),
+    )
+    uids = set(file_ids)
+    volume = MediaPlan(
+        whole.profile,
+        tree,
+        file_ids,
+        {u: d for u, d in whole.decisions.items() if u in uids},
+        {u: p for u, p in whole.patches.items() if u in uids},
+        b"",
+        fileset_uid,
+        [],
+        len(uids),
+        whole.descriptor_data,
+        fileset_id=fileset_id,
+        descriptor=whole.descriptor,
+    )
+    volume.dicomdir = volume.encode_dicomdir()
+    return volume
 
 
 def _build_policy(profile: Profile) -> dict[str, Severity]:

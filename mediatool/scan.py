@@ -32,7 +32,7 @@ from pydicom.tag import BaseTag
 
 from mediatool import filemeta, vr
 from mediatool.findings import Finding, finding
-from mediatool.model import InstanceInfo, Level, ScanResult, SourceRef
+from mediatool.model import InstanceInfo, Level, PixelInfo, ScanResult, SourceRef
 from mediatool.recordtypes import CONCEPT_MOD_SEQUENCE_TYPES, RECORD_KEYS, Key, record_type_for
 
 Progress = Callable[[int, int | None, str], None]
@@ -62,6 +62,8 @@ class ScanOptions:
 
     extra_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     encode_keys: bool = True
+    #: Type of each extra key ("1", "1C", "2") by record type; absent: written only if present.
+    key_types: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 #: Extra checks run on the data set just read (``validate`` compares a directory record with
@@ -298,7 +300,12 @@ def _level_keys(record_type: str, options: ScanOptions) -> list[tuple[Level, str
     def with_extra(name: str) -> list[Key]:
         base = list(RECORD_KEYS.get(name, ()))
         have = {k.keyword for k in base}
-        base += [Key(kw, "3") for kw in options.extra_keys.get(name, ()) if kw not in have]
+        types = options.key_types.get(name, {})
+        base += [
+            Key(kw, types.get(kw, "3") if types.get(kw) in ("1", "2") else "3")
+            for kw in options.extra_keys.get(name, ())
+            if kw not in have
+        ]
         return base
 
     if record_type in ("PATIENT", "STUDY", "SERIES"):
@@ -485,7 +492,40 @@ def _describe(
         missing=tuple(missing),
         needs_reencode=needs_reencode,
         findings=tuple(findings),
+        pixel=_pixel_info(ds),
     )
+
+
+def _int(ds: Dataset, keyword: str, default: int) -> int:
+    try:
+        value = ds.get(keyword)
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _pixel_info(ds: Dataset) -> PixelInfo | None:
+    """Image Pixel Module values (PS3.3 C.7.6.3) when the object has Rows and Columns."""
+    if _ROWS not in ds or _COLUMNS not in ds:
+        return None
+    rows, columns = _int(ds, "Rows", 0), _int(ds, "Columns", 0)
+    if rows <= 0 or columns <= 0:
+        return None
+    allocated = _int(ds, "BitsAllocated", 16)
+    return PixelInfo(
+        rows=rows,
+        columns=columns,
+        frames=max(_int(ds, "NumberOfFrames", 1), 1),
+        samples_per_pixel=_int(ds, "SamplesPerPixel", 1),
+        bits_allocated=allocated,
+        bits_stored=_int(ds, "BitsStored", allocated),
+        pixel_representation=_int(ds, "PixelRepresentation", 0),
+        photometric=_raw_text(ds, 0x00280004).upper(),
+    )
+
+
+_ROWS: Final = BaseTag(0x00280010)
+_COLUMNS: Final = BaseTag(0x00280011)
 
 
 def _scan_chunk(

@@ -94,3 +94,23 @@ def check_icon(record: RawRecord) -> list[Finding]:
         if problems:
             out.append(finding("record.icon", "icon: " + "; ".join(problems), record.where))
     return out
+
+
+def icon_form(record: RawRecord, size: int, bits: int, photometric: tuple[str, ...]) -> list[str]:
+    """How a record's icon differs from a profile's rule (checklist D12): size, bits,
+    photometric interpretation."""
+    out: list[Finding] = []
+    items = _icon_item(record, out)
+    if not items:
+        return ["the Icon Image Sequence cannot be read"] if out else []
+    item = items[0]
+    problems: list[str] = []
+    rows, columns = _get(item, "Rows"), _get(item, "Columns")
+    if (rows, columns) != (size, size):
+        problems.append(f"{rows!r}x{columns!r} pixels")
+    if _get(item, "BitsAllocated") != bits or _get(item, "BitsStored") != bits:
+        problems.append(f"{_get(item, 'BitsAllocated')!r}/{_get(item, 'BitsStored')!r} bits")
+    value = str(_get(item, "PhotometricInterpretation") or "")
+    if value not in photometric:
+        problems.append(f"Photometric Interpretation {value!r}")
+    return problems

@@ -16,6 +16,7 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.valuerep import VALIDATORS
 
 from mediatool.findings import Finding, finding
+from mediatool.profiles import Profile
 from mediatool.recordtypes import DEFINED_RECORD_TYPES, RECORD_KEYS, RETIRED_RECORD_TYPES
 from mediatool.validate.common import ASCII_VRS, DEFINED_CHARSETS, TEXT_VRS, tag_name, text_values
 from mediatool.validate.dicomdir_reader import (
@@ -32,7 +33,7 @@ from mediatool.validate.dicomdir_reader import (
     RawDirectory,
     RawRecord,
 )
-from mediatool.validate.icon import check_icon
+from mediatool.validate.icon import ICON_SEQUENCE, check_icon, icon_form
 from mediatool.validate.structure import INSTANCE_TYPES, DirTree
 
 CHARSET: Final = 0x00080005
@@ -279,8 +280,63 @@ def _duplicates(directory: RawDirectory, tree: DirTree) -> list[Finding]:
     return out
 
 
-def check_records(directory: RawDirectory, tree: DirTree) -> list[Finding]:
-    """Every per-record check, on the records that are in use (C06: inactive ones skipped)."""
+def _profile_keys(record: RawRecord, profile: Profile) -> list[Finding]:
+    """D04 for the keys a profile makes Type 1 or 2 (those of Type 1C are compared with the
+    file: :mod:`mediatool.validate.compare`)."""
+    out: list[Finding] = []
+    rtype = record.record_type or ""
+    for keyword, key_type in profile.key_types.get(rtype, {}).items():
+        tag = tag_for_keyword(keyword)
+        if tag is None or key_type not in ("1", "2"):
+            continue
+        element = record.elements.get(tag)
+        if element is None or (key_type == "1" and _empty(element)):
+            state = "absent" if element is None else "empty"
+            out.append(
+                finding(
+                    "profile.key-missing",
+                    f"Type {key_type} key {tag_name(tag)} of {profile.id} is {state} in the "
+                    f"{rtype} record",
+                    record.where,
+                )
+            )
+    return out
+
+
+def _profile_icon(record: RawRecord, profile: Profile) -> list[Finding]:
+    """D12 (icon size, bits and photometric interpretation) and G07 (icons required)."""
+    rule = profile.icons
+    rtype = record.record_type or ""
+    if rule is None or rtype not in rule.records:
+        return []
+    if ICON_SEQUENCE not in record.elements:
+        if not rule.required:
+            return []
+        return [
+            finding(
+                "profile.icon-missing",
+                f"{profile.id} requires (0088,0200) Icon Image Sequence in {rtype} records",
+                record.where,
+            )
+        ]
+    problems = icon_form(record, rule.size, rule.bits, rule.photometric)
+    if not problems:
+        return []
+    return [
+        finding(
+            "profile.icon-form",
+            f"icon: {'; '.join(problems)} ({profile.id} asks for {rule.size}x{rule.size}, "
+            f"{rule.bits} bits, {' or '.join(rule.photometric)})",
+            record.where,
+        )
+    ]
+
+
+def check_records(
+    directory: RawDirectory, tree: DirTree, profile: Profile | None = None
+) -> list[Finding]:
+    """Every per-record check, on the records that are in use (C06: inactive ones skipped);
+    with ``profile``, also its additional keys (D04) and icon rules (D12, G07)."""
     out: list[Finding] = []
     inactive_parent = _inactive_parents(tree)
     for i in tree.order:
@@ -294,6 +350,9 @@ def check_records(directory: RawDirectory, tree: DirTree) -> list[Finding]:
         out += _keys(record)
         out += _charset_and_values(record)
         out += check_icon(record)
+        if profile is not None:
+            out += _profile_keys(record, profile)
+            out += _profile_icon(record, profile)
     out += _duplicates(directory, tree)
     return out
 

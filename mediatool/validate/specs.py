@@ -49,7 +49,16 @@ def references(
             hit = cache[index] = _keyset(directory.records[index])
         return hit
 
-    profile_keys = tuple(sorted(profile.extra_keys.items())) if profile is not None else ()
+    # Type 1C keys are compared with the file; Type 1 and 2 are checked on the record alone
+    # (records.py), so each problem is reported once.
+    profile_keys = (
+        tuple(
+            (rtype, tuple(k for k in keys if profile.key_types.get(rtype, {}).get(k, "1C") == "1C"))
+            for rtype, keys in sorted(profile.extra_keys.items())
+        )
+        if profile is not None
+        else ()
+    )
     for i in tree.order:
         record = directory.records[i]
         components = record.file_id

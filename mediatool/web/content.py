@@ -27,9 +27,10 @@ import multiprocessing
 import os
 import shutil
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 from pydicom import dcmread
@@ -194,10 +195,12 @@ def write_web_content(
     progress: Progress | None = None,
     presets: bool = True,
     replace: bool = False,
+    volumes: Sequence[Mapping[str, Any]] = (),
 ) -> list[Finding]:
     """Write README.TXT, INDEX.HTM, IHE_PDI/, REPORTS/ and VIEWER/ (and, with ``viewer_dir``,
     APP/ and AUTORUN.INF) into the File-set folder ``root``.
 
+    ``volumes`` describes each disc of a set split over several (see ``pages.build_model``).
     ``presets`` renders the CT window presets the viewer offers (up to 4 more JPEGs per CT
     image). ``replace`` removes web content an earlier run (or another tool) left in ``root``;
     without it such content is an error.
@@ -215,7 +218,9 @@ def write_web_content(
         findings.extend(outcome.findings)
     logo = _write_logo(root, site)
     app = viewer.copy_third_party(viewer_dir, root) if viewer_dir is not None else None
-    model = pages.build_model(tree, planned, outcomes, site, logo=logo, disc=disc, app=app)
+    model = pages.build_model(
+        tree, planned, outcomes, site, logo=logo, disc=disc, app=app, volumes=volumes
+    )
     write_thumbnails(root, model)
     for relative, data in pages.render_pages(model):
         path = root / relative

@@ -10,7 +10,7 @@ link is relative and stays on the medium.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -191,8 +191,13 @@ def build_model(
     logo: str,
     disc: tuple[int, int],
     app: dict[str, str] | None,
+    volumes: Sequence[Mapping[str, Any]] = (),
 ) -> Model:
-    """The whole disc as plain data (the pages, README, viewer and label all read it)."""
+    """The whole disc as plain data (the pages, README, viewer and label all read it).
+
+    ``volumes`` describes every disc of a set split over several (``k``, ``id``, ``summary``,
+    ``lines``, ``notes``: plain ASCII text), so each disc says what the others hold.
+    """
     cursor = 0
     patients: list[dict[str, Any]] = []
     for p, patient in enumerate(tree, 1):
@@ -255,6 +260,7 @@ def build_model(
         "generator": f"mediatool {mediatool.__version__}",
         "version": mediatool.__version__,
         "disc": {"k": str(disc[0]), "n": str(disc[1])},
+        "volumes": [dict(v) for v in volumes],
         "content_type": CONTENT_TYPE,
         "patients": patients,
         "has_reports": any(

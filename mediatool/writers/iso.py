@@ -359,6 +359,18 @@ def _check_target(folder: Path, iso: Path, force: bool) -> None:
         raise OutputError(f"{str(iso)!r} exists", hint="use --force to replace it")
 
 
+def image_size(folder: Path, volume_id: str = "") -> int | None:
+    """Exact size in bytes of the image :func:`pack` would write (None: not recordable)."""
+    scan = scan_folder(Path(folder))
+    if not scan.ok:
+        return None
+    try:
+        image = _master(Path(folder), scan, volume_id, resolve_date(None))
+    except PyCdlibException:
+        return None
+    return int(image.pvd.space_size) * SECTOR
+
+
 def pack(
     folder: Path,
     iso: Path,

@@ -1,0 +1,315 @@
+"""★ A build whose content does not fit one medium: plan the volumes, write each as a File-set.
+
+Capacity is planned before anything is written and verified exactly after:
+
+1. **Estimate** each instance's bytes on the medium: the DICOM file as it will be written (the
+   input's data set for a copy, the native Pixel Data size plus header for a decoded one, the
+   input size for one compressed further), rounded up to 2048-byte sectors, plus its web
+   content (a JPEG of each frame, CT presets ×5, pages and viewer data) and its share of the
+   DICOMDIR (a record, and an icon where the profile asks for one); each volume keeps a fixed
+   reserve for the viewer and pages. :mod:`mediatool.span` packs the estimates.
+2. **Write** every volume (instances, DICOMDIR, web content saying "disc k of n" and what the
+   other discs hold) into its own folder of one staging folder.
+3. **Verify**: the exact ISO 9660 image size of each folder (pycdlib lays it out without
+   writing). A volume over the capacity scales up the estimates of its instances by the
+   overshoot, the set is split again and written again (at most three times).
+4. Publish: ``--out DIR`` gets one folder per volume (``DIR/<VOLUME_ID>``), ``--iso FILE`` one
+   image per volume (``FILE_1.iso`` ...), ``--label FILE`` one label per volume.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from mediatool import execute, span
+from mediatool.conform import Action
+from mediatool.errors import OutputError
+from mediatool.findings import Finding, finding
+from mediatool.model import InstanceInfo
+from mediatool.plan import MediaPlan, volume_plan
+from mediatool.web import load_site, make_label
+from mediatool.web.text import alphabetic_name, format_date, to_ascii
+from mediatool.writers import iso as iso_writer
+
+if TYPE_CHECKING:
+    from mediatool.build import BuildRequest
+
+Progress = Callable[[int, int | None, str], None]
+SECTOR: Final = iso_writer.SECTOR
+#: Per volume: ISO 9660 structures, the viewer's scripts and style, the index pages.
+RESERVE: Final = 4 << 20
+#: Bytes of JPEG per displayed pixel in the web content (quality 85; noisy images need more).
+_JPEG_PER_PIXEL: Final = 0.5
+_ATTEMPTS: Final = 3
+
+
+def _sectors(size: float) -> int:
+    return -(-int(size) // SECTOR) * SECTOR
+
+
+def instance_cost(inst: InstanceInfo, action: Action, request: BuildRequest) -> int:
+    """Estimated bytes the instance takes on the medium, its web content and record included."""
+    pixel = inst.pixel
+    dicom = inst.size - inst.dataset_offset + 512
+    decoded = action is Action.DECOMPRESS or (
+        action is Action.COMPRESS and pixel is not None and inst.size < pixel.native_size
+    )
+    if pixel is not None and decoded:
+        dicom = pixel.native_size + min(inst.size, 64 << 10)
+    cost = _sectors(dicom) + 1024  # DICOMDIR record
+    icons = request.profile.icons
+    if icons is not None and pixel is not None:
+        cost += icons.size * icons.size + 128
+    if request.web:
+        cost += 2 * SECTOR  # pages and the viewer's data
+        if pixel is not None:
+            edge = max(pixel.rows, pixel.columns)
+            scale = min(1.0, 1024 / edge) if edge else 1.0
+            shown = pixel.rows * pixel.columns * scale * scale
+            renderings = 5 if inst.modality == "CT" and request.presets != "off" else 1
+            cost += pixel.frames * renderings * _sectors(shown * _JPEG_PER_PIXEL + 600)
+    return cost
+
+
+def split_plan(
+    media_plan: MediaPlan, request: BuildRequest, capacity: int, scale: Mapping[str, float]
+) -> list[MediaPlan]:
+    """The volume plans, or [] when everything fits one medium."""
+    reserve = min(RESERVE, capacity // 20)
+    budget = capacity - reserve
+
+    def cost(inst: InstanceInfo) -> int:
+        action = media_plan.decisions[inst.sop_instance_uid].action
+        return int(instance_cost(inst, action, request) * scale.get(inst.sop_instance_uid, 1.0))
+
+    costs = [cost(i) for i in media_plan.tree.instances()]
+    total = sum(costs)
+    if max(costs, default=0) > budget:  # no split helps: say which medium would do
+        iso_writer.check_capacity(max(costs) + reserve, capacity)
+    if total <= budget and not scale:
+        return []
+    groups, _ = span.split(media_plan.tree, cost, budget)
+    if len(groups) == 1 and not scale:
+        return []
+    ids = span.volume_ids(request.fileset_id, len(groups))
+    return [volume_plan(media_plan, group, vid) for group, vid in zip(groups, ids, strict=True)]
+
+
+def _series_spread(volumes: Sequence[MediaPlan]) -> dict[str, list[int]]:
+    where: dict[str, list[int]] = defaultdict(list)
+    for k, volume in enumerate(volumes, 1):
+        for patient in volume.tree.patients:
+            for study in patient.studies:
+                for series in study.series:
+                    where[series.uid].append(k)
+    return where
+
+
+def span_findings(media_plan: MediaPlan) -> list[Finding]:
+    volumes = media_plan.volumes
+    out = [
+        finding(
+            "build.spanned",
+            f"the content needs {len(volumes)} volumes: "
+            + "; ".join(
+                f"{v.fileset_id}: {v.tree.counts()['instances']} instances" for v in volumes
+            ),
+        )
+    ]
+    for uid, discs in sorted(_series_spread(volumes).items()):
+        if len(discs) > 1:
+            out.append(
+                finding(
+                    "build.series-split",
+                    f"series {uid} is larger than one medium: split by instance over volumes "
+                    + ", ".join(str(k) for k in discs),
+                )
+            )
+    return out
+
+
+def _lines(volume: MediaPlan) -> list[str]:
+    lines = []
+    for patient in volume.tree.patients:
+        first = patient.studies[0].series[0].instances[0]
+        name = to_ascii(alphabetic_name(first.patient_name)) or "(no name)"
+        lines.append(f"{name} (ID {to_ascii(patient.patient_id) or '-'})")
+        for study in patient.studies:
+            rep = study.series[0].instances[0]
+            modalities = " ".join(dict.fromkeys(s.instances[0].modality for s in study.series))
+            count = sum(len(s.instances) for s in study.series)
+            lines.append(
+                f"  {format_date(rep.study_date) or '----------'}  "
+                f"{to_ascii(rep.study_description) or 'Study'}  [{modalities}, {count} objects]"
+            )
+    return lines
+
+
+def describe(volumes: Sequence[MediaPlan], this: int) -> list[dict[str, Any]]:
+    """What each disc holds, for the README and the index page of disc ``this`` (1-based)."""
+    spread = _series_spread(volumes)
+    totals: dict[str, int] = defaultdict(int)
+    for volume in volumes:
+        for patient in volume.tree.patients:
+            for study in patient.studies:
+                for series in study.series:
+                    totals[series.uid] += len(series.instances)
+    out = []
+    for k, volume in enumerate(volumes, 1):
+        counts = volume.tree.counts()
+        notes = []
+        for patient in volume.tree.patients:
+            for study in patient.studies:
+                for series in study.series:
+                    discs = spread[series.uid]
+                    if len(discs) < 2:
+                        continue
+                    rep = series.instances[0]
+                    what = rep.modality + (
+                        f", {to_ascii(rep.series_description)}" if rep.series_description else ""
+                    )
+                    others = ", ".join(str(d) for d in discs if d != k)
+                    notes.append(
+                        f"series {to_ascii(rep.series_number) or '-'} ({what}) "
+                        f"of the study of {format_date(rep.study_date) or 'unknown date'} is too "
+                        f"large for one disc: it is split by image; this disc holds "
+                        f"{len(series.instances)} of its {totals[series.uid]} images, the rest "
+                        f"are on disc {others}"
+                    )
+        out.append(
+            {
+                "k": str(k),
+                "id": volume.fileset_id,
+                "this": k == this,
+                "summary": f"{counts['patients']} patient(s), {counts['studies']} study(ies), "
+                f"{counts['series']} series, {counts['instances']} objects",
+                "lines": _lines(volume),
+                "notes": notes,
+            }
+        )
+    return out
+
+
+def _numbered(path: Path, k: int) -> Path:
+    return path.with_name(f"{path.stem}_{k}{path.suffix}")
+
+
+def _write_all(
+    media_plan: MediaPlan, request: BuildRequest, root: Path, progress: Progress | None
+) -> list[int]:
+    """Write every volume into ``root/<VOLUME_ID>``; the exact image size of each."""
+    from mediatool import build
+
+    site = load_site(request.site) if request.site is not None else None
+    volumes = media_plan.volumes
+    sizes = []
+    for volume in volumes:
+        folder = root / volume.fileset_id
+        folder.mkdir()
+        build._materialise(volume, folder, request, progress)
+        media_plan.findings.extend(volume.findings)
+    for k, volume in enumerate(volumes, 1):
+        folder = root / volume.fileset_id
+        if request.web:
+            media_plan.findings.extend(
+                build._web_content(
+                    folder,
+                    request,
+                    site,
+                    progress,
+                    disc=(k, len(volumes)),
+                    described=describe(volumes, k),
+                    capacity=None,
+                )
+            )
+        size = iso_writer.image_size(folder, volume.fileset_id)
+        sizes.append(size if size is not None else build._size(folder))
+    return sizes
+
+
+def write_volumes(
+    media_plan: MediaPlan, request: BuildRequest, capacity: int, progress: Progress | None
+) -> None:
+    """Write the volumes of ``media_plan``, splitting again while one is over ``capacity``."""
+    target = request.out if request.out is not None else request.iso
+    assert target is not None
+    root = execute.staging_dir(target)
+    scale: dict[str, float] = {}
+    try:
+        for attempt in range(_ATTEMPTS + 1):
+            sizes = _write_all(media_plan, request, root, progress)
+            over = [
+                (v, size)
+                for v, size in zip(media_plan.volumes, sizes, strict=True)
+                if size > capacity
+            ]
+            if not over:
+                break
+            if attempt == _ATTEMPTS:
+                raise OutputError(
+                    f"volume {over[0][0].fileset_id} needs {over[0][1]} bytes, more than the "
+                    f"{capacity} the medium holds, after {_ATTEMPTS} new splits"
+                )
+            for volume, size in over:
+                for inst in volume.tree.instances():
+                    uid = inst.sop_instance_uid
+                    scale[uid] = scale.get(uid, 1.0) * size / capacity * 1.02
+            for child in root.iterdir():
+                shutil.rmtree(child)
+            media_plan.volumes = split_plan(media_plan, request, capacity, scale)
+        _publish(media_plan, request, root, capacity, progress)
+    except BaseException as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"writing the File-sets failed: {exc}") from exc
+        raise
+
+
+def check_outputs(request: BuildRequest, count: int) -> None:
+    """The numbered images and labels must not overwrite anything (unless ``--force``)."""
+    for k in range(1, count + 1):
+        for path in (request.iso, request.label):
+            if path is not None:
+                execute.check_file_destination(
+                    _numbered(path, k), request.sources, force=request.force
+                )
+
+
+def _publish(
+    media_plan: MediaPlan,
+    request: BuildRequest,
+    root: Path,
+    capacity: int,
+    progress: Progress | None,
+) -> None:
+
+    volumes = media_plan.volumes
+    check_outputs(request, len(volumes))
+    site = load_site(request.site) if request.site is not None else None
+    for k, volume in enumerate(volumes, 1):
+        folder = root / volume.fileset_id
+        if request.label is not None:
+            created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
+            png = make_label(folder, site=site, disc=(k, len(volumes)), created=created)
+            execute.write_file_atomically(_numbered(request.label, k), png)
+        if request.iso is not None:
+            iso_writer.pack(
+                folder,
+                _numbered(request.iso, k),
+                volume_id=volume.fileset_id,
+                date=request.date,
+                capacity=capacity,
+                progress=progress,
+                force=request.force,
+            )
+    if request.out is not None:
+        execute.publish(root, request.out)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+__all__: Sequence[str] = ["describe", "span_findings", "split_plan", "write_volumes"]
