@@ -442,7 +442,7 @@ def _describe(
         encoding_ts=encoding,
         where=where,
     )
-    group2 = any(tag.group == 0x0002 for tag in ds.keys())  # noqa: SIM118 - tags, not elements
+    group2 = min(ds.keys(), default=0xFFFFFFFF) <= 0x0002FFFF  # tags are ints: no BaseTag calls
     if group2:
         findings.append(
             finding(
@@ -496,11 +496,34 @@ def _describe(
     )
 
 
+#: Image Pixel Module elements read as numbers: tag → True when the VR is US (binary), False
+#: when IS (text). Read from the raw bytes: ``Dataset.get`` converts and validates every value,
+#: which cost 0.15 ms a file (a fifth of a header scan).
+_PIXEL_NUMBERS: Final = {
+    "Rows": (0x00280010, True),
+    "Columns": (0x00280011, True),
+    "BitsAllocated": (0x00280100, True),
+    "BitsStored": (0x00280101, True),
+    "PixelRepresentation": (0x00280103, True),
+    "SamplesPerPixel": (0x00280002, True),
+    "NumberOfFrames": (0x00280008, False),
+}
+
+
 def _int(ds: Dataset, keyword: str, default: int) -> int:
+    tag, binary = _PIXEL_NUMBERS[keyword]
+    el = ds.get_item(BaseTag(tag))
+    value = None if el is None else el.value
     try:
-        value = ds.get(keyword)
+        if isinstance(value, bytes):
+            if not value.strip(b" \x00"):
+                return default
+            if binary:
+                order = "<" if ds.original_encoding[1] is not False else ">"
+                return int(struct.unpack(order + "H", value[:2])[0])
+            return int(value.decode("latin-1").strip(" \x00"))
         return int(value) if value not in (None, "") else default
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, struct.error):
         return default
 
 
