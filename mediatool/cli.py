@@ -37,6 +37,12 @@ def _handle_errors(debug: bool = False) -> Iterator[None]:
         if exc.hint:
             click.echo(f"Hint: {exc.hint}", err=True)
         sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        # the reader of stdout went away (``mediatool profiles | head``): not an error of ours;
+        # point stdout at /dev/null so Python's shutdown flush does not fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted; nothing was published.", err=True)
         sys.exit(130)
@@ -495,6 +501,11 @@ main.add_command(iso)
 from mediatool.cli_validate import validate  # noqa: E402
 
 main.add_command(validate)
+
+from mediatool.cli_import import echo, import_  # noqa: E402
+
+main.add_command(import_)
+main.add_command(echo)
 
 from mediatool.cli_profiles import command as profiles_command  # noqa: E402
 

@@ -487,6 +487,28 @@ CODES: Final[Mapping[str, Code]] = {
     "web.presets-left-out": Code(
         N, "PS3.12 F.2.1.1", "CT window presets left out of the viewer so that the disc fits"
     ),
+    # --- import (mediatool import): one reason per file, IHE PDI RAD-47 and IRWF ------------------
+    "import.not-dicom": Code(N, "PS3.10 7.1", "A file on the media is not DICOM; nothing to import"),
+    "import.dicomdir": Code(N, "PS3.10 8.6", "The DICOMDIR indexes the media; it is not an instance to import"),
+    "import.unreadable": Code(E, "IHE RAD-47", "A file on the media cannot be read; not imported"),
+    "import.damaged": Code(E, "PS3.10 7.2", "A DICOM file cannot be parsed or has no SOP Instance UID; not imported"),
+    "import.listed-missing": Code(E, "PS3.10 8.6", "The DICOMDIR lists a file that is not on the media"),
+    "import.not-selected": Code(N, "IHE RAD-47", "Outside the chosen studies or patient (--study, --patient); left by choice"),
+    "import.duplicate": Code(N, "PS3.4 B.4.1", "An identical second copy of an instance on the media; imported once"),
+    "import.duplicate-conflict": Code(E, "PS3.4 B.4.1", "Another file has the same SOP Instance UID with other content; not imported"),
+    "import.already-present": Code(N, "PS3.4 B.4.1", "Already at the destination (same SOP Instance UID); not sent again"),
+    "import.no-local-patient": Code(E, "IHE IRWF", "No local identity for this patient of the media; not imported"),
+    "import.not-reconciled": Code(W, "IHE IRWF", "Imported under the Patient ID of the media, without reconciliation"),
+    "import.coerced": Code(N, "PS3.3 C.12.1.1.9", "Identifying attributes coerced to local values; originals kept in (0400,0561)"),
+    "import.converted": Code(N, "PS3.5 10", "Sent in another Transfer Syntax (lossless) because the PACS refused the original"),
+    "import.sop-class-refused": Code(E, "PS3.7 D.3.3.2", "The PACS accepted no presentation context for the SOP Class; not sent"),
+    "import.cannot-convert": Code(E, "PS3.5 10", "The PACS refused the Transfer Syntax and lossless conversion failed"),
+    "import.refused": Code(E, "PS3.4 B.2.3", "The PACS answered the C-STORE with a failure status"),
+    "import.stored-with-warning": Code(W, "PS3.4 B.2.3", "The PACS stored the instance with a warning status"),
+    "import.send-failed": Code(E, "PS3.8 9.1", "Association aborted, timed out or refused, and the retries did not succeed"),
+    "import.interrupted": Code(E, None, "The import stopped before this file; run the same command again to resume"),
+    "import.not-committed": Code(E, "PS3.4 J.3", "The PACS did not confirm Storage Commitment for the instance"),
+    "import.write-failed": Code(E, None, "The instance could not be written into the archive folder"),
 }
 
 

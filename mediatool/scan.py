@@ -105,7 +105,9 @@ def _raw_text(ds: Dataset, tag: int) -> str:
 def _text(ds: Dataset, keyword: str) -> str:
     """A decoded value (character set applied), for names and descriptions."""
     tag = tag_for_keyword(keyword)
-    raw = ds.get_item(BaseTag(tag)) if tag is not None else None
+    raw: RawDataElement | DataElement | None = (
+        ds.get_item(BaseTag(tag)) if tag is not None else None
+    )
     # Fast path, same result: ASCII text without ESC or a value separator decodes the same in
     # every character set (PS3.5 6.1.2.3), so pydicom's conversion can be skipped.
     if (

@@ -31,6 +31,7 @@ REQUIRED_TOOLS=(
     "isoinfo:genisoimage"
     "genisoimage:genisoimage"
     "chromium:chromium"
+    "Orthanc:orthanc"
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -1,0 +1,133 @@
+"""A local archive folder as import destination: Part 10 files by patient, study and series.
+
+Layout, every component made safe for any file system (no separators, no ``..``, no reserved
+Windows names, at most 64 characters)::
+
+    DIR/<local Patient ID>/<Study Date>_<study key>/<Modality>_<Series Number>_<series key>/
+        <SOP Instance UID>.dcm
+
+The study and series keys are the first 10 and 8 hex digits of the SHA-1 of their UIDs: short,
+stable, and distinct where two studies share a date or two series a number.
+
+Idempotent by SOP Instance UID: what is present is the set of ``*.dcm`` names in the folder,
+found again on every run (the folder is its own journal; nothing to keep in step). Each file is
+written to a temporary name in its final folder, flushed to disk and renamed into place, so an
+interrupted import leaves either the whole file or none (temporary names start with ``.`` and
+never end in ``.dcm``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Final
+
+from mediatool.errors import OutputError
+from mediatool.filemeta import is_valid_uid
+from mediatool.model import InstanceInfo
+
+_UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
+_RESERVED: Final = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(10)} | {f"LPT{i}" for i in range(10)}
+)
+_SUFFIX: Final = ".dcm"
+
+
+def safe_component(text: str, fallback: str = "UNKNOWN") -> str:
+    """One path component from foreign text: ``[A-Za-z0-9._-]``, no leading dot, ≤ 64 chars."""
+    name = _UNSAFE.sub("_", text.strip()).strip("_").lstrip(".")[:64]
+    if not name:
+        return fallback
+    if name.split(".", 1)[0].upper() in _RESERVED:
+        name = "_" + name
+    return name
+
+
+def _key(uid: str, length: int) -> str:
+    return hashlib.sha1(uid.encode("utf-8", "replace")).hexdigest()[:length]
+
+
+def file_stem(sop_instance_uid: str) -> str:
+    """The file name (without ``.dcm``) for an instance: its UID when valid, else a safe form."""
+    if is_valid_uid(sop_instance_uid):
+        return sop_instance_uid
+    return f"{safe_component(sop_instance_uid, 'X')[:40]}_{_key(sop_instance_uid, 12)}"
+
+
+def relative_path(info: InstanceInfo, patient_id: str) -> Path:
+    """Where an instance goes below the archive root (see the module docstring)."""
+    patient = safe_component(patient_id)
+    study = f"{safe_component(info.study_date, 'undated')}_{_key(info.study_uid, 10)}"
+    series = (
+        f"{safe_component(info.modality, 'OT')}_{safe_component(info.series_number, 'X')}_"
+        f"{_key(info.series_uid, 8)}"
+    )
+    return Path(patient, study, series, file_stem(info.sop_instance_uid) + _SUFFIX)
+
+
+class ArchiveFolder:
+    """The destination folder. Nothing is created before the first :meth:`write`."""
+
+    def __init__(self, root: Path, *, sync: bool = True) -> None:
+        self.root = root
+        self.name = str(root)
+        self.sync = sync
+        self._dirs: set[Path] = set()
+
+    def present(self) -> set[str]:
+        """File stems (see :func:`file_stem`) of the instances already in the folder.
+
+        Raises
+        ------
+        OutputError
+            The destination exists but is not a folder, or cannot be listed.
+        """
+        if not self.root.exists():
+            return set()
+        if not self.root.is_dir():
+            raise OutputError(f"the archive {self.name!r} is not a folder")
+        stems: set[str] = set()
+        try:
+            for folder, _, names in os.walk(self.root):
+                del folder
+                stems.update(n[: -len(_SUFFIX)] for n in names if n.endswith(_SUFFIX))
+        except OSError as exc:
+            raise OutputError(f"cannot list the archive {self.name!r}: {exc}") from exc
+        return stems
+
+    def write(self, relative: Path, data: bytes) -> Path:
+        """Write one file atomically; returns its path. Raises ``OSError`` on failure."""
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp")
+        try:
+            with tmp.open("wb") as fp:
+                fp.write(data)
+                if self.sync:
+                    fp.flush()
+                    os.fsync(fp.fileno())
+            tmp.replace(target)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
+        self._dirs.add(target.parent)
+        return target
+
+    def finish(self) -> None:
+        """Make the renames durable: fsync each folder written to (POSIX; a no-op elsewhere)."""
+        if not self.sync:
+            return
+        for folder in sorted(self._dirs):
+            try:
+                fd = os.open(folder, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.fsync(fd)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+        self._dirs.clear()

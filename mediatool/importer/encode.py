@@ -1,0 +1,95 @@
+"""The bytes of one instance as it goes to the destination: Part 10, our File Meta, coerced.
+
+Without coercion the data set bytes are copied unchanged behind a new File Meta Information
+(:func:`mediatool.filemeta.encode`, PS3.10 §7.1), in the Transfer Syntax the media used: no
+parse, no re-encoding. With coercion the data set is read in full, edited by
+:func:`.reconcile.coerce` and written again in the same Transfer Syntax; Explicit VR Big Endian
+and Deflated data sets are first rewritten losslessly as Explicit VR Little Endian
+(:func:`mediatool.transcode.rewrite`), because Big Endian is retired (PS3.5 A.3) and the edit
+would otherwise mean re-compressing.
+
+Converting for a PACS that refuses the Transfer Syntax is done later, per association, by
+:mod:`.pacs`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Final
+
+from pydicom import dcmread
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset
+
+from mediatool import filemeta, transcode
+from mediatool.importer.reconcile import Coercion, coerce
+from mediatool.model import InstanceInfo
+
+EXPLICIT_LE: Final = "1.2.840.10008.1.2.1"
+IMPLICIT_LE: Final = "1.2.840.10008.1.2"
+_REWRITE_FIRST: Final = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
+
+
+def dataset_offset(part10: bytes) -> int:
+    """Where the data set starts in a Part 10 file written with :func:`filemeta.encode`:
+    after the preamble, ``DICM`` and the File Meta group, whose length (0002,0000) gives."""
+    return 144 + int.from_bytes(part10[140:144], "little")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A Part 10 file ready to write or send, and what was changed in it."""
+
+    data: bytes
+    transfer_syntax: str
+    changed: tuple[str, ...] = ()
+
+    @property
+    def offset(self) -> int:
+        return dataset_offset(self.data)
+
+
+def _plain(data: bytes, info: InstanceInfo, ts: str, offset: int) -> Prepared:
+    meta = filemeta.encode(info.sop_class_uid, info.sop_instance_uid, ts)
+    return Prepared(meta + data[offset:], ts)
+
+
+def prepare(data: bytes, info: InstanceInfo, coercion: Coercion) -> Prepared:
+    """Part 10 bytes of the instance whose file content is ``data`` (as read from the media).
+
+    Raises
+    ------
+    ValueError
+        The data set cannot be read or written again (a damaged file the header scan accepted).
+    """
+    if not coercion.active:
+        return _plain(data, info, info.transfer_syntax, info.dataset_offset)
+    ts = info.transfer_syntax
+    with warnings.catch_warnings():
+        # Warnings are about the foreign encoding; `validate` reports them, the import goes on.
+        warnings.simplefilter("ignore")
+        try:
+            if ts in _REWRITE_FIRST:
+                data, _, _ = transcode.rewrite(data, target_ts=EXPLICIT_LE, decompress=False)
+                ts = EXPLICIT_LE
+            ds = dcmread(io.BytesIO(data), force=True)
+            changed = coerce(ds, coercion)
+            if not changed:
+                offset = (
+                    info.dataset_offset
+                    if ts == info.transfer_syntax
+                    else len(filemeta.encode(info.sop_class_uid, info.sop_instance_uid, ts))
+                )
+                return _plain(data, info, ts, offset)
+            for tag in [t for t in ds.keys() if t.group == 0x0002]:  # noqa: SIM118
+                del ds[tag]  # group 0002 belongs in the File Meta only (PS3.10 §7.1)
+            fp = DicomBytesIO()
+            fp.is_little_endian = True
+            fp.is_implicit_VR = ts == IMPLICIT_LE
+            write_dataset(fp, ds)
+        except (ValueError, TypeError, KeyError, AttributeError, EOFError, OSError) as exc:
+            raise ValueError(f"the data set cannot be rewritten: {exc}") from exc
+    meta = filemeta.encode(info.sop_class_uid, info.sop_instance_uid, ts)
+    return Prepared(meta + fp.getvalue(), ts, tuple(changed))

@@ -1,0 +1,151 @@
+"""Text and JSON for ``mediatool import``: plain words for people, one document for scripts.
+
+Pure: values in, strings and dicts out; :mod:`mediatool.cli_import` prints them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Final
+
+from mediatool.importer.accounting import FileOutcome, Outcome
+from mediatool.importer.listing import Listing, modalities, patients, studies
+from mediatool.importer.run import ImportReport
+
+SCHEMA: Final = "mediatool.import/1"
+_WORDS: Final = {
+    Outcome.IMPORTED: "imported",
+    Outcome.ALREADY_PRESENT: "already there",
+    Outcome.SKIPPED: "nothing to import",
+    Outcome.NOT_IMPORTED: "NOT imported",
+}
+_REASON: Final = {
+    "import.not-dicom": "not DICOM",
+    "import.dicomdir": "the DICOMDIR index",
+    "import.not-selected": "not selected",
+    "import.duplicate": "second copy",
+}
+
+
+def person(name: str) -> str:
+    """``Müller^Jürgen^^Dr.`` → ``Müller, Jürgen`` (first, alphabetic, component group)."""
+    parts = [p.strip() for p in name.split("=", 1)[0].split("^")]
+    family = parts[0] if parts else ""
+    given = " ".join(p for p in parts[1:3] if p)
+    return f"{family}, {given}" if family and given else (family or given or "(no name)")
+
+
+def day(value: str) -> str:
+    """``20240312`` → ``2024-03-12``; anything else as given (or "no date")."""
+    v = value.strip()
+    if len(v) == 8 and v.isdigit():
+        return f"{v[:4]}-{v[4:6]}-{v[6:]}"
+    return v or "no date"
+
+
+def listing_text(listing: Listing, *, verbose: bool = False) -> str:
+    report = listing.report
+    counts = report.inventory.counts()
+    lines = [
+        f"{report.media.name} ({report.media.kind}): {counts['patients']} patient(s), "
+        f"{counts['studies']} study(ies), {counts['series']} series, {counts['instances']} "
+        f"image(s) and other objects, {counts['other_files']} other file(s)",
+    ]
+    for p in patients(report):
+        lines.append("")
+        lines.append(
+            f"Patient {person(p.name)}   ID {p.patient_id or '(none)'}   born "
+            f"{day(p.birth_date)}   sex {p.sex or '?'}"
+        )
+        for st in studies(p):
+            n = sum(s.instances for s in st.series.values())
+            desc = f'"{st.description}"' if st.description else "(no description)"
+            acc = f"accession {st.accession}" if st.accession else "no accession number"
+            lines.append(
+                f"  Study {day(st.date)}  {desc}  {', '.join(modalities(st)) or '?'}  {acc}  "
+                f"{len(st.series)} series, {n} image(s)"
+            )
+            if verbose:
+                lines.append(f"    Study Instance UID {st.uid}")
+                for se in sorted(st.series.values(), key=lambda s: (s.number.zfill(8), s.uid)):
+                    lines.append(
+                        f"    Series {se.number or '?'}  {se.modality or '?'}  "
+                        f"{se.description or ''}  {se.instances} image(s)"
+                    )
+    lines.append("")
+    if listing.problems:
+        lines.append("Problems found:")
+        lines += [f"  {'!' if p.blocks else '-'} {p.text}" for p in listing.problems]
+    else:
+        lines.append("No problems found.")
+    return "\n".join(lines)
+
+
+def _reasons(outcomes: list[FileOutcome]) -> str:
+    counts = Counter(_REASON.get(o.code or "", o.code or "") for o in outcomes)
+    return ", ".join(f"{n} {text}" for text, n in sorted(counts.items()))
+
+
+def import_text(report: ImportReport, *, verbose: bool = False) -> str:
+    s = report.summary
+    verb = "Would import" if report.dry_run else "Imported"
+    lines = [
+        f"{verb} from {report.media} into {report.destination}: {s.files} file(s) on the media",
+        f"  imported: {s.imported}   already there: {s.already_present}   nothing to import: "
+        f"{s.skipped}   NOT imported: {s.not_imported}",
+    ]
+    skipped = [o for o in report.outcomes if o.outcome is Outcome.SKIPPED]
+    if skipped:
+        lines.append(f"  nothing to import: {_reasons(skipped)}")
+    for foreign, identity in sorted((report.identities or {}).items()):
+        lines.append(
+            f"  patient {foreign!r} of the media -> local {identity.patient_id!r}"
+            + (f" ({identity.issuer})" if identity.issuer else "")
+            + (f" {person(identity.name)}" if identity.name else "")
+        )
+    failed = [o for o in report.outcomes if o.outcome is Outcome.NOT_IMPORTED]
+    if failed:
+        lines.append("Not imported:")
+        lines += [f"  {o.path}: {o.message or o.code}" for o in failed]
+    if s.listed_missing:
+        lines.append(f"Missing from the media although its DICOMDIR lists them: {s.listed_missing}")
+    if verbose:
+        lines.append("Every file:")
+        lines += [
+            f"  {o.path}: {_WORDS[o.outcome]}" + (f" ({o.message})" if o.message else "")
+            for o in report.outcomes
+        ]
+    if report.stopped:
+        lines.append(f"Stopped early: {report.stopped}. Run the same command again to resume.")
+    lines.append(_verdict(report))
+    return "\n".join(lines)
+
+
+def _verdict(report: ImportReport) -> str:
+    if report.dry_run:
+        return "Dry run: nothing was written or sent."
+    if not report.ok:
+        return "NOT everything was imported: see the reasons above."
+    if report.committed:
+        return "Safely imported: the PACS has committed to keep every instance."
+    return "Everything that is DICOM on the media is at the destination."
+
+
+def import_json(report: ImportReport) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "ok": report.ok,
+        "dry_run": report.dry_run,
+        "media": report.media,
+        "destination": {"kind": report.kind, "name": report.destination},
+        "summary": report.summary.as_dict(),
+        "committed": report.committed,
+        "stopped": report.stopped,
+        "identities": (
+            None
+            if report.identities is None
+            else {k: v.as_dict() for k, v in sorted(report.identities.items())}
+        ),
+        "files": [o.as_dict() for o in report.outcomes],
+        "findings": [f.as_dict() for f in report.findings],
+    }

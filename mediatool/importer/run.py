@@ -1,0 +1,394 @@
+"""Carry out an import plan into an archive folder or a PACS, accounting for every file.
+
+Each instance is read from the media, coerced (:mod:`.encode`, :mod:`.reconcile`) and written or
+sent on its own, so memory does not grow with the disc. The media is only ever read (PS3.10 §8.3
+File-set Reader role). Ctrl-C and a PACS that goes away end the loop early; every instance not
+reached is reported as ``import.interrupted`` or ``import.send-failed``, and running the same
+command again sends only what is missing (the archive folder, or the journal of the PACS).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from mediatool import __version__
+from mediatool.findings import Finding, finding
+from mediatool.importer import journal as jr
+from mediatool.importer.accounting import FileOutcome, Outcome, Summary, outcome_for, summarise
+from mediatool.importer.archive import ArchiveFolder, file_stem, relative_path
+from mediatool.importer.encode import EXPLICIT_LE, Prepared, prepare
+from mediatool.importer.pacs import Network, Peer
+from mediatool.importer.reconcile import Clock, Coercion, LocalIdentity, stamp
+from mediatool.importer.select import ImportPlan, Work
+from mediatool.importer.send import INTERRUPTED, send_parallel
+from mediatool.media.base import MediaReader
+
+Progress = Callable[[int, int | None, str], None]
+_REWRITTEN = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveTarget:
+    root: Path
+    sync: bool = True
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+
+@dataclass(frozen=True, slots=True)
+class PacsTarget:
+    peer: Peer
+    network: Network = field(default_factory=Network)
+    state_dir: Path = field(default_factory=jr.default_state_dir)
+    commit: bool = False
+    listen_port: int | None = None
+    commit_wait: float = 60.0
+    associations: int = 4  # sent over side by side (see .send)
+
+    def __str__(self) -> str:
+        return str(self.peer)
+
+
+Destination = ArchiveTarget | PacsTarget
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    accession: str | None = None
+    source: str | None = None  # Source of Previous Values (0400,0564)
+    modifying_system: str = f"mediatool {__version__}"
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    media: str
+    destination: str
+    kind: str  # "archive" or "pacs"
+    dry_run: bool
+    outcomes: tuple[FileOutcome, ...]
+    summary: Summary
+    findings: tuple[Finding, ...] = ()
+    committed: bool | None = None  # None: no Storage Commitment asked
+    stopped: str | None = None  # why the run ended early
+    identities: Mapping[str, LocalIdentity] | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Every DICOM instance of the media (that was chosen) is at the destination."""
+        return self.summary.complete and self.committed is not False
+
+
+class _Run:
+    """Outcomes of the work, in the order it is done."""
+
+    def __init__(self, plan: ImportPlan, progress: Progress | None) -> None:
+        self.plan = plan
+        self.progress = progress
+        self.outcomes: dict[str, FileOutcome] = {}
+        self.findings: list[Finding] = []
+        self.stopped: str | None = None
+        self._lock = threading.Lock()
+
+    def add(self, outcome: FileOutcome) -> None:
+        with self._lock:  # sender threads report here
+            self.outcomes[outcome.path] = outcome
+            if self.progress is not None:
+                self.progress(len(self.outcomes), len(self.plan.work), "importing")
+
+    def rest(self, code: str, message: str) -> None:
+        for w in self.plan.work:
+            if w.file.path not in self.outcomes:
+                self.outcomes[w.file.path] = outcome_for(
+                    w.file.path, code, message, w.info.sop_instance_uid
+                )
+
+
+def _read(reader: MediaReader, work: Work) -> bytes:
+    entry = work.file.path
+    found, _ = reader.resolve(tuple(entry.split("/")))
+    if found is None or found.path != entry:
+        raise OSError(f"{entry!r} is no longer on the media")
+    with reader.open(found) as fp:
+        return fp.read()
+
+
+def _prepared(reader: MediaReader, work: Work, coercion: Coercion) -> Prepared | FileOutcome:
+    uid = work.info.sop_instance_uid
+    try:
+        data = _read(reader, work)
+    except OSError as exc:
+        return outcome_for(work.file.path, "import.unreadable", f"cannot read: {exc}", uid)
+    try:
+        return prepare(data, work.info, replace(coercion, identity=work.identity))
+    except ValueError as exc:
+        return outcome_for(work.file.path, "import.damaged", str(exc), uid)
+
+
+def _done(work: Work, prepared: Prepared, target: str, note: tuple[str | None, str]) -> FileOutcome:
+    code, message = note
+    if code is None and prepared.changed:
+        code, message = "import.coerced", "coerced " + ", ".join(prepared.changed)
+    return FileOutcome(
+        work.file.path, Outcome.IMPORTED, code, message, work.info.sop_instance_uid, target
+    )
+
+
+def _present(work: Work, target: str, message: str) -> FileOutcome:
+    return FileOutcome(
+        work.file.path,
+        Outcome.ALREADY_PRESENT,
+        "import.already-present",
+        message,
+        work.info.sop_instance_uid,
+        target,
+    )
+
+
+def _to_archive(
+    reader: MediaReader, run: _Run, dest: ArchiveTarget, coercion: Coercion, dry: bool
+) -> None:
+    archive = ArchiveFolder(dest.root, sync=dest.sync)
+    present = archive.present()
+    try:
+        for w in run.plan.work:
+            pid = w.identity.patient_id if w.identity is not None else w.info.patient_id
+            rel = relative_path(w.info, pid)
+            stem = file_stem(w.info.sop_instance_uid)
+            if stem in present:
+                run.add(_present(w, str(rel), "already in the archive"))
+                continue
+            if dry:
+                run.add(
+                    FileOutcome(
+                        w.file.path,
+                        Outcome.IMPORTED,
+                        None,
+                        "would be written",
+                        w.info.sop_instance_uid,
+                        str(rel),
+                    )
+                )
+                continue
+            prepared = _prepared(reader, w, coercion)
+            if isinstance(prepared, FileOutcome):
+                run.add(prepared)
+                continue
+            try:
+                archive.write(rel, prepared.data)
+            except OSError as exc:
+                run.add(
+                    outcome_for(
+                        w.file.path,
+                        "import.write-failed",
+                        f"cannot write {str(rel)!r}: {exc}",
+                        w.info.sop_instance_uid,
+                    )
+                )
+                continue
+            present.add(stem)
+            run.add(_done(w, prepared, str(rel), (None, "")))
+    except KeyboardInterrupt:
+        run.stopped = INTERRUPTED
+        run.rest("import.interrupted", "the import was interrupted before this file")
+    finally:
+        archive.finish()
+
+
+def _needs(work: Iterable[Work], coercion: Coercion) -> set[tuple[str, str]]:
+    """(SOP Class, Transfer Syntax) of what will be sent (see :func:`.encode.prepare`)."""
+    out = set()
+    for w in work:
+        ts = w.info.transfer_syntax
+        if ts in _REWRITTEN and (coercion.accession is not None or w.identity is not None):
+            ts = EXPLICIT_LE
+        out.add((w.info.sop_class_uid, ts))
+    return out
+
+
+def _send_all(
+    reader: MediaReader,
+    run: _Run,
+    todo: list[Work],
+    dest: PacsTarget,
+    journal: jr.Journal,
+    coercion: Coercion,
+    sleep: Callable[[float], None] | None,
+) -> list[Work]:
+    """Send ``todo`` (see :mod:`.send`); the instances the PACS stored, in the order sent."""
+    from mediatool.importer.store import Delivery, StoreSession
+
+    stored: list[Work] = []
+    target = str(dest.peer)
+    needs = _needs(todo, coercion)
+    kw: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
+
+    def session() -> StoreSession:
+        return StoreSession(dest.peer, dest.network, needs, **kw)
+
+    def report(work: Work, prepared: Prepared | None, result: Delivery | FileOutcome) -> None:
+        if isinstance(result, FileOutcome):
+            run.add(result)
+        elif result.ok and prepared is not None:
+            journal.record(work.info.sop_instance_uid, work.info.sop_class_uid, jr.STORED)
+            stored.append(work)  # list.append is atomic: sender threads may call at once
+            run.add(_done(work, prepared, target, (result.code, result.message)))
+        else:
+            run.add(
+                outcome_for(
+                    work.file.path,
+                    result.code or "import.refused",
+                    result.message,
+                    work.info.sop_instance_uid,
+                )
+            )
+
+    groups = session()
+    todo = sorted(todo, key=lambda w: (groups.group_of(w.info.sop_class_uid), w.info.sort_key()))
+    journal.open()
+    run.stopped = send_parallel(
+        todo, lambda w: _prepared(reader, w, coercion), session, dest.associations, report
+    )
+    if run.stopped == INTERRUPTED:
+        run.rest("import.interrupted", "the import was interrupted before this file was sent")
+    # Whatever no association could take (every one ended) is accounted for too.
+    run.rest("import.send-failed", run.stopped or "every association with the PACS ended")
+    return stored
+
+
+def _commit(run: _Run, dest: PacsTarget, journal: jr.Journal, works: list[Work]) -> bool:
+    """Storage Commitment for ``works``; outcomes of uncommitted ones become not-imported."""
+    from mediatool.importer.commit import request_commitment
+
+    refs = [(w.info.sop_class_uid, w.info.sop_instance_uid) for w in works]
+    if not refs:
+        return True
+    result = request_commitment(
+        dest.peer, dest.network, refs, listen_port=dest.listen_port, wait=dest.commit_wait
+    )
+    if result.error is not None:
+        run.findings.append(finding("import.not-committed", result.error))
+    for w in works:
+        uid = w.info.sop_instance_uid
+        if uid in result.committed and uid not in result.failed:
+            journal.record(uid, w.info.sop_class_uid, jr.COMMITTED)
+            continue
+        if uid in result.failed:
+            journal.record(uid, w.info.sop_class_uid, jr.UNCOMMITTED)
+            why = f"the PACS reported a commitment failure: {result.failed[uid]}"
+        else:
+            why = result.error or "the PACS's commitment report does not name it"
+        run.add(outcome_for(w.file.path, "import.not-committed", why, uid))
+    return all(run.outcomes[w.file.path].code != "import.not-committed" for w in works)
+
+
+def _to_pacs(
+    reader: MediaReader,
+    run: _Run,
+    dest: PacsTarget,
+    coercion: Coercion,
+    dry: bool,
+    sleep: Callable[[float], None] | None,
+) -> bool | None:
+    journal = jr.Journal(dest.state_dir, str(dest.peer))
+    try:
+        todo: list[Work] = []
+        confirm: list[Work] = []  # stored on an earlier run, not yet committed
+        for w in run.plan.work:
+            state = journal.state(w.info.sop_instance_uid)
+            if state in (jr.STORED, jr.COMMITTED):
+                run.add(_present(w, str(dest.peer), f"sent on an earlier run ({state})"))
+                if state == jr.STORED:
+                    confirm.append(w)
+            elif dry:
+                run.add(
+                    FileOutcome(
+                        w.file.path,
+                        Outcome.IMPORTED,
+                        None,
+                        "would be sent",
+                        w.info.sop_instance_uid,
+                        str(dest.peer),
+                    )
+                )
+            else:
+                todo.append(w)
+        if dry:
+            return None
+        stored = _send_all(reader, run, todo, dest, journal, coercion, sleep) if todo else []
+        if not dest.commit:
+            return None
+        if run.stopped is not None:
+            return False
+        return _commit(run, dest, journal, confirm + stored)
+    finally:
+        journal.close()
+
+
+def run_import(
+    reader: MediaReader,
+    plan: ImportPlan,
+    destination: Destination,
+    options: RunOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    clock: Clock | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> ImportReport:
+    """Import the planned instances into ``destination``; every file of the media accounted."""
+    options = options or RunOptions()
+    identities = plan_identities(plan)
+    coercion = Coercion(
+        identity=None,
+        accession=options.accession,
+        modifying_system=options.modifying_system,
+        source=options.source,
+        stamp=stamp(clock),
+    )
+    run = _Run(plan, progress)
+    committed: bool | None = None
+    if isinstance(destination, ArchiveTarget):
+        _to_archive(reader, run, destination, coercion, options.dry_run)
+    else:
+        committed = _to_pacs(reader, run, destination, coercion, options.dry_run, sleep)
+    findings = list(run.findings) + [
+        finding(
+            "import.listed-missing", "the DICOMDIR lists this file but it is not on the media", path
+        )
+        for path in plan.listed_missing
+    ]
+    if not plan.reconciled and plan.work:
+        patients = sorted({w.info.patient_id for w in plan.work})
+        findings.append(
+            finding(
+                "import.not-reconciled",
+                f"{len(plan.work)} instances keep the Patient ID of the media ("
+                + ", ".join(repr(p) for p in patients[:5])
+                + "); give --patient-id, --map or --worklist to attach them to a local patient",
+            )
+        )
+    outcomes = tuple(sorted([*plan.decided, *run.outcomes.values()], key=lambda o: o.path))
+    return ImportReport(
+        media=getattr(reader, "name", ""),
+        destination=str(destination),
+        kind="archive" if isinstance(destination, ArchiveTarget) else "pacs",
+        dry_run=options.dry_run,
+        outcomes=outcomes,
+        summary=summarise(outcomes, plan.files_seen, len(plan.listed_missing)),
+        findings=tuple(findings),
+        committed=committed,
+        stopped=run.stopped,
+        identities=identities,
+    )
+
+
+def plan_identities(plan: ImportPlan) -> dict[str, LocalIdentity] | None:
+    """Foreign Patient ID → local identity, as applied (None without reconciliation)."""
+    if not plan.reconciled:
+        return None
+    return {w.info.patient_id: w.identity for w in plan.work if w.identity is not None}

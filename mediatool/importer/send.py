@@ -1,0 +1,154 @@
+"""Send to a PACS over several associations at once (one thread each), the media read by one.
+
+A C-STORE is a round trip: while the PACS stores one instance, the next could already be on
+the way. Like most DICOM senders we therefore keep a few associations open side by side
+(``--associations``, default 4). The calling thread reads and prepares the instances in order
+(the media readers are not thread-safe, an ISO or zip is one open file) and hands them over a
+short queue; each sender thread owns one :class:`.store.StoreSession`.
+
+Only the first association insists (retries); a PACS that accepts fewer parallel associations
+simply leaves the others out. A sender whose PACS goes away hands its instance back and
+retires; when the last one retires the run stops, and so does Ctrl-C in the calling thread
+(each sender finishes the instance it is sending). Instances not reported back are the
+caller's to account for (``import.send-failed`` or ``import.interrupted``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from mediatool.importer.accounting import FileOutcome
+from mediatool.importer.encode import Prepared
+from mediatool.importer.pacs import PeerUnavailable
+from mediatool.importer.select import Work
+from mediatool.importer.store import Delivery, StoreSession
+
+Item = tuple[Work, Prepared]
+Report = Callable[[Work, Prepared | None, Delivery | FileOutcome], None]
+_POLL: Final = 0.1  # seconds between checks of the stop flag while blocked
+INTERRUPTED: Final = "interrupted by the user"
+
+
+class _Pool:
+    def __init__(self, senders: int, report: Report) -> None:
+        self.queue: queue.Queue[Item] = queue.Queue()  # bounded by :meth:`put`, not by size
+        self.limit = 2 * senders
+        self.stop = threading.Event()
+        self.done = threading.Event()  # everything to send is queued
+        self.reason: str | None = None
+        self.alive = senders
+        self.report = report
+        self.error: Exception | None = None  # a sender's unexpected exception, raised again
+        self._lock = threading.Lock()
+
+    def halt(self, reason: str) -> None:
+        with self._lock:
+            if self.reason is None:
+                self.reason = reason
+        self.stop.set()
+        with contextlib.suppress(queue.Empty):
+            while True:  # what is still queued is left unreported
+                self.queue.get_nowait()
+
+    def leave(self, unreachable: str | None) -> None:
+        """A sender ends; when the last one ends because the PACS is gone, the run stops."""
+        with self._lock:
+            self.alive -= 1
+            last = self.alive == 0
+        if last and unreachable is not None:
+            self.halt(f"the PACS cannot be reached: {unreachable}")
+
+    def put(self, item: Item) -> bool:
+        """Queue ``item`` once there is room; False when the run stopped or no sender is left."""
+        while not self.stop.is_set():
+            if self.alive == 0:
+                return False
+            if self.queue.qsize() < self.limit:
+                self.queue.put(item)
+                return True
+            time.sleep(0.001)
+        return False
+
+
+def _sender(pool: _Pool, session: StoreSession, first: bool) -> None:
+    unreachable: str | None = None
+    try:
+        unreachable = _send(pool, session, first)
+    except Exception as exc:  # a bug or an unwritable journal: stop all, raise it in the caller
+        pool.error = pool.error or exc
+        pool.halt(f"stopped by an error: {exc}")
+    finally:
+        session.close()
+        pool.leave(unreachable)
+
+
+def _send(pool: _Pool, session: StoreSession, first: bool) -> str | None:
+    """Connect, then send what the queue gives until all is sent or the run stops; why the
+    PACS could not be reached, or None."""
+    try:
+        session.connect(retry=first)
+    except PeerUnavailable as exc:
+        return str(exc)
+    while not pool.stop.is_set():
+        try:
+            work, prepared = pool.queue.get(timeout=_POLL)
+        except queue.Empty:
+            if pool.done.is_set():
+                return None
+            continue
+        try:
+            delivery = session.send(prepared, work.info.sop_class_uid, work.info.sop_instance_uid)
+        except PeerUnavailable as exc:
+            pool.queue.put((work, prepared))  # another association may still send it
+            return str(exc)
+        pool.report(work, prepared, delivery)
+    return None
+
+
+def send_parallel(
+    todo: Sequence[Work],
+    prepare: Callable[[Work], Prepared | FileOutcome],
+    make_session: Callable[[], StoreSession],
+    associations: int,
+    report: Report,
+) -> str | None:
+    """Send ``todo`` in order over up to ``associations`` associations; ``report`` (called from
+    several threads) gets every outcome. Returns why the run stopped early, or None."""
+    count = max(1, min(associations, len(todo)))
+    pool = _Pool(count, report)
+    threads = [
+        threading.Thread(
+            target=_sender, args=(pool, make_session(), n == 0), name=f"store-{n}", daemon=True
+        )
+        for n in range(count)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        for work in todo:
+            if pool.stop.is_set():
+                break
+            item = prepare(work)
+            if isinstance(item, FileOutcome):
+                report(work, None, item)
+            elif not pool.put((work, item)):
+                break
+        pool.done.set()
+        _join(threads)
+    except KeyboardInterrupt:
+        pool.halt(INTERRUPTED)  # each sender ends after its current instance
+        _join(threads)
+    if pool.error is not None:
+        raise pool.error
+    return pool.reason
+
+
+def _join(threads: list[threading.Thread]) -> None:
+    for t in threads:
+        while t.is_alive():
+            t.join(_POLL)

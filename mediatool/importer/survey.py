@@ -1,0 +1,138 @@
+"""What each file on the media is, read once: the per-file facts an import needs.
+
+Every regular file on the media is looked at, not only those a DICOMDIR references: broken
+discs have no DICOMDIR, lower-case names, ``.dcm`` files, or a DICOMDIR that lists files the disc
+lacks, and nothing may be lost (IHE PDI RAD-47: report what is not imported). The header of each
+file is read through the same code ``validate`` and ``build`` use
+(:func:`mediatool.validate.files.read_all` → :func:`mediatool.scan.scan_stream`), in worker
+processes when there are many files.
+
+The DICOMDIR, when there is one, is only used to find files it lists that are not on the media
+(PS3.10 §8.6, Referenced File ID resolved with the reader's tolerant lookup).
+"""
+
+from __future__ import annotations
+
+import enum
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from mediatool.media.base import MediaEntry, MediaReader, strip_iso_version
+from mediatool.model import InstanceInfo
+from mediatool.validate import dicomdir_reader
+from mediatool.validate.files import FileResult, FileTask, read_all
+
+Progress = Callable[[int, int | None, str], None]
+
+_RECORD_IN_USE: Final = 0x00041410  # (0004,1410) Record In-use Flag; 0000H = inactive (retired)
+_DICOMDIR_MAX: Final = 512 << 20
+#: Findings of the header read (validate's checks E23) that mean the file ends too soon.
+_TRUNCATED: Final = frozenset({"file.pixel-data-truncated", "read.truncated"})
+
+
+class Kind(enum.StrEnum):
+    INSTANCE = "instance"
+    DICOMDIR = "dicomdir"
+    NOT_DICOM = "not-dicom"
+    UNREADABLE = "unreadable"
+    DAMAGED = "damaged"
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """One file of the media: its path, what it is, and the header facts of an instance."""
+
+    path: str
+    size: int
+    kind: Kind
+    info: InstanceInfo | None = None
+    problem: str = ""  # why an unreadable or damaged file is so, in one sentence
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """Every file of one medium, in sorted path order, plus what its DICOMDIR lists but lacks."""
+
+    name: str
+    kind: str
+    files: tuple[MediaFile, ...]
+    entries: dict[str, MediaEntry]
+    listed_missing: tuple[str, ...] = ()
+
+    def instances(self) -> list[MediaFile]:
+        return [f for f in self.files if f.info is not None]
+
+
+def _classify(result: FileResult) -> MediaFile:
+    entry = result.task.entry
+    if result.info is not None:
+        cut = [f for f in result.info.findings if f.code in _TRUNCATED]
+        if cut:  # the header reads, but the file ends too soon: copying it would lose data
+            return MediaFile(entry.path, entry.size, Kind.DAMAGED, problem=cut[0].message)
+        return MediaFile(entry.path, entry.size, Kind.INSTANCE, result.info)
+    if result.dicomdir:
+        return MediaFile(entry.path, entry.size, Kind.DICOMDIR)
+    if _is_dicomdir_name(entry.path) and not any(
+        f.code == "media.unreadable" for f in result.findings
+    ):
+        # A damaged DICOMDIR loses no instance: the files are read without it.
+        problem = result.findings[0].message if result.findings else "not a DICOM file"
+        return MediaFile(entry.path, entry.size, Kind.DICOMDIR, problem=problem)
+    unreadable = [f for f in result.findings if f.code == "media.unreadable"]
+    if unreadable:
+        return MediaFile(entry.path, entry.size, Kind.UNREADABLE, problem=unreadable[0].message)
+    if result.findings:
+        return MediaFile(entry.path, entry.size, Kind.DAMAGED, problem=result.findings[0].message)
+    return MediaFile(entry.path, entry.size, Kind.NOT_DICOM)
+
+
+def _is_dicomdir_name(path: str) -> bool:
+    return strip_iso_version(path.rsplit("/", 1)[-1]).upper() == "DICOMDIR"
+
+
+def _listed_missing(reader: MediaReader, dicomdirs: Iterable[MediaEntry]) -> list[str]:
+    """File IDs that a DICOMDIR's active records reference and the media lacks."""
+    missing: set[str] = set()
+    for entry in dicomdirs:
+        if entry.size > _DICOMDIR_MAX:
+            continue
+        try:
+            with reader.open(entry) as fp:
+                data = fp.read(_DICOMDIR_MAX)
+        except OSError:
+            continue  # the file itself is reported as unreadable
+        prefix = tuple(entry.path.split("/")[:-1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # damage is validate's business, not the import's
+            directory = dicomdir_reader.parse(data, entry.path)
+        for record in directory.records:
+            components = record.file_id
+            if components is None or record.uint(_RECORD_IN_USE) == 0:
+                continue
+            found, _ = reader.resolve(prefix + components)
+            if found is None:
+                missing.add("/".join(prefix + components))
+    return sorted(missing)
+
+
+def survey_media(
+    reader: MediaReader, *, progress: Progress | None = None, jobs: int | None = None
+) -> Survey:
+    """Read the header of every file on ``reader`` once. Never raises for what a file contains
+    (an unreadable or damaged file becomes a :class:`MediaFile` saying so)."""
+    entries = list(reader.entries())
+    tasks = [FileTask(e, e.path) for e in entries]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # per-file warnings are validate's findings
+        results = read_all(reader, tasks, jobs=jobs, progress=progress)
+    files = tuple(_classify(r) for r in results)
+    dicomdirs = [e for e, f in zip(entries, files, strict=True) if f.kind is Kind.DICOMDIR]
+    return Survey(
+        name=getattr(reader, "name", ""),
+        kind=getattr(reader, "kind", ""),
+        files=files,
+        entries={e.path: e for e in entries},
+        listed_missing=tuple(_listed_missing(reader, dicomdirs)),
+    )

@@ -1,0 +1,143 @@
+"""Find the local patient in a Modality Worklist (C-FIND, PS3.4 K.6; IHE RAD-5 for IRWF).
+
+The query matches on Patient's Name and Patient's Birth Date of the patient on the media and
+asks for the local Patient ID, Issuer of Patient ID, Patient's Sex and Accession Number (return
+keys are zero-length, PS3.4 C.2.2.1). An exact name is tried first; when nothing matches, the
+family name followed by ``*`` (wild card matching, PS3.4 C.2.2.2.4), whose answers the user must
+always confirm. Worklist items are per procedure, so candidates are merged by (Patient ID,
+Issuer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import dataclass
+from typing import Final
+
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence as DicomSequence
+
+from mediatool.importer.pacs import (
+    NATIVE,
+    Network,
+    Peer,
+    PeerUnavailable,
+    associate,
+    discard,
+    make_ae,
+)
+from mediatool.importer.reconcile import LocalIdentity
+
+MWL_FIND: Final = "1.2.840.10008.5.1.4.31"  # Modality Worklist Information Model - FIND
+_PENDING: Final = frozenset({0xFF00, 0xFF01})
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A local patient the worklist offers; ``exact`` when name and birth date matched as given."""
+
+    identity: LocalIdentity
+    accession: str
+    procedure: str
+    exact: bool
+
+    def label(self) -> str:
+        i = self.identity
+        issuer = f" ({i.issuer})" if i.issuer else ""
+        extra = ", ".join(
+            x for x in (self.accession and f"accession {self.accession}", self.procedure) if x
+        )
+        return (
+            f"{i.patient_id}{issuer}: {i.name or '?'}, born {i.birth_date or '?'}, "
+            f"sex {i.sex or '?'}" + (f" [{extra}]" if extra else "")
+        )
+
+
+def _query(name: str, birth_date: str) -> Dataset:
+    ds = Dataset()
+    ds.PatientName = name
+    ds.PatientBirthDate = birth_date
+    ds.PatientID = ""
+    ds.IssuerOfPatientID = ""
+    ds.PatientSex = ""
+    ds.AccessionNumber = ""
+    ds.RequestedProcedureDescription = ""
+    step = Dataset()
+    step.Modality = ""
+    step.ScheduledProcedureStepStartDate = ""
+    step.ScheduledStationAETitle = ""
+    ds.ScheduledProcedureStepSequence = DicomSequence([step])
+    return ds
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    with contextlib.suppress(Exception):
+        value = ds.get(keyword)
+        return "" if value is None else str(value).strip()
+    return ""
+
+
+def _find(peer: Peer, net: Network, query: Dataset) -> list[Dataset]:
+    ae = make_ae(net)
+    ae.add_requested_context(MWL_FIND, list(NATIVE))
+    assoc, reason = associate(ae, peer, net)
+    if assoc is None:
+        raise PeerUnavailable(reason)
+    found: list[Dataset] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for status, identifier in assoc.send_c_find(query, MWL_FIND):
+                code = status.get("Status") if status else None
+                if code is None:
+                    raise PeerUnavailable(f"{peer} stopped answering the worklist query")
+                if code in _PENDING and identifier is not None:
+                    found.append(identifier)
+                elif code not in _PENDING and code != 0:
+                    raise PeerUnavailable(f"{peer} refused the worklist query (0x{code:04X})")
+    finally:
+        if assoc.is_established:
+            assoc.release()
+        discard(assoc)
+    return found
+
+
+def _candidates(found: list[Dataset], exact: bool) -> list[Candidate]:
+    merged: dict[tuple[str, str], Candidate] = {}
+    for ds in found:
+        identity = LocalIdentity(
+            patient_id=_text(ds, "PatientID"),
+            issuer=_text(ds, "IssuerOfPatientID") or None,
+            name=_text(ds, "PatientName") or None,
+            birth_date=_text(ds, "PatientBirthDate") or None,
+            sex=_text(ds, "PatientSex") or None,
+        )
+        if not identity.patient_id:
+            continue
+        key = (identity.patient_id, identity.issuer or "")
+        merged.setdefault(
+            key,
+            Candidate(
+                identity,
+                _text(ds, "AccessionNumber"),
+                _text(ds, "RequestedProcedureDescription"),
+                exact,
+            ),
+        )
+    return [merged[k] for k in sorted(merged)]
+
+
+def find_patient(peer: Peer, net: Network, *, name: str, birth_date: str) -> list[Candidate]:
+    """Local patients the worklist has for ``name`` born ``birth_date``, sorted by Patient ID.
+
+    Raises
+    ------
+    PeerUnavailable
+        The worklist cannot be reached or refuses the query.
+    """
+    found = _candidates(_find(peer, net, _query(name, birth_date)), exact=True)
+    family = name.split("^", 1)[0].split("=", 1)[0].strip()
+    if found or not family:
+        return found
+    return _candidates(_find(peer, net, _query(family + "*", birth_date)), exact=False)
