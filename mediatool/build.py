@@ -50,6 +50,7 @@ class BuildRequest:
     viewer: Path | None = None  # a third-party viewer copied to APP/ (writes AUTORUN.INF)
     presets: str = "auto"  # CT window presets in the viewer: on | off | auto (off if too big)
     label: Path | None = None  # write the printable disc label (PNG) here
+    notes: tuple[str, ...] = ()  # plain-text notes for README.TXT (e.g. what a retrieve missed)
 
 
 def _dataset_bytes(inst: InstanceInfo) -> bytes:
@@ -246,6 +247,7 @@ def _web_content(
             presets=presets,
             replace=replace,
             volumes=described,
+            notes=request.notes,
         )
 
     found = render(request.presets != "off", replace=False)

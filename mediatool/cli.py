@@ -223,7 +223,50 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
 
 
 @main.command()
-@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("sources", nargs=-1, required=False, type=click.Path(path_type=str))
+@click.option(
+    "--from-pacs",
+    metavar="AET@HOST:PORT",
+    help="Collect the instances from this PACS (Query/Retrieve) instead of SOURCES.",
+)
+@click.option("--patient-id", default="", help="With --from-pacs: the patient's studies.")
+@click.option("--accession", default="", help="With --from-pacs: the study with this number.")
+@click.option(
+    "--study",
+    "study_uids",
+    multiple=True,
+    metavar="UID",
+    help="With --from-pacs: only this Study Instance UID (repeatable).",
+)
+@click.option("--calling-aet", default="MEDIATOOL", show_default=True, help="Our AE title.")
+@click.option(
+    "--retrieve",
+    "retrieve_method",
+    type=click.Choice(["get", "move"]),
+    default="get",
+    show_default=True,
+    help="C-GET, or C-MOVE to a storage SCP this command runs (--move-aet, --port).",
+)
+@click.option("--move-aet", help="AE title of our storage SCP for C-MOVE (known to the PACS).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port our storage SCP listens on.")
+@click.option(
+    "--listen-host",
+    default="0.0.0.0",
+    show_default=True,
+    help="Address our storage SCP listens on for C-MOVE.",
+)
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Burn what arrived when the retrieve is incomplete (README.TXT says what is missing).",
+)
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.5, 3600),
+    help="Seconds to wait for the PACS.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -316,6 +359,17 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
 @quiet_option
 def build(
     sources: tuple[str, ...],
+    from_pacs: str | None,
+    patient_id: str,
+    accession: str,
+    study_uids: tuple[str, ...],
+    calling_aet: str,
+    retrieve_method: str,
+    move_aet: str | None,
+    port: int | None,
+    listen_host: str,
+    allow_partial: bool,
+    timeout: float,
     out: Path | None,
     iso_file: Path | None,
     media: str | None,
@@ -348,10 +402,20 @@ def build(
       mediatool build ./incoming --out ./disc --fileset-id PATIENT_CD
       mediatool build ./incoming --iso patient.iso --date 2024-03-12 --site site.toml
       mediatool build export.zip more/ --dry-run --json
+      mediatool build --from-pacs PACS@10.0.0.5:104 --patient-id 4711 --iso patient.iso
     """
     from mediatool import build as build_mod
     from mediatool.cli_iso import parse_date
+    from mediatool.plan import MediaPlan
 
+    if bool(sources) == bool(from_pacs):
+        raise click.UsageError("give SOURCES or --from-pacs AET@HOST:PORT (exactly one)")
+    pacs_only = (patient_id, accession, study_uids, move_aet, port, allow_partial)
+    if not from_pacs and (any(pacs_only) or retrieve_method != "get"):
+        raise click.UsageError(
+            "--patient-id, --accession, --study, --retrieve, --move-aet, --port and "
+            "--allow-partial need --from-pacs"
+        )
     if out is None and iso_file is None and not dry_run:
         raise click.UsageError("give --out DIR and/or --iso FILE (or --dry-run to plan only)")
     if compress == "lossy" and not allow_lossy:
@@ -384,9 +448,28 @@ def build(
             label=label,
         )
         try:
-            media_plan = build_mod.run(request, progress)
+            if from_pacs:
+                from mediatool.cli_find import build_from_pacs
+
+                media_plan = build_from_pacs(
+                    request,
+                    progress,
+                    from_pacs=from_pacs,
+                    patient_id=patient_id,
+                    accession=accession,
+                    study_uids=study_uids,
+                    calling_aet=calling_aet,
+                    retrieve_method=retrieve_method,
+                    move_aet=move_aet,
+                    port=port,
+                    listen_host=listen_host,
+                    allow_partial=allow_partial,
+                    timeout=timeout,
+                )
+            else:
+                media_plan = build_mod.run(request, progress)
         except PlanRejected as exc:
-            if as_json and exc.result is not None:
+            if as_json and isinstance(exc.result, MediaPlan):
                 _report_build(
                     exc.result,
                     out,
@@ -510,3 +593,7 @@ main.add_command(echo)
 from mediatool.cli_profiles import command as profiles_command  # noqa: E402
 
 main.add_command(profiles_command)
+
+from mediatool import cli_find  # noqa: E402
+
+main.add_command(cli_find.find_command)

@@ -509,6 +509,14 @@ CODES: Final[Mapping[str, Code]] = {
     "import.interrupted": Code(E, None, "The import stopped before this file; run the same command again to resume"),
     "import.not-committed": Code(E, "PS3.4 J.3", "The PACS did not confirm Storage Commitment for the instance"),
     "import.write-failed": Code(E, None, "The instance could not be written into the archive folder"),
+    # --- retrieve from a PACS (build --from-pacs) ----------------------------------------------
+    "retrieve.sub-operations-failed": Code(E, "PS3.4 C.4.3.1.6", "The PACS reports failed C-STORE sub-operations of a retrieve"),
+    "retrieve.incomplete": Code(E, "PS3.4 C.4.3.1.6", "Sub-operations of a retrieve were not done (remaining or cancelled)"),
+    "retrieve.interrupted": Code(E, "PS3.8 9.1", "The retrieve got no final response (association aborted or time-out)"),
+    "retrieve.refused": Code(E, "PS3.4 C.4.3.1.6", "The PACS answered the retrieve with a failure status"),
+    "retrieve.not-received": Code(E, None, "Fewer instances arrived than the PACS reports as sent"),
+    "retrieve.nothing-received": Code(E, None, "No instance of a study arrived"),
+    "retrieve.warning": Code(W, "PS3.4 C.4.3.1.6", "Sub-operations of a retrieve ended with a warning"),
 }
 
 

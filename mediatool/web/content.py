@@ -196,6 +196,7 @@ def write_web_content(
     presets: bool = True,
     replace: bool = False,
     volumes: Sequence[Mapping[str, Any]] = (),
+    notes: Sequence[str] = (),
 ) -> list[Finding]:
     """Write README.TXT, INDEX.HTM, IHE_PDI/, REPORTS/ and VIEWER/ (and, with ``viewer_dir``,
     APP/ and AUTORUN.INF) into the File-set folder ``root``.
@@ -219,7 +220,15 @@ def write_web_content(
     logo = _write_logo(root, site)
     app = viewer.copy_third_party(viewer_dir, root) if viewer_dir is not None else None
     model = pages.build_model(
-        tree, planned, outcomes, site, logo=logo, disc=disc, app=app, volumes=volumes
+        tree,
+        planned,
+        outcomes,
+        site,
+        logo=logo,
+        disc=disc,
+        app=app,
+        volumes=volumes,
+        notes=notes,
     )
     write_thumbnails(root, model)
     for relative, data in pages.render_pages(model):

@@ -192,6 +192,7 @@ def build_model(
     disc: tuple[int, int],
     app: dict[str, str] | None,
     volumes: Sequence[Mapping[str, Any]] = (),
+    notes: Sequence[str] = (),
 ) -> Model:
     """The whole disc as plain data (the pages, README, viewer and label all read it).
 
@@ -261,6 +262,7 @@ def build_model(
         "version": mediatool.__version__,
         "disc": {"k": str(disc[0]), "n": str(disc[1])},
         "volumes": [dict(v) for v in volumes],
+        "notes": [to_ascii(n) for n in notes],
         "content_type": CONTENT_TYPE,
         "patients": patients,
         "has_reports": any(

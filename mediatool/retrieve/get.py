@@ -1,0 +1,141 @@
+"""C-GET (PS3.4 C.4.3): the instances come back over our own association, so we propose the
+storage SOP classes they need with SCP/SCU role selection (PS3.7 D.3.3.4) and store them."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from pydicom.dataset import Dataset
+
+from mediatool.importer.pacs import (
+    NATIVE,
+    Network,
+    Peer,
+    PeerUnavailable,
+    associate,
+    discard,
+    make_ae,
+)
+from mediatool.retrieve.accounting import RetrieveResult, StudyOutcome, record_response
+from mediatool.retrieve.find import StudyMatch
+from mediatool.retrieve.sink import Progress, Sink
+
+STUDY_ROOT_GET: Final = "1.2.840.10008.5.1.4.1.2.2.3"
+PATIENT_ROOT_GET: Final = "1.2.840.10008.5.1.4.1.2.1.3"
+MAX_CONTEXTS: Final = 128
+# asked for first when the PACS does not say which SOP classes a study holds
+COMMON: Final = (
+    "1.2.840.10008.5.1.4.1.1.2",  # CT
+    "1.2.840.10008.5.1.4.1.1.4",  # MR
+    "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture
+    "1.2.840.10008.5.1.4.1.1.1",  # CR
+    "1.2.840.10008.5.1.4.1.1.1.1",  # DX
+    "1.2.840.10008.5.1.4.1.1.1.2",  # MG
+    "1.2.840.10008.5.1.4.1.1.6.1",  # US
+    "1.2.840.10008.5.1.4.1.1.3.1",  # US multi-frame
+    "1.2.840.10008.5.1.4.1.1.12.1",  # XA
+    "1.2.840.10008.5.1.4.1.1.20",  # NM
+    "1.2.840.10008.5.1.4.1.1.128",  # PET
+    "1.2.840.10008.5.1.4.1.1.104.1",  # Encapsulated PDF
+    "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR
+    "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR
+    "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR
+    "1.2.840.10008.5.1.4.1.1.88.59",  # Key Object Selection
+    "1.2.840.10008.5.1.4.1.1.11.1",  # Grayscale Softcopy Presentation State
+    "1.2.840.10008.5.1.4.1.1.9.1.1",  # 12-lead ECG
+    "1.2.840.10008.5.1.4.1.1.481.1",  # RT Image
+    "1.2.840.10008.5.1.4.1.1.481.2",  # RT Dose
+    "1.2.840.10008.5.1.4.1.1.481.3",  # RT Structure Set
+    "1.2.840.10008.5.1.4.1.1.481.5",  # RT Plan
+)
+
+
+def storage_classes(studies: Sequence[StudyMatch], room: int) -> list[str]:
+    """The storage SOP classes to propose (pure): those the studies hold, then common ones,
+    then the rest of pynetdicom's list, up to ``room``."""
+    from pynetdicom import StoragePresentationContexts
+
+    wanted = [c for s in studies for c in s.sop_classes]
+    wanted += COMMON
+    wanted += [str(cx.abstract_syntax) for cx in StoragePresentationContexts]
+    return list(dict.fromkeys(wanted))[:room]
+
+
+def retrieve_level(study: StudyMatch, patient_root: bool) -> Dataset:
+    ds = Dataset()
+    ds.QueryRetrieveLevel = "STUDY"
+    if patient_root:
+        ds.PatientID = study.patient_id
+    ds.StudyInstanceUID = study.study_uid
+    return ds
+
+
+def label(study: StudyMatch) -> str:
+    parts = [study.date, study.description or "study"]
+    if study.accession:
+        parts.append(f"(accession {study.accession})")
+    return " ".join(p for p in parts if p)
+
+
+def get_studies(
+    peer: Peer,
+    net: Network,
+    studies: Sequence[StudyMatch],
+    folder: Path,
+    progress: Progress | None = None,
+) -> RetrieveResult:
+    """C-GET each study into ``folder``; never raises for what the PACS does during it.
+
+    Raises
+    ------
+    PeerUnavailable
+        No association (unreachable, refused, no C-GET model accepted).
+    """
+    from pynetdicom import ALL_TRANSFER_SYNTAXES, evt
+    from pynetdicom.presentation import build_role
+
+    ae = make_ae(net)
+    ae.add_requested_context(STUDY_ROOT_GET, list(NATIVE))
+    ae.add_requested_context(PATIENT_ROOT_GET, list(NATIVE))
+    own = {c for s in studies for c in s.sop_classes}
+    classes = storage_classes(studies, MAX_CONTEXTS - 2)
+    for uid in classes:
+        ae.add_requested_context(uid, list(ALL_TRANSFER_SYNTAXES) if uid in own else list(NATIVE))
+    roles = [build_role(uid, scp_role=True) for uid in classes]
+    sink = Sink(folder, progress)
+    sink.total = sum(s.instances or 0 for s in studies) or None
+    assoc, reason = associate(
+        ae, peer, net, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, sink.handle_store)]
+    )
+    if assoc is None:
+        raise PeerUnavailable(reason)
+    result = RetrieveResult(str(peer), "get")
+    try:
+        accepted = {cx.abstract_syntax for cx in assoc.accepted_contexts}
+        if STUDY_ROOT_GET in accepted:
+            model, patient_root = STUDY_ROOT_GET, False
+        elif PATIENT_ROOT_GET in accepted:
+            model, patient_root = PATIENT_ROOT_GET, True
+        else:
+            raise PeerUnavailable(f"{peer} offers no Study Root or Patient Root C-GET")
+        for study in studies:
+            outcome = StudyOutcome(study.study_uid, label(study), expected=study.instances)
+            result.studies.append(outcome)
+            sink.current = outcome
+            if not assoc.is_established:
+                outcome.error = "the association ended before this study"
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for status, identifier in assoc.send_c_get(
+                    retrieve_level(study, patient_root), model
+                ):
+                    record_response(outcome, status, identifier)
+    finally:
+        if assoc.is_established:
+            assoc.release()
+        discard(assoc)
+    return result

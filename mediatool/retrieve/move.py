@@ -1,0 +1,113 @@
+"""C-MOVE (PS3.4 C.4.2) to a Storage SCP we run ourselves: the PACS opens a new association to
+``--move-aet`` at the host and port it has configured for that AE title (our ``--port``)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from mediatool.errors import MediatoolError
+from mediatool.importer.pacs import (
+    NATIVE,
+    Network,
+    Peer,
+    PeerUnavailable,
+    associate,
+    check_ae_title,
+    discard,
+    make_ae,
+)
+from mediatool.retrieve.accounting import RetrieveResult, StudyOutcome, record_response
+from mediatool.retrieve.find import StudyMatch
+from mediatool.retrieve.get import label, retrieve_level
+from mediatool.retrieve.sink import Progress, Sink
+
+STUDY_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.2.2"
+PATIENT_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.1.2"
+VERIFICATION: Final = "1.2.840.10008.1.1"
+
+
+def move_studies(
+    peer: Peer,
+    net: Network,
+    studies: Sequence[StudyMatch],
+    folder: Path,
+    *,
+    move_aet: str,
+    port: int,
+    listen_host: str = "0.0.0.0",
+    progress: Progress | None = None,
+) -> RetrieveResult:
+    """Run a Storage SCP (AE ``move_aet`` on ``listen_host:port``), C-MOVE each study to it.
+
+    Raises
+    ------
+    MediatoolError
+        The port cannot be opened (in use, no permission).
+    PeerUnavailable
+        No association with the PACS, or it offers no C-MOVE model.
+    """
+    from pynetdicom import ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
+
+    check_ae_title(move_aet, "--move-aet")
+    sink = Sink(folder, progress)
+    sink.total = sum(s.instances or 0 for s in studies) or None
+    scp = make_ae(Network(move_aet, net.timeout))
+    for cx in AllStoragePresentationContexts:
+        scp.add_supported_context(cx.abstract_syntax, list(ALL_TRANSFER_SYNTAXES))
+    scp.add_supported_context(VERIFICATION)
+    try:
+        server = scp.start_server(
+            (listen_host, port),
+            block=False,
+            ae_title=move_aet,
+            evt_handlers=[(evt.EVT_C_STORE, sink.handle_store)],
+        )
+    except OSError as exc:
+        raise MediatoolError(
+            f"cannot listen on {listen_host}:{port} for C-MOVE ({exc.strerror or exc})"
+        ) from exc
+    try:
+        return _move(peer, net, studies, sink, move_aet)
+    finally:
+        server.shutdown()
+
+
+def _move(
+    peer: Peer, net: Network, studies: Sequence[StudyMatch], sink: Sink, move_aet: str
+) -> RetrieveResult:
+    ae = make_ae(net)
+    ae.add_requested_context(STUDY_ROOT_MOVE, list(NATIVE))
+    ae.add_requested_context(PATIENT_ROOT_MOVE, list(NATIVE))
+    assoc, reason = associate(ae, peer, net)
+    if assoc is None:
+        raise PeerUnavailable(reason)
+    result = RetrieveResult(str(peer), "move")
+    try:
+        accepted = {cx.abstract_syntax for cx in assoc.accepted_contexts}
+        if STUDY_ROOT_MOVE in accepted:
+            model, patient_root = STUDY_ROOT_MOVE, False
+        elif PATIENT_ROOT_MOVE in accepted:
+            model, patient_root = PATIENT_ROOT_MOVE, True
+        else:
+            raise PeerUnavailable(f"{peer} offers no Study Root or Patient Root C-MOVE")
+        for study in studies:
+            outcome = StudyOutcome(study.study_uid, label(study), expected=study.instances)
+            result.studies.append(outcome)
+            sink.current = outcome
+            if not assoc.is_established:
+                outcome.error = "the association ended before this study"
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for status, identifier in assoc.send_c_move(
+                    retrieve_level(study, patient_root), move_aet, model
+                ):
+                    record_response(outcome, status, identifier)
+    finally:
+        if assoc.is_established:
+            assoc.release()
+        discard(assoc)
+    return result
