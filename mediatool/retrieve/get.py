@@ -4,9 +4,9 @@ storage SOP classes they need with SCP/SCU role selection (PS3.7 D.3.3.4) and st
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
@@ -112,15 +112,42 @@ def get_studies(
     )
     if assoc is None:
         raise PeerUnavailable(reason)
-    result = RetrieveResult(str(peer), "get")
+
+    def send(identifier: Dataset, model: str) -> Iterator[tuple[Dataset, Dataset | None]]:
+        return assoc.send_c_get(identifier, model)  # type: ignore[no-any-return]
+
+    return run_studies(
+        assoc,
+        studies,
+        sink,
+        RetrieveResult(str(peer), "get"),
+        (STUDY_ROOT_GET, PATIENT_ROOT_GET),
+        send,
+        "C-GET",
+        str(peer),
+    )
+
+
+def run_studies(
+    assoc: Any,
+    studies: Sequence[StudyMatch],
+    sink: Sink,
+    result: RetrieveResult,
+    models: tuple[str, str],
+    send: Callable[[Dataset, str], Iterator[tuple[Dataset, Dataset | None]]],
+    verb: str,
+    peer: str,
+) -> RetrieveResult:
+    """Retrieve each study over ``assoc`` with the Study Root model, else the Patient Root one
+    (PS3.4 C.4.2/C.4.3), recording every response; the association is released at the end."""
     try:
         accepted = {cx.abstract_syntax for cx in assoc.accepted_contexts}
-        if STUDY_ROOT_GET in accepted:
-            model, patient_root = STUDY_ROOT_GET, False
-        elif PATIENT_ROOT_GET in accepted:
-            model, patient_root = PATIENT_ROOT_GET, True
+        if models[0] in accepted:
+            model, patient_root = models[0], False
+        elif models[1] in accepted:
+            model, patient_root = models[1], True
         else:
-            raise PeerUnavailable(f"{peer} offers no Study Root or Patient Root C-GET")
+            raise PeerUnavailable(f"{peer} offers no Study Root or Patient Root {verb}")
         for study in studies:
             outcome = StudyOutcome(study.study_uid, label(study), expected=study.instances)
             result.studies.append(outcome)
@@ -130,9 +157,7 @@ def get_studies(
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                for status, identifier in assoc.send_c_get(
-                    retrieve_level(study, patient_root), model
-                ):
+                for status, identifier in send(retrieve_level(study, patient_root), model):
                     record_response(outcome, status, identifier)
     finally:
         if assoc.is_established:

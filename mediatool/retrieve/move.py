@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
+
+from pydicom.dataset import Dataset
 
 from mediatool.errors import MediatoolError
 from mediatool.importer.pacs import (
@@ -16,12 +17,11 @@ from mediatool.importer.pacs import (
     PeerUnavailable,
     associate,
     check_ae_title,
-    discard,
     make_ae,
 )
-from mediatool.retrieve.accounting import RetrieveResult, StudyOutcome, record_response
+from mediatool.retrieve.accounting import RetrieveResult
 from mediatool.retrieve.find import StudyMatch
-from mediatool.retrieve.get import label, retrieve_level
+from mediatool.retrieve.get import run_studies
 from mediatool.retrieve.sink import Progress, Sink
 
 STUDY_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.2.2"
@@ -84,30 +84,17 @@ def _move(
     assoc, reason = associate(ae, peer, net)
     if assoc is None:
         raise PeerUnavailable(reason)
-    result = RetrieveResult(str(peer), "move")
-    try:
-        accepted = {cx.abstract_syntax for cx in assoc.accepted_contexts}
-        if STUDY_ROOT_MOVE in accepted:
-            model, patient_root = STUDY_ROOT_MOVE, False
-        elif PATIENT_ROOT_MOVE in accepted:
-            model, patient_root = PATIENT_ROOT_MOVE, True
-        else:
-            raise PeerUnavailable(f"{peer} offers no Study Root or Patient Root C-MOVE")
-        for study in studies:
-            outcome = StudyOutcome(study.study_uid, label(study), expected=study.instances)
-            result.studies.append(outcome)
-            sink.current = outcome
-            if not assoc.is_established:
-                outcome.error = "the association ended before this study"
-                continue
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for status, identifier in assoc.send_c_move(
-                    retrieve_level(study, patient_root), move_aet, model
-                ):
-                    record_response(outcome, status, identifier)
-    finally:
-        if assoc.is_established:
-            assoc.release()
-        discard(assoc)
-    return result
+
+    def send(identifier: Dataset, model: str) -> Iterator[tuple[Dataset, Dataset | None]]:
+        return assoc.send_c_move(identifier, move_aet, model)  # type: ignore[no-any-return]
+
+    return run_studies(
+        assoc,
+        studies,
+        sink,
+        RetrieveResult(str(peer), "move"),
+        (STUDY_ROOT_MOVE, PATIENT_ROOT_MOVE),
+        send,
+        "C-MOVE",
+        str(peer),
+    )
