@@ -24,4 +24,7 @@ then
     PYTHON="$REPO_ROOT/.venv/bin/python"
 fi
 "$PYTHON" -m pip install --quiet --progress-bar off --disable-pip-version-check "$REPO_ROOT"
-exec "$PYTHON" -m mediatool demo "${1:-mediatool-demo}"
+"$PYTHON" -m mediatool demo "${1:-mediatool-demo}"
+if [[ $PYTHON == "$REPO_ROOT/.venv/bin/python" ]]; then
+    echo "(mediatool is installed in $REPO_ROOT/.venv: run it as $REPO_ROOT/.venv/bin/mediatool)" >&2
+fi
