@@ -15,7 +15,7 @@ import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, cast
 
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement
@@ -137,16 +137,33 @@ def _value(ds: Dataset, tag: int) -> tuple[str, ...] | bytes | None:
 
 def _raw(ds: Dataset, tag: int) -> bytes | None:
     """The undecoded value bytes, without padding (None once pydicom has converted it)."""
+    # fast path, same result: a raw element whose value is read is what get_item returns too
+    # (the keys of ``_dict`` are BaseTag, an int; its values are raw until pydicom converts them)
+    found = cast("dict[int, object]", ds._dict).get(tag)
+    if isinstance(found, RawDataElement) and isinstance(found.value, bytes):
+        return found.value.rstrip(b" \x00")
+    if found is None:
+        return None
     element: object = ds.get_item(tag)  # raw until pydicom converts it (typed as converted)
     if isinstance(element, RawDataElement) and isinstance(element.value, bytes):
         return element.value.rstrip(b" \x00")
     return None
 
 
-def _same_raw(mine: Dataset, theirs: Dataset, tag: int) -> bool:
-    """Fast path: identical bytes are identical values (most keys are copied verbatim)."""
-    a = _raw(mine, tag)
-    return a is not None and a == _raw(theirs, tag)
+class _Lazy:
+    """A record's keys as a Dataset, made on first use."""
+
+    __slots__ = ("_ds", "_keys")
+
+    def __init__(self, keys: KeySet) -> None:
+        self._keys = keys
+        self._ds: Dataset | None = None
+
+    @property
+    def dataset(self) -> Dataset:
+        if self._ds is None:
+            self._ds = self._keys.dataset()
+        return self._ds
 
 
 def _uid(ds: Dataset, tag: int) -> str | None:
@@ -219,16 +236,20 @@ def _record_type(spec: RecordSpec, ds: Dataset, where: str) -> list[Finding]:
 
 
 def _keys(
-    keys: KeySet, record_ds: Dataset, file_ds: Dataset, where: str, leaf: bool, diffs: list[Diff]
+    keys: KeySet, record: _Lazy, file_ds: Dataset, where: str, leaf: bool, diffs: list[Diff]
 ) -> list[Finding]:
     """D06 for the instance record; D07/D08 (as diffs) for its parents."""
     out: list[Finding] = []
-    for tag, _, _ in keys.elements:
+    for tag, _, raw in keys.elements:
         if tag >> 16 == 0x0004 or tag in _SKIP or tag == _REFERENCED_IMAGES:
             continue
-        if _same_raw(record_ds, file_ds, tag):
+        # fast path: identical bytes are identical values (most keys are copied verbatim). The
+        # instance record's Dataset is made per file, so its elements are always raw: its bytes
+        # are the key's own, and the Dataset is only made when a value has to be decoded.
+        mine_raw = raw.rstrip(b" \x00") if leaf else _raw(record.dataset, tag)
+        if mine_raw is not None and mine_raw == _raw(file_ds, tag):
             continue
-        mine = _value(record_ds, tag)
+        mine = _value(record.dataset, tag)
         theirs = _value(file_ds, tag)
         if mine is None or theirs is None or mine == theirs:
             continue
@@ -273,7 +294,7 @@ def _has_value(ds: Dataset, tag: int) -> bool:
 
 
 def _profile_and_images(
-    spec: RecordSpec, leaf_ds: Dataset, ds: Dataset, where: str, diffs: list[Diff]
+    spec: RecordSpec, leaf: _Lazy, ds: Dataset, where: str, diffs: list[Diff]
 ) -> list[Finding]:
     """D04 (keys the profile adds, required when the file has a value) and D05."""
     out: list[Finding] = []
@@ -292,7 +313,8 @@ def _profile_and_images(
                 out.append(finding("profile.key-missing", text, where))
             else:
                 diffs.append(Diff("profile.key-missing", keys.where, text + ", e.g. for"))
-    mine = _image_refs(leaf_ds) if _REFERENCED_IMAGES in leaf_ds else None
+    has_images = any(tag == _REFERENCED_IMAGES for tag, _, _ in spec.leaf.elements)
+    mine = _image_refs(leaf.dataset) if has_images else None
     theirs = _image_refs(ds)
     if mine is not None and theirs is not None and mine != theirs:
         out.append(
@@ -379,9 +401,9 @@ def inspect(
         return out
     out += _references(spec, ds, where)
     out += _record_type(spec, ds, where)
-    leaf_ds = spec.leaf.dataset()
-    out += _keys(spec.leaf, leaf_ds, ds, where, True, diffs)
+    leaf = _Lazy(spec.leaf)
+    out += _keys(spec.leaf, leaf, ds, where, True, diffs)
     for keys in spec.ancestors:
-        out += _keys(keys, keys.dataset(), ds, where, False, diffs)
-    out += _profile_and_images(spec, leaf_ds, ds, where, diffs)
+        out += _keys(keys, _Lazy(keys), ds, where, False, diffs)
+    out += _profile_and_images(spec, leaf, ds, where, diffs)
     return out

@@ -9,6 +9,7 @@ the same tables the builder writes from. Values are read from the raw bytes wher
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Final, cast
 
@@ -239,20 +240,32 @@ def _charset_and_values(record: RawRecord) -> list[Finding]:
 
 
 def _check_ascii_value(record: RawRecord, element: Element, vr: str) -> list[Finding]:
-    validator = cast(Callable[[str, Any], tuple[bool, str]] | None, VALIDATORS.get(vr))
-    if validator is None or not element.value:
+    if not element.value:
         return []
-    for value in text_values(element.value):
+    bad = _first_invalid(vr, element.value)
+    if bad is None:
+        return []
+    return [
+        finding(
+            "record.bad-value",
+            f"{tag_name(element.tag)} value {bad!r} is not a valid {vr}",
+            record.where,
+        )
+    ]
+
+
+@functools.lru_cache(maxsize=1024)
+def _first_invalid(vr: str, raw: bytes) -> str | None:
+    """The first value of ``raw`` that is not a valid ``vr``, or None. Cached: the same value
+    recurs in many records (SOP Class, Transfer Syntax, Instance Numbers, dates)."""
+    validator = cast(Callable[[str, Any], tuple[bool, str]] | None, VALIDATORS.get(vr))
+    if validator is None:
+        return None
+    for value in text_values(raw):
         ok, _ = validator(vr, value)
         if not ok:
-            return [
-                finding(
-                    "record.bad-value",
-                    f"{tag_name(element.tag)} value {value!r} is not a valid {vr}",
-                    record.where,
-                )
-            ]
-    return []
+            return value
+    return None
 
 
 def _duplicates(directory: RawDirectory, tree: DirTree) -> list[Finding]:
