@@ -28,7 +28,7 @@ from pydicom.filereader import read_dataset
 
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo, Level
-from mediatool.scan import _write_pydicom
+from mediatool.recordkeys import write_pydicom
 from mediatool.uids import derive_uid
 
 #: Keyword → InstanceInfo field for the keys the hierarchy itself depends on.
@@ -133,7 +133,7 @@ def _patch_blob(blob: bytes, keyword: str, value: str) -> bytes:
     tag = tag_for_keyword(keyword)
     assert tag is not None
     ds.add_new(tag, dictionary_VR(keyword), value)
-    return _write_pydicom(ds)
+    return write_pydicom(ds)
 
 
 def fill_missing(
