@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import threading
@@ -92,8 +91,9 @@ def generate(out: Path, instances: int, per_series: int, size: int = 64) -> Path
         return out
     out.mkdir(parents=True, exist_ok=True)
     step = 500
-    jobs = [(str(out), i, min(i + step, instances), per_series, size)
-            for i in range(0, instances, step)]
+    jobs = [
+        (str(out), i, min(i + step, instances), per_series, size) for i in range(0, instances, step)
+    ]
     with ProcessPoolExecutor() as pool:
         list(pool.map(_write_batch, jobs))
     marker.write_text("ok")
@@ -111,10 +111,10 @@ def _tree_rss_kb(pid: int) -> int:
     (PSS, Linux /proc/PID/smaps_rollup), so pages that forked workers share with their parent
     are counted once, not once per process as a sum of RSS would."""
     children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
+    for entry in (p.name for p in Path("/proc").iterdir()):
         if entry.isdigit():
             try:
-                with open(f"/proc/{entry}/stat") as fp:
+                with Path(f"/proc/{entry}/stat").open() as fp:
                     ppid = int(fp.read().rsplit(")", 1)[1].split()[1])
                 children.setdefault(ppid, []).append(int(entry))
             except (OSError, IndexError, ValueError):
@@ -124,7 +124,7 @@ def _tree_rss_kb(pid: int) -> int:
         p = stack.pop()
         stack.extend(children.get(p, []))
         try:
-            with open(f"/proc/{p}/smaps_rollup") as fp:
+            with Path(f"/proc/{p}/smaps_rollup").open() as fp:
                 for line in fp:
                     if line.startswith("Pss:"):
                         total += int(line.split()[1])
@@ -133,9 +133,7 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def measure(
-    cmd: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True
-) -> Run:
+def measure(cmd: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True) -> Run:
     """Wall time and peak resident memory (process tree) of one command."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)

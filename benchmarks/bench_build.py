@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Run, generate, measure, median  # noqa: E402
+from _common import Run, generate, measure, median
 
 TARGETS = {"10k ratio": 1.0, "single-series ratio": 0.2, "growth 10k/1k": 12.0, "peak MB": 250}
 
@@ -41,8 +41,19 @@ def run_mediatool(src: Path, work: Path) -> Run:
     try:
         # --no-web: the figure is scan, copy and DICOMDIR (dcmmkdir's job); the web
         # content has its own benchmark, benchmarks/bench_web.py
-        return measure([sys.executable, "-m", "mediatool", "build", str(src), "--out", str(out),
-                        "-q", "--no-web"])
+        return measure(
+            [
+                sys.executable,
+                "-m",
+                "mediatool",
+                "build",
+                str(src),
+                "--out",
+                str(out),
+                "-q",
+                "--no-web",
+            ]
+        )
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -54,8 +65,9 @@ def run_dcmmkdir(src: Path, work: Path) -> Run:
     copy_to_layout(src, layout)
     copied = time.perf_counter() - start
     try:
-        run = measure(["dcmmkdir", "+r", "-Pgp", "+id", str(layout), "+D",
-                       str(layout / "DICOMDIR"), "-q"])
+        run = measure(
+            ["dcmmkdir", "+r", "-Pgp", "+id", str(layout), "+D", str(layout / "DICOMDIR"), "-q"]
+        )
         return Run(copied + run.seconds, run.peak_mb)
     finally:
         shutil.rmtree(layout, ignore_errors=True)
@@ -68,9 +80,11 @@ def bench(name: str, src: Path, work: Path, repeat: int) -> tuple[Run, Run]:
         mt.append(run_mediatool(src, work))
         dk.append(run_dcmmkdir(src, work))
     m, d = median(mt), median(dk)
-    print(f"{name:<28} mediatool {m.seconds:7.2f} s {m.peak_mb:6.0f} MB | "
-          f"copy+dcmmkdir {d.seconds:7.2f} s {d.peak_mb:6.0f} MB | ratio {m.seconds / d.seconds:.2f}",
-          flush=True)
+    print(
+        f"{name:<28} mediatool {m.seconds:7.2f} s {m.peak_mb:6.0f} MB | "
+        f"copy+dcmmkdir {d.seconds:7.2f} s {d.peak_mb:6.0f} MB | ratio {m.seconds / d.seconds:.2f}",
+        flush=True,
+    )
     return m, d
 
 
@@ -89,14 +103,22 @@ def main() -> None:
     results = {name: bench(name, src, work, args.repeat) for name, src in sets.items()}
     (m1, _), (m10, d10), (ms, ds) = results.values()
     print()
-    print(f"10k ratio (mediatool / copy+dcmmkdir): {m10.seconds / d10.seconds:.2f} "
-          f"(target <= {TARGETS['10k ratio']})")
-    print(f"single-series ratio:                   {ms.seconds / ds.seconds:.2f} "
-          f"(target <= {TARGETS['single-series ratio']})")
-    print(f"growth 10k / 1k:                       {m10.seconds / m1.seconds:.1f}x "
-          f"(target <= {TARGETS['growth 10k/1k']}x)")
-    print(f"peak memory at 10k:                    {m10.peak_mb:.0f} MB "
-          f"(target < {TARGETS['peak MB']} MB)")
+    print(
+        f"10k ratio (mediatool / copy+dcmmkdir): {m10.seconds / d10.seconds:.2f} "
+        f"(target <= {TARGETS['10k ratio']})"
+    )
+    print(
+        f"single-series ratio:                   {ms.seconds / ds.seconds:.2f} "
+        f"(target <= {TARGETS['single-series ratio']})"
+    )
+    print(
+        f"growth 10k / 1k:                       {m10.seconds / m1.seconds:.1f}x "
+        f"(target <= {TARGETS['growth 10k/1k']}x)"
+    )
+    print(
+        f"peak memory at 10k:                    {m10.peak_mb:.0f} MB "
+        f"(target < {TARGETS['peak MB']} MB)"
+    )
 
 
 if __name__ == "__main__":

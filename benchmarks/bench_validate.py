@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Run, generate, measure, median  # noqa: E402
+from _common import Run, generate, measure, median
 
 FLOOR = """
 import sys
@@ -35,8 +35,11 @@ for path in sorted(Path(sys.argv[1]).rglob("*")):
 def fileset(src: Path, out: Path) -> Path:
     if not (out / "DICOMDIR").exists():
         shutil.rmtree(out, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "mediatool", "build", str(src), "--out", str(out),
-                        "-q"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "mediatool", "build", str(src), "--out", str(out), "-q"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return out
 
 
@@ -47,9 +50,12 @@ def bench(label: str, disc: Path, repeat: int) -> tuple[Run, Run, Run]:
         floor.append(measure([sys.executable, "-c", FLOOR, str(disc)]))
         dciodvfy.append(measure(["dciodvfy", "-new", str(disc / "DICOMDIR")], check=False))
     m, f, d = median(ours), median(floor), median(dciodvfy)
-    print(f"{label:<14} validate {m.seconds:6.2f} s {m.peak_mb:5.0f} MB | header floor "
-          f"{f.seconds:6.2f} s {f.peak_mb:5.0f} MB | dciodvfy DICOMDIR {d.seconds:6.2f} s | "
-          f"ratio to floor {m.seconds / f.seconds:.2f}", flush=True)
+    print(
+        f"{label:<14} validate {m.seconds:6.2f} s {m.peak_mb:5.0f} MB | header floor "
+        f"{f.seconds:6.2f} s {f.peak_mb:5.0f} MB | dciodvfy DICOMDIR {d.seconds:6.2f} s | "
+        f"ratio to floor {m.seconds / f.seconds:.2f}",
+        flush=True,
+    )
     return m, f, d
 
 
@@ -65,8 +71,10 @@ def main() -> None:
     m10, f10, _ = bench("10,000 inst.", large, args.repeat)
     print()
     print(f"ratio to the header-read floor at 10k: {m10.seconds / f10.seconds:.2f} (target <= 1.5)")
-    print(f"peak memory: {m1.peak_mb:.0f} MB at 1k, {m10.peak_mb:.0f} MB at 10k (target < 250 MB,"
-          " flat)")
+    print(
+        f"peak memory: {m1.peak_mb:.0f} MB at 1k, {m10.peak_mb:.0f} MB at 10k (target < 250 MB,"
+        " flat)"
+    )
 
 
 if __name__ == "__main__":

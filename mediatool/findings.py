@@ -103,12 +103,35 @@ CODES: Final[Mapping[str, Code]] = {
         "Compressed pixel data decoded losslessly to a Transfer Syntax the profile allows",
         "G01",
     ),
-    "build.compressed": Code(N, "PS3.11", "Pixel data encoded losslessly in a Transfer Syntax the profile allows or requires", "G01"),
-    "build.lossy": Code(W, "PS3.3 C.7.6.1.1.5", "Pixel data compressed with loss (--allow-lossy): a derived image with a new SOP Instance UID", "G01"),
-    "build.lossy-reference": Code(W, "PS3.3 C.7.6.1.1.5", "An object on the media references an instance that was replaced by its lossy derived image", "F14"),
-    "build.icon-failed": Code(W, "PS3.3 F.7", "No icon could be made for a record the profile gives an icon", "G07"),
-    "build.spanned": Code(N, "PS3.11 D.3.3", "The content does not fit one medium: it is split into several File-sets, one per volume"),
-    "build.series-split": Code(N, "PS3.11 D.3.3", "A series larger than one medium is split by instance across volumes"),
+    "build.compressed": Code(
+        N,
+        "PS3.11",
+        "Pixel data encoded losslessly in a Transfer Syntax the profile allows or requires",
+        "G01",
+    ),
+    "build.lossy": Code(
+        W,
+        "PS3.3 C.7.6.1.1.5",
+        "Pixel data compressed with loss (--allow-lossy): a derived image with a new SOP Instance UID",
+        "G01",
+    ),
+    "build.lossy-reference": Code(
+        W,
+        "PS3.3 C.7.6.1.1.5",
+        "An object on the media references an instance that was replaced by its lossy derived image",
+        "F14",
+    ),
+    "build.icon-failed": Code(
+        W, "PS3.3 F.7", "No icon could be made for a record the profile gives an icon", "G07"
+    ),
+    "build.spanned": Code(
+        N,
+        "PS3.11 D.3.3",
+        "The content does not fit one medium: it is split into several File-sets, one per volume",
+    ),
+    "build.series-split": Code(
+        N, "PS3.11 D.3.3", "A series larger than one medium is split by instance across volumes"
+    ),
     # --- hierarchy and consistency -------------------------------------------------------------
     "hierarchy.duplicate-identical": Code(
         N,
@@ -137,8 +160,15 @@ CODES: Final[Mapping[str, Code]] = {
     "hierarchy.missing-key": Code(
         E, "PS3.3 F.5", "A Type 1 directory key is missing or empty in the instance", "D01"
     ),
-    "hierarchy.key-normalised": Code(W, "PS3.5 6.2", "A key in a legacy ACR-NEMA date/time form was written in the PS3.5 form", "D10"),
-    "hierarchy.key-invalid": Code(W, "PS3.5 6.2", "A key value breaks its VR and is left out of the record", "D10"),
+    "hierarchy.key-normalised": Code(
+        W,
+        "PS3.5 6.2",
+        "A key in a legacy ACR-NEMA date/time form was written in the PS3.5 form",
+        "D10",
+    ),
+    "hierarchy.key-invalid": Code(
+        W, "PS3.5 6.2", "A key value breaks its VR and is left out of the record", "D10"
+    ),
     "hierarchy.invented": Code(
         N, "PS3.3 F.5", "A missing Type 1 key was invented (--invent)", "D01"
     ),
@@ -158,9 +188,18 @@ CODES: Final[Mapping[str, Code]] = {
         "Transfer Syntax cannot be converted losslessly to one the profile allows",
         "G01",
     ),
-    "profile.image-constraint": Code(E, "PS3.11", "Image attribute values not allowed by the Application Profile", "G05"),
-    "profile.icon-missing": Code(E, "PS3.11", "A record the Application Profile requires an icon on has none", "G07"),
-    "profile.icon-form": Code(E, "PS3.11", "An icon is not of the size, bits or photometric interpretation the profile requires", "D12"),
+    "profile.image-constraint": Code(
+        E, "PS3.11", "Image attribute values not allowed by the Application Profile", "G05"
+    ),
+    "profile.icon-missing": Code(
+        E, "PS3.11", "A record the Application Profile requires an icon on has none", "G07"
+    ),
+    "profile.icon-form": Code(
+        E,
+        "PS3.11",
+        "An icon is not of the size, bits or photometric interpretation the profile requires",
+        "D12",
+    ),
     # --- File IDs ---------------------------------------------------------------------------------
     "fileid.too-many-components": Code(
         E, "PS3.10 8.2", "File ID has more than 8 components", "E03"
@@ -488,35 +527,91 @@ CODES: Final[Mapping[str, Code]] = {
         N, "PS3.12 F.2.1.1", "CT window presets left out of the viewer so that the disc fits"
     ),
     # --- import (mediatool import): one reason per file, IHE PDI RAD-47 and IRWF ------------------
-    "import.not-dicom": Code(N, "PS3.10 7.1", "A file on the media is not DICOM; nothing to import"),
-    "import.dicomdir": Code(N, "PS3.10 8.6", "The DICOMDIR indexes the media; it is not an instance to import"),
+    "import.not-dicom": Code(
+        N, "PS3.10 7.1", "A file on the media is not DICOM; nothing to import"
+    ),
+    "import.dicomdir": Code(
+        N, "PS3.10 8.6", "The DICOMDIR indexes the media; it is not an instance to import"
+    ),
     "import.unreadable": Code(E, "IHE RAD-47", "A file on the media cannot be read; not imported"),
-    "import.damaged": Code(E, "PS3.10 7.2", "A DICOM file cannot be parsed or has no SOP Instance UID; not imported"),
-    "import.listed-missing": Code(E, "PS3.10 8.6", "The DICOMDIR lists a file that is not on the media"),
-    "import.not-selected": Code(N, "IHE RAD-47", "Outside the chosen studies or patient (--study, --patient); left by choice"),
-    "import.duplicate": Code(N, "PS3.4 B.4.1", "An identical second copy of an instance on the media; imported once"),
-    "import.duplicate-conflict": Code(E, "PS3.4 B.4.1", "Another file has the same SOP Instance UID with other content; not imported"),
-    "import.already-present": Code(N, "PS3.4 B.4.1", "Already at the destination (same SOP Instance UID); not sent again"),
-    "import.no-local-patient": Code(E, "IHE IRWF", "No local identity for this patient of the media; not imported"),
-    "import.not-reconciled": Code(W, "IHE IRWF", "Imported under the Patient ID of the media, without reconciliation"),
-    "import.coerced": Code(N, "PS3.3 C.12.1.1.9", "Identifying attributes coerced to local values; originals kept in (0400,0561)"),
-    "import.converted": Code(N, "PS3.5 10", "Sent in another Transfer Syntax (lossless) because the PACS refused the original"),
-    "import.sop-class-refused": Code(E, "PS3.7 D.3.3.2", "The PACS accepted no presentation context for the SOP Class; not sent"),
-    "import.cannot-convert": Code(E, "PS3.5 10", "The PACS refused the Transfer Syntax and lossless conversion failed"),
+    "import.damaged": Code(
+        E, "PS3.10 7.2", "A DICOM file cannot be parsed or has no SOP Instance UID; not imported"
+    ),
+    "import.listed-missing": Code(
+        E, "PS3.10 8.6", "The DICOMDIR lists a file that is not on the media"
+    ),
+    "import.not-selected": Code(
+        N,
+        "IHE RAD-47",
+        "Outside the chosen studies or patient (--study, --patient); left by choice",
+    ),
+    "import.duplicate": Code(
+        N, "PS3.4 B.4.1", "An identical second copy of an instance on the media; imported once"
+    ),
+    "import.duplicate-conflict": Code(
+        E,
+        "PS3.4 B.4.1",
+        "Another file has the same SOP Instance UID with other content; not imported",
+    ),
+    "import.already-present": Code(
+        N, "PS3.4 B.4.1", "Already at the destination (same SOP Instance UID); not sent again"
+    ),
+    "import.no-local-patient": Code(
+        E, "IHE IRWF", "No local identity for this patient of the media; not imported"
+    ),
+    "import.not-reconciled": Code(
+        W, "IHE IRWF", "Imported under the Patient ID of the media, without reconciliation"
+    ),
+    "import.coerced": Code(
+        N,
+        "PS3.3 C.12.1.1.9",
+        "Identifying attributes coerced to local values; originals kept in (0400,0561)",
+    ),
+    "import.converted": Code(
+        N,
+        "PS3.5 10",
+        "Sent in another Transfer Syntax (lossless) because the PACS refused the original",
+    ),
+    "import.sop-class-refused": Code(
+        E, "PS3.7 D.3.3.2", "The PACS accepted no presentation context for the SOP Class; not sent"
+    ),
+    "import.cannot-convert": Code(
+        E, "PS3.5 10", "The PACS refused the Transfer Syntax and lossless conversion failed"
+    ),
     "import.refused": Code(E, "PS3.4 B.2.3", "The PACS answered the C-STORE with a failure status"),
-    "import.stored-with-warning": Code(W, "PS3.4 B.2.3", "The PACS stored the instance with a warning status"),
-    "import.send-failed": Code(E, "PS3.8 9.1", "Association aborted, timed out or refused, and the retries did not succeed"),
-    "import.interrupted": Code(E, None, "The import stopped before this file; run the same command again to resume"),
-    "import.not-committed": Code(E, "PS3.4 J.3", "The PACS did not confirm Storage Commitment for the instance"),
-    "import.write-failed": Code(E, None, "The instance could not be written into the archive folder"),
+    "import.stored-with-warning": Code(
+        W, "PS3.4 B.2.3", "The PACS stored the instance with a warning status"
+    ),
+    "import.send-failed": Code(
+        E, "PS3.8 9.1", "Association aborted, timed out or refused, and the retries did not succeed"
+    ),
+    "import.interrupted": Code(
+        E, None, "The import stopped before this file; run the same command again to resume"
+    ),
+    "import.not-committed": Code(
+        E, "PS3.4 J.3", "The PACS did not confirm Storage Commitment for the instance"
+    ),
+    "import.write-failed": Code(
+        E, None, "The instance could not be written into the archive folder"
+    ),
     # --- retrieve from a PACS (build --from-pacs) ----------------------------------------------
-    "retrieve.sub-operations-failed": Code(E, "PS3.4 C.4.3.1.6", "The PACS reports failed C-STORE sub-operations of a retrieve"),
-    "retrieve.incomplete": Code(E, "PS3.4 C.4.3.1.6", "Sub-operations of a retrieve were not done (remaining or cancelled)"),
-    "retrieve.interrupted": Code(E, "PS3.8 9.1", "The retrieve got no final response (association aborted or time-out)"),
-    "retrieve.refused": Code(E, "PS3.4 C.4.3.1.6", "The PACS answered the retrieve with a failure status"),
+    "retrieve.sub-operations-failed": Code(
+        E, "PS3.4 C.4.3.1.6", "The PACS reports failed C-STORE sub-operations of a retrieve"
+    ),
+    "retrieve.incomplete": Code(
+        E, "PS3.4 C.4.3.1.6", "Sub-operations of a retrieve were not done (remaining or cancelled)"
+    ),
+    "retrieve.interrupted": Code(
+        E, "PS3.8 9.1", "The retrieve got no final response (association aborted or time-out)"
+    ),
+    "retrieve.refused": Code(
+        E, "PS3.4 C.4.3.1.6", "The PACS answered the retrieve with a failure status"
+    ),
     "retrieve.not-received": Code(E, None, "Fewer instances arrived than the PACS reports as sent"),
     "retrieve.nothing-received": Code(E, None, "No instance of a study arrived"),
-    "retrieve.warning": Code(W, "PS3.4 C.4.3.1.6", "Sub-operations of a retrieve ended with a warning"),
+    "retrieve.warning": Code(
+        W, "PS3.4 C.4.3.1.6", "Sub-operations of a retrieve ended with a warning"
+    ),
 }
 
 

@@ -20,10 +20,29 @@ _DS: Final = re.compile(r"^ *[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)? *$")
 _AS: Final = re.compile(r"^\d{3}[DWMY]$")
 _LEGACY_DA: Final = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
 _LEGACY_TM: Final = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2}(?:\.\d{1,6})?))?$")
-_MAX_LEN: Final = {"CS": 16, "UI": 64, "IS": 12, "DS": 16, "DA": 8, "TM": 14, "DT": 26,
-                   "AS": 4, "SH": 16, "LO": 64, "AE": 16}
-_PATTERN: Final = {"DA": _DA, "TM": _TM, "DT": _DT, "UI": _UI, "CS": _CS, "IS": _IS,
-                   "DS": _DS, "AS": _AS}
+_MAX_LEN: Final = {
+    "CS": 16,
+    "UI": 64,
+    "IS": 12,
+    "DS": 16,
+    "DA": 8,
+    "TM": 14,
+    "DT": 26,
+    "AS": 4,
+    "SH": 16,
+    "LO": 64,
+    "AE": 16,
+}
+_PATTERN: Final = {
+    "DA": _DA,
+    "TM": _TM,
+    "DT": _DT,
+    "UI": _UI,
+    "CS": _CS,
+    "IS": _IS,
+    "DS": _DS,
+    "AS": _AS,
+}
 CHECKED_VRS: Final = frozenset(_PATTERN)
 
 

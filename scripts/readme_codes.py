@@ -1,7 +1,7 @@
 """Regenerate the finding-code table in README.md from mediatool.findings.CODES.
 
-    python3 scripts/readme_codes.py          # rewrite the block between the markers
-    python3 scripts/readme_codes.py --check  # exit 1 if README.md is out of date
+python3 scripts/readme_codes.py          # rewrite the block between the markers
+python3 scripts/readme_codes.py --check  # exit 1 if README.md is out of date
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ BEGIN, END = "<!-- codes:begin -->", "<!-- codes:end -->"
 def table() -> str:
     rows = ["| code | severity | check | rule | meaning |", "| --- | --- | --- | --- | --- |"]
     for code, entry in sorted(CODES.items()):
-        rows.append(f"| `{code}` | {entry.severity} | {entry.check or ''} | {entry.ref or ''} "
-                    f"| {entry.title} |")
+        rows.append(
+            f"| `{code}` | {entry.severity} | {entry.check or ''} | {entry.ref or ''} "
+            f"| {entry.title} |"
+        )
     return "\n".join(rows)
 
 

@@ -51,8 +51,16 @@ def _build(src: Path, out: Path, *extra: str) -> dict:
 def sample_fileset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, int]:
     root = tmp_path_factory.mktemp("sample")
     sample = generate_sample(root / "in", instances=120, seed=1)
-    doc = _build(root / "in", root / "out", "--fileset-id", "SAMPLE_CD", "--iso",
-                 str(root / "disc.iso"), "--date", "2024-03-12")
+    doc = _build(
+        root / "in",
+        root / "out",
+        "--fileset-id",
+        "SAMPLE_CD",
+        "--iso",
+        str(root / "disc.iso"),
+        "--date",
+        "2024-03-12",
+    )
     return root / "out", doc, sample.instances
 
 
@@ -174,8 +182,10 @@ def test_our_disc_validates_clean_as_folder_and_iso(sample_fileset: tuple[Path, 
     warning, in the folder and in the ISO image, under the profile it was built for."""
     out = sample_fileset[0]
     for media in (out, out.parent / "disc.iso"):
-        result = CliRunner().invoke(main, ["validate", str(media), "--profile", "STD-GEN-CD",
-                                           "--json", "--fail-on", "warning"])
+        result = CliRunner().invoke(
+            main,
+            ["validate", str(media), "--profile", "STD-GEN-CD", "--json", "--fail-on", "warning"],
+        )
         assert result.exit_code == 0, result.stdout
         doc = json.loads(result.stdout)
         assert [f for f in doc["findings"] if f["severity"] != "info"] == []
@@ -190,7 +200,10 @@ def test_iso_names_and_extraction(sample_fileset: tuple[Path, dict, int], tmp_pa
     assert "/DICOMDIR.;1" in names and "/INDEX.HTM;1" in names and "/README.TXT;1" in names
     assert all(n.endswith(";1") and n == n.upper() for n in names)
     extracted = oracles.xorriso_extract(iso, tmp_path / "x")
-    digest = {p.relative_to(tmp_path / "x"): p.read_bytes() for p in (tmp_path / "x").rglob("*")
-              if p.is_file()}
+    digest = {
+        p.relative_to(tmp_path / "x"): p.read_bytes()
+        for p in (tmp_path / "x").rglob("*")
+        if p.is_file()
+    }
     assert digest == {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert extracted.volume_id == "SAMPLE_CD"

@@ -266,9 +266,7 @@ def read_all(
                     meanwhile = None
                 for batch in batches:
                     start = len(results)
-                    results.extend(
-                        replace(r, task=tasks[start + n]) for n, r in enumerate(batch)
-                    )
+                    results.extend(replace(r, task=tasks[start + n]) for n, r in enumerate(batch))
                     if progress:
                         progress(len(results), total, "reading headers")
         except Exception:  # a broken pool (killed worker, media changed): read the rest here
