@@ -42,6 +42,8 @@ def _handle_errors(debug: bool = False) -> Iterator[None]:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(1)
+    except click.ClickException:
+        raise  # a usage error found while running (a bad AET@HOST:PORT ...): click's exit 2
     except KeyboardInterrupt:
         click.echo("Interrupted; nothing was published.", err=True)
         sys.exit(130)

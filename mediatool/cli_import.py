@@ -266,7 +266,15 @@ def _run(media: str, a: Mapping[str, object], as_json: bool, quiet: bool, verbos
         )
         destination: ArchiveTarget | PacsTarget
         if a["into"]:
-            destination = ArchiveTarget(Path(str(a["into"])))
+            archive = Path(str(a["into"]))
+            source = Path(media).resolve()
+            if archive.resolve().is_relative_to(source) or source.is_relative_to(archive.resolve()):
+                # the media is never modified: an archive inside it (or around it) would be
+                raise MediatoolError(
+                    f"the archive folder {str(archive)!r} overlaps the media {media!r}; "
+                    "choose an archive folder outside it"
+                )
+            destination = ArchiveTarget(archive)
         else:
             peer = _peer(str(a["to_pacs"]), "--to-pacs")
             destination = PacsTarget(
