@@ -225,17 +225,18 @@ def check_destination(dest: Path, sources: Sequence[str], *, force: bool) -> Non
 
 
 def check_file_destination(dest: Path, sources: Sequence[str], *, force: bool) -> None:
-    """An output file (an ISO image): not inside the inputs, not over a file unless ``force``."""
+    """An output file (ISO image, label): not inside the inputs, not over a file unless
+    ``force``."""
     target = dest.resolve()
     for given in sources:
         src = Path(given).resolve()
         if target == src or target.is_relative_to(src):
             raise OutputError(
-                f"the image {str(dest)!r} would be written inside the input "
+                f"the output file {str(dest)!r} would be written inside the input "
                 f"{given!r}; choose a place outside the inputs"
             )
     if dest.is_dir():
-        raise OutputError(f"{str(dest)!r} is a folder; give the path of the image file")
+        raise OutputError(f"{str(dest)!r} is a folder; give the path of a file")
     if dest.exists() and not force:
         raise OutputError(f"{str(dest)!r} exists", hint="use --force to replace it")
 
