@@ -47,3 +47,17 @@ def test_quick_start_has_exactly_two_commands() -> None:
     block = README.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
     commands = [line for line in block.splitlines() if line.strip()]
     assert [c.split()[1] for c in commands] == ["scripts/demo.sh", "scripts/test.sh"]
+
+
+@pytest.mark.parametrize("name", sorted(main.commands))
+def test_every_option_is_in_readme(name: str) -> None:
+    """Keep README in step with the CLI: each long option of each command is named there."""
+    command = main.commands[name]
+    options = {
+        opt
+        for param in command.params
+        for opt in (*param.opts, *param.secondary_opts)
+        if opt.startswith("--") and opt != "--help"
+    }
+    missing = sorted(o for o in options if o not in README)
+    assert missing == [], f"README does not mention {name} {missing}"
