@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -159,3 +161,28 @@ def measure(cmd: Sequence[str], *, env: dict[str, str] | None = None, check: boo
 
 def median(runs: Sequence[Run]) -> Run:
     return Run(statistics.median(r.seconds for r in runs), max(r.peak_mb for r in runs))
+
+
+def run_build(src: Path, work: Path, *extra: str) -> Run:
+    """Time ``mediatool build SRC --out WORK/mt_out -q --no-web EXTRA...`` (output removed after).
+
+    --no-web: these figures are scan, conversion, copy and DICOMDIR; the web content has its own
+    benchmark, benchmarks/bench_web.py.
+    """
+    out = work / "mt_out"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "mediatool",
+        "build",
+        str(src),
+        "--out",
+        str(out),
+        "-q",
+        "--no-web",
+    ]
+    try:
+        return measure([*cmd, *extra])
+    finally:
+        shutil.rmtree(out, ignore_errors=True)

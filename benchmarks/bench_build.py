@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Run, generate, measure, median
+from _common import Run, generate, measure, median, run_build
 
 TARGETS = {"10k ratio": 1.0, "single-series ratio": 0.2, "growth 10k/1k": 12.0, "peak MB": 250}
 
@@ -36,26 +36,7 @@ def copy_to_layout(src: Path, dest: Path) -> None:
 
 
 def run_mediatool(src: Path, work: Path) -> Run:
-    out = work / "mt_out"
-    shutil.rmtree(out, ignore_errors=True)
-    try:
-        # --no-web: the figure is scan, copy and DICOMDIR (dcmmkdir's job); the web
-        # content has its own benchmark, benchmarks/bench_web.py
-        return measure(
-            [
-                sys.executable,
-                "-m",
-                "mediatool",
-                "build",
-                str(src),
-                "--out",
-                str(out),
-                "-q",
-                "--no-web",
-            ]
-        )
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    return run_build(src, work)
 
 
 def run_dcmmkdir(src: Path, work: Path) -> Run:

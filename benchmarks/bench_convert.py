@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Run, generate, measure, median
+from _common import Run, generate, measure, median, run_build
 
 KINDS = {
     "JPEG Lossless": ("dcmcjpeg", ["+e1"]),
@@ -64,26 +64,7 @@ def compress_inputs(plain: Path, work: Path) -> dict[str, Path]:
 
 
 def run_mediatool(src: Path, work: Path) -> Run:
-    out = work / "mt_out"
-    shutil.rmtree(out, ignore_errors=True)
-    try:
-        return measure(
-            [
-                sys.executable,
-                "-m",
-                "mediatool",
-                "build",
-                str(src),
-                "--out",
-                str(out),
-                "-q",
-                "--no-web",
-                "--jobs",
-                "2",
-            ]
-        )
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    return run_build(src, work, "--jobs", "2")
 
 
 def run_tool(tool: str, args: list[str], src: Path, work: Path) -> Run:
