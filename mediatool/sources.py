@@ -13,15 +13,11 @@ import stat
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Final
 
 from mediatool.errors import SourceError
 from mediatool.findings import Finding, finding
+from mediatool.limits import ZIP_MEMBER_LIMIT, ZIP_RATIO_LIMIT
 from mediatool.model import SourceRef
-
-#: A member larger than this when inflated, or inflating more than this ratio, is not read.
-ZIP_MEMBER_LIMIT: Final = 4 * 1024**3
-ZIP_RATIO_LIMIT: Final = 200
 
 
 def is_zip(path: Path) -> bool:

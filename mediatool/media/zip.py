@@ -15,18 +15,21 @@ from typing import BinaryIO, Final, cast
 
 from mediatool.errors import MediaError
 from mediatool.findings import Finding, finding
+from mediatool.limits import (
+    ZIP_MEMBER_LIMIT,
+    ZIP_RATIO_FLOOR,
+    ZIP_RATIO_LIMIT,
+    ZIP_SPOOL_LIMIT,
+)
 from mediatool.media.base import IndexedReader, MediaEntry, unsafe_component
-from mediatool.sources import ZIP_MEMBER_LIMIT, ZIP_RATIO_LIMIT, safe_member_name
+from mediatool.sources import safe_member_name
 
 #: A member inflating to more than this many bytes is not read.
 MEMBER_LIMIT: Final = ZIP_MEMBER_LIMIT
 #: A member inflating more than this ratio (and above RATIO_FLOOR) is not read.
 RATIO_LIMIT: Final = ZIP_RATIO_LIMIT
-#: The ratio limit only applies above this size: a blank 512×512 image deflates about 1000:1, and
-#: small members cannot exhaust memory or disk whatever their ratio.
-RATIO_FLOOR: Final = 32 * 1024**2
-#: Members up to this size are read into memory, larger ones into an anonymous temporary file.
-SPOOL_LIMIT: Final = 64 * 1024**2
+RATIO_FLOOR: Final = ZIP_RATIO_FLOOR
+SPOOL_LIMIT: Final = ZIP_SPOOL_LIMIT
 _CHUNK: Final = 1024**2
 _SUPPORTED: Final = frozenset(
     {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
