@@ -30,6 +30,9 @@ class Code:
     ref: str | None
     title: str
     check: str | None = None  # number in validation-checklist.md
+    #: What the person reading the finding should do about it: one short sentence, shown in the
+    #: code table and with the finding (issue 11: "every finding says what to do").
+    action: str | None = None
 
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N: notice (info)
