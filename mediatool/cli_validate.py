@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -17,20 +15,15 @@ from mediatool.cli import (
     json_option,
     quiet_option,
 )
-from mediatool.errors import OutputError
 from mediatool.findings import Severity
 
 
 def _write_atomically(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` through a temporary file and a rename."""
-    folder = path.parent if str(path.parent) else Path()
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".mediatool-", suffix=".html", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as fp:
-            fp.write(content)
-        Path(tmp).replace(path)
-    except OSError as exc:
-        raise OutputError(f"cannot write the HTML report {str(path)!r}: {exc.strerror}") from exc
+    """Write ``content`` to ``path`` through a temporary file and a rename (a failure removes
+    the temporary file; the leftovers of an interrupted run are cleared first)."""
+    from mediatool.execute import write_file_atomically
+
+    write_file_atomically(path, content.encode("utf-8"), "the HTML report")
 
 
 @click.command("validate")

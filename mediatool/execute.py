@@ -2,25 +2,22 @@
 
 Nothing is written before the plan is accepted. The staging folder sits beside the destination
 (same file system), so publishing is a rename: DIR appears only when complete. Sources are only
-ever opened for reading.
+ever opened for reading. Naming, modes, publishing and the clean-up after a hard stop are
+:mod:`mediatool.staging`'s; the worker processes are :mod:`mediatool.workers`' (issue 12).
 """
 
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom.uid import UID
 
-from mediatool import filemeta, transcode
+from mediatool import filemeta, staging, transcode, workers
 from mediatool.conform import Action
 from mediatool.errors import OutputError
 from mediatool.findings import Finding, finding
@@ -123,6 +120,7 @@ def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding], byt
             )
         chunks = (content,)
     dest = root.joinpath(*task.file_id)
+    workers.ensure_parent()  # never write after the build that started us is gone
     dest.parent.mkdir(parents=True, exist_ok=True)
     with dest.open("xb") as out:
         for chunk in chunks:
@@ -189,25 +187,31 @@ def write_all(
     if jobs == 1 or len(tasks) < 2 * chunk or (heavy and len(tasks) < 2):
         consume(map(_write_batch, batches))
     else:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        with workers.pool(jobs) as pool:
             consume(pool.map(_write_batch, batches))
     return total, findings
 
 
 def staging_dir(dest: Path) -> Path:
-    """A fresh empty folder beside ``dest`` (same file system, so publishing is a rename)."""
-    parent = dest.resolve().parent
+    """A fresh empty folder beside ``dest`` (same file system, so publishing is a rename), made
+    after the stale leftovers of interrupted runs are cleared; mode ``0777 & ~umask``."""
+    target = dest.resolve()
+    parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=parent))
+        staging.sweep(target)
+        return staging.make_folder(target)
     except OSError as exc:
         raise OutputError(f"cannot create a folder in {str(parent)!r}: {exc.strerror}") from exc
 
 
 def check_destination(dest: Path, sources: Sequence[str], *, force: bool) -> None:
-    """Refuse a non-empty destination (unless ``force``) and any overlap with the sources."""
+    """Refuse a non-empty destination (unless ``force``) and any overlap with the sources.
+
+    First the leftovers of an interrupted run are cleared (:func:`mediatool.staging.sweep`): a
+    folder whose replace was cut short is put back, so it is judged as it was."""
     target = dest.resolve()
+    staging.sweep(target)
     for given in sources:
         src = Path(given).resolve()
         if target == src or target.is_relative_to(src) or src.is_relative_to(target):
@@ -226,8 +230,9 @@ def check_destination(dest: Path, sources: Sequence[str], *, force: bool) -> Non
 
 def check_file_destination(dest: Path, sources: Sequence[str], *, force: bool) -> None:
     """An output file (ISO image, label): not inside the inputs, not over a file unless
-    ``force``."""
+    ``force`` (after clearing the leftovers of interrupted runs)."""
     target = dest.resolve()
+    staging.sweep(target)
     for given in sources:
         src = Path(given).resolve()
         if target == src or target.is_relative_to(src):
@@ -241,33 +246,25 @@ def check_file_destination(dest: Path, sources: Sequence[str], *, force: bool) -
         raise OutputError(f"{str(dest)!r} exists", hint="use --force to replace it")
 
 
-def write_file_atomically(dest: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``dest`` and rename it into place."""
+def write_file_atomically(dest: Path, data: bytes, what: str = "") -> None:
+    """Write ``data`` to a temporary file beside ``dest`` and rename it into place; a failure
+    (a full disk) removes the temporary file. ``what`` names the file in the message."""
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-        with os.fdopen(fd, "wb") as fp:
-            fp.write(data)
-        Path(tmp).replace(dest)
+        staging.write_file(dest, data)
     except OSError as exc:
-        raise OutputError(f"cannot write {str(dest)!r}: {exc.strerror}") from exc
+        raise OutputError(
+            f"cannot write {what + ' ' if what else ''}{str(dest)!r}: {exc.strerror or exc}"
+        ) from exc
 
 
-def publish(staging: Path, dest: Path) -> None:
-    """Move the complete staging folder into place, replacing ``dest`` if it exists.
+def publish(staging_folder: Path, dest: Path) -> None:
+    """Move the complete staging folder into place, replacing ``dest`` if it exists; ``dest`` is
+    at every moment the old or the new complete folder (:func:`mediatool.staging.publish`).
 
     No global ``sync``: it waits for every dirty page of the machine and doubled the time of a
     10,000-file build; the rename is atomic, and a disc is burned from the published folder.
     """
-    old: Path | None = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        dest.rename(old)
     try:
-        staging.rename(dest)
+        staging.publish(staging_folder, dest)
     except OSError as exc:
-        if old is not None:
-            old.rename(dest)
         raise OutputError(f"cannot move the result into {str(dest)!r}: {exc.strerror}") from exc
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -8,13 +8,11 @@ Work is spread over processes when there are many files (headers parse at ~0.5 m
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
 import struct
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -26,7 +24,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.tag import BaseTag
 
-from mediatool import filemeta
+from mediatool import filemeta, workers
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo, Level, PixelInfo, ScanResult, SourceRef
 from mediatool.recordkeys import encode_keys, raw_text
@@ -400,8 +398,7 @@ def scan_all(
     if jobs == 1 or len(refs) < 2 * chunk:
         consume(_scan_chunk((batch, options)) for batch in batches)
     else:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        with workers.pool(jobs) as pool:
             consume(pool.map(_scan_chunk, [(batch, options) for batch in batches]))
     instances = tuple(r for r in results if isinstance(r, InstanceInfo))
     findings = tuple(f for r in results if isinstance(r, list) for f in r)

@@ -15,7 +15,6 @@ import functools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Final
 
@@ -25,6 +24,7 @@ from mediatool.media.base import MediaEntry, MediaReader
 from mediatool.model import InstanceInfo, SourceRef
 from mediatool.scan import ScanOptions, scan_stream
 from mediatool.validate.compare import Diff, RecordSpec, inspect
+from mediatool.workers import pool as worker_pool
 
 Progress = Callable[[int, int | None, str], None]
 CHUNK: Final = 64
@@ -253,10 +253,8 @@ def read_all(
         workers = min(jobs or os.cpu_count() or 1, 8)
         _WORKER, _TASKS = reader, tasks
         try:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=ctx,
+            with worker_pool(
+                workers,
                 initializer=_init_worker,
                 initargs=(reader.name, reader.kind != "folder"),
             ) as pool:

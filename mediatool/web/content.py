@@ -23,12 +23,10 @@ Output is deterministic: names follow the DICOMDIR order, JPEG/PNG carry no time
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
 import shutil
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ from mediatool.findings import Finding
 from mediatool.web import fileset, pages, render, viewer
 from mediatool.web.site import DEFAULT_SITE, Site
 from mediatool.web.work import Job, Outcome, run_batch, web_finding
+from mediatool.workers import pool as worker_pool
 
 Progress = Callable[[int, int | None, str], None]
 CHUNK = 16
@@ -148,8 +147,7 @@ def run_jobs(
     if workers == 1 or len(batches) < 2:
         consume(map(run_batch, batches))
     else:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with worker_pool(workers) as pool:
             consume(pool.map(run_batch, batches))
     return outcomes
 

@@ -21,6 +21,7 @@ from pydicom.uid import UID
 
 from mediatool.findings import CODES, Finding
 from mediatool.web import render, sr, waveform
+from mediatool.workers import ensure_parent
 
 #: Finding codes of the web content (registered in ``mediatool.findings.CODES`` when present).
 
@@ -73,6 +74,7 @@ def _image_names(job: Job, frames: int) -> list[str]:
 
 def _write(root: Path, relative: str, data: bytes) -> None:
     path = root / relative
+    ensure_parent()  # a worker never writes after the build that started it is gone
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import stat
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -42,7 +41,7 @@ import pycdlib
 from pycdlib.dates import DirectoryRecordDate, VolumeDescriptorDate
 from pycdlib.pycdlibexception import PyCdlibException
 
-from mediatool import __version__
+from mediatool import __version__, staging
 from mediatool.errors import MediaError, MediatoolError, OutputError, PlanRejected
 from mediatool.findings import Finding, Severity, finding
 
@@ -309,9 +308,10 @@ def _master(folder: Path, scan: FolderScan, volume_id: str, date: datetime) -> p
 
 
 def _temporary(iso: Path) -> tuple[int, Path]:
-    """A new file beside ``iso`` (same file system: publishing is a rename), umask applied."""
-    tmp = iso.with_name(f".{iso.name}.partial-{secrets.token_hex(8)}")
-    return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+    """A new file beside ``iso`` (same file system: publishing is a rename), umask applied,
+    after the stale leftovers of interrupted runs are cleared (:mod:`mediatool.staging`)."""
+    staging.sweep(iso)
+    return staging.open_file(iso)
 
 
 def _progress_adapter(progress: Progress | None) -> Callable[[int, int, object], None] | None:

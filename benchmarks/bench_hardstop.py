@@ -1,0 +1,190 @@
+"""Kill -9 ``build`` and ``validate`` at seeded random moments and count what is left behind.
+
+Issue 12 ("Hard stops leave nothing behind"). For each kill: hidden staging or old copies
+beside the outputs (``.NAME.partial-*``, ``.NAME.old-*``, ``.mediatool-*``), worker processes
+still alive after the parent died, files written after it died, and the state of the
+destination (absent, the complete disc, or something else). Then one more complete build:
+what is still left over after it.
+
+    python3 benchmarks/bench_hardstop.py --kills 15 --validate-kills 5 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DATE = "2024-03-12T10:00:00"
+
+
+def mediatool(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mediatool", *args]
+
+
+def processes_in(folder: Path) -> list[int]:
+    """PIDs of live processes whose working directory is ``folder`` (the run's own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cwd = (entry / "cwd").readlink()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if cwd == folder and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def leftovers(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.name.startswith(".")
+        and (".partial-" in p.name or ".old-" in p.name or p.name.startswith(".mediatool-"))
+    )
+
+
+def snapshot(paths: list[Path]) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for base in paths:
+        items = [base] if base.is_file() else [p for p in base.rglob("*") if p.is_file()]
+        for p in items:
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            out[str(p)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def tree(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
+
+
+def kill_once(command: list[str], delay: float, work: Path, wait: float) -> dict[str, object]:
+    existing = {p.name for p in leftovers(work)}
+    proc = subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    finished = proc.poll() is not None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    dead_at = time.time_ns()
+    workers_at_kill = processes_in(work)
+    before = snapshot(leftovers(work))
+    time.sleep(wait)
+    alive = processes_in(work)
+    after = snapshot(leftovers(work))
+    written = sum(1 for k, v in after.items() if before.get(k) != v)
+    late = sum(1 for (_, mtime) in after.values() if mtime > dead_at + 50_000_000)
+    for pid in alive:  # the run's own orphans: end them by id
+        os.kill(pid, signal.SIGKILL)
+    return {
+        "finished": finished,
+        "workers": len(workers_at_kill),
+        "alive": len(alive),
+        "written": max(written, late),
+        "left": [p.name for p in leftovers(work) if p.name not in existing],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=15)
+    parser.add_argument("--validate-kills", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--instances", type=int, default=400)
+    parser.add_argument("--wait", type=float, default=2.0, help="seconds to watch after a kill")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    work = Path(tempfile.mkdtemp(prefix="mt-hardstop-"))
+    try:
+        run(work, rng, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
+    subprocess.run(
+        mediatool("sample", "src", "--instances", str(args.instances), "--seed", "7"),
+        cwd=work,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    common = ["src", "--jobs", "2", "--date", DATE, "--force", "-q"]
+    subprocess.run(
+        mediatool("build", *common, "--out", "ref"),
+        cwd=work,
+        check=True,
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    reference = tree(work / "ref")
+    subprocess.run(
+        mediatool("build", *common, "--out", "OUT"),
+        cwd=work,
+        check=True,
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    totals = {
+        "kills": 0,
+        "with_leftovers": 0,
+        "workers_alive": 0,
+        "files_after_death": 0,
+        "dest_broken": 0,
+    }
+    for k in range(args.kills):
+        outputs = [["--out", "OUT"], ["--iso", "X.iso"], ["--out", "OUT", "--iso", "X.iso"]][k % 3]
+        delay = rng.uniform(0.4, 2.6)
+        result = kill_once(
+            mediatool("build", *common, *outputs, "--label", "L.png"), delay, work, args.wait
+        )
+        dest = tree(work / "OUT") if (work / "OUT").is_dir() else None
+        broken = dest != reference
+        totals["kills"] += 1
+        totals["with_leftovers"] += bool(result["left"])
+        totals["workers_alive"] += bool(result["alive"])
+        totals["files_after_death"] += int(result["written"])  # type: ignore[call-overload]
+        totals["dest_broken"] += broken
+        print(
+            f"build kill {k + 1}: {' '.join(outputs)} after {delay:.2f}s: {result}, "
+            f"OUT {'absent' if dest is None else 'broken' if broken else 'complete'}"
+        )
+    final = subprocess.run(
+        mediatool("build", *common, "--out", "OUT", "--iso", "X.iso"),
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    print(f"next build: exit {final.returncode}, left {[p.name for p in leftovers(work)]}")
+    said = [line for line in final.stderr.splitlines() if line.startswith("mediatool: ")]
+    print(f"  it said: {len(said)} lines", *said[:3], sep="\n  ")
+    print("build totals:", totals)
+    vtotals = {"kills": 0, "workers_alive": 0, "with_leftovers": 0}
+    for k in range(args.validate_kills):
+        delay = rng.uniform(0.4, 1.6)
+        result = kill_once(
+            mediatool("validate", "ref", "--jobs", "2", "--html", "qa.html", "-q"),
+            delay,
+            work,
+            args.wait,
+        )
+        vtotals["kills"] += 1
+        vtotals["workers_alive"] += bool(result["alive"])
+        vtotals["with_leftovers"] += bool(result["left"])
+        print(f"validate kill {k + 1} after {delay:.2f}s: {result}")
+    print("validate totals:", vtotals)
+
+
+if __name__ == "__main__":
+    main()
