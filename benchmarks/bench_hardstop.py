@@ -76,6 +76,7 @@ def kill_once(command: list[str], delay: float, work: Path, wait: float) -> dict
     proc = subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(delay)
     finished = proc.poll() is not None
+    running = len(processes_in(work)) - 1  # its workers at the moment of the kill
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     dead_at = time.time_ns()
@@ -90,7 +91,8 @@ def kill_once(command: list[str], delay: float, work: Path, wait: float) -> dict
         os.kill(pid, signal.SIGKILL)
     return {
         "finished": finished,
-        "workers": len(workers_at_kill),
+        "workers": running,
+        "dying": len(workers_at_kill),
         "alive": len(alive),
         "written": max(written, late),
         "left": [p.name for p in leftovers(work) if p.name not in existing],
@@ -140,6 +142,7 @@ def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
         "kills": 0,
         "with_leftovers": 0,
         "workers_alive": 0,
+        "hit_workers": 0,
         "files_after_death": 0,
         "dest_broken": 0,
     }
@@ -154,12 +157,15 @@ def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
         totals["kills"] += 1
         totals["with_leftovers"] += bool(result["left"])
         totals["workers_alive"] += bool(result["alive"])
+        totals["hit_workers"] += bool(result["workers"])
         totals["files_after_death"] += int(result["written"])  # type: ignore[call-overload]
         totals["dest_broken"] += broken
         print(
             f"build kill {k + 1}: {' '.join(outputs)} after {delay:.2f}s: {result}, "
             f"OUT {'absent' if dest is None else 'broken' if broken else 'complete'}"
         )
+    stale = [p.name for p in leftovers(work)]
+    print(f"left before the next build: {len(stale)}")
     final = subprocess.run(
         mediatool("build", *common, "--out", "OUT", "--iso", "X.iso"),
         cwd=work,
@@ -170,9 +176,9 @@ def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
     said = [line for line in final.stderr.splitlines() if line.startswith("mediatool: ")]
     print(f"  it said: {len(said)} lines", *said[:3], sep="\n  ")
     print("build totals:", totals)
-    vtotals = {"kills": 0, "workers_alive": 0, "with_leftovers": 0}
+    vtotals = {"kills": 0, "hit_workers": 0, "workers_alive": 0, "with_leftovers": 0}
     for k in range(args.validate_kills):
-        delay = rng.uniform(0.4, 1.6)
+        delay = rng.uniform(0.3, 1.0)
         result = kill_once(
             mediatool("validate", "ref", "--jobs", "2", "--html", "qa.html", "-q"),
             delay,
@@ -181,6 +187,7 @@ def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
         )
         vtotals["kills"] += 1
         vtotals["workers_alive"] += bool(result["alive"])
+        vtotals["hit_workers"] += bool(result["workers"])
         vtotals["with_leftovers"] += bool(result["left"])
         print(f"validate kill {k + 1} after {delay:.2f}s: {result}")
     print("validate totals:", vtotals)
