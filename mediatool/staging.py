@@ -42,9 +42,11 @@ _HOST: Final = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 _OWNED: Final = re.compile(r"\.(partial|old)-(?:([0-9a-f]{8})-(\d+)-[0-9a-f]+|(\d+))")
 
 
-def hidden_name(dest: Path, kind: str = "partial") -> Path:
-    """A fresh hidden name beside ``dest`` that names this host and process as its owner."""
-    return dest.with_name(f".{dest.name}.{kind}-{_HOST}-{os.getpid()}-{secrets.token_hex(4)}")
+def hidden_name(dest: Path, kind: str = "partial", pid: int | None = None) -> Path:
+    """A fresh hidden name beside ``dest`` that names this host and process (or ``pid``) as
+    its owner."""
+    owner = os.getpid() if pid is None else pid
+    return dest.with_name(f".{dest.name}.{kind}-{_HOST}-{owner}-{secrets.token_hex(4)}")
 
 
 def make_folder(dest: Path) -> Path:
