@@ -177,7 +177,7 @@ def test_kill_validate_leaves_no_worker(disc: tuple[Path, dict[str, str], str]) 
     hit_workers = 0
     for k in range(3):
         command = mediatool("validate", "OUT", "--jobs", "2", "--html", "qa.html", "-q")
-        _, _, alive, had_workers = kill_at(work, command, rng.uniform(0, 0.4), after_workers=True)
+        _, _, alive, had_workers = kill_at(work, command, rng.uniform(0, 0.1), after_workers=True)
         hit_workers += had_workers
         assert alive == [], f"kill {k}: validate's workers {alive} outlived their parent"
     assert hit_workers == 3, "the kills missed validate's workers"
