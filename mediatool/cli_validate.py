@@ -23,7 +23,7 @@ def _write_atomically(path: Path, content: str) -> None:
     the temporary file; the leftovers of an interrupted run are cleared first)."""
     from mediatool.execute import write_file_atomically
 
-    write_file_atomically(path, content.encode("utf-8"), "the HTML report")
+    write_file_atomically(path, content.encode("utf-8"), "the HTML report", make_parents=False)
 
 
 @click.command("validate")

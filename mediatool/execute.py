@@ -246,10 +246,14 @@ def check_file_destination(dest: Path, sources: Sequence[str], *, force: bool) -
         raise OutputError(f"{str(dest)!r} exists", hint="use --force to replace it")
 
 
-def write_file_atomically(dest: Path, data: bytes, what: str = "") -> None:
+def write_file_atomically(
+    dest: Path, data: bytes, what: str = "", *, make_parents: bool = True
+) -> None:
     """Write ``data`` to a temporary file beside ``dest`` and rename it into place; a failure
     (a full disk) removes the temporary file. ``what`` names the file in the message."""
     try:
+        if make_parents:
+            dest.parent.mkdir(parents=True, exist_ok=True)
         staging.write_file(dest, data)
     except OSError as exc:
         raise OutputError(

@@ -73,7 +73,6 @@ def open_file(dest: Path) -> tuple[int, Path]:
 def write_file(dest: Path, data: bytes) -> None:
     """Write ``data`` beside ``dest`` and rename it into place; on any failure (a full disk)
     the temporary file is removed before the error goes on."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
     sweep(dest)
     fd, tmp = open_file(dest)
     try:
