@@ -71,9 +71,15 @@ def tree(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
 
 
-def kill_once(command: list[str], delay: float, work: Path, wait: float) -> dict[str, object]:
+def kill_once(
+    command: list[str], delay: float, work: Path, wait: float, *, after_workers: bool = False
+) -> dict[str, object]:
+    """SIGKILL ``command`` after ``delay`` s (counted from when its workers appear, with
+    ``after_workers``) and look at what it left."""
     existing = {p.name for p in leftovers(work)}
     proc = subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while after_workers and len(processes_in(work)) < 2 and proc.poll() is None:
+        time.sleep(0.01)
     time.sleep(delay)
     finished = proc.poll() is not None
     running = len(processes_in(work)) - 1  # its workers at the moment of the kill
@@ -178,18 +184,19 @@ def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
     print("build totals:", totals)
     vtotals = {"kills": 0, "hit_workers": 0, "workers_alive": 0, "with_leftovers": 0}
     for k in range(args.validate_kills):
-        delay = rng.uniform(0.3, 1.0)
+        delay = rng.uniform(0.0, 0.1)  # the workers read for a few tenths of a second
         result = kill_once(
             mediatool("validate", "ref", "--jobs", "2", "--html", "qa.html", "-q"),
             delay,
             work,
             args.wait,
+            after_workers=True,
         )
         vtotals["kills"] += 1
         vtotals["workers_alive"] += bool(result["alive"])
         vtotals["hit_workers"] += bool(result["workers"])
         vtotals["with_leftovers"] += bool(result["left"])
-        print(f"validate kill {k + 1} after {delay:.2f}s: {result}")
+        print(f"validate kill {k + 1} {delay:.2f}s after its workers started: {result}")
     print("validate totals:", vtotals)
 
 
