@@ -72,13 +72,16 @@ def tree(folder: Path) -> dict[str, int]:
 
 
 def kill_once(
-    command: list[str], delay: float, work: Path, wait: float, *, after_workers: bool = False
+    command: list[str], delay: float, work: Path, wait: float, *, after: str = ""
 ) -> dict[str, object]:
-    """SIGKILL ``command`` after ``delay`` s (counted from when its workers appear, with
-    ``after_workers``) and look at what it left."""
+    """SIGKILL ``command`` after ``delay`` s (counted from when its workers or its staging
+    appear, with ``after``) and look at what it left."""
     existing = {p.name for p in leftovers(work)}
     proc = subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while after_workers and len(processes_in(work)) < 2 and proc.poll() is None:
+    while proc.poll() is None and (
+        (after == "workers" and len(processes_in(work)) < 2)
+        or (after == "staging" and {p.name for p in leftovers(work)} <= existing)
+    ):
         time.sleep(0.01)
     time.sleep(delay)
     finished = proc.poll() is not None
@@ -154,10 +157,11 @@ def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
     }
     for k in range(args.kills):
         outputs = [["--out", "OUT"], ["--iso", "X.iso"], ["--out", "OUT", "--iso", "X.iso"]][k % 3]
-        delay = rng.uniform(0.4, 2.6)
-        result = kill_once(
-            mediatool("build", *common, *outputs, "--label", "L.png"), delay, work, args.wait
-        )
+        # every other kill lands while it writes: counted from when its staging appears
+        after = "staging" if k % 2 else ""
+        delay = rng.uniform(0.0, 1.2) if after else rng.uniform(0.4, 2.6)
+        command = mediatool("build", *common, *outputs, "--label", "L.png")
+        result = kill_once(command, delay, work, args.wait, after=after)
         dest = tree(work / "OUT") if (work / "OUT").is_dir() else None
         broken = dest != reference
         totals["kills"] += 1
@@ -167,7 +171,8 @@ def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
         totals["files_after_death"] += int(result["written"])  # type: ignore[call-overload]
         totals["dest_broken"] += broken
         print(
-            f"build kill {k + 1}: {' '.join(outputs)} after {delay:.2f}s: {result}, "
+            f"build kill {k + 1}: {' '.join(outputs)} {delay:.2f}s after "
+            f"{'staging appeared' if after else 'start'}: {result}, "
             f"OUT {'absent' if dest is None else 'broken' if broken else 'complete'}"
         )
     stale = [p.name for p in leftovers(work)]
@@ -190,7 +195,7 @@ def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
             delay,
             work,
             args.wait,
-            after_workers=True,
+            after="workers",
         )
         vtotals["kills"] += 1
         vtotals["workers_alive"] += bool(result["alive"])

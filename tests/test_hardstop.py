@@ -103,14 +103,18 @@ def wait_gone(work: Path, seconds: float = 2.0) -> list[int]:
 
 
 def kill_at(
-    work: Path, command: list[str], delay: float, *, after_workers: bool = False
+    work: Path, command: list[str], delay: float, *, after: str = ""
 ) -> tuple[int, int, list[int], bool]:
-    """Run ``command``, SIGKILL it after ``delay`` s (counted from when its workers appear,
-    with ``after_workers``); return (pid, moment of death in ns, workers still alive 2 s
+    """Run ``command``, SIGKILL it after ``delay`` s (counted from when its workers or its
+    staging appear, with ``after``); return (pid, moment of death in ns, workers still alive 2 s
     later, whether it had workers running when killed)."""
     proc = subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
-    while after_workers and len(processes_in(work)) < 2 and proc.poll() is None:
+    existing = set(leftovers(work))
+    while proc.poll() is None and (
+        (after == "workers" and len(processes_in(work)) < 2)
+        or (after == "staging" and set(leftovers(work)) <= existing)
+    ):
         assert time.monotonic() < deadline, "no worker appeared"
         time.sleep(0.01)
     time.sleep(delay)
@@ -147,20 +151,33 @@ def test_kill_build_at_random_moments(disc: tuple[Path, dict[str, str], str]) ->
     work, reference, iso_digest = disc
     rng = random.Random(12)
     outputs = (("--out", "OUT"), ("--iso", "X.iso"), ("--out", "OUT", "--iso", "X.iso"))
-    hit_workers = 0
-    for k in range(9):
+    hit_workers = left = 0
+    previous: list[str] = []
+    for k in range(8):
         before = set(leftovers(work))
         command = mediatool("build", "src", *COMMON, *outputs[k % 3], "--label", "L.png")
-        pid, dead_at, alive, had_workers = kill_at(work, command, rng.uniform(0.5, 2.5))
+        after = "staging" if k % 2 else ""  # every other kill lands while it writes
+        delay = rng.uniform(0.0, 1.2) if after else rng.uniform(0.5, 2.5)
+        pid, dead_at, alive, had_workers = kill_at(work, command, delay, after=after)
         hit_workers += had_workers
         assert alive == [], f"kill {k}: workers {alive} outlived their parent {pid}"
         new = [n for n in leftovers(work) if n not in before]
+        if after:  # this run got as far as staging, so past its sweeps: the last kill's are gone
+            mine = [
+                n
+                for n in previous
+                if n.startswith((".L.png.", *(f".{o}." for o in outputs[k % 3])))
+            ]
+            assert not any((work / n).exists() for n in mine), f"kill {k}: {mine} stayed"
+        left += bool(new)
+        previous = new
         late = {p: v for p, v in files_under(work, new).items() if v[1] > dead_at + 50_000_000}
         assert late == {}, f"kill {k}: written after the parent died: {sorted(late)[:3]}"
         assert all(str(pid) in n for n in new), f"kill {k}: {new} not named after {pid}"
         assert not (work / "OUT").exists() or tree(work / "OUT") == reference
         assert not (work / "X.iso").exists() or digest(work / "X.iso") == iso_digest
     assert hit_workers >= 1, "no kill hit running workers: the delays miss the pools"
+    assert left >= 1, "no kill left a staging folder: the delays miss the writing"
     stale = leftovers(work)
     done = run(work, "build", "src", *COMMON, "--out", "OUT", "--iso", "X.iso", "--label", "L.png")
     assert done.returncode == 0, done.stderr
@@ -177,7 +194,7 @@ def test_kill_validate_leaves_no_worker(disc: tuple[Path, dict[str, str], str]) 
     hit_workers = 0
     for k in range(3):
         command = mediatool("validate", "OUT", "--jobs", "2", "--html", "qa.html", "-q")
-        _, _, alive, had_workers = kill_at(work, command, rng.uniform(0, 0.1), after_workers=True)
+        _, _, alive, had_workers = kill_at(work, command, rng.uniform(0, 0.1), after="workers")
         hit_workers += had_workers
         assert alive == [], f"kill {k}: validate's workers {alive} outlived their parent"
     assert hit_workers == 3, "the kills missed validate's workers"
