@@ -332,3 +332,33 @@ def test_failed_writes_leave_no_temporary_file(tmp_path: Path) -> None:
     assert "L.png" in done.stderr and "Traceback" not in done.stderr
     assert leftovers(tmp_path) == []
     assert not (tmp_path / "O2").exists() and not (tmp_path / "qa.html").exists()
+
+
+def test_failed_second_rename_puts_the_old_folder_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the one-step swap, a failure of the second rename restores the old folder."""
+    monkeypatch.setenv(staging.NO_EXCHANGE_ENV, "1")
+    dest = tmp_path / "OUT"
+    (dest / "DICOM").mkdir(parents=True)
+    (dest / "DICOMDIR").write_bytes(b"old")
+    with pytest.raises(FileNotFoundError):
+        staging.publish(tmp_path / "missing-staging", dest)
+    assert (dest / "DICOMDIR").read_bytes() == b"old"
+    assert leftovers(tmp_path) == []
+
+
+def test_sweep_keeps_what_is_not_its_own(tmp_path: Path) -> None:
+    """Another output's leftovers, names of another form and live owners are not touched."""
+    gone = dead_pid()
+    keep = [
+        plant(tmp_path / "OUT2", "partial", gone, folder=True),  # another output's
+        plant(tmp_path / "OUT", "partial", os.getpid(), folder=True),  # a live run's
+        tmp_path / ".OUT.partial-notours",
+    ]
+    keep[-1].mkdir()
+    stale = plant(tmp_path / "OUT", "old", gone, folder=True)
+    (tmp_path / "OUT").mkdir()  # its replacement arrived: the old copy goes
+    said = staging.sweep(tmp_path / "OUT")
+    assert said == [f"removed {stale.name!r} (an earlier copy of interrupted process {gone})"]
+    assert all(p.exists() for p in keep) and not stale.exists()
