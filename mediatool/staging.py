@@ -40,6 +40,9 @@ _HOST: Final = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 #: ``.X.partial-<host>-<pid>-<hex>`` / ``.X.old-<host>-<pid>-<hex>``; and ``.X.old-<pid>``, the
 #: name an earlier version gave the old folder.
 _OWNED: Final = re.compile(r"\.(partial|old)-(?:([0-9a-f]{8})-(\d+)-[0-9a-f]+|(\d+))")
+#: What earlier versions left without an owner in the name (tempfile's names for the staging
+#: folder, the label and the HTML report; 16 hex digits for the image): only mentioned.
+_UNOWNED: Final = re.compile(r"\.partial-(?:[a-z0-9_]{8}|[0-9a-f]{16})|\.[a-z0-9_]{8}")
 
 
 def hidden_name(dest: Path, kind: str = "partial", pid: int | None = None) -> Path:
@@ -119,8 +122,14 @@ def _remove(path: Path) -> bool:
     return not os.path.lexists(path)
 
 
+_said: set[str] = set()
+
+
 def _say(message: str) -> None:
-    print(f"mediatool: {message}", file=sys.stderr, flush=True)
+    """A message for people on stderr, once per run (several steps sweep the same place)."""
+    if message not in _said:
+        _said.add(message)
+        print(f"mediatool: {message}", file=sys.stderr, flush=True)
 
 
 def sweep(dest: Path) -> list[str]:
@@ -135,6 +144,11 @@ def sweep(dest: Path) -> list[str]:
     for name in names:
         stale = _stale(dest, name)
         if stale is None:
+            if name.startswith(f".{dest.name}") and _UNOWNED.fullmatch(name[len(dest.name) + 1 :]):
+                _say(
+                    f"found {name!r} beside {dest.name!r}, left by an earlier version that "
+                    "did not record its owner: remove it if no build is writing there"
+                )
             continue
         kind, pid = stale
         path = dest.parent / name

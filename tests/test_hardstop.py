@@ -348,17 +348,25 @@ def test_failed_second_rename_puts_the_old_folder_back(
     assert leftovers(tmp_path) == []
 
 
-def test_sweep_keeps_what_is_not_its_own(tmp_path: Path) -> None:
-    """Another output's leftovers, names of another form and live owners are not touched."""
+def test_sweep_keeps_what_is_not_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another output's leftovers, names of another form and live owners are not touched; an
+    earlier version's staging (no owner in its name) is only mentioned."""
     gone = dead_pid()
     keep = [
         plant(tmp_path / "OUT2", "partial", gone, folder=True),  # another output's
         plant(tmp_path / "OUT", "partial", os.getpid(), folder=True),  # a live run's
         tmp_path / ".OUT.partial-notours",
+        tmp_path / ".OUT.partial-k2j4h5g6",  # tempfile.mkdtemp's name, before issue 12
     ]
-    keep[-1].mkdir()
+    for path in keep[-2:]:
+        path.mkdir()
     stale = plant(tmp_path / "OUT", "old", gone, folder=True)
     (tmp_path / "OUT").mkdir()  # its replacement arrived: the old copy goes
     said = staging.sweep(tmp_path / "OUT")
     assert said == [f"removed {stale.name!r} (an earlier copy of interrupted process {gone})"]
     assert all(p.exists() for p in keep) and not stale.exists()
+    err = capsys.readouterr().err
+    assert "found '.OUT.partial-k2j4h5g6' beside 'OUT', left by an earlier version" in err
+    assert "notours" not in err and keep[1].name not in err
