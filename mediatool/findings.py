@@ -520,6 +520,50 @@ CODES: Final[Mapping[str, Code]] = {
     "validate.check-failed": Code(
         E, None, "A check could not run to its end on this input (its other findings stand)"
     ),
+    # --- validate: encoding rules and limits of the DICOMDIR, record contents (issues 11, 12) ---
+    "dicomdir.element-order": Code(
+        E,
+        "PS3.5 7.1",
+        "Data elements of the DICOMDIR data set or of a record are not in ascending tag order",
+        "B05",
+        action="Rewrite the DICOMDIR with a conformant tool (e.g. mediatool build).",
+    ),
+    "dicomdir.odd-length": Code(
+        E,
+        "PS3.5 7.1.1",
+        "A value length in the DICOMDIR is odd (it must be even)",
+        "B05",
+        action="Rewrite the DICOMDIR with a conformant tool (e.g. mediatool build).",
+    ),
+    "dicomdir.reserved-not-zero": Code(
+        W,
+        "PS3.5 7.1.2",
+        "Reserved bytes of an explicit VR header (OB, SQ, UN...) are not 0000H",
+        "B05",
+        action="Tell the creator of the disc; readers ignore these bytes, strict ones may not.",
+    ),
+    "dicomdir.limit": Code(
+        E,
+        "mediatool/limits.py",
+        "The DICOMDIR exceeds a safety limit (size, records, elements or value length); not read",
+        "B05",
+        action="Check the medium's origin; import the files without the DICOMDIR if they are needed.",
+    ),
+    "record.private-element": Code(
+        E,
+        "PS3.5 7.8.1",
+        "A private element of a record is malformed: element number 0001-000F, a creator "
+        "that is not LO, or a private element without its creator",
+        "D10",
+        action="Tell the creator of the disc; readers may misread the record's private data.",
+    ),
+    "record.unknown-element": Code(
+        W,
+        "PS3.6",
+        "A record carries a standard-group element that is not in the data dictionary",
+        "D10",
+        action="Check the record: a damaged tag (bit error) or a non-standard writer.",
+    ),
     # --- web content (mediatool/web) -------------------------------------------------------------
     "web.unreadable": Code(W, "PS3.10 7", "A file the DICOMDIR references could not be read"),
     "web.render-failed": Code(W, None, "An image could not be rendered for the web content"),

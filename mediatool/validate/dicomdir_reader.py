@@ -19,8 +19,9 @@ from typing import Final
 from pydicom.dataset import Dataset
 from pydicom.valuerep import VR
 
-from mediatool import filemeta
+from mediatool import filemeta, limits
 from mediatool.findings import Finding, finding
+from mediatool.media.base import MediaEntry, MediaReader
 from mediatool.validate.common import raw_dataset
 
 EXPLICIT_LE: Final = "1.2.840.10008.1.2.1"
@@ -145,6 +146,9 @@ class RawDirectory:
     records: list[RawRecord] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     where: str = "DICOMDIR"
+    #: The limit (mediatool/limits.py) that stopped the reading; the records are then not
+    #: judged (``records`` is empty) and the finding ``dicomdir.limit`` says which limit.
+    limit: str | None = None
 
     def uint(self, tag: int) -> int | None:
         el = self.top.get(tag)
@@ -169,20 +173,48 @@ def _sniff(data: bytes, pos: int, declared: str | None) -> Encoding | None:
     return Encoding(implicit=not explicit, little=little)
 
 
+class _Limit(Exception):
+    """A limit of :mod:`mediatool.limits` was reached: the rest of the DICOMDIR is not read."""
+
+
+def _tag(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
 class _Walker:
-    """Element and item walk over ``data`` (bounded, never raises on bad data)."""
+    """Element and item walk over ``data`` (bounded, never raises on bad data).
+
+    After a structural defect (a length that does not fit, an item delimiter without its length,
+    a missing Item tag) reading resumes at the next Item tag, preferring one that an offset read
+    so far points at (PS3.3 F.3.2.2), so that one defect is reported once and the records after
+    it are still read: their "unreachable" or "bad offset" would only be echoes of it.
+    """
 
     def __init__(self, data: bytes, enc: Encoding, where: str) -> None:
         self.data = data
         self.enc = enc
         self.where = where
+        self.context = where  # the record being read, for the findings' location
         self.findings: list[Finding] = []
+        self.counts: dict[str, int] = {}
+        self.targets: set[int] = set()  # offsets read so far: where records should start
+        self.element_count = 0
         self._u16 = struct.Struct(enc.endian + "H")
         self._u32 = struct.Struct(enc.endian + "L")
+        self._item = struct.pack(enc.endian + "HH", 0xFFFE, 0xE000)
 
-    def report(self, code: str, message: str) -> None:
-        if len(self.findings) < 50:  # a wrecked file would otherwise give thousands
-            self.findings.append(finding(code, message, self.where))
+    def report(self, code: str, message: str, where: str | None = None) -> None:
+        count = self.counts[code] = self.counts.get(code, 0) + 1
+        if count <= limits.FINDINGS_PER_CODE:
+            self.findings.append(finding(code, message, where or self.context))
+
+    def overflow(self) -> list[Finding]:
+        """One finding per code reported more often than listed, with the count."""
+        return [
+            finding(code, f"{n - limits.FINDINGS_PER_CODE} more like the above", self.where)
+            for code, n in self.counts.items()
+            if n > limits.FINDINGS_PER_CODE
+        ]
 
     def tag_at(self, pos: int) -> int:
         group = self._u16.unpack_from(self.data, pos)[0]
@@ -200,10 +232,31 @@ class _Walker:
         if vr in _LONG_VRS:
             if pos + 12 > end:
                 return None
+            if self.data[pos + 6 : pos + 8] != b"\0\0":
+                self.report(
+                    "dicomdir.reserved-not-zero",
+                    f"the 2 reserved bytes of the {vr.decode()} header of {_tag(tag)} at byte "
+                    f"{pos} are {self.data[pos + 6 : pos + 8].hex()}, not 0000",
+                )
             return tag, vr, int(self._u32.unpack_from(self.data, pos + 8)[0]), 12
         if vr not in _VRS:
             return tag, vr, -1, 8
         return tag, vr, int(self._u16.unpack_from(self.data, pos + 6)[0]), 8
+
+    def count(self, pos: int, length: int, end: int) -> None:
+        """Count one element against the limits; a value that is really there (not a length
+        running past ``end``, reported as such) must not exceed the value limit."""
+        self.element_count += 1
+        if self.element_count > limits.DICOMDIR_ELEMENT_LIMIT:
+            raise _Limit(
+                f"more than {limits.DICOMDIR_ELEMENT_LIMIT} data elements "
+                "(limits.DICOMDIR_ELEMENT_LIMIT)"
+            )
+        if limits.DICOMDIR_VALUE_LIMIT < length <= end - pos and length != _UNDEFINED:
+            raise _Limit(
+                f"the element at byte {pos} declares {length} bytes, more than "
+                f"{limits.DICOMDIR_VALUE_LIMIT} (limits.DICOMDIR_VALUE_LIMIT)"
+            )
 
     def skip_undefined(self, pos: int, end: int, depth: int) -> tuple[int, int]:
         """Walk the items of an undefined-length value; (end of content, position after)."""
@@ -222,6 +275,40 @@ class _Walker:
         self.report("dicomdir.truncated", f"a sequence starting before byte {pos} is not closed")
         return end, end
 
+    def _after_delimiter(self, pos: int, end: int, length: int) -> int:
+        """The position after the Item Delimitation Item at ``pos`` (PS3.5 7.5.2: length 0)."""
+        if length == 0:
+            return pos + 8
+        if self._is_boundary(pos + 4, end) and not self._is_boundary(pos + 8, end):
+            self.report(
+                "dicomdir.bad-length",
+                f"the Item Delimitation Item (FFFE,E00D) at byte {pos} lacks its 4-byte length; "
+                f"the next item starts at byte {pos + 4}",
+            )
+            return pos + 4
+        self.report(
+            "dicomdir.bad-length",
+            f"the Item Delimitation Item (FFFE,E00D) at byte {pos} has length {length}, not 0",
+        )
+        return pos + 8
+
+    def check_order(self, tag: int, last: int, pos: int) -> bool:
+        """PS3.5 7.1: ascending tags. False (stop reading the data set) on a repeated tag."""
+        if tag > last:
+            return True
+        if tag == last:
+            self.report(
+                "dicomdir.element-order",
+                f"element {_tag(tag)} at byte {pos} repeats the one before it; the rest of "
+                "this data set is not read",
+            )
+            return False
+        self.report(
+            "dicomdir.element-order",
+            f"element {_tag(tag)} at byte {pos} follows {_tag(last)}: not in ascending order",
+        )
+        return True
+
     def elements(
         self, pos: int, end: int, depth: int, *, stop_at_item_end: bool = False
     ) -> tuple[list[Element], int]:
@@ -231,6 +318,7 @@ class _Walker:
         expected, so a record whose declared length is too long ends where the next begins.
         """
         out: list[Element] = []
+        last = -1
         while pos < end:
             head = self.header(pos, end)
             if head is None:
@@ -238,12 +326,26 @@ class _Walker:
                 return out, end
             tag, vr, length, size = head
             if tag == _ITEM_END and stop_at_item_end:
-                return out, pos + 8
+                return out, self._after_delimiter(pos, end, length)
             if tag >> 16 == 0xFFFE:
+                if stop_at_item_end:
+                    self.report(
+                        "dicomdir.bad-length",
+                        f"an item of undefined length ends at byte {pos} without its "
+                        "(FFFE,E00D) Item Delimitation Item",
+                    )
                 return out, pos
             if length < 0:
-                self.report("dicomdir.bad-length", f"invalid VR {vr!r} at byte {pos}")
-                return out, end
+                nxt = self._resync(pos, end)
+                self.report(
+                    "dicomdir.bad-length",
+                    f"invalid VR {vr!r} at byte {pos}; reading resumes at byte {nxt}",
+                )
+                return out, nxt
+            if not self.check_order(tag, last, pos):
+                return out, self._resync(pos, end)
+            last = tag
+            self.count(pos, length, end)
             start = pos + size
             if length == _UNDEFINED:
                 if depth >= _MAX_DEPTH:
@@ -253,13 +355,20 @@ class _Walker:
                 out.append(Element(tag, vr, self.data[start:stop], start, undefined=True))
                 continue
             if start + length > end:
+                nxt = self._resync(pos, end)
                 self.report(
                     "dicomdir.bad-length",
-                    f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) at byte {pos} declares "
-                    f"{length} bytes, only {end - start} remain",
+                    f"element {_tag(tag)} at byte {pos} declares {length} bytes, only "
+                    f"{end - start} remain"
+                    + (f"; reading resumes at byte {nxt}" if nxt < end else ""),
                 )
-                out.append(Element(tag, vr, self.data[start:end], start))
-                return out, end
+                out.append(Element(tag, vr, self.data[start : max(start, nxt)], start))
+                return out, nxt
+            if length % 2:
+                self.report(
+                    "dicomdir.odd-length",
+                    f"element {_tag(tag)} at byte {pos} has the odd length {length}",
+                )
             out.append(Element(tag, vr, self.data[start : start + length], start))
             pos = start + length
         if stop_at_item_end:
@@ -284,22 +393,29 @@ class _Walker:
                     "dicomdir.bad-length",
                     f"no Item tag at byte {pos} in the Directory Record Sequence"
                     + (f"; reading resumes at byte {nxt}" if nxt < end else ""),
+                    self.where,
                 )
                 pos = nxt
                 continue
+            if len(out) >= limits.DICOMDIR_RECORD_LIMIT:
+                raise _Limit(
+                    f"more than {limits.DICOMDIR_RECORD_LIMIT} directory records "
+                    "(limits.DICOMDIR_RECORD_LIMIT)"
+                )
             length = int(self._u32.unpack_from(self.data, pos + 4)[0])
-            where = f"{prefix} record {len(out) + 1} @{pos}"
+            self.context = f"{prefix} record {len(out) + 1} @{pos}"
             if length == _UNDEFINED:
                 elements, nxt = self.elements(pos + 8, end, 1, stop_at_item_end=True)
             else:
-                elements, nxt = self._defined_item(pos, length, end, where)
-            out.append(RawRecord(pos, len(out) + 1, {e.tag: e for e in elements}, self.enc, prefix))
+                elements, nxt = self._defined_item(pos, length, end)
+            record = RawRecord(pos, len(out) + 1, {e.tag: e for e in elements}, self.enc, prefix)
+            self.targets.update((record.uint(NEXT) or 0, record.uint(LOWER) or 0))
+            out.append(record)
             pos = nxt
+        self.context = self.where
         return out, pos
 
-    def _defined_item(
-        self, pos: int, length: int, end: int, where: str
-    ) -> tuple[list[Element], int]:
+    def _defined_item(self, pos: int, length: int, end: int) -> tuple[list[Element], int]:
         """Elements of an item of explicit length; tolerate a length that is wrong.
 
         The elements are walked up to the next Item tag; if they do not end where the declared
@@ -309,36 +425,98 @@ class _Walker:
         """
         body = pos + 8
         declared = body + length
-        mark = len(self.findings)
+        mark = len(self.findings), dict(self.counts)
         elements, walked = self.elements(body, end, 1)
         if walked == declared:
             return elements, walked
         if self._is_boundary(declared, end):
-            del self.findings[mark:]
+            del self.findings[mark[0] :]
+            self.counts = mark[1]
             elements, _ = self.elements(body, declared, 1)
             nxt = declared
         elif self._is_boundary(walked, end):
             nxt = walked
         else:
             nxt = self._resync(max(walked, body) - 1, end)
-        self.findings.append(
-            finding(
-                "dicomdir.bad-length",
-                f"item at byte {pos} declares {length} bytes but its elements take {walked - body}",
-                where,
-            )
+        self.report(
+            "dicomdir.bad-length",
+            f"item at byte {pos} declares {length} bytes but its elements take {walked - body}",
         )
         return elements, nxt
 
     def _resync(self, pos: int, end: int) -> int:
-        """The next Item tag after ``pos`` (or ``end``): recovery after damaged lengths."""
-        item = struct.pack(self.enc.endian + "HH", 0xFFFE, 0xE000)
-        found = self.data.find(item, pos + 1, end)
-        return end if found < 0 else found
+        """The next Item tag after ``pos`` (or ``end``): recovery after damaged lengths.
+
+        An Item tag that an offset read so far points at is preferred over byte patterns that
+        only look like one (inside a value); the search looks at a bounded number of them.
+        """
+        first = found = self.data.find(self._item, pos + 1, end)
+        for _ in range(64):
+            if found < 0 or found in self.targets:
+                break
+            found = self.data.find(self._item, found + 1, end)
+        if found >= 0 and found in self.targets:
+            return found
+        return end if first < 0 else first
+
+
+def _top_level(walker: _Walker, directory: RawDirectory, start: int) -> None:
+    """The data set's elements; the Directory Record Sequence read as records."""
+    data, end, pos, last = walker.data, len(walker.data), start, -1
+    while pos < end:
+        head = walker.header(pos, end)
+        if head is None:
+            walker.report("dicomdir.truncated", f"the data set is cut off at byte {pos}")
+            return
+        tag, vr, length, size = head
+        if tag >> 16 == 0xFFFE or length < 0:
+            walker.report("dicomdir.bad-length", f"unexpected tag {_tag(tag)} at byte {pos}")
+            return
+        if not walker.check_order(tag, last, pos):
+            return
+        last = tag
+        walker.count(pos, length if tag != RECORD_SEQUENCE else 0, end)
+        value_start = pos + size
+        if tag == RECORD_SEQUENCE:
+            pos = _sequence(walker, directory, value_start, length)
+            continue
+        if length == _UNDEFINED:
+            _, pos = walker.skip_undefined(value_start, end, 1)
+            continue
+        if value_start + length > end:
+            walker.report("dicomdir.truncated", f"the element at byte {pos} is cut off")
+            return
+        directory.top[tag] = Element(tag, vr, data[value_start : value_start + length], value_start)
+        if tag in (0x00041200, 0x00041202):
+            walker.targets.add(directory.uint(tag) or 0)
+        pos = value_start + length
+
+
+def _sequence(walker: _Walker, directory: RawDirectory, value_start: int, length: int) -> int:
+    """Read (0004,1220); the position after it."""
+    end = len(walker.data)
+    directory.has_sequence = True
+    if length == _UNDEFINED:
+        seq_end = end
+    else:
+        seq_end = value_start + length
+        if seq_end > end:
+            walker.report(
+                "dicomdir.bad-length",
+                f"(0004,1220) Directory Record Sequence declares {length} bytes, "
+                f"only {end - value_start} remain",
+            )
+            seq_end = end
+    directory.records, after = walker.records(value_start, seq_end, directory.where)
+    return seq_end if length != _UNDEFINED else after
 
 
 def parse(data: bytes, where: str = "DICOMDIR") -> RawDirectory:
-    """Parse a DICOMDIR file's bytes; facts about damage are in ``findings``. Never raises."""
+    """Parse a DICOMDIR file's bytes; facts about damage are in ``findings``. Never raises.
+
+    Time is linear in ``len(data)`` and the objects made are bounded by :mod:`mediatool.limits`;
+    beyond a limit, ``limit`` says which and the records are left out.
+    """
     meta = filemeta.parse(data)
     start = meta.end if meta.has_prefix else 0
     declared = meta.text(0x00020010) if meta.has_prefix else None
@@ -346,46 +524,37 @@ def parse(data: bytes, where: str = "DICOMDIR") -> RawDirectory:
     directory = RawDirectory(len(data), meta, enc, where=where)
     if enc is None:
         return directory
-    prefix = where
     walker = _Walker(data, enc, where)
-    pos = start
-    end = len(data)
-    while pos < end:
-        head = walker.header(pos, end)
-        if head is None:
-            walker.report("dicomdir.truncated", f"the data set is cut off at byte {pos}")
-            break
-        tag, vr, length, size = head
-        if tag >> 16 == 0xFFFE or length < 0:
-            walker.report(
-                "dicomdir.bad-length",
-                f"unexpected tag ({tag >> 16:04X},{tag & 0xFFFF:04X}) at byte {pos}",
-            )
-            break
-        value_start = pos + size
-        if tag == RECORD_SEQUENCE:
-            directory.has_sequence = True
-            if length == _UNDEFINED:
-                seq_end = end
-            else:
-                seq_end = value_start + length
-                if seq_end > end:
-                    walker.report(
-                        "dicomdir.bad-length",
-                        f"(0004,1220) Directory Record Sequence declares {length} bytes, "
-                        f"only {end - value_start} remain",
-                    )
-                    seq_end = end
-            directory.records, after = walker.records(value_start, seq_end, prefix)
-            pos = seq_end if length != _UNDEFINED else after
-            continue
-        if length == _UNDEFINED:
-            _, pos = walker.skip_undefined(value_start, end, 1)
-            continue
-        if value_start + length > end:
-            walker.report("dicomdir.truncated", f"the element at byte {pos} is cut off")
-            break
-        directory.top[tag] = Element(tag, vr, data[value_start : value_start + length], value_start)
-        pos = value_start + length
-    directory.findings = walker.findings
+    try:
+        _top_level(walker, directory, start)
+    except _Limit as exc:
+        _over_limit(directory, str(exc))
+    directory.findings = walker.findings + walker.overflow() + directory.findings
     return directory
+
+
+def _over_limit(directory: RawDirectory, why: str) -> None:
+    directory.limit = why
+    directory.records = []
+    directory.findings = [
+        finding(
+            "dicomdir.limit",
+            f"the DICOMDIR has {why}; it is not read further and its records are not checked",
+            directory.where,
+        )
+    ]
+
+
+def load(reader: MediaReader, entry: MediaEntry) -> RawDirectory:
+    """Read and parse the DICOMDIR ``entry`` within the size limit. ``OSError`` propagates."""
+    if entry.size > limits.DICOMDIR_SIZE_LIMIT:
+        directory = RawDirectory(entry.size, filemeta.parse(b""), None, where=entry.path)
+        _over_limit(
+            directory,
+            f"{entry.size} bytes, more than {limits.DICOMDIR_SIZE_LIMIT} "
+            "(limits.DICOMDIR_SIZE_LIMIT)",
+        )
+        return directory
+    with reader.open(entry) as fp:
+        data = fp.read(limits.DICOMDIR_SIZE_LIMIT + 1)
+    return parse(data, entry.path)

@@ -38,7 +38,6 @@ from mediatool.validate.specs import references
 
 Progress = Callable[[int, int | None, str], None]
 SCHEMA: Final = "mediatool.validate/1"
-_DICOMDIR_MAX: Final = 512 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,20 +198,11 @@ def _same_content(reader: MediaReader) -> Callable[[files.FileTask, files.FileTa
 def _read_directory(
     reader: MediaReader, entry: MediaEntry, run: _Run
 ) -> dicomdir_reader.RawDirectory | None:
-    if entry.size > _DICOMDIR_MAX:
-        run.findings.append(
-            finding(
-                "dicomdir.unreadable", f"the DICOMDIR has {entry.size} bytes; not read", entry.path
-            )
-        )
-        return None
     try:
-        with reader.open(entry) as fp:
-            data = fp.read(_DICOMDIR_MAX)
+        return dicomdir_reader.load(reader, entry)
     except OSError as exc:
         run.findings.append(finding("dicomdir.unreadable", f"cannot read: {exc}", entry.path))
         return None
-    return dicomdir_reader.parse(data, entry.path)
 
 
 def validate_media(
@@ -257,6 +247,9 @@ def _validate(
         prefix = tuple(chosen.path.split("/")[:-1])
         with run.stage("reading the DICOMDIR", chosen.path):
             directory = _read_directory(reader, chosen, run)
+        if directory is not None and directory.limit is not None:
+            run.findings += directory.findings
+            directory = None
         if directory is not None:
             with run.stage("checking the DICOMDIR", chosen.path):
                 head = check_header(directory, reader, prefix)
