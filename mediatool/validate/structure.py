@@ -167,6 +167,23 @@ class _Walk:
                 continue
             self.tree.parent[i] = parent
             self.tree.children[parent].append(i)
+            if not only_unreached and parent == ROOT and not allowed_child("", rtype):
+                self._no_parent(record, rtype)
+
+    def _no_parent(self, record: RawRecord, rtype: str) -> None:
+        """C10 when read by record order: a record no allowed parent precedes sits at the root
+        (its records below are placed under it, so it is reported once)."""
+        if rtype not in DEFINED_RECORD_TYPES:
+            return
+        wanted = " or ".join(sorted(p for p, kids in ALLOWED_CHILDREN.items() if rtype in kids))
+        self.findings.append(
+            finding(
+                "record.bad-parent",
+                f"{rtype} record has no {wanted} record before it in the Directory Record "
+                "Sequence (read by record order), so it is at the root: not allowed by Table F.4-1",
+                record.where,
+            )
+        )
 
 
 def _check_root(directory: RawDirectory, walk: _Walk) -> bool:
@@ -269,6 +286,8 @@ def walk(directory: RawDirectory) -> tuple[DirTree, list[Finding]]:
             )
         )
         w.place_by_sequence(only_unreached=False)
+        if directory.uint(LAST) is None:
+            _check_last(directory, [], w)  # absent: an error whatever the offsets are worth
     else:
         _check_last(directory, [], w)
     _finish(w.tree, records)
