@@ -430,7 +430,8 @@ CODES: Final[Mapping[str, Code]] = {
     "record.ancestor-mismatch": Code(
         E,
         "PS3.3 F.5.1",
-        "Patient ID, Study or Series Instance UID of a parent record differs from the file",
+        "A key identifying the patient (ID, name, birth date, sex), study or series in a parent "
+        "record differs from the file",
         "D07",
     ),
     "record.ancestor-differs": Code(
@@ -468,7 +469,7 @@ CODES: Final[Mapping[str, Code]] = {
     ),
     "file.missing": Code(E, "PS3.3 F.2.1", "The referenced file is not on the media", "E01"),
     "file.tolerant-name": Code(
-        W,
+        E,
         "PS3.10 8.5",
         "Referenced file found only by a tolerant name match (case, '.', ';1', extension)",
         "E02",

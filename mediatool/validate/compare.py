@@ -33,6 +33,14 @@ IDENTIFIERS: Final = {
     "STUDY": 0x0020000D,
     "SERIES": 0x0020000E,
 }
+#: Keys that identify the patient or the object (issue 11): a DICOMDIR-driven viewer shows them,
+#: so a record that differs from its file here shows the wrong patient: an error (D07), also in
+#: a PATIENT record; the other keys of a parent record differ with a warning (D08).
+IDENTIFYING: Final = {
+    "PATIENT": frozenset({0x00100020, 0x00100010, 0x00100030, 0x00100040}),
+    "STUDY": frozenset({0x0020000D}),
+    "SERIES": frozenset({0x0020000E}),
+}
 _SKIP: Final = frozenset({0x00080005, 0x00880200, 0x0040A730, 0x0040A043})
 _REFERENCED_IMAGES: Final = 0x00081140
 _RELATED_CLASSES: Final = 0x0008001A
@@ -261,7 +269,7 @@ def _keys(
         else:
             code = (
                 "record.ancestor-mismatch"
-                if IDENTIFIERS.get(keys.level) == tag
+                if tag in IDENTIFYING.get(keys.level, ())
                 else "record.ancestor-differs"
             )
             diffs.append(Diff(code, keys.where, f"{text} but {_shown(theirs)} in"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from mediatool import fileids
@@ -315,7 +315,7 @@ def _validate(
             total_bytes=sum(e.size for e in entries),
         )
     if not cross_instances:
-        run.findings.append(finding("inventory.empty", "no DICOM instance was found on the media"))
+        run.findings.append(_empty(run.findings))
     media = MediaInfo(
         kind=getattr(reader, "kind", ""),
         name=getattr(reader, "name", ""),
@@ -327,6 +327,19 @@ def _validate(
     )
     policy = profile.severity if profile is not None else None
     return Report(media, inventory, _order(apply_policy(run.findings, policy)))
+
+
+def _empty(findings: Sequence[Finding]) -> Finding:
+    """``inventory.empty``: an error on its own; a notice when errors above already say why
+    (issue 11: a consequence is not an extra error)."""
+    empty = finding("inventory.empty", "no DICOM instance was found on the media")
+    if not fails(findings, Severity.ERROR):
+        return empty
+    return replace(
+        empty,
+        severity=Severity.INFO,
+        message=f"{empty.message}, a consequence of the errors above",
+    )
 
 
 def _order(findings: Sequence[Finding]) -> tuple[Finding, ...]:

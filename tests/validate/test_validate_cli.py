@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from validate_helpers import small_fileset
+from validate_helpers import Dicomdir, small_fileset
 
 from mediatool.cli import main
 
@@ -75,7 +75,9 @@ def test_json_document(broken: Path) -> None:
 
 def test_fail_on_warning(clean: Path, tmp_path: Path) -> None:
     root = Path(shutil.copytree(clean, tmp_path / "media"))
-    (root / IMAGE1).rename(root / (IMAGE1 + ".dcm"))  # found tolerantly: a warning (E02)
+    d = Dicomdir(root / "DICOMDIR")  # a tolerant name (E02) is an error since issue 11:
+    d.set_us(None, 0x00041212, 0xFFFF)  # the retired "inconsistent" flag is a warning (B10)
+    d.save()
     assert run("validate", root).exit_code == 0
     result = run("validate", root, "--fail-on", "warning", "--json")
     assert result.exit_code == 1
@@ -135,9 +137,11 @@ def test_not_a_container_exits_2(tmp_path: Path) -> None:
 
 
 def test_empty_folder_is_not_clean(tmp_path: Path) -> None:
-    result = run("validate", tmp_path)
+    result = run("validate", tmp_path, "--json")
     assert result.exit_code == 1
-    assert "dicomdir.missing" in result.stdout and "inventory.empty" in result.stdout
+    found = {f["code"]: f["severity"] for f in json.loads(result.stdout)["findings"]}
+    # no instance is a consequence of the missing DICOMDIR here, not an extra error (issue 11)
+    assert found == {"dicomdir.missing": "error", "inventory.empty": "info"}
 
 
 def test_zip_archive(clean: Path, tmp_path: Path) -> None:

@@ -242,3 +242,29 @@ def test_private_elements(media: Path, tag: int, vr: bytes, message: str) -> Non
     report = validate(media)
     bad = [f for f in report.findings if f.code == "record.private-element"]
     assert len(bad) == 1 and message in bad[0].message, problems(report)
+
+
+def test_identifying_key_differs_is_an_error(media: Path) -> None:
+    """Issue 11: one changed letter in the PATIENT record's name is an error (D07), since a
+    DICOMDIR-driven viewer shows the wrong patient."""
+    d = Dicomdir(media / "DICOMDIR")
+    patient = d.index_of("PATIENT")
+    d.set_value(patient, 0x00100010, d.value(patient, 0x00100010).replace(b"Test", b"Tost"))
+    d.save()
+    report = validate(media)
+    hits = [f for f in report.findings if f.code == "record.ancestor-mismatch"]
+    assert len(hits) == 1 and hits[0].severity == Severity.ERROR, problems(report)
+    assert "Patient's Name" in hits[0].message
+
+
+@pytest.mark.parametrize("rename", ["lower", "extension"])
+def test_tolerant_file_name_is_an_error(media: Path, rename: str) -> None:
+    d = Dicomdir(media / "DICOMDIR")
+    file_id = d.value(d.index_of("IMAGE"), 0x00041500).decode().strip().replace("\\", "/")
+    path = media / file_id
+    new = path.with_name(path.name.lower() if rename == "lower" else path.name + ".dcm")
+    path.rename(new)
+    report = validate(media)
+    hits = [f for f in report.findings if f.code == "file.tolerant-name"]
+    assert len(hits) == 1 and hits[0].severity == Severity.ERROR, problems(report)
+    assert repr(new.relative_to(media).as_posix()) in hits[0].message
