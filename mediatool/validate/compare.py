@@ -102,7 +102,9 @@ class Diff:
     message: str
 
 
-def _norm(element: DataElement) -> tuple[str, ...] | bytes:
+def _norm(element: DataElement, *, as_written: bool = False) -> tuple[str, ...] | bytes:
+    """The value normalised for comparison ('1' and '1.0' of IS/DS are equal); with
+    ``as_written``, numbers stay as the data set writes them, for messages (issue 11)."""
     value: Any = element.value
     if isinstance(value, bytes):
         return value.rstrip(b" \x00")
@@ -110,7 +112,7 @@ def _norm(element: DataElement) -> tuple[str, ...] | bytes:
     out: list[str] = []
     for item in items:
         text = "" if item is None else str(item).strip(" \x00")
-        if element.VR in ("IS", "DS"):
+        if element.VR in ("IS", "DS") and not as_written:
             with contextlib.suppress(ValueError):
                 text = repr(float(text))
         elif element.VR == "PN":
@@ -141,6 +143,15 @@ def _value(ds: Dataset, tag: int) -> tuple[str, ...] | bytes | None:
     except Exception:  # an undecodable value is reported by the reader as a warning
         return None
     return value or None
+
+
+def _written(ds: Dataset, tag: int, fallback: tuple[str, ...] | bytes) -> str:
+    """A value for a message, as written ('1', not '1.0')."""
+    try:
+        element = ds.get(tag)
+        return _shown(_norm(element, as_written=True)) if element is not None else "absent"
+    except Exception:
+        return _shown(fallback)
 
 
 def _raw(ds: Dataset, tag: int) -> bytes | None:
@@ -261,18 +272,19 @@ def _keys(
         theirs = _value(file_ds, tag)
         if mine is None or theirs is None or mine == theirs:
             continue
-        text = f"{tag_name(tag)} is {_shown(mine)} in the {keys.level} record"
+        text = (
+            f"{tag_name(tag)} is {_written(record.dataset, tag, mine)} in the {keys.level} record"
+        )
+        theirs_text = _written(file_ds, tag, theirs)
         if leaf:
-            out.append(
-                finding("record.key-mismatch", f"{text}, {_shown(theirs)} in the file", where)
-            )
+            out.append(finding("record.key-mismatch", f"{text}, {theirs_text} in the file", where))
         else:
             code = (
                 "record.ancestor-mismatch"
                 if tag in IDENTIFYING.get(keys.level, ())
                 else "record.ancestor-differs"
             )
-            diffs.append(Diff(code, keys.where, f"{text} but {_shown(theirs)} in"))
+            diffs.append(Diff(code, keys.where, f"{text} but {theirs_text} in"))
     return out
 
 

@@ -85,10 +85,14 @@ class RawRecord:
     elements: dict[int, Element]
     encoding: Encoding
     prefix: str = "DICOMDIR"
+    #: Which patient/study/series the record belongs to, once the hierarchy is known
+    #: (:func:`mediatool.validate.structure.describe`); shown in ``where``.
+    context: str = ""
 
     @property
     def where(self) -> str:
-        return f"{self.prefix} record {self.index} @{self.offset}"
+        base = f"{self.prefix} record {self.index} @{self.offset}"
+        return f"{base} ({self.context})" if self.context else base
 
     def has(self, tag: int) -> bool:
         return tag in self.elements

@@ -258,6 +258,7 @@ def _validate(
             with run.stage("following the offsets", chosen.path):
                 tree, found = structure.walk(directory)
                 run.findings += found
+                structure.describe(directory, tree)
                 reserved = [("DICOMDIR",)] + ([head.descriptor] if head.descriptor else [])
                 resolution = files.resolve(
                     reader, references(directory, tree, profile), prefix, reserved

@@ -340,3 +340,25 @@ def check_hierarchy(directory: RawDirectory, tree: DirTree) -> list[Finding]:
                 )
             )
     return out
+
+
+def _label(record: RawRecord) -> str:
+    rtype = _type(record)
+    if rtype == "PATIENT":
+        return f"patient {record.text(0x00100020) or '?'}"
+    if rtype == "STUDY":
+        return f"study {record.text(0x00200010) or record.text(0x00080020) or '?'}"
+    if rtype == "SERIES":
+        number = record.text(0x00200011)
+        return f"series {record.text(0x00080060) or '?'} #{number or '?'}"
+    return ""
+
+
+def describe(directory: RawDirectory, tree: DirTree) -> None:
+    """Say in each record's location which patient/study/series it belongs to (issue 11):
+    "DICOMDIR record 8 @1880 (patient PID0001, study 20240312, series CT #1)"."""
+    records = directory.records
+    labels = [_label(r) for r in records]
+    for i, record in enumerate(records):
+        chain = [labels[a] for a in reversed(tree.ancestors(i))] + [labels[i]]
+        record.context = ", ".join(c for c in chain if c)
