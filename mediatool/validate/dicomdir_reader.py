@@ -153,6 +153,9 @@ class RawDirectory:
     #: The limit (mediatool/limits.py) that stopped the reading; the records are then not
     #: judged (``records`` is empty) and the finding ``dicomdir.limit`` says which limit.
     limit: str | None = None
+    #: Position of the first record (or 0: the data set) where the structure is damaged
+    #: (bad length, truncation); offsets and records past it only echo that damage.
+    damage_at: int | None = None
 
     def uint(self, tag: int) -> int | None:
         el = self.top.get(tag)
@@ -203,14 +206,29 @@ class _Walker:
         self.counts: dict[str, int] = {}
         self.targets: set[int] = set()  # offsets read so far: where records should start
         self.element_count = 0
+        self.record_pos = 0  # the Item tag of the record being read (0: outside the records)
+        self.truncated = False  # the end of the data was reported
+        self.cut = False  # the record being read is cut off by that end
+        self.damage_at: int | None = None
         self._u16 = struct.Struct(enc.endian + "H")
         self._u32 = struct.Struct(enc.endian + "L")
         self._item = struct.pack(enc.endian + "HH", 0xFFFE, 0xE000)
 
     def report(self, code: str, message: str, where: str | None = None) -> None:
+        if code == "dicomdir.truncated":
+            self.lose()
+            if self.truncated and self.record_pos >= (self.damage_at or 0):
+                self.cut = True
+                return  # the same end of data, seen again from inside a record
+            self.truncated = True
         count = self.counts[code] = self.counts.get(code, 0) + 1
         if count <= limits.FINDINGS_PER_CODE:
             self.findings.append(finding(code, message, where or self.context))
+
+    def lose(self) -> None:
+        """Records may be lost from here on (truncation, bytes skipped to resynchronise)."""
+        if self.damage_at is None:
+            self.damage_at = self.record_pos
 
     def overflow(self) -> list[Finding]:
         """One finding per code reported more often than listed, with the count."""
@@ -359,6 +377,9 @@ class _Walker:
                 out.append(Element(tag, vr, self.data[start:stop], start, undefined=True))
                 continue
             if start + length > end:
+                if self.truncated and end == len(self.data):
+                    self.cut = True  # the end of the data, already reported
+                    return out, end
                 nxt = self._resync(pos, end)
                 self.report(
                     "dicomdir.bad-length",
@@ -408,10 +429,14 @@ class _Walker:
                 )
             length = int(self._u32.unpack_from(self.data, pos + 4)[0])
             self.context = f"{prefix} record {len(out) + 1} @{pos}"
+            self.record_pos = pos
+            self.cut = False
             if length == _UNDEFINED:
                 elements, nxt = self.elements(pos + 8, end, 1, stop_at_item_end=True)
             else:
                 elements, nxt = self._defined_item(pos, length, end)
+            if self.cut:  # a partial record: the truncation finding says it all
+                break
             record = RawRecord(pos, len(out) + 1, {e.tag: e for e in elements}, self.enc, prefix)
             self.targets.update((record.uint(NEXT) or 0, record.uint(LOWER) or 0))
             out.append(record)
@@ -431,7 +456,7 @@ class _Walker:
         declared = body + length
         mark = len(self.findings), dict(self.counts)
         elements, walked = self.elements(body, end, 1)
-        if walked == declared:
+        if walked == declared or (self.cut and declared > end):
             return elements, walked
         if self._is_boundary(declared, end):
             del self.findings[mark[0] :]
@@ -460,8 +485,13 @@ class _Walker:
                 break
             found = self.data.find(self._item, found + 1, end)
         if found >= 0 and found in self.targets:
+            if found != first:
+                self.lose()  # Item tags skipped: a record may be among them
             return found
-        return end if first < 0 else first
+        if first < 0:
+            self.lose()
+            return end
+        return first
 
 
 def _top_level(walker: _Walker, directory: RawDirectory, start: int) -> None:
@@ -506,9 +536,9 @@ def _sequence(walker: _Walker, directory: RawDirectory, value_start: int, length
         seq_end = value_start + length
         if seq_end > end:
             walker.report(
-                "dicomdir.bad-length",
-                f"(0004,1220) Directory Record Sequence declares {length} bytes, "
-                f"only {end - value_start} remain",
+                "dicomdir.truncated",
+                f"the DICOMDIR ends at byte {end}, inside the (0004,1220) Directory Record "
+                f"Sequence, which declares {length} bytes from byte {value_start}",
             )
             seq_end = end
     directory.records, after = walker.records(value_start, seq_end, directory.where)
@@ -534,6 +564,7 @@ def parse(data: bytes, where: str = "DICOMDIR") -> RawDirectory:
     except _Limit as exc:
         _over_limit(directory, str(exc))
     directory.findings = walker.findings + walker.overflow() + directory.findings
+    directory.damage_at = walker.damage_at
     return directory
 
 

@@ -286,6 +286,7 @@ def _validate(
             reader, tasks, jobs=jobs, progress=progress, meanwhile=record_checks
         )
     has_directory = directory is not None and bool(directory.records)
+    damaged = directory is not None and directory.damage_at is not None
     # the parsed DICOMDIR (a few KB a record) is not needed any more: free it before the
     # cross-file checks, which keep one small summary per instance
     directory = tree = None
@@ -298,7 +299,7 @@ def _validate(
             profile=profile,
             same_content=_same_content(reader),
         )
-        run.findings += cross.findings
+        run.findings += _echoes(cross.findings, damaged)
         cross_instances = cross.instances
     if other:
         sample = ", ".join(repr(p) for p in other[:5]) + (", ..." if len(other) > 5 else "")
@@ -328,6 +329,23 @@ def _validate(
     )
     policy = profile.severity if profile is not None else None
     return Report(media, inventory, _order(apply_policy(run.findings, policy)))
+
+
+def _echoes(findings: Sequence[Finding], damaged: bool) -> list[Finding]:
+    """Files not referenced because the damaged DICOMDIR lost their records are echoes of that
+    damage (issue 11): notices, not more errors."""
+    if not damaged:
+        return list(findings)
+    return [
+        replace(
+            f,
+            severity=Severity.INFO,
+            message=f"{f.message}; the DICOMDIR is damaged (see above), its record may be lost",
+        )
+        if f.code == "file.not-referenced"
+        else f
+        for f in findings
+    ]
 
 
 def _empty(findings: Sequence[Finding]) -> Finding:

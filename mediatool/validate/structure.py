@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
-from mediatool.findings import Finding, finding
+from mediatool.findings import Finding, Severity, finding
 from mediatool.recordtypes import (
     ALLOWED_CHILDREN,
     DEFINED_RECORD_TYPES,
@@ -76,6 +76,19 @@ class _Walk:
         n = len(self.records)
         self.tree = DirTree(parent=[ROOT] * n, reached=[False] * n, active=[True] * n)
         self.findings: list[Finding] = []
+        self.damage_at = directory.damage_at
+
+    def add(self, found: Finding, pos: int) -> None:
+        """Add ``found``, about the record at ``pos``; past the position where the reader lost
+        records, it only echoes that damage: a notice, not another error (issue 11)."""
+        if self.damage_at is not None and pos >= self.damage_at:
+            found = replace(
+                found,
+                severity=Severity.INFO,
+                message=f"{found.message}; this follows from the damage of the DICOMDIR "
+                "reported above",
+            )
+        self.findings.append(found)
 
     def is_ancestor(self, node: int, of: int) -> bool:
         steps = 0
@@ -94,12 +107,13 @@ class _Walk:
         while pos:
             i = self.index.get(pos)
             if i is None:
-                self.findings.append(
+                self.add(
                     finding(
                         "dicomdir.bad-offset",
                         f"{attr} is {pos}, which is not the position of a record's Item tag",
                         src,
-                    )
+                    ),
+                    pos,
                 )
                 break
             if i in chain or self.is_ancestor(i, parent):
@@ -205,12 +219,13 @@ def _check_root(directory: RawDirectory, walk: _Walk) -> bool:
         )
         return False
     if first and first not in walk.index:
-        walk.findings.append(
+        walk.add(
             finding(
                 "dicomdir.bad-offset",
                 f"{_FIRST_NAME} is {first}, which is not the position of a record's Item tag",
                 directory.where,
-            )
+            ),
+            first,
         )
         return False
     return bool(n)
@@ -223,12 +238,13 @@ def _check_last(directory: RawDirectory, root_chain: Sequence[int], walk: _Walk)
     if last is None:
         walk.findings.append(finding("dicomdir.root-offsets", f"{name} is absent", directory.where))
     elif last != expected:
-        walk.findings.append(
+        walk.add(
             finding(
                 "dicomdir.root-offsets",
                 f"{name} is {last}, the last record of the root chain is at {expected}",
                 directory.where,
-            )
+            ),
+            max(last, expected),
         )
 
 
@@ -240,13 +256,14 @@ def _unreached(walk: _Walk) -> None:
             code, extra = "dicomdir.unreachable-record", "; its file is checked all the same"
         else:
             code, extra = "dicomdir.unreachable-empty-record", ""
-        walk.findings.append(
+        walk.add(
             finding(
                 code,
                 f"{_type(record) or 'record'} record is not reached from the root through the "
                 f"offsets{extra}",
                 record.where,
-            )
+            ),
+            record.offset,
         )
 
 

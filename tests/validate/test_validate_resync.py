@@ -268,3 +268,16 @@ def test_tolerant_file_name_is_an_error(media: Path, rename: str) -> None:
     hits = [f for f in report.findings if f.code == "file.tolerant-name"]
     assert len(hits) == 1 and hits[0].severity == Severity.ERROR, problems(report)
     assert repr(new.relative_to(media).as_posix()) in hits[0].message
+
+
+def test_truncated_dicomdir_is_one_error(media: Path) -> None:
+    """A DICOMDIR cut inside a record: one error; the offsets into the lost part and the files
+    whose records were lost are notices that say so (issue 11: echoes are not errors)."""
+    d = Dicomdir(media / "DICOMDIR")
+    (media / "DICOMDIR").write_bytes(bytes(d.data[: d.record(15) + 40]))
+    report = validate(media)
+    found = errors(media)
+    assert len(found) == 1 and "dicomdir.truncated" in found[0], found
+    echoes = [f for f in report.findings if f.severity == Severity.INFO]
+    assert {f.code for f in echoes} == {"dicomdir.bad-offset", "file.not-referenced"}
+    assert all("damage" in f.message for f in echoes)
