@@ -12,6 +12,7 @@ result is always a report.
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -364,4 +365,12 @@ def _empty(findings: Sequence[Finding]) -> Finding:
 def _order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
     """Deterministic: most severe first, then by code, location and message; exact repeats once."""
     unique = dict.fromkeys(findings)
-    return tuple(sorted(unique, key=lambda f: (-int(f.severity), f.code, f.where or "", f.message)))
+    return tuple(
+        sorted(unique, key=lambda f: (-int(f.severity), f.code, _natural(f.where), f.message))
+    )
+
+
+def _natural(where: str | None) -> tuple[tuple[int, str], ...]:
+    """'record 4' before 'record 11': digit runs compare as numbers."""
+    parts = re.split(r"(\d+)", where or "")
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in parts)
