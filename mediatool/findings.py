@@ -550,6 +550,13 @@ _DECLARED: Final[Mapping[str, Code]] = {
         "B05",
         action="Check the medium's origin; import the files without the DICOMDIR if they are needed.",
     ),
+    "file.element-order": Code(
+        E,
+        "PS3.5 7.1",
+        "Data elements of a file's data set are not in ascending tag order",
+        "E11",
+        action="Export the file again; strict readers reject it (mediatool build rewrites it).",
+    ),
     "record.private-element": Code(
         E,
         "PS3.5 7.8.1",

@@ -11,6 +11,7 @@ instead of once per file.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import struct
 from collections.abc import Sequence
@@ -407,6 +408,23 @@ def header_truncation(ds: Dataset, size: int, where: str) -> list[Finding]:
     ]
 
 
+def element_order(ds: Dataset, where: str) -> list[Finding]:
+    """PS3.5 7.1: the data set's elements in ascending tag order (pydicom keeps them in the
+    order read, and would silently sort them when writing)."""
+    tags = list(cast("dict[int, object]", ds._dict))
+    for before, after in itertools.pairwise(tags):
+        if after <= before:
+            return [
+                finding(
+                    "file.element-order",
+                    f"element ({after >> 16:04X},{after & 0xFFFF:04X}) follows "
+                    f"({before >> 16:04X},{before & 0xFFFF:04X}): not in ascending tag order",
+                    where,
+                )
+            ]
+    return []
+
+
 def inspect(
     spec: RecordSpec | None,
     size: int,
@@ -417,6 +435,7 @@ def inspect(
 ) -> Sequence[Finding]:
     """The ``inspect`` hook of :func:`mediatool.scan.scan_stream` for one file on the media."""
     out = pixel_truncation(ds, fp, size, where) + header_truncation(ds, size, where)
+    out += element_order(ds, where)
     if spec is None:
         return out
     out += _references(spec, ds, where)

@@ -281,3 +281,23 @@ def test_truncated_dicomdir_is_one_error(media: Path) -> None:
     echoes = [f for f in report.findings if f.severity == Severity.INFO]
     assert {f.code for f in echoes} == {"dicomdir.bad-offset", "file.not-referenced"}
     assert all("damage" in f.message for f in echoes)
+
+
+def _element_span(data: bytes, tag: int, vr: bytes) -> tuple[int, int]:
+    head = struct.pack("<HH", tag >> 16, tag & 0xFFFF) + vr
+    pos = data.index(head)
+    return pos, pos + 8 + struct.unpack_from("<H", data, pos + 6)[0]
+
+
+def test_file_elements_out_of_order(media: Path) -> None:
+    """Issue 11 miss: a referenced file whose (0010,0010) and (0010,0020) are swapped."""
+    d = Dicomdir(media / "DICOMDIR")
+    path = media / d.value(d.index_of("IMAGE"), 0x00041500).decode().strip().replace("\\", "/")
+    data = path.read_bytes()
+    a0, a1 = _element_span(data, 0x00100010, b"PN")
+    b0, b1 = _element_span(data, 0x00100020, b"LO")
+    assert a1 == b0  # adjacent: swapping keeps every length
+    path.write_bytes(data[:a0] + data[b0:b1] + data[a0:a1] + data[b1:])
+    report = validate(media)
+    hits = [f for f in report.findings if f.code == "file.element-order"]
+    assert len(hits) == 1 and "(0010,0010) follows (0010,0020)" in hits[0].message, problems(report)
