@@ -350,20 +350,9 @@ class _Walker:
             if tag == _ITEM_END and stop_at_item_end:
                 return out, self._after_delimiter(pos, end, length)
             if tag >> 16 == 0xFFFE:
-                if stop_at_item_end:
-                    self.report(
-                        "dicomdir.bad-length",
-                        f"an item of undefined length ends at byte {pos} without its "
-                        "(FFFE,E00D) Item Delimitation Item",
-                    )
-                return out, pos
+                return out, self._unexpected_delimiter(pos, stop_at_item_end)
             if length < 0:
-                nxt = self._resync(pos, end)
-                self.report(
-                    "dicomdir.bad-length",
-                    f"invalid VR {vr!r} at byte {pos}; reading resumes at byte {nxt}",
-                )
-                return out, nxt
+                return out, self._invalid_vr(vr, pos, end)
             if not self.check_order(tag, last, pos):
                 return out, self._resync(pos, end)
             last = tag
@@ -377,17 +366,9 @@ class _Walker:
                 out.append(Element(tag, vr, self.data[start:stop], start, undefined=True))
                 continue
             if start + length > end:
-                if self.truncated and end == len(self.data):
-                    self.cut = True  # the end of the data, already reported
-                    return out, end
-                nxt = self._resync(pos, end)
-                self.report(
-                    "dicomdir.bad-length",
-                    f"element {_tag(tag)} at byte {pos} declares {length} bytes, only "
-                    f"{end - start} remain"
-                    + (f"; reading resumes at byte {nxt}" if nxt < end else ""),
-                )
-                out.append(Element(tag, vr, self.data[start : max(start, nxt)], start))
+                nxt = self._past_end(tag, pos, start, length, end)
+                if not self.cut:
+                    out.append(Element(tag, vr, self.data[start : max(start, nxt)], start))
                 return out, nxt
             if length % 2:
                 self.report(
@@ -399,6 +380,36 @@ class _Walker:
         if stop_at_item_end:
             self.report("dicomdir.truncated", "an item of undefined length is not closed")
         return out, pos
+
+    def _unexpected_delimiter(self, pos: int, in_undefined_item: bool) -> int:
+        """An Item or Sequence Delimitation tag among elements: where the elements end."""
+        if in_undefined_item:
+            self.report(
+                "dicomdir.bad-length",
+                f"an item of undefined length ends at byte {pos} without its "
+                "(FFFE,E00D) Item Delimitation Item",
+            )
+        return pos
+
+    def _invalid_vr(self, vr: bytes | None, pos: int, end: int) -> int:
+        nxt = self._resync(pos, end)
+        self.report(
+            "dicomdir.bad-length", f"invalid VR {vr!r} at byte {pos}; reading resumes at byte {nxt}"
+        )
+        return nxt
+
+    def _past_end(self, tag: int, pos: int, start: int, length: int, end: int) -> int:
+        """An element whose length runs past ``end``: where reading resumes."""
+        if self.truncated and end == len(self.data):
+            self.cut = True  # the end of the data, already reported
+            return end
+        nxt = self._resync(pos, end)
+        self.report(
+            "dicomdir.bad-length",
+            f"element {_tag(tag)} at byte {pos} declares {length} bytes, only {end - start} "
+            "remain" + (f"; reading resumes at byte {nxt}" if nxt < end else ""),
+        )
+        return nxt
 
     def _is_boundary(self, pos: int, end: int) -> bool:
         if pos == end:
