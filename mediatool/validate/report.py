@@ -259,7 +259,7 @@ def _validate(
             with run.stage("following the offsets", chosen.path):
                 tree, found = structure.walk(directory)
                 run.findings += found
-                structure.describe(directory, tree)
+                run.findings = _with_context(run.findings, structure.describe(directory, tree))
                 reserved = [("DICOMDIR",)] + ([head.descriptor] if head.descriptor else [])
                 resolution = files.resolve(
                     reader, references(directory, tree, profile), prefix, reserved
@@ -330,6 +330,11 @@ def _validate(
     )
     policy = profile.severity if profile is not None else None
     return Report(media, inventory, _order(apply_policy(run.findings, policy)))
+
+
+def _with_context(findings: list[Finding], located: dict[str, str]) -> list[Finding]:
+    """Findings made before the hierarchy was known, located like the later ones."""
+    return [replace(f, where=located[f.where]) if f.where in located else f for f in findings]
 
 
 def _echoes(findings: Sequence[Finding], damaged: bool) -> list[Finding]:

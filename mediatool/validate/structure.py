@@ -371,11 +371,16 @@ def _label(record: RawRecord) -> str:
     return ""
 
 
-def describe(directory: RawDirectory, tree: DirTree) -> None:
+def describe(directory: RawDirectory, tree: DirTree) -> dict[str, str]:
     """Say in each record's location which patient/study/series it belongs to (issue 11):
-    "DICOMDIR record 8 @1880 (patient PID0001, study 20240312, series CT #1)"."""
+    "DICOMDIR record 8 @1880 (patient PID0001, study 20240312, series CT #1)". Returns the
+    old location -> the new one, for the findings made before."""
     records = directory.records
     labels = [_label(r) for r in records]
+    located: dict[str, str] = {}
     for i, record in enumerate(records):
         chain = [labels[a] for a in reversed(tree.ancestors(i))] + [labels[i]]
+        before = record.where
         record.context = ", ".join(c for c in chain if c)
+        located[before] = record.where
+    return located

@@ -98,6 +98,7 @@ def test_delimiter_without_length_is_one_error(media: Path) -> None:
     assert len(found) == 1, found
     assert "lacks its 4-byte length" in found[0]
     assert f"record {second_patient - 1} @" in found[0]
+    assert "(patient PID0001, study S1, series CT #2)" in found[0]  # where the record sits
 
 
 def test_undefined_item_without_delimiter(media: Path) -> None:
