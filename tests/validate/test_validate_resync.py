@@ -113,16 +113,17 @@ def test_undefined_item_without_delimiter(media: Path) -> None:
 
 
 def test_unknown_tag_in_a_record(media: Path) -> None:
-    """Fuzz miss (issue 12): (0040,A730) bit-flipped to (0040,A7B0); here the IMAGE record's
-    (0020,0013) Instance Number is flipped to (0020,0093), a tag the dictionary lacks."""
+    """Fuzz miss (issue 12): a tag bit-flipped to (0040,A7B0), which the dictionary lacks; here
+    the IMAGE record's last element, (0020,0013), is retagged so the order stays ascending."""
     d = Dicomdir(media / "DICOMDIR")
     image = d.index_of("IMAGE")
-    d.retag(image, 0x00200013, 0x00200093)
+    assert max(d.parsed.records[image - 1].elements) == 0x00200013
+    d.retag(image, 0x00200013, 0x0040A7B0)
     d.save()
     report = validate(media)
     unknown = [f for f in report.findings if f.code == "record.unknown-element"]
     assert len(unknown) == 1 and unknown[0].severity >= Severity.WARNING, problems(report)
-    assert "(0020,0093)" in unknown[0].message
+    assert "(0040,A7B0)" in unknown[0].message
     assert f"record {image} @" in (unknown[0].where or "")
 
 
