@@ -143,6 +143,15 @@ def _private(record: RawRecord, tag: int, element: Element) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _in_dictionary(tag: int) -> bool:
+    try:
+        get_entry(tag)
+    except KeyError:
+        return False
+    return True
+
+
 def _tags(record: RawRecord) -> list[Finding]:
     """Private elements against PS3.5 7.8.1; standard elements the dictionary lacks (a tag
     damaged by a bit error reads as one: issue 12)."""
@@ -156,9 +165,7 @@ def _tags(record: RawRecord) -> list[Finding]:
             continue
         if tag & 0xFFFF == 0:
             continue  # group length (retired, allowed)
-        try:
-            get_entry(tag)
-        except KeyError:
+        if not _in_dictionary(tag):
             out.append(
                 finding(
                     "record.unknown-element",
