@@ -23,6 +23,7 @@ from pydicom.uid import UID
 from mediatool import __version__
 from mediatool.findings import Finding, finding
 from mediatool.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
+from mediatool.vr import UID_PATTERN
 
 PREAMBLE_LEN: Final = 128
 PREFIX: Final = b"DICM"
@@ -30,7 +31,6 @@ EXPLICIT_VR_LITTLE_ENDIAN: Final = "1.2.840.10008.1.2.1"
 _LONG_VRS: Final = frozenset(
     {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
 )
-_UID_RE: Final = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
 _VERSION_NAME_RE: Final = re.compile(r"^[A-Z0-9_]{1,16}$")
 #: Executable signatures that must never sit in a preamble (PS3.10 §7.5; checklist E07).
 _EXEC_MAGIC: Final = (b"MZ", b"\x7fELF", b"#!")
@@ -134,7 +134,7 @@ def parse(data: bytes) -> RawMeta:
 
 def is_valid_uid(value: str) -> bool:
     """UID syntax of PS3.5 §9.1: 1-64 characters, digits and dots, no leading zeros."""
-    return 0 < len(value) <= 64 and bool(_UID_RE.match(value))
+    return 0 < len(value) <= 64 and bool(UID_PATTERN.match(value))
 
 
 def check(

@@ -176,6 +176,10 @@ def scan_stream(
                     where,
                 )
             ]
+        if meta.has_prefix and meta.text(0x00020002) == DICOMDIR_SOP_CLASS:
+            # not parsed by pydicom: a hostile DICOMDIR may hold millions of records; the
+            # DICOMDIR reader of validate reads it within mediatool/limits.py
+            return _dicomdir_input(where)
         fp.seek(0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -214,6 +218,16 @@ def scan_stream(
     return info
 
 
+def _dicomdir_input(where: str) -> list[Finding]:
+    return [
+        finding(
+            "read.dicomdir-input",
+            "a DICOMDIR among the inputs is not copied; a new one is written",
+            where,
+        )
+    ]
+
+
 def _replace_findings(info: InstanceInfo, findings: tuple[Finding, ...]) -> InstanceInfo:
     from dataclasses import replace
 
@@ -227,13 +241,7 @@ def _describe(
     sop_class = raw_text(ds, 0x00080016) or (meta.text(0x00020002) or "")
     sop_instance = raw_text(ds, 0x00080018) or (meta.text(0x00020003) or "")
     if sop_class == DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
-        return [
-            finding(
-                "read.dicomdir-input",
-                "a DICOMDIR among the inputs is not copied; a new one is written",
-                where,
-            )
-        ]
+        return _dicomdir_input(where)
     if not sop_class or not sop_instance:
         if not meta.has_prefix:
             return [

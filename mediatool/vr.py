@@ -13,7 +13,10 @@ from typing import Final
 _DA: Final = re.compile(r"^\d{8}$")
 _TM: Final = re.compile(r"^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$")
 _DT: Final = re.compile(r"^\d{4}(\d{2}(\d{2}(\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?)?)?)?([+-]\d{4})?$")
-_UI: Final = re.compile(r"^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$")
+#: PS3.5 9.1: digits and dots, no leading zeros; the first arc is an ISO/IEC 9834-1 root
+#: (0 ITU-T, 1 ISO, 2 joint), so "3.1.2" is not a UID (issue 11).
+UID_PATTERN: Final = re.compile(r"^[012](\.(0|[1-9]\d*))*$")
+_UI: Final = UID_PATTERN
 _CS: Final = re.compile(r"^[A-Z0-9_ ]*$")
 _IS: Final = re.compile(r"^ *[+-]?\d+ *$")
 _DS: Final = re.compile(r"^ *[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)? *$")

@@ -16,11 +16,14 @@ BEGIN, END = "<!-- codes:begin -->", "<!-- codes:end -->"
 
 
 def table() -> str:
-    rows = ["| code | severity | check | rule | meaning |", "| --- | --- | --- | --- | --- |"]
+    rows = [
+        "| code | severity | check | rule | meaning | what to do |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for code, entry in sorted(CODES.items()):
         rows.append(
             f"| `{code}` | {entry.severity} | {entry.check or ''} | {entry.ref or ''} "
-            f"| {entry.title} |"
+            f"| {entry.title} | {entry.action or ''} |"
         )
     return "\n".join(rows)
 

@@ -32,6 +32,16 @@ def test_readme_code_table_is_current() -> None:
         assert f"`{code}`" in README
 
 
+def test_every_code_says_what_to_do() -> None:
+    """Issue 11: every finding says what to do about it, in one short sentence."""
+    missing = [code for code, entry in CODES.items() if not entry.action]
+    assert missing == [], "give these codes action=...: " + ", ".join(missing)
+    for code, entry in CODES.items():
+        action = entry.action or ""
+        assert action.endswith(".") and len(action) <= 110, (code, action)
+        assert action[0].isupper(), (code, action)
+
+
 def test_every_code_is_emitted_somewhere() -> None:
     """A code in the registry that no module can produce is dead documentation."""
     sources = "\n".join(

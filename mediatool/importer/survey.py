@@ -27,7 +27,6 @@ from mediatool.validate.files import FileResult, FileTask, read_all
 Progress = Callable[[int, int | None, str], None]
 
 _RECORD_IN_USE: Final = 0x00041410  # (0004,1410) Record In-use Flag; 0000H = inactive (retired)
-_DICOMDIR_MAX: Final = 512 << 20
 #: Findings of the header read (validate's checks E23) that mean the file ends too soon.
 _TRUNCATED: Final = frozenset({"file.pixel-data-truncated", "read.truncated"})
 
@@ -96,17 +95,13 @@ def _listed_missing(reader: MediaReader, dicomdirs: Iterable[MediaEntry]) -> lis
     """File IDs that a DICOMDIR's active records reference and the media lacks."""
     missing: set[str] = set()
     for entry in dicomdirs:
-        if entry.size > _DICOMDIR_MAX:
-            continue
         try:
-            with reader.open(entry) as fp:
-                data = fp.read(_DICOMDIR_MAX)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # damage is validate's business, not the import's
+                directory = dicomdir_reader.load(reader, entry)  # bounded (mediatool/limits.py)
         except OSError:
             continue  # the file itself is reported as unreadable
         prefix = tuple(entry.path.split("/")[:-1])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # damage is validate's business, not the import's
-            directory = dicomdir_reader.parse(data, entry.path)
         for record in directory.records:
             components = record.file_id
             if components is None or record.uint(_RECORD_IN_USE) == 0:

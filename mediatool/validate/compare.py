@@ -11,6 +11,7 @@ instead of once per file.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import struct
 from collections.abc import Sequence
@@ -32,6 +33,14 @@ IDENTIFIERS: Final = {
     "PATIENT": 0x00100020,
     "STUDY": 0x0020000D,
     "SERIES": 0x0020000E,
+}
+#: Keys that identify the patient or the object (issue 11): a DICOMDIR-driven viewer shows them,
+#: so a record that differs from its file here shows the wrong patient: an error (D07), also in
+#: a PATIENT record; the other keys of a parent record differ with a warning (D08).
+IDENTIFYING: Final = {
+    "PATIENT": frozenset({0x00100020, 0x00100010, 0x00100030, 0x00100040}),
+    "STUDY": frozenset({0x0020000D}),
+    "SERIES": frozenset({0x0020000E}),
 }
 _SKIP: Final = frozenset({0x00080005, 0x00880200, 0x0040A730, 0x0040A043})
 _REFERENCED_IMAGES: Final = 0x00081140
@@ -94,7 +103,9 @@ class Diff:
     message: str
 
 
-def _norm(element: DataElement) -> tuple[str, ...] | bytes:
+def _norm(element: DataElement, *, as_written: bool = False) -> tuple[str, ...] | bytes:
+    """The value normalised for comparison ('1' and '1.0' of IS/DS are equal); with
+    ``as_written``, numbers stay as the data set writes them, for messages (issue 11)."""
     value: Any = element.value
     if isinstance(value, bytes):
         return value.rstrip(b" \x00")
@@ -102,7 +113,7 @@ def _norm(element: DataElement) -> tuple[str, ...] | bytes:
     out: list[str] = []
     for item in items:
         text = "" if item is None else str(item).strip(" \x00")
-        if element.VR in ("IS", "DS"):
+        if element.VR in ("IS", "DS") and not as_written:
             with contextlib.suppress(ValueError):
                 text = repr(float(text))
         elif element.VR == "PN":
@@ -133,6 +144,15 @@ def _value(ds: Dataset, tag: int) -> tuple[str, ...] | bytes | None:
     except Exception:  # an undecodable value is reported by the reader as a warning
         return None
     return value or None
+
+
+def _written(ds: Dataset, tag: int, fallback: tuple[str, ...] | bytes) -> str:
+    """A value for a message, as written ('1', not '1.0')."""
+    try:
+        element = ds.get(tag)
+        return _shown(_norm(element, as_written=True)) if element is not None else "absent"
+    except Exception:
+        return _shown(fallback)
 
 
 def _raw(ds: Dataset, tag: int) -> bytes | None:
@@ -253,18 +273,19 @@ def _keys(
         theirs = _value(file_ds, tag)
         if mine is None or theirs is None or mine == theirs:
             continue
-        text = f"{tag_name(tag)} is {_shown(mine)} in the {keys.level} record"
+        text = (
+            f"{tag_name(tag)} is {_written(record.dataset, tag, mine)} in the {keys.level} record"
+        )
+        theirs_text = _written(file_ds, tag, theirs)
         if leaf:
-            out.append(
-                finding("record.key-mismatch", f"{text}, {_shown(theirs)} in the file", where)
-            )
+            out.append(finding("record.key-mismatch", f"{text}, {theirs_text} in the file", where))
         else:
             code = (
                 "record.ancestor-mismatch"
-                if IDENTIFIERS.get(keys.level) == tag
+                if tag in IDENTIFYING.get(keys.level, ())
                 else "record.ancestor-differs"
             )
-            diffs.append(Diff(code, keys.where, f"{text} but {_shown(theirs)} in"))
+            diffs.append(Diff(code, keys.where, f"{text} but {theirs_text} in"))
     return out
 
 
@@ -387,6 +408,23 @@ def header_truncation(ds: Dataset, size: int, where: str) -> list[Finding]:
     ]
 
 
+def element_order(ds: Dataset, where: str) -> list[Finding]:
+    """PS3.5 7.1: the data set's elements in ascending tag order (pydicom keeps them in the
+    order read, and would silently sort them when writing)."""
+    tags = list(cast("dict[int, object]", ds._dict))
+    for before, after in itertools.pairwise(tags):
+        if after <= before:
+            return [
+                finding(
+                    "file.element-order",
+                    f"element ({after >> 16:04X},{after & 0xFFFF:04X}) follows "
+                    f"({before >> 16:04X},{before & 0xFFFF:04X}): not in ascending tag order",
+                    where,
+                )
+            ]
+    return []
+
+
 def inspect(
     spec: RecordSpec | None,
     size: int,
@@ -397,6 +435,7 @@ def inspect(
 ) -> Sequence[Finding]:
     """The ``inspect`` hook of :func:`mediatool.scan.scan_stream` for one file on the media."""
     out = pixel_truncation(ds, fp, size, where) + header_truncation(ds, size, where)
+    out += element_order(ds, where)
     if spec is None:
         return out
     out += _references(spec, ds, where)

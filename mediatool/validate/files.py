@@ -107,7 +107,8 @@ def resolve(
             out.findings.append(
                 finding(
                     "file.tolerant-name",
-                    f"File ID {where!r} was found only as {entry.path!r}",
+                    f"File ID {where!r} was found only as {entry.path!r}; a reader that "
+                    "follows the DICOMDIR exactly does not find it",
                     where,
                 )
             )

@@ -34,6 +34,8 @@ def check_header(directory: RawDirectory, reader: MediaReader, prefix: tuple[str
     where = directory.where
     head = Header(findings=list(directory.findings))
     out = head.findings
+    if directory.limit is not None:  # not read: nothing more to say than which limit
+        return head
     meta = directory.meta
     actual = directory.encoding.uid if directory.encoding else None
     out += filemeta.check(

@@ -40,25 +40,32 @@ def _get(item: Dataset, keyword: str) -> Any:
         return None
 
 
+def _is(value: Any) -> str:
+    """'is 8' or 'is absent' (issue 11: never 'None')."""
+    return "is absent" if value is None else f"is {value!r}"
+
+
 def _problems(item: Dataset) -> list[str]:
     problems: list[str] = []
     spp = _get(item, "SamplesPerPixel")
-    photometric = str(_get(item, "PhotometricInterpretation") or "")
+    photometric = _get(item, "PhotometricInterpretation")
     allocated = _get(item, "BitsAllocated")
     stored = _get(item, "BitsStored")
     high = _get(item, "HighBit")
     if spp != 1:
-        problems.append(f"(0028,0002) Samples per Pixel is {spp!r}, not 1")
-    if photometric not in _PHOTOMETRIC:
-        problems.append(f"(0028,0004) Photometric Interpretation is {photometric!r}")
+        problems.append(f"(0028,0002) Samples per Pixel {_is(spp)}, not 1")
+    if str(photometric or "") not in _PHOTOMETRIC:
+        problems.append(f"(0028,0004) Photometric Interpretation {_is(photometric or None)}")
     if "PlanarConfiguration" in item:
         problems.append("(0028,0006) Planar Configuration is present")
     if allocated not in (1, 8) or stored != allocated:
-        problems.append(f"Bits Allocated/Stored are {allocated!r}/{stored!r}, not 1/1 or 8/8")
+        shown = "/".join("absent" if v is None else repr(v) for v in (allocated, stored))
+        problems.append(f"Bits Allocated/Stored are {shown}, not 1/1 or 8/8")
     if isinstance(stored, int) and high != stored - 1:
-        problems.append(f"(0028,0102) High Bit is {high!r}, not {stored - 1}")
-    if _get(item, "PixelRepresentation") != 0:
-        problems.append("(0028,0103) Pixel Representation is not 0")
+        problems.append(f"(0028,0102) High Bit {_is(high)}, not {stored - 1}")
+    representation = _get(item, "PixelRepresentation")
+    if representation != 0:
+        problems.append(f"(0028,0103) Pixel Representation {_is(representation)}, not 0")
     if photometric == "PALETTE COLOR" and allocated != 8:
         problems.append("a PALETTE COLOR icon must have 8 Bits Allocated")
     rows, columns = _get(item, "Rows"), _get(item, "Columns")

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, Final, cast
 
-from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.datadict import dictionary_VR, get_entry, tag_for_keyword
 from pydicom.valuerep import VALIDATORS
 
 from mediatool.findings import Finding, finding
@@ -36,6 +36,7 @@ from mediatool.validate.dicomdir_reader import (
 )
 from mediatool.validate.icon import ICON_SEQUENCE, check_icon, icon_form
 from mediatool.validate.structure import INSTANCE_TYPES, DirTree
+from mediatool.vr import UID_PATTERN
 
 CHARSET: Final = 0x00080005
 #: Checked elsewhere with a more precise code: File IDs (fileids), (0008,0005) (D09).
@@ -123,6 +124,55 @@ def _directory_elements(record: RawRecord) -> list[Finding]:
         out.append(
             finding("record.retired-element", f"retired {', '.join(retired)} present", where)
         )
+    return out
+
+
+def _private(record: RawRecord, tag: int, element: Element) -> str | None:
+    """PS3.5 7.8.1: what is wrong with the private element ``tag``, or None."""
+    group, number = tag >> 16, tag & 0xFFFF
+    if group in (0x0001, 0x0003, 0x0005, 0x0007, 0xFFFF):
+        return f"group {group:04X} may not be used for private elements"
+    if 0x0001 <= number <= 0x000F or 0x0100 <= number <= 0x0FFF:
+        return "this element number is not allowed in a private group"
+    if 0x0010 <= number <= 0x00FF:
+        if element.vr not in (None, b"LO"):
+            return f"a Private Creator must be LO, not {element.vr.decode('latin-1')}"
+        return None
+    if number >= 0x1000 and (group << 16 | number >> 8) not in record.elements:
+        return f"its Private Creator ({group:04X},00{number >> 8:02X}) is absent"
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_dictionary(tag: int) -> bool:
+    try:
+        get_entry(tag)
+    except KeyError:
+        return False
+    return True
+
+
+def _tags(record: RawRecord) -> list[Finding]:
+    """Private elements against PS3.5 7.8.1; standard elements the dictionary lacks (a tag
+    damaged by a bit error reads as one: issue 12)."""
+    out: list[Finding] = []
+    for tag, element in record.elements.items():
+        name = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+        if tag >> 16 & 1:
+            problem = _private(record, tag, element)
+            if problem:
+                out.append(finding("record.private-element", f"{name}: {problem}", record.where))
+            continue
+        if tag & 0xFFFF == 0:
+            continue  # group length (retired, allowed)
+        if not _in_dictionary(tag):
+            out.append(
+                finding(
+                    "record.unknown-element",
+                    f"{name} is not a standard data element (not in the PS3.6 dictionary)",
+                    record.where,
+                )
+            )
     return out
 
 
@@ -248,7 +298,8 @@ def _check_ascii_value(record: RawRecord, element: Element, vr: str) -> list[Fin
     return [
         finding(
             "record.bad-value",
-            f"{tag_name(element.tag)} value {bad!r} is not a valid {vr}",
+            f"{tag_name(element.tag)} value {bad!r} is not a valid {vr}"
+            + (" (its first arc must be 0, 1 or 2)" if vr == "UI" and bad[:1] not in "012" else ""),
             record.where,
         )
     ]
@@ -263,7 +314,7 @@ def _first_invalid(vr: str, raw: bytes) -> str | None:
         return None
     for value in text_values(raw):
         ok, _ = validator(vr, value)
-        if not ok:
+        if not ok or (vr == "UI" and value and not UID_PATTERN.match(value)):
             return value
     return None
 
@@ -360,6 +411,7 @@ def check_records(
             continue
         out += _directory_elements(record)
         out += _record_type(record)
+        out += _tags(record)
         out += _keys(record)
         out += _charset_and_values(record)
         out += check_icon(record)

@@ -63,8 +63,7 @@ def text(report: Report, threshold: Severity = Severity.ERROR, *, verbose: bool 
         f"{_verdict(report, threshold)}: {m.kind} {m.name!r}: {_plural(c['error'], 'error')}, "
         f"{_plural(c['warning'], 'warning')}, {_plural(c['info'], 'notice')}"
         + (f" (profile {m.profile})" if m.profile else ""),
-        f"File-set: DICOMDIR {m.dicomdir or '(none)'}, File-set ID {m.fileset_id!r}, "
-        f"UID {m.fileset_uid or '-'}",
+        _fileset_line(m.dicomdir, m.fileset_id, m.fileset_uid),
         f"Inventory: {_plural(n['patients'], 'patient')}, {_plural(n['studies'], 'study')}".replace(
             "studys", "studies"
         )
@@ -88,12 +87,29 @@ def text(report: Report, threshold: Severity = Severity.ERROR, *, verbose: bool 
         title = entry.title if entry else code
         lines.append("")
         lines.append(f"{shown[0].severity.name} {code} ({len(group)}): {title} [{ref}]")
+        if entry and entry.action:
+            lines.append(f"  what to do: {entry.action}")
         limit = len(shown) if verbose else _PER_CODE
         for f in shown[:limit]:
             lines.append(f"  {f.where or '-'}: {f.message}")
         if len(shown) > limit:
             lines.append(f"  ... and {len(shown) - limit} more (see --json or --html)")
     return "\n".join(lines)
+
+
+def _fileset_line(dicomdir: str | None, fileset_id: str | None, uid: str | None) -> str:
+    """ "File-set: ID 'X', UID 1.2.3, DICOMDIR in the root" (nothing printed as "None")."""
+    if dicomdir is None:
+        return "File-set: no DICOMDIR read"
+    parts = [
+        "no File-set ID"
+        if fileset_id is None
+        else ("File-set ID empty" if not fileset_id else f"ID {fileset_id!r}")
+    ]
+    if uid:
+        parts.append(f"UID {uid}")
+    parts.append("DICOMDIR in the root" if dicomdir == "DICOMDIR" else f"DICOMDIR {dicomdir!r}")
+    return "File-set: " + ", ".join(parts)
 
 
 def _patient_lines(report: Report, verbose: bool) -> list[str]:
@@ -142,6 +158,7 @@ def html(report: Report, threshold: Severity = Severity.ERROR) -> str:
                 "title": entry.title if entry else code,
                 "ref": (entry.ref or "") if entry else "",
                 "check": (entry.check or "") if entry else "",
+                "action": (entry.action or "") if entry else "",
                 "items": [{"where": f.where or "", "message": f.message} for f in group],
             }
         )

@@ -12,9 +12,10 @@ result is always a report.
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from mediatool import fileids
@@ -38,7 +39,6 @@ from mediatool.validate.specs import references
 
 Progress = Callable[[int, int | None, str], None]
 SCHEMA: Final = "mediatool.validate/1"
-_DICOMDIR_MAX: Final = 512 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,20 +199,11 @@ def _same_content(reader: MediaReader) -> Callable[[files.FileTask, files.FileTa
 def _read_directory(
     reader: MediaReader, entry: MediaEntry, run: _Run
 ) -> dicomdir_reader.RawDirectory | None:
-    if entry.size > _DICOMDIR_MAX:
-        run.findings.append(
-            finding(
-                "dicomdir.unreadable", f"the DICOMDIR has {entry.size} bytes; not read", entry.path
-            )
-        )
-        return None
     try:
-        with reader.open(entry) as fp:
-            data = fp.read(_DICOMDIR_MAX)
+        return dicomdir_reader.load(reader, entry)
     except OSError as exc:
         run.findings.append(finding("dicomdir.unreadable", f"cannot read: {exc}", entry.path))
         return None
-    return dicomdir_reader.parse(data, entry.path)
 
 
 def validate_media(
@@ -257,6 +248,9 @@ def _validate(
         prefix = tuple(chosen.path.split("/")[:-1])
         with run.stage("reading the DICOMDIR", chosen.path):
             directory = _read_directory(reader, chosen, run)
+        if directory is not None and directory.limit is not None:
+            run.findings += directory.findings
+            directory = None
         if directory is not None:
             with run.stage("checking the DICOMDIR", chosen.path):
                 head = check_header(directory, reader, prefix)
@@ -265,6 +259,7 @@ def _validate(
             with run.stage("following the offsets", chosen.path):
                 tree, found = structure.walk(directory)
                 run.findings += found
+                run.findings = _with_context(run.findings, structure.describe(directory, tree))
                 reserved = [("DICOMDIR",)] + ([head.descriptor] if head.descriptor else [])
                 resolution = files.resolve(
                     reader, references(directory, tree, profile), prefix, reserved
@@ -292,6 +287,7 @@ def _validate(
             reader, tasks, jobs=jobs, progress=progress, meanwhile=record_checks
         )
     has_directory = directory is not None and bool(directory.records)
+    damaged = directory is not None and directory.damage_at is not None
     # the parsed DICOMDIR (a few KB a record) is not needed any more: free it before the
     # cross-file checks, which keep one small summary per instance
     directory = tree = None
@@ -304,7 +300,7 @@ def _validate(
             profile=profile,
             same_content=_same_content(reader),
         )
-        run.findings += cross.findings
+        run.findings += _echoes(cross.findings, damaged)
         cross_instances = cross.instances
     if other:
         sample = ", ".join(repr(p) for p in other[:5]) + (", ..." if len(other) > 5 else "")
@@ -322,7 +318,7 @@ def _validate(
             total_bytes=sum(e.size for e in entries),
         )
     if not cross_instances:
-        run.findings.append(finding("inventory.empty", "no DICOM instance was found on the media"))
+        run.findings.append(_empty(run.findings))
     media = MediaInfo(
         kind=getattr(reader, "kind", ""),
         name=getattr(reader, "name", ""),
@@ -336,7 +332,50 @@ def _validate(
     return Report(media, inventory, _order(apply_policy(run.findings, policy)))
 
 
+def _with_context(findings: list[Finding], located: dict[str, str]) -> list[Finding]:
+    """Findings made before the hierarchy was known, located like the later ones."""
+    return [replace(f, where=located[f.where]) if f.where in located else f for f in findings]
+
+
+def _echoes(findings: Sequence[Finding], damaged: bool) -> list[Finding]:
+    """Files not referenced because the damaged DICOMDIR lost their records are echoes of that
+    damage (issue 11): notices, not more errors."""
+    if not damaged:
+        return list(findings)
+    return [
+        replace(
+            f,
+            severity=Severity.INFO,
+            message=f"{f.message}; the DICOMDIR is damaged (see above), its record may be lost",
+        )
+        if f.code == "file.not-referenced"
+        else f
+        for f in findings
+    ]
+
+
+def _empty(findings: Sequence[Finding]) -> Finding:
+    """``inventory.empty``: an error on its own; a notice when errors above already say why
+    (issue 11: a consequence is not an extra error)."""
+    empty = finding("inventory.empty", "no DICOM instance was found on the media")
+    if not fails(findings, Severity.ERROR):
+        return empty
+    return replace(
+        empty,
+        severity=Severity.INFO,
+        message=f"{empty.message}, a consequence of the errors above",
+    )
+
+
 def _order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
     """Deterministic: most severe first, then by code, location and message; exact repeats once."""
     unique = dict.fromkeys(findings)
-    return tuple(sorted(unique, key=lambda f: (-int(f.severity), f.code, f.where or "", f.message)))
+    return tuple(
+        sorted(unique, key=lambda f: (-int(f.severity), f.code, _natural(f.where), f.message))
+    )
+
+
+def _natural(where: str | None) -> tuple[tuple[int, str], ...]:
+    """'record 4' before 'record 11': digit runs compare as numbers."""
+    parts = re.split(r"(\d+)", where or "")
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in parts)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
-from mediatool.findings import Finding, finding
+from mediatool.findings import Finding, Severity, finding
 from mediatool.recordtypes import (
     ALLOWED_CHILDREN,
     DEFINED_RECORD_TYPES,
@@ -76,6 +76,19 @@ class _Walk:
         n = len(self.records)
         self.tree = DirTree(parent=[ROOT] * n, reached=[False] * n, active=[True] * n)
         self.findings: list[Finding] = []
+        self.damage_at = directory.damage_at
+
+    def add(self, found: Finding, pos: int) -> None:
+        """Add ``found``, about the record at ``pos``; past the position where the reader lost
+        records, it only echoes that damage: a notice, not another error (issue 11)."""
+        if self.damage_at is not None and pos >= self.damage_at:
+            found = replace(
+                found,
+                severity=Severity.INFO,
+                message=f"{found.message}; this follows from the damage of the DICOMDIR "
+                "reported above",
+            )
+        self.findings.append(found)
 
     def is_ancestor(self, node: int, of: int) -> bool:
         steps = 0
@@ -94,12 +107,13 @@ class _Walk:
         while pos:
             i = self.index.get(pos)
             if i is None:
-                self.findings.append(
+                self.add(
                     finding(
                         "dicomdir.bad-offset",
                         f"{attr} is {pos}, which is not the position of a record's Item tag",
                         src,
-                    )
+                    ),
+                    pos,
                 )
                 break
             if i in chain or self.is_ancestor(i, parent):
@@ -167,6 +181,23 @@ class _Walk:
                 continue
             self.tree.parent[i] = parent
             self.tree.children[parent].append(i)
+            if not only_unreached and parent == ROOT and not allowed_child("", rtype):
+                self._no_parent(record, rtype)
+
+    def _no_parent(self, record: RawRecord, rtype: str) -> None:
+        """C10 when read by record order: a record no allowed parent precedes sits at the root
+        (its records below are placed under it, so it is reported once)."""
+        if rtype not in DEFINED_RECORD_TYPES:
+            return
+        wanted = " or ".join(sorted(p for p, kids in ALLOWED_CHILDREN.items() if rtype in kids))
+        self.findings.append(
+            finding(
+                "record.bad-parent",
+                f"{rtype} record has no {wanted} record before it in the Directory Record "
+                "Sequence (read by record order), so it is at the root: not allowed by Table F.4-1",
+                record.where,
+            )
+        )
 
 
 def _check_root(directory: RawDirectory, walk: _Walk) -> bool:
@@ -188,12 +219,13 @@ def _check_root(directory: RawDirectory, walk: _Walk) -> bool:
         )
         return False
     if first and first not in walk.index:
-        walk.findings.append(
+        walk.add(
             finding(
                 "dicomdir.bad-offset",
                 f"{_FIRST_NAME} is {first}, which is not the position of a record's Item tag",
                 directory.where,
-            )
+            ),
+            first,
         )
         return False
     return bool(n)
@@ -206,12 +238,13 @@ def _check_last(directory: RawDirectory, root_chain: Sequence[int], walk: _Walk)
     if last is None:
         walk.findings.append(finding("dicomdir.root-offsets", f"{name} is absent", directory.where))
     elif last != expected:
-        walk.findings.append(
+        walk.add(
             finding(
                 "dicomdir.root-offsets",
                 f"{name} is {last}, the last record of the root chain is at {expected}",
                 directory.where,
-            )
+            ),
+            max(last, expected),
         )
 
 
@@ -223,13 +256,14 @@ def _unreached(walk: _Walk) -> None:
             code, extra = "dicomdir.unreachable-record", "; its file is checked all the same"
         else:
             code, extra = "dicomdir.unreachable-empty-record", ""
-        walk.findings.append(
+        walk.add(
             finding(
                 code,
                 f"{_type(record) or 'record'} record is not reached from the root through the "
                 f"offsets{extra}",
                 record.where,
-            )
+            ),
+            record.offset,
         )
 
 
@@ -269,6 +303,8 @@ def walk(directory: RawDirectory) -> tuple[DirTree, list[Finding]]:
             )
         )
         w.place_by_sequence(only_unreached=False)
+        if directory.uint(LAST) is None:
+            _check_last(directory, [], w)  # absent: an error whatever the offsets are worth
     else:
         _check_last(directory, [], w)
     _finish(w.tree, records)
@@ -321,3 +357,30 @@ def check_hierarchy(directory: RawDirectory, tree: DirTree) -> list[Finding]:
                 )
             )
     return out
+
+
+def _label(record: RawRecord) -> str:
+    rtype = _type(record)
+    if rtype == "PATIENT":
+        return f"patient {record.text(0x00100020) or '?'}"
+    if rtype == "STUDY":
+        return f"study {record.text(0x00200010) or record.text(0x00080020) or '?'}"
+    if rtype == "SERIES":
+        number = record.text(0x00200011)
+        return f"series {record.text(0x00080060) or '?'} #{number or '?'}"
+    return ""
+
+
+def describe(directory: RawDirectory, tree: DirTree) -> dict[str, str]:
+    """Say in each record's location which patient/study/series it belongs to (issue 11):
+    "DICOMDIR record 8 @1880 (patient PID0001, study 20240312, series CT #1)". Returns the
+    old location -> the new one, for the findings made before."""
+    records = directory.records
+    labels = [_label(r) for r in records]
+    located: dict[str, str] = {}
+    for i, record in enumerate(records):
+        chain = [labels[a] for a in reversed(tree.ancestors(i))] + [labels[i]]
+        before = record.where
+        record.context = ", ".join(c for c in chain if c)
+        located[before] = record.where
+    return located

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from validate_helpers import small_fileset
+from validate_helpers import Dicomdir, small_fileset
 
 from mediatool.cli import main
+from mediatool.findings import CODES
 
 IMAGE1 = "DICOM/PT000001/ST000001/SE000001/IM000001"
 
@@ -37,6 +38,8 @@ def test_clean_exits_0(clean: Path) -> None:
     result = run("validate", clean)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("PASS: folder")
+    file_set = result.stdout.splitlines()[1]
+    assert file_set.startswith("File-set: ID 'TESTCD', UID ") and "DICOMDIR in the root" in file_set
     assert "2 patients, 2 studies, 4 series, 12 instances" in result.stdout
     assert "patient 'PID0002' 'Müller^Jürgen'" in result.stdout
     assert result.stderr == ""
@@ -60,6 +63,7 @@ def test_json_document(broken: Path) -> None:
     assert doc["media"]["kind"] == "folder"
     assert doc["media"]["fileset_id"] == "TESTCD"
     assert doc["inventory"]["counts"]["instances"] == 11
+    assert "what to do: " + (CODES["file.missing"].action or "") in run("validate", broken).stdout
     missing = [f for f in doc["findings"] if f["code"] == "file.missing"]
     assert missing == [
         {
@@ -69,13 +73,17 @@ def test_json_document(broken: Path) -> None:
             "where": IMAGE1,
             "ref": "PS3.3 F.2.1",
             "check": "E01",
+            "action": CODES["file.missing"].action,
         }
     ]
+    assert all(f["action"] for f in doc["findings"])  # issue 11: each says what to do
 
 
 def test_fail_on_warning(clean: Path, tmp_path: Path) -> None:
     root = Path(shutil.copytree(clean, tmp_path / "media"))
-    (root / IMAGE1).rename(root / (IMAGE1 + ".dcm"))  # found tolerantly: a warning (E02)
+    d = Dicomdir(root / "DICOMDIR")  # a tolerant name (E02) is an error since issue 11:
+    d.set_us(None, 0x00041212, 0xFFFF)  # the retired "inconsistent" flag is a warning (B10)
+    d.save()
     assert run("validate", root).exit_code == 0
     result = run("validate", root, "--fail-on", "warning", "--json")
     assert result.exit_code == 1
@@ -90,6 +98,11 @@ def test_html_report(broken: Path, tmp_path: Path) -> None:
     assert '<span class="verdict FAIL">FAIL</span>' in page
     assert "file.missing" in page and IMAGE1 in page
     assert "Müller^Jürgen" in page
+    # issue 11: verdict and findings (with what to do) first, the inventory after them
+    action = CODES["file.missing"].action or ""
+    assert f"What to do: {action}" in page
+    assert page.index("file.missing") < page.index("<h2>Inventory</h2>")
+    assert page.index("<h2>Findings</h2>") < page.index("<h2>Medium</h2>")
     assert not re.search(r"(src|href)\s*=", page)  # self-contained: no external resource
     assert "<script" not in page
 
@@ -135,9 +148,11 @@ def test_not_a_container_exits_2(tmp_path: Path) -> None:
 
 
 def test_empty_folder_is_not_clean(tmp_path: Path) -> None:
-    result = run("validate", tmp_path)
+    result = run("validate", tmp_path, "--json")
     assert result.exit_code == 1
-    assert "dicomdir.missing" in result.stdout and "inventory.empty" in result.stdout
+    found = {f["code"]: f["severity"] for f in json.loads(result.stdout)["findings"]}
+    # no instance is a consequence of the missing DICOMDIR here, not an extra error (issue 11)
+    assert found == {"dicomdir.missing": "error", "inventory.empty": "info"}
 
 
 def test_zip_archive(clean: Path, tmp_path: Path) -> None:

@@ -260,6 +260,10 @@ def patient_name_differs(root: Path) -> None:
     dd(root, lambda d: d.set_value(1, 0x00100010, b"Test^Other"))
 
 
+def study_description_differs(root: Path) -> None:
+    dd(root, lambda d: d.set_value(2, 0x00081030, b"Other"))
+
+
 def patient_id_differs(root: Path) -> None:
     dd(root, lambda d: d.set_value(1, 0x00100020, b"PID9999"))
 
@@ -304,7 +308,7 @@ CASES = [
     pytest.param(nested_fileset, "dicomdir.not-at-root", "CD/DICOMDIR", id="dicomdir-in-folder"),
     pytest.param(second_dicomdir, "dicomdir.several", "DICOM/DICOMDIR", id="second-dicomdir"),
     pytest.param(dicomdir_without_preamble, "meta.no-preamble", "DICOMDIR", id="no-preamble"),
-    pytest.param(truncated_dicomdir, "dicomdir.bad-length", "DICOMDIR", id="truncated-dicomdir"),
+    pytest.param(truncated_dicomdir, "dicomdir.truncated", "DICOMDIR", id="truncated-dicomdir"),
     pytest.param(garbage_dicomdir, "dicomdir.unreadable", "DICOMDIR", id="garbage-dicomdir"),
     pytest.param(sop_class, "dicomdir.sop-class", "DICOMDIR", id="wrong-sop-class"),
     pytest.param(consistency_ffff, "dicomdir.consistency-flag-set", "DICOMDIR", id="flag-ffff"),
@@ -352,7 +356,8 @@ CASES = [
     pytest.param(record_sop_class_wrong, "file.sop-class-mismatch", IMAGE1, id="e18"),
     pytest.param(record_ts_wrong, "file.transfer-syntax-mismatch", IMAGE1, id="e20"),
     pytest.param(record_type_for_sr, "file.record-type", IMAGE1, id="e21"),
-    pytest.param(patient_name_differs, "record.ancestor-differs", None, id="d08-name"),
+    pytest.param(patient_name_differs, "record.ancestor-mismatch", None, id="d07-name"),
+    pytest.param(study_description_differs, "record.ancestor-differs", None, id="d08-description"),
     pytest.param(patient_id_differs, "record.ancestor-mismatch", None, id="d07-patient-id"),
     pytest.param(instance_number_differs, "record.key-mismatch", IMAGE1, id="d06"),
     pytest.param(duplicate_study, "record.duplicate-study", None, id="f06"),

@@ -304,7 +304,7 @@ CORRUPTIONS = [
         "record.bad-value",
         id="refuid_leading0",
     ),
-    pytest.param(_truncate, "dicomdir.bad-length", id="truncated"),
+    pytest.param(_truncate, "dicomdir.truncated", id="truncated"),
 ]
 
 
