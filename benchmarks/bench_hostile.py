@@ -3,7 +3,7 @@
 
 Run:  python3 benchmarks/bench_hostile.py [--work DIR]
 
-Cases (made in the work folder by tests/hostile.py, removed after): 10^6 chained PATIENT records
+Cases (made in the work folder by tests/hostile_dicomdirs.py, removed after): 10^6 chained PATIENT records
 (90 MB), 10^6 random 40-byte items (40 MB), 500 MB of zeros (sparse). Target: time roughly
 linear in the size read, peak memory (PSS of the process tree) under 500 MB.
 """
@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-import hostile  # noqa: E402
+import hostile_dicomdirs as hostile  # noqa: E402
 from _common import measure  # noqa: E402
 
 CASES: list[tuple[str, Callable[[Path], Path]]] = [

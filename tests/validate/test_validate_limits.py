@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import hostile
+import hostile_dicomdirs as hostile
 import pytest
 from click.testing import CliRunner
 from validate_helpers import codes, problems, validate
