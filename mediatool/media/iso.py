@@ -24,6 +24,7 @@ from pycdlib.pycdlibexception import PyCdlibException
 from mediatool.errors import MediaError
 from mediatool.findings import Finding, finding
 from mediatool.media.base import IndexedReader, MediaEntry, strip_iso_version, unsafe_component
+from mediatool.media.iso9660 import Extents, directory_extents
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -74,7 +75,15 @@ class IsoReader(IndexedReader):
         self.volume_id: str | None = _text(pvd.volume_identifier).rstrip(" ")
         self.system_id: str = _text(pvd.system_identifier).rstrip(" ")
         self._findings.extend(self._volume_findings())
+        self._block = int(pvd.logical_block_size())
+        #: entry path → the file's byte runs in the image, as its directory record says
+        self._runs: dict[str, list[tuple[int, int]]] = {}
+        #: entry path → why it is never read (its extent leaves the image or overlaps another)
+        self._refused: dict[str, str] = {}
+        self._size = _image_size(self._image)
+        self._extents: Extents = {}
         self._set_entries(self._walk())
+        self._check_extents(self._size)
 
     # --- listing -------------------------------------------------------------------------------
 
@@ -108,6 +117,13 @@ class IsoReader(IndexedReader):
         pending: list[tuple[DirectoryRecord, str, int]] = [(root, "", 1)]
         while pending:
             directory, rel, level = pending.pop()
+            self._extents = directory_extents(
+                self._image,
+                directory.extent_location(),
+                directory.get_data_length(),
+                self._block,
+                self._size,
+            )
             for child in directory.children:
                 if child.is_dot() or child.is_dotdot() or child.file_flags & _ASSOCIATED:
                     continue  # associated files are resource forks of the file of that name
@@ -150,7 +166,46 @@ class IsoReader(IndexedReader):
         for code, message in _name_problems(raw) + _record_problems(record):
             self._report(code, message, path)
         raw_path = f"{rel}/{raw}" if rel else raw
-        return MediaEntry(path, raw_path, record.get_data_length())
+        runs = self._extents.get(record.file_identifier()) or _record_runs(record, self._block)
+        runs = [(offset, length) for offset, length in runs if length]
+        self._runs.setdefault(path, runs)
+        if not record.get_data_length():  # pycdlib drops the extent of an empty file
+            runs.clear()
+        size = sum(length for _, length in runs)
+        return MediaEntry(path, raw_path, size)
+
+    def _check_extents(self, image_size: int) -> None:
+        """I02 for ISO images: a file is read only from its own extent, inside the image.
+
+        An extent past the end would make the reader return whatever follows (or nothing); two
+        files sharing bytes would give one patient's file another's content. Both are refused.
+        """
+        spans: list[tuple[int, int, str]] = []
+        for entry in self._index:
+            for offset, length in self._runs.get(entry.path, []):
+                if offset + length > image_size:
+                    self._refuse(
+                        "media.iso-extent-outside",
+                        entry.path,
+                        f"the file's extent (bytes {offset}-{offset + length - 1}) ends beyond "
+                        f"the image's {image_size} bytes",
+                    )
+                else:  # a claimed extent past the end is refused already, not compared
+                    spans.append((offset, offset + length, entry.path))
+        spans.sort()
+        reach, owner = -1, ""
+        for start, end, path in spans:
+            if start < reach and path != owner:
+                message = f"the file's extent shares bytes {start}-{min(end, reach) - 1} with"
+                self._refuse("media.iso-extent-overlap", path, f"{message} {owner!r}")
+                self._refuse("media.iso-extent-overlap", owner, f"{message} {path!r}")
+            if end > reach:
+                reach, owner = end, path
+
+    def _refuse(self, code: str, path: str, message: str) -> None:
+        if path not in self._refused:
+            self._refused[path] = message
+            self._report(code, f"{message}; the file is not read", path)
 
     def _report(self, code: str, message: str, where: str | None) -> None:
         self._findings.append(finding(code, message, where))
@@ -165,10 +220,10 @@ class IsoReader(IndexedReader):
         if self._closed:
             raise OSError(f"ISO image {self.name!r} is closed")
         known = self._known(entry)
-        try:
-            runs = self._iso.get_file_byte_extents(iso_path="/" + known.raw_name)
-        except PyCdlibException as exc:
-            raise OSError(f"cannot locate {entry.path!r} in the ISO image: {exc}") from exc
+        refused = self._refused.get(known.path)
+        if refused is not None:
+            raise OSError(refused)
+        runs = self._runs[known.path]
         # Not wrapped in io.BufferedReader: pydicom takes any BufferedReader for a file on disk
         # it may reopen by ``.name``. The image file underneath is buffered already.
         return cast(BinaryIO, _ExtentReader(self._image, runs))
@@ -178,6 +233,23 @@ class IsoReader(IndexedReader):
             self._closed = True
             self._iso.close()
             self._image.close()
+
+
+def _record_runs(record: DirectoryRecord, block: int) -> list[tuple[int, int]]:
+    """The (byte offset, length) runs of a file, following multi-extent continuations (as
+    ``PyCdlib.get_file_byte_extents`` does, without a path lookup per file)."""
+    runs: list[tuple[int, int]] = []
+    rec: DirectoryRecord | None = record
+    while rec is not None and rec.data_length:
+        start = rec.inode.extent_location() if rec.inode is not None else rec.extent_location()
+        runs.append(((start + rec.data_extent_offset) * block, rec.data_length))
+        rec = rec.data_continuation
+    return runs
+
+
+def _image_size(image: BinaryIO) -> int:
+    image.seek(0, io.SEEK_END)
+    return image.tell()
 
 
 def _open_image(path: str | Path, name: str) -> BinaryIO:
