@@ -137,15 +137,18 @@ def _looks_dicom(head: bytes) -> bool:
 
 
 def sniff(reader: MediaReader, entries: Iterable[MediaEntry]) -> tuple[list[MediaEntry], list[str]]:
-    """Split entries into DICOM files and the paths of other files (by content, not by name)."""
+    """Split entries into DICOM files and the paths of other files (by content, not by name).
+
+    An entry that cannot be opened goes with the DICOM files: reading it then reports it as
+    ``media.unreadable`` (issue 12: a corrupt zip member is an error, never "non-DICOM")."""
     dicom: list[MediaEntry] = []
     other: list[str] = []
     for entry in entries:
         try:
             with reader.open(entry) as fp:
                 head = fp.read(_SNIFF)
-        except OSError:  # the reader reports unreadable entries in container_findings
-            other.append(entry.path)
+        except OSError:  # read again as a file: unreadable is an error, not "non-DICOM"
+            dicom.append(entry)
             continue
         if _looks_dicom(head):
             dicom.append(entry)
