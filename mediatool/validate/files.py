@@ -55,6 +55,9 @@ class Resolution:
     tasks: list[FileTask] = field(default_factory=list)
     referenced: set[str] = field(default_factory=set)  # entry paths
     missing: int = 0
+    #: File IDs (media-relative) of the references that name no readable file: not on the
+    #: media, or not a path inside the File-set; ``missing`` counts them
+    lost: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -83,6 +86,8 @@ def resolve(
                     where,
                 )
             )
+            out.missing += 1
+            out.lost.append(where)
             continue
         if tuple(c.upper() for c in components) in reserved_upper:
             out.findings.append(
@@ -93,10 +98,13 @@ def resolve(
                     where,
                 )
             )
+            out.missing += 1
+            out.lost.append(where)
             continue
         entry, exact = reader.resolve(prefix + components)
         if entry is None:
             out.missing += 1
+            out.lost.append(where)
             out.findings.append(
                 finding(
                     "file.missing", f"{record_where} references {where!r}, not on the media", where

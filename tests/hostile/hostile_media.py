@@ -9,6 +9,8 @@ from pathlib import Path
 
 from factories import study_folder
 
+from mediatool.validate.dicomdir_reader import parse
+
 #: Directory Record (ISO 9660 §9.1): Location of Extent at byte 2, Data Length at byte 10, both
 #: recorded twice (little-endian, then big-endian); File Identifier length at 32, the name at 33.
 _EXTENT, _LENGTH, _NAME_AT = 2, 10, 32
@@ -64,3 +66,34 @@ def patch_record(
         image[at + _EXTENT : at + _EXTENT + 8] = both_endian(extent)
     iso.write_bytes(bytes(image))
     return old
+
+
+def built_folder(tmp: Path, *, patients: int = 2) -> Path:
+    """A mediatool-made File-set folder (no web content), as :func:`built_iso`."""
+    source = study_folder(tmp / "src", patients=patients, series=1, instances=2)
+    out = tmp / "disc"
+    done = mediatool("build", source, "--out", out, "--jobs", "1", "--no-web")
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def _file_id_element(data: bytes, nth: int) -> tuple[int, int]:
+    records = [r for r in parse(data).records if 0x00041500 in r.elements]
+    element = records[nth].elements[0x00041500]
+    return element.value_pos, len(element.value)
+
+
+def file_id(dicomdir: Path, nth: int) -> str:
+    """The Referenced File ID (0004,1500) of the ``nth`` record that has one, as a path."""
+    data = dicomdir.read_bytes()
+    pos, length = _file_id_element(data, nth)
+    return data[pos : pos + length].decode().strip(" \x00").replace("\\", "/")
+
+
+def set_file_id(dicomdir: Path, nth: int, value: bytes) -> None:
+    """Overwrite that File ID, space padded (no length changes)."""
+    data = bytearray(dicomdir.read_bytes())
+    pos, length = _file_id_element(bytes(data), nth)
+    assert len(value) <= length
+    data[pos : pos + length] = value.ljust(length, b" ")
+    dicomdir.write_bytes(bytes(data))
