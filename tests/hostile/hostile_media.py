@@ -68,9 +68,9 @@ def patch_record(
     return old
 
 
-def built_folder(tmp: Path, *, patients: int = 2) -> Path:
+def built_folder(tmp: Path, *, patients: int = 2, instances: int = 2) -> Path:
     """A mediatool-made File-set folder (no web content), as :func:`built_iso`."""
-    source = study_folder(tmp / "src", patients=patients, series=1, instances=2)
+    source = study_folder(tmp / "src", patients=patients, series=1, instances=instances)
     out = tmp / "disc"
     done = mediatool("build", source, "--out", out, "--jobs", "1", "--no-web")
     assert done.returncode == 0, done.stderr
