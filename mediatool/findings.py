@@ -49,6 +49,12 @@ CODES: Final[Mapping[str, Code]] = {
         W, None, "A zip member is larger than the safety limit and is not read"
     ),
     "read.truncated": Code(E, "PS3.10 7.2", "Data set is truncated or cannot be parsed", "E23"),
+    "read.element-too-long": Code(
+        E,
+        "PS3.5 7.1",
+        "A data element other than Pixel Data is longer than the limit; the instance is not read",
+        action="Ask the sender for the instance without the oversized element.",
+    ),
     "read.pydicom-warning": Code(W, "PS3.5", "The DICOM reader warned about the encoding"),
     "read.missing-identifier": Code(
         E, "PS3.3 C.12.1", "SOP Class UID or SOP Instance UID missing in the data set"

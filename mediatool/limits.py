@@ -22,3 +22,13 @@ ZIP_RATIO_LIMIT: Final = 200
 ZIP_RATIO_FLOOR: Final = 32 * 1024**2
 #: Members up to this size are read into memory, larger ones into an anonymous temporary file.
 ZIP_SPOOL_LIMIT: Final = 64 * 1024**2
+
+# --- DICOM data sets (build inputs, validate and import media) ---------------------------------
+
+#: A data element other than Pixel Data longer than this is not read, and its instance is
+#: reported instead of used. The longest values found in practice outside Pixel Data are
+#: encapsulated documents (PDF, CDA, STL) and waveforms of a few tens of MB; a longer one is
+#: damaged or hostile, and importing it would hold it in memory about three times (read,
+#: coerce, encode), so 128 MiB keeps an import under 500 MB. Pixel Data is exempt: a
+#: multi-frame image is legitimately large and is never read with the header.
+ELEMENT_LENGTH_LIMIT: Final = 128 * 1024**2
