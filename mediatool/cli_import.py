@@ -317,6 +317,8 @@ def _run(media: str, a: Mapping[str, object], as_json: bool, quiet: bool, verbos
             output.emit_json(render.import_json(report))
         else:
             click.echo(render.import_text(report, verbose=verbose))
+        if report.error is not None:
+            raise report.error  # after the accounting: exit 2 with the message and hint
     sys.exit(0 if report.ok else 1)
 
 
