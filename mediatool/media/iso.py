@@ -23,7 +23,13 @@ from pycdlib.pycdlibexception import PyCdlibException
 
 from mediatool.errors import MediaError
 from mediatool.findings import Finding, finding
-from mediatool.media.base import IndexedReader, MediaEntry, strip_iso_version, unsafe_component
+from mediatool.media.base import (
+    DamagedMedia,
+    IndexedReader,
+    MediaEntry,
+    strip_iso_version,
+    unsafe_component,
+)
 from mediatool.media.iso9660 import Extents, directory_extents
 
 if TYPE_CHECKING:
@@ -61,16 +67,16 @@ class IsoReader(IndexedReader):
         self._iso = pycdlib.PyCdlib()
         try:
             self._iso.open_fp(self._image)
-        except (PyCdlibException, OSError) as exc:
-            self._image.close()
-            raise MediaError(f"cannot read ISO image {self.name!r}: {exc}") from exc
+            self._closed = False
+            self._read()
         except Exception as exc:
-            # pycdlib parses hostile bytes; any other failure also means "unreadable image"
+            # pycdlib parses hostile bytes: any failure (PyCdlibException, OSError, KeyError,
+            # struct.error, ...) means a damaged image, said in words
+            damaged = _damaged(self._image, self.name, exc)
             self._image.close()
-            raise MediaError(
-                f"cannot read ISO image {self.name!r}: {type(exc).__name__}: {exc}"
-            ) from exc
-        self._closed = False
+            raise damaged from exc
+
+    def _read(self) -> None:
         pvd = self._iso.pvd
         self.volume_id: str | None = _text(pvd.volume_identifier).rstrip(" ")
         self.system_id: str = _text(pvd.system_identifier).rstrip(" ")
@@ -233,6 +239,67 @@ class IsoReader(IndexedReader):
             self._closed = True
             self._iso.close()
             self._image.close()
+
+
+#: pycdlib's messages (a part of each) → what is wrong with the image, in words.
+_PLAIN: Final = (
+    ("padding", "a volume descriptor has bytes where ISO 9660 requires zeros"),
+    ("not zero", "a volume descriptor has bytes where ISO 9660 requires zeros"),
+    ("endian", "a number recorded in both byte orders has two different values"),
+    ("volume descriptor", "a volume descriptor is damaged or missing"),
+    ("path table", "the path table (the list of folders) is damaged"),
+    ("directory record", "a directory record is damaged"),
+    ("extent", "a directory or file points to a place that does not exist"),
+)
+_ASK: Final = "Ask the sender for a new disc, or copy the original disc again."
+_PVD: Final = 16 * 2048
+
+
+def _damaged(image: BinaryIO, name: str, exc: Exception) -> DamagedMedia:
+    """The error for an image that cannot be parsed: what is wrong, in words, and what to do."""
+    shown = str(exc) or type(exc).__name__
+    plain = _truncation(image)
+    if plain is None:
+        lowered = shown.lower()
+        plain = next(
+            (words for key, words in _PLAIN if key in lowered),
+            "its ISO 9660 structures (volume descriptors, path table, directories) are damaged",
+        )
+    kind = type(exc)
+    detail = (
+        shown
+        if isinstance(exc, (PyCdlibException, OSError))
+        else f"{kind.__module__}.{kind.__qualname__}: {shown}"
+    )
+    message = f"{plain} (pycdlib: {detail})"
+    found = finding("media.iso-damaged", f"the image cannot be read: {message}")
+    return DamagedMedia(
+        f"cannot read ISO image {name!r}: the image is damaged: {message}", found, hint=_ASK
+    )
+
+
+def _truncation(image: BinaryIO) -> str | None:
+    """ "the image is truncated" when it is shorter than its Primary Volume Descriptor says
+    (Volume Space Size x Logical Block Size, ISO 9660 8.4.8 and 8.4.12)."""
+    try:
+        size = _image_size(image)
+        image.seek(_PVD)
+        pvd = image.read(2048)
+    except OSError:
+        return None
+    if len(pvd) < 130:
+        return f"the image ends before its volume descriptor ({size} bytes): it is truncated"
+    blocks = int.from_bytes(pvd[80:84], "little")
+    block = int.from_bytes(pvd[128:130], "little")
+    if blocks != int.from_bytes(pvd[84:88], "big") or block != int.from_bytes(pvd[130:132], "big"):
+        return None  # the sizes themselves are damaged: not evidence of a truncation
+    expected = blocks * block
+    if size < expected:
+        return (
+            f"the image has {size} of the {expected} bytes its volume descriptor declares: "
+            "it is truncated"
+        )
+    return None
 
 
 def _record_runs(record: DirectoryRecord, block: int) -> list[tuple[int, int]]:
