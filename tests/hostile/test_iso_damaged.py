@@ -109,3 +109,9 @@ def test_validate_reports_a_damaged_image_as_a_failing_medium(
     assert f"Error: cannot read ISO image {str(iso)!r}: the image is damaged: " in imported.stderr
     assert "Hint: Ask the sender for a new disc" in imported.stderr
     assert "Traceback" not in imported.stderr + done.stderr
+    for args in (["--list"], ["--into", str(tmp_path / "archive")]):
+        as_json = mediatool("import", iso, *args, "--json")
+        assert as_json.returncode == 2
+        document = json.loads(as_json.stdout)  # one document, also on exit 2
+        assert document["ok"] is False and words in document["error"]
+        assert document["hint"].startswith("Ask the sender")
