@@ -175,9 +175,8 @@ class IsoReader(IndexedReader):
         runs = self._extents.get(record.file_identifier()) or _record_runs(record, self._block)
         runs = [(offset, length) for offset, length in runs if length]
         self._runs.setdefault(path, runs)
-        if not record.get_data_length():  # pycdlib drops the extent of an empty file
-            runs.clear()
-        size = sum(length for _, length in runs)
+        # the bytes the image holds (a Data Length past the end is refused, not counted)
+        size = sum(max(0, min(offset + length, self._size) - offset) for offset, length in runs)
         return MediaEntry(path, raw_path, size)
 
     def _check_extents(self, image_size: int) -> None:
