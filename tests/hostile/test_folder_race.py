@@ -87,7 +87,7 @@ def test_validate_never_reads_outside_a_folder_raced_with_a_link(
     raced: tuple[Path, list[int]],
 ) -> None:
     disc, _ = raced
-    outcomes: set[str] = set()
+    outcomes: dict[str, int] = {}
     deadline = time.monotonic() + SECONDS
     for _ in range(RUNS):
         try:
@@ -98,10 +98,12 @@ def test_validate_never_reads_outside_a_folder_raced_with_a_link(
             report = validate_media(reader, jobs=1)
         assert MARKER not in report.inventory.patients
         assert not any(_seen(f.message) for f in report.findings)
-        outcomes.add("clean" if report.ok else "refused")
+        kind = "clean" if report.ok else "refused"
+        outcomes[kind] = outcomes.get(kind, 0) + 1
         if time.monotonic() > deadline:
             break
-    assert outcomes  # ran
+    print(f"validate runs under the race: {outcomes}")
+    assert sum(outcomes.values()) >= 5
 
 
 def test_import_survey_never_reads_outside_a_folder_raced_with_a_link(
