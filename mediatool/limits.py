@@ -32,3 +32,10 @@ ZIP_SPOOL_LIMIT: Final = 64 * 1024**2
 #: coerce, encode), so 128 MiB keeps an import under 500 MB. Pixel Data is exempt: a
 #: multi-frame image is legitimately large and is never read with the header.
 ELEMENT_LENGTH_LIMIT: Final = 128 * 1024**2
+
+# --- ISO 9660 images (validate and import media) ------------------------------------------------
+
+#: A directory's raw records are read up to this size to check every file's extent against the
+#: image (pycdlib shortens a lying Data Length silently). A directory of 16 MiB holds about 400,000
+#: records, far beyond any disc; the records past it are checked by pycdlib's values only.
+ISO_DIRECTORY_LIMIT: Final = 16 * 1024**2

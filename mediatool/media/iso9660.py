@@ -11,13 +11,13 @@ from __future__ import annotations
 import struct
 from typing import BinaryIO, Final
 
+from mediatool.limits import ISO_DIRECTORY_LIMIT
+
 #: Directory Record fields (ISO 9660 §9.1): length, Location of Extent (LE), Data Length (LE),
 #: File Flags, File Identifier length; offsets inside the record.
 _LENGTH, _EXTENT, _DATA_LENGTH, _FLAGS, _ID_LENGTH, _ID = 0, 2, 10, 25, 32, 33
 _MIN_RECORD: Final = 34
 _U32: Final = struct.Struct("<I")
-#: A directory larger than this is not read raw (no real disc has a directory near 16 MiB).
-DIRECTORY_LIMIT: Final = 16 * 1024**2
 
 Extents = dict[bytes, list[tuple[int, int]]]
 
@@ -29,7 +29,7 @@ def directory_extents(
     recorded order (a multi-extent file has several). Never raises: a directory that cannot be
     read gives what could be read."""
     start = extent * block
-    length = max(0, min(length, DIRECTORY_LIMIT, image_size - start))
+    length = max(0, min(length, ISO_DIRECTORY_LIMIT, image_size - start))
     image.seek(start)
     data = image.read(length)
     out: Extents = {}
