@@ -139,7 +139,7 @@ class ZipReader(IndexedReader):
             # zipfile and its decompressors raise many types on corrupt data (BadZipFile,
             # zlib.error, EOFError, LZMAError, ...): all mean "this member cannot be read"
             spool.close()
-            raise OSError(f"cannot read zip member {entry.raw_name!r}: {exc}") from exc
+            raise OSError(f"zip member {entry.raw_name!r} is damaged: {exc}") from exc
         return cast(BinaryIO, spool)
 
     def _copy_member(

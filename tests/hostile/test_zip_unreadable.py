@@ -89,7 +89,7 @@ def test_an_unreadable_member_is_an_error_in_validate_and_import(
     unreadable = [f for f in report["findings"] if f["code"] == "media.unreadable"]
     assert [f["where"] for f in unreadable] == [VICTIM]
     assert unreadable[0]["severity"] == "error"
-    assert "cannot read zip member" in unreadable[0]["message"]
+    assert f"cannot read: zip member {VICTIM!r} is damaged: " in unreadable[0]["message"]
     assert report["inventory"]["counts"]["other_files"] == 0
 
     done = mediatool("import", dest, "--into", tmp_path / "archive", "--json", "--jobs", "1")
