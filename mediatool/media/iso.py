@@ -201,6 +201,8 @@ class IsoReader(IndexedReader):
         reach, owner = -1, ""
         for start, end, path in spans:
             if start < reach and path != owner:
+                # also an extent recorded twice (a hard link, or a forged record): one file's
+                # bytes would be read as another's, so neither is read
                 message = f"the file's extent shares bytes {start}-{min(end, reach) - 1} with"
                 self._refuse("media.iso-extent-overlap", path, f"{message} {owner!r}")
                 self._refuse("media.iso-extent-overlap", owner, f"{message} {path!r}")
