@@ -7,8 +7,9 @@ already); 1 something DICOM was not imported, or no single local patient could b
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -128,7 +129,7 @@ def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
     from mediatool.validate import validate_media
 
     progress = output.Progress(enabled=not quiet and not as_json)
-    with _handle_errors():
+    with _handle_errors(), _document_on_error(as_json, media, "mediatool.import-list/1"):
         try:
             with open_media(media) as reader:
                 result = listing(validate_media(reader, None, progress))
@@ -249,6 +250,24 @@ def import_(media: str, **a: object) -> None:
     _run(media, a, as_json, quiet, verbose)
 
 
+@contextlib.contextmanager
+def _document_on_error(
+    as_json: bool, media: str, schema: str = "mediatool.import/1"
+) -> Iterator[list[bool]]:
+    """With ``--json``, an import that stops with an error (exit 2) still prints one document,
+    saying why; ``printed`` gets True once the report itself was printed."""
+    printed: list[bool] = []
+    try:
+        yield printed
+    except MediatoolError as exc:
+        if as_json and not printed:
+            output.emit_json(
+                {"schema": schema, "ok": False, "media": media, "error": str(exc),
+                 "hint": exc.hint, "summary": None, "files": [], "findings": []}
+            )  # fmt: skip
+        raise
+
+
 def _run(media: str, a: Mapping[str, object], as_json: bool, quiet: bool, verbose: bool) -> None:
     from mediatool.importer import pacs, render, same_content
     from mediatool.importer.journal import default_state_dir
@@ -257,7 +276,7 @@ def _run(media: str, a: Mapping[str, object], as_json: bool, quiet: bool, verbos
     from mediatool.importer.survey import survey_media
     from mediatool.media import open_media
 
-    with _handle_errors():
+    with _handle_errors(), _document_on_error(as_json, media) as printed:
         net = pacs.Network(
             calling_aet=pacs.check_ae_title(str(a["calling_aet"]), "--calling-aet"),
             timeout=float(a["timeout"]),  # type: ignore[arg-type]
@@ -315,8 +334,11 @@ def _run(media: str, a: Mapping[str, object], as_json: bool, quiet: bool, verbos
         output.findings_to_stderr(report.findings, verbose=verbose)
         if as_json:
             output.emit_json(render.import_json(report))
+            printed.append(True)
         else:
             click.echo(render.import_text(report, verbose=verbose))
+        if report.error is not None:
+            raise report.error  # after the accounting: exit 2 with the message and hint
     sys.exit(0 if report.ok else 1)
 
 

@@ -49,6 +49,12 @@ _DECLARED: Final[Mapping[str, Code]] = {
         W, None, "A zip member is larger than the safety limit and is not read"
     ),
     "read.truncated": Code(E, "PS3.10 7.2", "Data set is truncated or cannot be parsed", "E23"),
+    "read.element-too-long": Code(
+        E,
+        "PS3.5 7.1",
+        "A data element other than Pixel Data is longer than the limit; the instance is not read",
+        action="Ask the sender for the instance without the oversized element.",
+    ),
     "read.pydicom-warning": Code(W, "PS3.5", "The DICOM reader warned about the encoding"),
     "read.missing-identifier": Code(
         E, "PS3.3 C.12.1", "SOP Class UID or SOP Instance UID missing in the data set"
@@ -274,6 +280,26 @@ _DECLARED: Final[Mapping[str, Code]] = {
     ),
     "media.iso-extensions": Code(
         N, "PS3.12 F.1.2.1", "Joliet, Rock Ridge or UDF trees are present beside ISO 9660", "A09"
+    ),
+    "media.iso-extent-outside": Code(
+        E,
+        "ISO 9660 9.1.3",
+        "A file's extent or Data Length reaches beyond the end of the image; not read",
+        "I02",
+        action="Ask the sender for a new disc; the image is damaged or was made to mislead.",
+    ),
+    "media.iso-extent-overlap": Code(
+        E,
+        "ISO 9660 6.5.1",
+        "A file's extent overlaps another file's; neither is read",
+        "I02",
+        action="Ask the sender for a new disc; reading it could mix two files' contents.",
+    ),
+    "media.iso-damaged": Code(
+        E,
+        "ISO 9660 6-9",
+        "The ISO 9660 structures cannot be read (a record, table or descriptor is damaged)",
+        action="Ask the sender for a new disc, or copy the original disc again.",
     ),
     "media.hidden-file": Code(
         W, "PS3.12 P.2.1.5", "File recorded with the ISO 9660 'hidden' (existence) flag", "I03"

@@ -44,3 +44,20 @@ DICOMDIR_VALUE_LIMIT: Final = 4 * 1024**2
 #: Findings of one kind listed per DICOMDIR; further ones are counted in one last finding
 #: ("a failure repeated many times is one line with a count").
 FINDINGS_PER_CODE: Final = 20
+
+# --- DICOM data sets (build inputs, validate and import media) ---------------------------------
+
+#: A data element other than Pixel Data longer than this is not read, and its instance is
+#: reported instead of used. The longest values found in practice outside Pixel Data are
+#: encapsulated documents (PDF, CDA, STL) and waveforms of a few tens of MB; a longer one is
+#: damaged or hostile, and importing it would hold it in memory about three times (read,
+#: coerce, encode), so 128 MiB keeps an import under 500 MB. Pixel Data is exempt: a
+#: multi-frame image is legitimately large and is never read with the header.
+ELEMENT_LENGTH_LIMIT: Final = 128 * 1024**2
+
+# --- ISO 9660 images (validate and import media) ------------------------------------------------
+
+#: A directory's raw records are read up to this size to check every file's extent against the
+#: image (pycdlib shortens a lying Data Length silently). A directory of 16 MiB holds about 400,000
+#: records, far beyond any disc; the records past it are checked by pycdlib's values only.
+ISO_DIRECTORY_LIMIT: Final = 16 * 1024**2

@@ -116,13 +116,22 @@ class Journal:
     def _record(self, uid: str, sop_class: str, state: str) -> None:
         fp = self.open()
         line = json.dumps({"sop": uid, "class": sop_class, "state": state}, sort_keys=True)
-        fp.write(line + "\n")
-        fp.flush()
+        try:
+            fp.write(line + "\n")
+            fp.flush()
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write the import journal in the state folder "
+                f"{str(self.path.parent)!r}: {exc.strerror or exc}",
+                hint="free space there, or give another folder with --state DIR; running the "
+                "same command again sends only what the PACS did not get",
+            ) from exc
         self.states[uid] = (state, sop_class)
 
     def close(self) -> None:
         if self._fp is not None:
+            fp, self._fp = self._fp, None
+            with contextlib.suppress(OSError):  # a full disk is reported by ``record``
+                os.fsync(fp.fileno())
             with contextlib.suppress(OSError):
-                os.fsync(self._fp.fileno())
-            self._fp.close()
-            self._fp = None
+                fp.close()

@@ -23,6 +23,16 @@ SCHEMA: Final = "mediatool.import-list/1"
 PLAIN: Final[dict[str, tuple[str, bool]]] = {
     "inventory.empty": ("No images were found on the disc.", True),
     "file.missing": ("{n} image file(s) listed in the disc's index are missing.", True),
+    "file.outside-fileset": (
+        "{n} image file(s) listed in the disc's index point outside the disc's files; they "
+        "cannot be imported.",
+        True,
+    ),
+    "file.not-dicom": (
+        "{n} image file(s) listed in the disc's index are empty or not images; they cannot be "
+        "imported.",
+        True,
+    ),
     "read.truncated": ("{n} image file(s) are damaged and cannot be imported.", True),
     "read.missing-identifier": ("{n} image file(s) have no identity and cannot be imported.", True),
     "media.unreadable": ("{n} file(s) cannot be read from the disc (damaged disc?).", True),

@@ -141,6 +141,7 @@ def import_json(report: ImportReport) -> dict[str, Any]:
         "summary": report.summary.as_dict(),
         "committed": report.committed,
         "stopped": report.stopped,
+        "error": None if report.error is None else str(report.error),
         "identities": (
             None
             if report.identities is None

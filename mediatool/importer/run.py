@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mediatool import __version__
+from mediatool.errors import MediatoolError, OutputError
 from mediatool.findings import Finding, finding
 from mediatool.importer import journal as jr
 from mediatool.importer.accounting import FileOutcome, Outcome, Summary, outcome_for, summarise
@@ -76,6 +77,9 @@ class ImportReport:
     findings: tuple[Finding, ...] = ()
     committed: bool | None = None  # None: no Storage Commitment asked
     stopped: str | None = None  # why the run ended early
+    #: what stopped the run and must end the command with exit 2 (a full state folder); the
+    #: accounting above is still complete
+    error: MediatoolError | None = None
     identities: Mapping[str, LocalIdentity] | None = None
 
     @property
@@ -93,6 +97,7 @@ class _Run:
         self.outcomes: dict[str, FileOutcome] = {}
         self.findings: list[Finding] = []
         self.stopped: str | None = None
+        self.error: MediatoolError | None = None
         self._lock = threading.Lock()
 
     def add(self, outcome: FileOutcome) -> None:
@@ -235,9 +240,11 @@ def _send_all(
         if isinstance(result, FileOutcome):
             run.add(result)
         elif result.ok and prepared is not None:
-            journal.record(work.info.sop_instance_uid, work.info.sop_class_uid, jr.STORED)
             stored.append(work)  # list.append is atomic: sender threads may call at once
             run.add(_done(work, prepared, target, (result.code, result.message)))
+            # the PACS has it whatever happens next; a journal that cannot be written
+            # stops the run (OutputError, raised again by send_parallel)
+            journal.record(work.info.sop_instance_uid, work.info.sop_class_uid, jr.STORED)
         else:
             run.add(
                 outcome_for(
@@ -320,14 +327,37 @@ def _to_pacs(
                 todo.append(w)
         if dry:
             return None
-        stored = _send_all(reader, run, todo, dest, journal, coercion, sleep) if todo else []
+        return _send_and_commit(reader, run, (todo, confirm), dest, journal, (coercion, sleep))
+    finally:
+        journal.close()
+
+
+def _send_and_commit(
+    reader: MediaReader,
+    run: _Run,
+    lists: tuple[list[Work], list[Work]],
+    dest: PacsTarget,
+    journal: jr.Journal,
+    how: tuple[Coercion, Callable[[float], None] | None],
+) -> bool | None:
+    """Send, then ask for commitment; a journal that cannot be written ends the run with every
+    file still accounted (``run.error`` says why, the command exits 2)."""
+    todo, confirm = lists
+    try:
+        stored = _send_all(reader, run, todo, dest, journal, *how) if todo else []
         if not dest.commit:
             return None
         if run.stopped is not None:
             return False
         return _commit(run, dest, journal, confirm + stored)
-    finally:
-        journal.close()
+    except OutputError as exc:
+        run.error = exc
+        run.stopped = str(exc)
+        run.rest(
+            "import.interrupted",
+            "the import stopped before this file was sent: the journal cannot be written",
+        )
+        return False if dest.commit else None
 
 
 def run_import(
@@ -384,6 +414,7 @@ def run_import(
         committed=committed,
         stopped=run.stopped,
         identities=identities,
+        error=run.error,
     )
 
 

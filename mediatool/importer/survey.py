@@ -16,17 +16,16 @@ from __future__ import annotations
 import enum
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from mediatool.media.base import MediaEntry, MediaReader, strip_iso_version
 from mediatool.model import InstanceInfo
-from mediatool.validate import dicomdir_reader
-from mediatool.validate.files import FileResult, FileTask, read_all
+from mediatool.validate import dicomdir_reader, specs, structure
+from mediatool.validate.files import FileResult, FileTask, read_all, resolve
 
 Progress = Callable[[int, int | None, str], None]
 
-_RECORD_IN_USE: Final = 0x00041410  # (0004,1410) Record In-use Flag; 0000H = inactive (retired)
 #: Findings of the header read (validate's checks E23) that mean the file ends too soon.
 _TRUNCATED: Final = frozenset({"file.pixel-data-truncated", "read.truncated"})
 
@@ -91,9 +90,18 @@ def _is_dicomdir_name(path: str) -> bool:
     return strip_iso_version(path.rsplit("/", 1)[-1]).upper() == "DICOMDIR"
 
 
-def _listed_missing(reader: MediaReader, dicomdirs: Iterable[MediaEntry]) -> list[str]:
-    """File IDs that a DICOMDIR's active records reference and the media lacks."""
-    missing: set[str] = set()
+@dataclass(slots=True)
+class _References:
+    """What the DICOMDIRs reference: File IDs lost, and the entries found (by path)."""
+
+    lost: set[str] = field(default_factory=set)
+    found: dict[str, str] = field(default_factory=dict)  # entry path → record location
+
+
+def _references(reader: MediaReader, dicomdirs: Iterable[MediaEntry]) -> _References:
+    """The active records' references, resolved by validate's own code (one survey, one
+    answer): ``import --list`` and the import count the same files as missing."""
+    out = _References()
     for entry in dicomdirs:
         try:
             with warnings.catch_warnings():
@@ -102,14 +110,24 @@ def _listed_missing(reader: MediaReader, dicomdirs: Iterable[MediaEntry]) -> lis
         except OSError:
             continue  # the file itself is reported as unreadable
         prefix = tuple(entry.path.split("/")[:-1])
-        for record in directory.records:
-            components = record.file_id
-            if components is None or record.uint(_RECORD_IN_USE) == 0:
-                continue
-            found, _ = reader.resolve(prefix + components)
-            if found is None:
-                missing.add("/".join(prefix + components))
-    return sorted(missing)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # damage is validate's business, not the import's
+            tree, _ = structure.walk(directory)
+            resolution = resolve(
+                reader, specs.references(directory, tree, None), prefix, [("DICOMDIR",)]
+            )
+        out.lost.update(resolution.lost)
+        for task in resolution.tasks:
+            out.found.setdefault(task.entry.path, task.record_where or entry.path)
+    return out
+
+
+def _lost_instance(f: MediaFile, record: str) -> MediaFile:
+    """A file a DICOMDIR record lists as an instance that is not one (empty, or not DICOM):
+    an instance the disc promised is lost, so it is damaged, not "not DICOM" (issue 12)."""
+    what = "is empty (0 bytes)" if f.size == 0 else "is not a DICOM file"
+    problem = f"{record} lists it as an instance, but it {what}"
+    return replace(f, kind=Kind.DAMAGED, problem=problem)
 
 
 def survey_media(
@@ -122,12 +140,19 @@ def survey_media(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # per-file warnings are validate's findings
         results = read_all(reader, tasks, jobs=jobs, progress=progress)
-    files = tuple(_classify(r) for r in results)
+    files = [_classify(r) for r in results]
     dicomdirs = [e for e, f in zip(entries, files, strict=True) if f.kind is Kind.DICOMDIR]
+    refs = _references(reader, dicomdirs)
+    files = [
+        _lost_instance(f, refs.found[f.path])
+        if f.kind is Kind.NOT_DICOM and f.path in refs.found
+        else f
+        for f in files
+    ]
     return Survey(
         name=getattr(reader, "name", ""),
         kind=getattr(reader, "kind", ""),
-        files=files,
+        files=tuple(files),
         entries={e.path: e for e in entries},
-        listed_missing=tuple(_listed_missing(reader, dicomdirs)),
+        listed_missing=tuple(sorted(refs.lost)),
     )

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final, Protocol, Self
 
+from mediatool.errors import MediaError
 from mediatool.findings import Finding, finding
 
 
@@ -76,6 +77,17 @@ class MediaReader(Protocol):
     def __enter__(self) -> MediaReader: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+class DamagedMedia(MediaError):
+    """The container is damaged beyond reading (an ISO image pycdlib cannot parse).
+
+    ``finding`` says the same in words, so ``validate`` can report the medium as failing (a
+    fact about the media) while other commands stop with the message (exit 2)."""
+
+    def __init__(self, message: str, found: Finding, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.finding = found
 
 
 # --- names ----------------------------------------------------------------------------------

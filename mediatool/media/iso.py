@@ -23,7 +23,14 @@ from pycdlib.pycdlibexception import PyCdlibException
 
 from mediatool.errors import MediaError
 from mediatool.findings import Finding, finding
-from mediatool.media.base import IndexedReader, MediaEntry, strip_iso_version, unsafe_component
+from mediatool.media.base import (
+    DamagedMedia,
+    IndexedReader,
+    MediaEntry,
+    strip_iso_version,
+    unsafe_component,
+)
+from mediatool.media.iso9660 import Extents, directory_extents
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -60,21 +67,29 @@ class IsoReader(IndexedReader):
         self._iso = pycdlib.PyCdlib()
         try:
             self._iso.open_fp(self._image)
-        except (PyCdlibException, OSError) as exc:
-            self._image.close()
-            raise MediaError(f"cannot read ISO image {self.name!r}: {exc}") from exc
+            self._closed = False
+            self._read()
         except Exception as exc:
-            # pycdlib parses hostile bytes; any other failure also means "unreadable image"
+            # pycdlib parses hostile bytes: any failure (PyCdlibException, OSError, KeyError,
+            # struct.error, ...) means a damaged image, said in words
+            damaged = _damaged(self._image, self.name, exc)
             self._image.close()
-            raise MediaError(
-                f"cannot read ISO image {self.name!r}: {type(exc).__name__}: {exc}"
-            ) from exc
-        self._closed = False
+            raise damaged from exc
+
+    def _read(self) -> None:
         pvd = self._iso.pvd
         self.volume_id: str | None = _text(pvd.volume_identifier).rstrip(" ")
         self.system_id: str = _text(pvd.system_identifier).rstrip(" ")
         self._findings.extend(self._volume_findings())
+        self._block = int(pvd.logical_block_size())
+        #: entry path → the file's byte runs in the image, as its directory record says
+        self._runs: dict[str, list[tuple[int, int]]] = {}
+        #: entry path → why it is never read (its extent leaves the image or overlaps another)
+        self._refused: dict[str, str] = {}
+        self._size = _image_size(self._image)
+        self._extents: Extents = {}
         self._set_entries(self._walk())
+        self._check_extents(self._size)
 
     # --- listing -------------------------------------------------------------------------------
 
@@ -108,6 +123,13 @@ class IsoReader(IndexedReader):
         pending: list[tuple[DirectoryRecord, str, int]] = [(root, "", 1)]
         while pending:
             directory, rel, level = pending.pop()
+            self._extents = directory_extents(
+                self._image,
+                directory.extent_location(),
+                directory.get_data_length(),
+                self._block,
+                self._size,
+            )
             for child in directory.children:
                 if child.is_dot() or child.is_dotdot() or child.file_flags & _ASSOCIATED:
                     continue  # associated files are resource forks of the file of that name
@@ -150,7 +172,47 @@ class IsoReader(IndexedReader):
         for code, message in _name_problems(raw) + _record_problems(record):
             self._report(code, message, path)
         raw_path = f"{rel}/{raw}" if rel else raw
-        return MediaEntry(path, raw_path, record.get_data_length())
+        runs = self._extents.get(record.file_identifier()) or _record_runs(record, self._block)
+        runs = [(offset, length) for offset, length in runs if length]
+        self._runs.setdefault(path, runs)
+        # the bytes the image holds (a Data Length past the end is refused, not counted)
+        size = sum(max(0, min(offset + length, self._size) - offset) for offset, length in runs)
+        return MediaEntry(path, raw_path, size)
+
+    def _check_extents(self, image_size: int) -> None:
+        """I02 for ISO images: a file is read only from its own extent, inside the image.
+
+        An extent past the end would make the reader return whatever follows (or nothing); two
+        files sharing bytes would give one patient's file another's content. Both are refused.
+        """
+        spans: list[tuple[int, int, str]] = []
+        for entry in self._index:
+            for offset, length in self._runs.get(entry.path, []):
+                if offset + length > image_size:
+                    self._refuse(
+                        "media.iso-extent-outside",
+                        entry.path,
+                        f"the file's extent (bytes {offset}-{offset + length - 1}) ends beyond "
+                        f"the image's {image_size} bytes",
+                    )
+                else:  # a claimed extent past the end is refused already, not compared
+                    spans.append((offset, offset + length, entry.path))
+        spans.sort()
+        reach, owner = -1, ""
+        for start, end, path in spans:
+            if start < reach and path != owner:
+                # also an extent recorded twice (a hard link, or a forged record): one file's
+                # bytes would be read as another's, so neither is read
+                message = f"the file's extent shares bytes {start}-{min(end, reach) - 1} with"
+                self._refuse("media.iso-extent-overlap", path, f"{message} {owner!r}")
+                self._refuse("media.iso-extent-overlap", owner, f"{message} {path!r}")
+            if end > reach:
+                reach, owner = end, path
+
+    def _refuse(self, code: str, path: str, message: str) -> None:
+        if path not in self._refused:
+            self._refused[path] = message
+            self._report(code, f"{message}; the file is not read", path)
 
     def _report(self, code: str, message: str, where: str | None) -> None:
         self._findings.append(finding(code, message, where))
@@ -165,10 +227,10 @@ class IsoReader(IndexedReader):
         if self._closed:
             raise OSError(f"ISO image {self.name!r} is closed")
         known = self._known(entry)
-        try:
-            runs = self._iso.get_file_byte_extents(iso_path="/" + known.raw_name)
-        except PyCdlibException as exc:
-            raise OSError(f"cannot locate {entry.path!r} in the ISO image: {exc}") from exc
+        refused = self._refused.get(known.path)
+        if refused is not None:
+            raise OSError(refused)
+        runs = self._runs[known.path]
         # Not wrapped in io.BufferedReader: pydicom takes any BufferedReader for a file on disk
         # it may reopen by ``.name``. The image file underneath is buffered already.
         return cast(BinaryIO, _ExtentReader(self._image, runs))
@@ -178,6 +240,84 @@ class IsoReader(IndexedReader):
             self._closed = True
             self._iso.close()
             self._image.close()
+
+
+#: pycdlib's messages (a part of each) → what is wrong with the image, in words.
+_PLAIN: Final = (
+    ("padding", "a volume descriptor has bytes where ISO 9660 requires zeros"),
+    ("not zero", "a volume descriptor has bytes where ISO 9660 requires zeros"),
+    ("endian", "a number recorded in both byte orders has two different values"),
+    ("volume descriptor", "a volume descriptor is damaged or missing"),
+    ("path table", "the path table (the list of folders) is damaged"),
+    ("directory record", "a directory record is damaged"),
+    ("extent", "a directory or file points to a place that does not exist"),
+)
+_ASK: Final = "Ask the sender for a new disc, or copy the original disc again."
+_PVD: Final = 16 * 2048
+
+
+def _damaged(image: BinaryIO, name: str, exc: Exception) -> DamagedMedia:
+    """The error for an image that cannot be parsed: what is wrong, in words, and what to do."""
+    shown = str(exc) or type(exc).__name__
+    plain = _truncation(image)
+    if plain is None:
+        lowered = shown.lower()
+        plain = next(
+            (words for key, words in _PLAIN if key in lowered),
+            "its ISO 9660 structures (volume descriptors, path table, directories) are damaged",
+        )
+    kind = type(exc)
+    detail = (
+        shown
+        if isinstance(exc, (PyCdlibException, OSError))
+        else f"{kind.__module__}.{kind.__qualname__}: {shown}"
+    )
+    message = f"{plain} (pycdlib: {detail})"
+    found = finding("media.iso-damaged", f"the image cannot be read: {message}")
+    return DamagedMedia(
+        f"cannot read ISO image {name!r}: the image is damaged: {message}", found, hint=_ASK
+    )
+
+
+def _truncation(image: BinaryIO) -> str | None:
+    """ "the image is truncated" when it is shorter than its Primary Volume Descriptor says
+    (Volume Space Size x Logical Block Size, ISO 9660 8.4.8 and 8.4.12)."""
+    try:
+        size = _image_size(image)
+        image.seek(_PVD)
+        pvd = image.read(2048)
+    except OSError:
+        return None
+    if len(pvd) < 130:
+        return f"the image ends before its volume descriptor ({size} bytes): it is truncated"
+    blocks = int.from_bytes(pvd[80:84], "little")
+    block = int.from_bytes(pvd[128:130], "little")
+    if blocks != int.from_bytes(pvd[84:88], "big") or block != int.from_bytes(pvd[130:132], "big"):
+        return None  # the sizes themselves are damaged: not evidence of a truncation
+    expected = blocks * block
+    if size < expected:
+        return (
+            f"the image has {size} of the {expected} bytes its volume descriptor declares: "
+            "it is truncated"
+        )
+    return None
+
+
+def _record_runs(record: DirectoryRecord, block: int) -> list[tuple[int, int]]:
+    """The (byte offset, length) runs of a file, following multi-extent continuations (as
+    ``PyCdlib.get_file_byte_extents`` does, without a path lookup per file)."""
+    runs: list[tuple[int, int]] = []
+    rec: DirectoryRecord | None = record
+    while rec is not None and rec.data_length:
+        start = rec.inode.extent_location() if rec.inode is not None else rec.extent_location()
+        runs.append(((start + rec.data_extent_offset) * block, rec.data_length))
+        rec = rec.data_continuation
+    return runs
+
+
+def _image_size(image: BinaryIO) -> int:
+    image.seek(0, io.SEEK_END)
+    return image.tell()
 
 
 def _open_image(path: str | Path, name: str) -> BinaryIO:

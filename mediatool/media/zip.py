@@ -7,6 +7,7 @@ members and members that would inflate beyond a limit (zip bombs) are reported a
 
 from __future__ import annotations
 
+import errno
 import stat
 import tempfile
 import zipfile
@@ -34,6 +35,7 @@ _CHUNK: Final = 1024**2
 _SUPPORTED: Final = frozenset(
     {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 )
+_NO_SPACE: Final = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _UNIX: Final = 3  # ZipInfo.create_system: external_attr carries st_mode in its high 16 bits
 
 
@@ -55,8 +57,10 @@ class ZipReader(IndexedReader):
         member_limit: int = MEMBER_LIMIT,
         ratio_limit: float = RATIO_LIMIT,
         ratio_floor: int = RATIO_FLOOR,
+        spool_limit: int = SPOOL_LIMIT,
     ) -> None:
         super().__init__(str(path))
+        self._spool_limit = spool_limit
         self._member_limit = member_limit
         self._ratio_limit = ratio_limit
         self._ratio_floor = ratio_floor
@@ -119,18 +123,23 @@ class ZipReader(IndexedReader):
         known = self._known(entry)
         info = self._members[known.path]
         # returned open to the caller, who closes it; closed here only on failure
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115
+        spool = tempfile.SpooledTemporaryFile(max_size=self._spool_limit)  # noqa: SIM115
         try:
             self._copy_member(info, spool)
-        except OSError:
+            spool.seek(0)
+        except OSError as exc:
             spool.close()
-            raise
+            if exc.errno not in _NO_SPACE:
+                raise
+            raise OSError(
+                f"cannot spool zip member {entry.raw_name!r} into the temporary folder "
+                f"{tempfile.gettempdir()!r}: {exc.strerror} (set TMPDIR to a folder with space)"
+            ) from exc
         except Exception as exc:
             # zipfile and its decompressors raise many types on corrupt data (BadZipFile,
             # zlib.error, EOFError, LZMAError, ...): all mean "this member cannot be read"
             spool.close()
-            raise OSError(f"cannot read zip member {entry.raw_name!r}: {exc}") from exc
-        spool.seek(0)
+            raise OSError(f"zip member {entry.raw_name!r} is damaged: {exc}") from exc
         return cast(BinaryIO, spool)
 
     def _copy_member(

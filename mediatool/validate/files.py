@@ -55,6 +55,9 @@ class Resolution:
     tasks: list[FileTask] = field(default_factory=list)
     referenced: set[str] = field(default_factory=set)  # entry paths
     missing: int = 0
+    #: File IDs (media-relative) of the references that name no readable file: not on the
+    #: media, or not a path inside the File-set; ``missing`` counts them
+    lost: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -83,6 +86,8 @@ def resolve(
                     where,
                 )
             )
+            out.missing += 1
+            out.lost.append(where)
             continue
         if tuple(c.upper() for c in components) in reserved_upper:
             out.findings.append(
@@ -93,10 +98,13 @@ def resolve(
                     where,
                 )
             )
+            out.missing += 1
+            out.lost.append(where)
             continue
         entry, exact = reader.resolve(prefix + components)
         if entry is None:
             out.missing += 1
+            out.lost.append(where)
             out.findings.append(
                 finding(
                     "file.missing", f"{record_where} references {where!r}, not on the media", where
@@ -138,15 +146,18 @@ def _looks_dicom(head: bytes) -> bool:
 
 
 def sniff(reader: MediaReader, entries: Iterable[MediaEntry]) -> tuple[list[MediaEntry], list[str]]:
-    """Split entries into DICOM files and the paths of other files (by content, not by name)."""
+    """Split entries into DICOM files and the paths of other files (by content, not by name).
+
+    An entry that cannot be opened goes with the DICOM files: reading it then reports it as
+    ``media.unreadable`` (issue 12: a corrupt zip member is an error, never "non-DICOM")."""
     dicom: list[MediaEntry] = []
     other: list[str] = []
     for entry in entries:
         try:
             with reader.open(entry) as fp:
                 head = fp.read(_SNIFF)
-        except OSError:  # the reader reports unreadable entries in container_findings
-            other.append(entry.path)
+        except OSError:  # read again as a file: unreadable is an error, not "non-DICOM"
+            dicom.append(entry)
             continue
         if _looks_dicom(head):
             dicom.append(entry)

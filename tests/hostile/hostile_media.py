@@ -1,0 +1,99 @@
+"""Hostile media made by test code (issue 12): small, deterministic, from synthetic instances."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+from factories import study_folder
+
+from mediatool.validate.dicomdir_reader import parse
+
+#: Directory Record (ISO 9660 §9.1): Location of Extent at byte 2, Data Length at byte 10, both
+#: recorded twice (little-endian, then big-endian); File Identifier length at 32, the name at 33.
+_EXTENT, _LENGTH, _NAME_AT = 2, 10, 32
+
+
+def mediatool(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user does (a process: exit code, stdout, stderr)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mediatool", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def built_iso(tmp: Path, *, patients: int = 2) -> Path:
+    """A mediatool-made ISO of ``patients`` patients, one series of two CT images each."""
+    source = study_folder(tmp / "src", patients=patients, series=1, instances=2)
+    iso = tmp / "disc.iso"
+    done = mediatool("build", source, "--iso", iso, "--jobs", "1", "--no-web")
+    assert done.returncode == 0, done.stderr
+    return iso
+
+
+def record_offset(image: bytes, identifier: bytes, nth: int = 0) -> int:
+    """Byte offset of the ``nth`` directory record whose File Identifier is ``identifier``."""
+    needle = bytes([len(identifier)]) + identifier
+    at = -1
+    for _ in range(nth + 1):
+        at = image.index(needle, at + 1)
+    return at - _NAME_AT
+
+
+def both_endian(value: int) -> bytes:
+    return struct.pack("<I", value) + struct.pack(">I", value)
+
+
+def patch_record(
+    iso: Path, identifier: bytes, *, length: int | None = None, extent: int | None = None
+) -> tuple[int, int]:
+    """Rewrite one file's Data Length and/or Location of Extent in place; returns the old
+    (extent, length)."""
+    image = bytearray(iso.read_bytes())
+    at = record_offset(image, identifier)
+    old = (
+        struct.unpack_from("<I", image, at + _EXTENT)[0],
+        struct.unpack_from("<I", image, at + _LENGTH)[0],
+    )
+    if length is not None:
+        image[at + _LENGTH : at + _LENGTH + 8] = both_endian(length)
+    if extent is not None:
+        image[at + _EXTENT : at + _EXTENT + 8] = both_endian(extent)
+    iso.write_bytes(bytes(image))
+    return old
+
+
+def built_folder(tmp: Path, *, patients: int = 2, instances: int = 2) -> Path:
+    """A mediatool-made File-set folder (no web content), as :func:`built_iso`."""
+    source = study_folder(tmp / "src", patients=patients, series=1, instances=instances)
+    out = tmp / "disc"
+    done = mediatool("build", source, "--out", out, "--jobs", "1", "--no-web")
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def _file_id_element(data: bytes, nth: int) -> tuple[int, int]:
+    records = [r for r in parse(data).records if 0x00041500 in r.elements]
+    element = records[nth].elements[0x00041500]
+    return element.value_pos, len(element.value)
+
+
+def file_id(dicomdir: Path, nth: int) -> str:
+    """The Referenced File ID (0004,1500) of the ``nth`` record that has one, as a path."""
+    data = dicomdir.read_bytes()
+    pos, length = _file_id_element(data, nth)
+    return data[pos : pos + length].decode().strip(" \x00").replace("\\", "/")
+
+
+def set_file_id(dicomdir: Path, nth: int, value: bytes) -> None:
+    """Overwrite that File ID, space padded (no length changes)."""
+    data = bytearray(dicomdir.read_bytes())
+    pos, length = _file_id_element(bytes(data), nth)
+    assert len(value) <= length
+    data[pos : pos + length] = value.ljust(length, b" ")
+    dicomdir.write_bytes(bytes(data))

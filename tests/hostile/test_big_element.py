@@ -1,0 +1,110 @@
+"""Issue 12: a header with one huge OB element (500 MB in a folder, sparse on disk; 144 MiB in a
+~7 MB zip) is judged in bounded time and memory: the element is never loaded, and its length
+beyond ELEMENT_LENGTH_LIMIT is an error naming the limit; the instance is not imported."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+from factories import make_instance, write_instance
+
+from mediatool.limits import ELEMENT_LENGTH_LIMIT
+
+#: peak resident memory allowed for one command (the goal of the issue is 500 MB)
+MEMORY_LIMIT = 300 * 1024**2
+TAG = 0x00111010  # a private OB element, after its creator (0011,0010)
+
+
+def _parts(tmp: Path) -> tuple[bytes, bytes]:
+    """The Part 10 bytes before and after the big element's value."""
+    ds = make_instance(1, 1, 1, 1)
+    ds.private_block(0x0011, "MEDIATOOL TEST", create=True).add_new(0x10, "OB", b"\xab" * 16)
+    data = write_instance(tmp / "small.dcm", ds).read_bytes()
+    header = struct.pack("<HH", TAG >> 16, TAG & 0xFFFF) + b"OB\0\0"
+    at = data.index(header + struct.pack("<I", 16))
+    return data[: at + len(header)], data[at + len(header) + 4 + 16 :]
+
+
+def _write(out: BinaryIO, head: bytes, tail: bytes, size: int, *, sparse: bool) -> None:
+    out.write(head + struct.pack("<I", size))
+    if sparse:  # zeros that take no disk space
+        out.seek(size, os.SEEK_CUR)
+    else:  # compressible about 40:1, like the zip in the issue
+        rng = random.Random(12)
+        chunk = bytes(rng.getrandbits(8) if i % 48 == 0 else 0 for i in range(1 << 20))
+        for start in range(0, size, len(chunk)):
+            out.write(chunk[: min(len(chunk), size - start)])
+    out.write(tail)
+
+
+def _measured(*args: str | Path) -> tuple[subprocess.CompletedProcess[str], float, int]:
+    """Run the CLI; (result, seconds, peak resident bytes of that one process, from wait4)."""
+    start = time.monotonic()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mediatool", *map(str, args)], stdout=out, stderr=err
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read())
+    return done, time.monotonic() - start, usage.ru_maxrss * 1024
+
+
+@pytest.fixture
+def big_folder(tmp_path: Path) -> Path:
+    head, tail = _parts(tmp_path)
+    media = tmp_path / "folder"
+    (media / "DICOM").mkdir(parents=True)
+    with (media / "DICOM" / "IM1").open("wb") as out:
+        _write(out, head, tail, 500 * 1024**2, sparse=True)
+    return media
+
+
+@pytest.fixture
+def big_zip(tmp_path: Path) -> Path:
+    head, tail = _parts(tmp_path)
+    dest = tmp_path / "big.zip"
+    with (
+        zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("IM1", "w", force_zip64=True) as out,
+    ):
+        _write(out, head, tail, ELEMENT_LENGTH_LIMIT + 16 * 1024**2, sparse=False)
+    return dest
+
+
+@pytest.mark.parametrize("kind", ["big_folder", "big_zip"])
+def test_a_huge_header_element_is_an_error_in_bounded_memory(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    media: Path = request.getfixturevalue(kind)
+    done, seconds, peak = _measured("validate", media, "--json", "--jobs", "1")
+    assert done.returncode == 1, done.stderr
+    (found,) = [
+        f for f in json.loads(done.stdout)["findings"] if f["code"] == "read.element-too-long"
+    ]
+    assert f"more than the limit of {ELEMENT_LENGTH_LIMIT} bytes" in found["message"]
+    assert "(0011,1010)" in found["message"]
+    assert peak < MEMORY_LIMIT, f"validate peaked at {peak / 1024**2:.0f} MB"
+    print(f"validate {kind}: {seconds:.1f} s, {peak / 1024**2:.0f} MB")
+
+    archive = tmp_path / "archive"
+    done, seconds, peak = _measured("import", media, "--into", archive, "--json", "--jobs", "1")
+    assert done.returncode == 1, done.stderr
+    (outcome,) = json.loads(done.stdout)["files"]
+    assert outcome["outcome"] == "not-imported" and "(0011,1010)" in outcome["reason"]
+    assert not list(archive.rglob("*.dcm"))
+    assert peak < MEMORY_LIMIT, f"import peaked at {peak / 1024**2:.0f} MB"
+    print(f"import --into {kind}: {seconds:.1f} s, {peak / 1024**2:.0f} MB")
