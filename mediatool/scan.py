@@ -26,7 +26,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.tag import BaseTag
 
-from mediatool import filemeta
+from mediatool import filemeta, integrity
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo, Level, PixelInfo, ScanResult, SourceRef
 from mediatool.recordkeys import encode_keys, raw_text
@@ -182,8 +182,9 @@ def scan_stream(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             ds = dcmread(fp, stop_before_pixels=True, defer_size=4096, force=not meta.has_prefix)
+            extra = integrity.check(ds, fp, size, where)
             if inspect is not None:
-                extra = list(inspect(ds, fp))
+                extra += inspect(ds, fp)
             info = _describe(ref, size, meta, ds, options)
     except (
         InvalidDicomError,
