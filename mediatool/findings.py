@@ -135,6 +135,12 @@ CODES: Final[Mapping[str, Code]] = {
     "build.series-split": Code(
         N, "PS3.11 D.3.3", "A series larger than one medium is split by instance across volumes"
     ),
+    "build.left-out": Code(
+        W,
+        None,
+        "An input file that would refuse the build was left out of the disc (--skip-invalid)",
+        action="Repair or replace the file and build again if it belongs on the disc",
+    ),
     # --- hierarchy and consistency -------------------------------------------------------------
     "hierarchy.duplicate-identical": Code(
         N,

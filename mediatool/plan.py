@@ -47,6 +47,8 @@ class MediaPlan:
     descriptor: tuple[FileID, str | None] | None = None
     #: When the content is split over several media: one plan per volume (else empty).
     volumes: list[MediaPlan] = field(default_factory=list)
+    #: Input files ``--skip-invalid`` left out, each with the error that refused it.
+    left_out: list[tuple[str, Finding]] = field(default_factory=list)
 
     def replace_instances(self, replaced: Mapping[str, InstanceInfo]) -> None:
         """Put instances as written (lossy derived images: new UID, new keys) in the place of

@@ -43,3 +43,69 @@ def test_truncated_copy_of_a_good_file_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "ERROR file.pixel-data-truncated" in result.stderr
     assert str(tmp_path / "in" / "a.dcm") in result.stderr
+
+
+def bundled_files() -> list[Path]:
+    folder = data_file("MR_truncated.dcm").parent
+    files = sorted(folder.glob("*.dcm"))
+    assert len(files) >= 78
+    return files
+
+
+def test_skip_invalid_builds_the_rest_of_pydicoms_test_files(tmp_path: Path) -> None:
+    """All of pydicom's bundled files: refused without --skip-invalid; with it the build
+    succeeds, lists each left-out file with its reason (JSON, README.TXT) and the disc
+    validates clean. Runs under the suite's filterwarnings=error: no raw pydicom warning."""
+    files = bundled_files()
+    refused = run("build", *files, "--out", tmp_path / "refused", "-q")
+    assert refused.exit_code == 1
+    assert not (tmp_path / "refused").exists()
+    out = tmp_path / "disc"
+    result = run("build", *files, "--skip-invalid", "--out", out, "--json", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert "Warning:" not in result.stderr and "UserWarning" not in result.stderr
+    doc = json.loads(result.stdout)
+    left = {Path(e["source"]).name: e for e in doc["left_out"]}
+    assert left["MR_truncated.dcm"]["code"] == "file.pixel-data-truncated"
+    assert left["rtplan_truncated.dcm"]["code"] == "read.truncated"
+    assert left["JPEG-lossy.dcm"]["code"] == "profile.cannot-convert"  # found while writing
+    assert "JPGExtended.dcm" not in left  # its duplicate JPEG-lossy.dcm went, so it stays
+    assert "MR_small.dcm" not in left
+    codes = [f["code"] for f in doc["findings"]]
+    assert codes.count("build.left-out") == len(left)
+    assert doc["counts"]["instances"] + len(left) <= len(files)
+    readme = (out / "README.TXT").read_text()
+    notes = readme.split("Not on this disc")[1].split("How to view it")[0]
+    for name in left:
+        assert name in notes.replace("\n", " ")
+    checked = run("validate", out, "--profile", "STD-GEN-CD", "--fail-on", "warning")
+    assert checked.exit_code == 0, checked.stdout
+
+
+def test_jpeg_lossy_gets_one_story(tmp_path: Path) -> None:
+    """Not "decoded from JPEG Extended" and then "Unable to decode": only the error."""
+    result = run("build", data_file("JPEG-lossy.dcm"), "--out", tmp_path / "o", "--json", "-q")
+    assert result.exit_code == 1
+    found = json.loads(result.stdout)["findings"]
+    assert [f["code"] for f in found] == ["profile.cannot-convert"]
+    assert "Unable to decode" in found[0]["message"]
+
+
+def test_pydicom_warnings_become_findings_naming_the_file(tmp_path: Path) -> None:
+    """SC_rgb_jpeg.dcm: "Expected explicit VR ..." is a finding; badVR.dcm's IS '1A' is met
+    only when its content is compared with its duplicate rtdose.dcm, silenced there since
+    hierarchy.duplicate-conflict says the content differs."""
+    src = data_file("SC_rgb_jpeg.dcm")
+    result = run("build", src, "--invent", "--dry-run", "--json", "-q")
+    found = json.loads(result.stdout)["findings"]
+    warned = [f for f in found if f["code"] == "read.pydicom-warning"]
+    assert warned and warned[0]["where"] == str(src)
+    assert "Expected explicit VR" in warned[0]["message"]
+    pair = run("build", data_file("rtdose.dcm"), data_file("badVR.dcm"), "--dry-run", "--json")
+    assert "UserWarning" not in pair.stderr
+    conflict = [
+        f
+        for f in json.loads(pair.stdout)["findings"]
+        if f["code"] == "hierarchy.duplicate-conflict"
+    ]
+    assert len(conflict) == 1 and conflict[0]["where"].endswith("rtdose.dcm")
