@@ -5,6 +5,7 @@ The I/O edge around the pure :func:`mediatool.plan.build_plan`.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -239,12 +240,18 @@ def run(
     capacity = capacity_of(request)
     if capacity is not None:
         media_plan.volumes = volumes.split_plan(media_plan, request, capacity, {})
-        if media_plan.volumes:
-            media_plan.findings.extend(volumes.span_findings(media_plan))
-    if request.dry_run or (request.out is None and request.iso is None):
-        return media_plan
+    writes = not request.dry_run and (request.out is not None or request.iso is not None)
     writing = replace(request, notes=request.notes + left_out_notes(media_plan))
     try:
+        if writes and media_plan.volumes and _may_fit(media_plan, request, capacity):
+            with contextlib.suppress(_DoesNotFit):
+                write(media_plan, writing, progress=progress, must_fit=capacity)
+                media_plan.volumes = []
+                return media_plan
+        if media_plan.volumes:
+            media_plan.findings.extend(volumes.span_findings(media_plan))
+        if not writes:
+            return media_plan
         if media_plan.volumes:
             volumes.write_volumes(media_plan, writing, capacity or 0, progress)
         else:
@@ -258,6 +265,22 @@ def run(
     return media_plan
 
 
+class _DoesNotFit(Exception):
+    """The File-set, written whole, is larger than the medium (then it is split)."""
+
+
+def _may_fit(media_plan: MediaPlan, request: BuildRequest, capacity: int | None) -> bool:
+    """The estimates split the content, but by so little that the exact image may still fit
+    (they keep a reserve and round up; on a small disc the web content's estimate was a third
+    too high): then writing it whole is tried first, so a ``--capacity`` the image fits
+    exactly never splits it. Costs one extra write when it does not fit after all."""
+    from mediatool import volumes
+
+    if capacity is None:
+        return False
+    return volumes.estimated_size(media_plan, request) <= capacity * 1.5
+
+
 def _write_failures(exc: PlanRejected) -> dict[str, Finding]:
     """Input files whose writing failed (their errors come after the plan's own findings)."""
     return {
@@ -268,9 +291,16 @@ def _write_failures(exc: PlanRejected) -> dict[str, Finding]:
 
 
 def write(
-    media_plan: MediaPlan, request: BuildRequest, *, progress: Progress | None = None
+    media_plan: MediaPlan,
+    request: BuildRequest,
+    *,
+    progress: Progress | None = None,
+    must_fit: int | None = None,
 ) -> None:
-    """Materialise the plan in a staging folder; pack the image from it and/or publish it."""
+    """Materialise the plan in a staging folder; pack the image from it and/or publish it.
+
+    ``must_fit``: raise :class:`_DoesNotFit` (nothing published) when the exact ISO 9660 image
+    of the content would be larger than this many bytes."""
     target = request.out if request.out is not None else request.iso
     assert target is not None  # run() writes only when there is an output
     site = load_site(request.site) if request.site is not None else None
@@ -279,6 +309,10 @@ def write(
         _materialise(media_plan, staging, request, progress)
         if request.web:
             media_plan.findings.extend(_web_content(staging, request, site, progress))
+        if must_fit is not None:
+            size = iso_writer.image_size(staging, request.fileset_id)
+            if size is None or size > must_fit:
+                raise _DoesNotFit
         if request.label is not None:
             created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
             png = make_label(staging, site=site, disc=(1, 1), created=created)

@@ -190,10 +190,12 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
 )
 @click.option(
     "--media",
-    type=click.Choice(["cd", "dvd", "bd", "usb"]),
+    type=click.Choice(["cd", "cd74", "dvd", "bd", "usb"]),
     default=None,
     help="Medium each volume must fit (default with --iso: the profile's medium); content "
-    "that does not fit is split into several volumes.",
+    "that does not fit is split into several volumes. cd: 80-minute CD-R, 360,000 sectors "
+    "(737,280,000 bytes); cd74: 74-minute CD-R, 333,000 sectors (681,984,000 bytes) for old "
+    "drives; dvd: 4.7 GB; bd: 25 GB; usb: no limit.",
 )
 @click.option(
     "--capacity",

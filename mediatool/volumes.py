@@ -75,6 +75,15 @@ def instance_cost(inst: InstanceInfo, action: Action, request: BuildRequest) -> 
     return cost
 
 
+def estimated_size(media_plan: MediaPlan, request: BuildRequest) -> int:
+    """The estimate of the whole content on one medium (without the reserve)."""
+    total = sum(
+        instance_cost(i, media_plan.decisions[i.sop_instance_uid].action, request)
+        for i in media_plan.tree.instances()
+    )
+    return total
+
+
 def split_plan(
     media_plan: MediaPlan, request: BuildRequest, capacity: int, scale: Mapping[str, float]
 ) -> list[MediaPlan]:

@@ -4,6 +4,7 @@ the inputs at build as on the files of a disc at validate (mediatool.integrity v
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -109,3 +110,41 @@ def test_pydicom_warnings_become_findings_naming_the_file(tmp_path: Path) -> Non
         if f["code"] == "hierarchy.duplicate-conflict"
     ]
     assert len(conflict) == 1 and conflict[0]["where"].endswith("rtdose.dcm")
+
+
+def test_cd_is_the_80_minute_disc_and_cd74_the_74_minute_one() -> None:
+    from mediatool.writers.iso import MEDIA_CAPACITY
+
+    assert MEDIA_CAPACITY["cd"] == 360_000 * 2048 == 737_280_000
+    assert MEDIA_CAPACITY["cd74"] == 333_000 * 2048
+    shown = run("build", "--help").stdout
+    assert "cd74" in shown and "737,280,000" in shown
+
+
+def test_capacity_that_exactly_fits_does_not_split(tmp_path: Path) -> None:
+    """The estimates call for a split (they round up, keep a reserve); the exact image fits."""
+    from mediatool.build import BuildRequest, plan
+    from mediatool.profiles import load
+    from mediatool.sample import generate_sample
+    from mediatool.volumes import estimated_size
+
+    generate_sample(tmp_path / "in", instances=60)
+    whole = tmp_path / "whole.iso"
+    common = ("--date", "2024-03-12", "--invent", "-q", "--json")
+    assert run("build", tmp_path / "in", "--iso", whole, *common).exit_code == 0
+    size = whole.stat().st_size
+    request = BuildRequest(
+        sources=(str(tmp_path / "in"),), out=None, profile=load("STD-GEN-CD"), invent=True
+    )
+    planned = plan(request)
+    assert estimated_size(planned, replace(request, iso=whole)) > size  # a split by estimate
+    exact = tmp_path / "exact.iso"
+    result = run("build", tmp_path / "in", "--iso", exact, "--capacity", str(size), *common)
+    assert result.exit_code == 0, result.stderr
+    assert "volumes" not in json.loads(result.stdout)
+    assert exact.read_bytes() == whole.read_bytes()
+    less = tmp_path / "less.iso"
+    result = run("build", tmp_path / "in", "--iso", less, "--capacity", str(size - 2048), *common)
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)["volumes"]) == 2
+    assert not less.exists() and (tmp_path / "less_1.iso").exists()
