@@ -310,7 +310,7 @@ def write(
         if request.web:
             media_plan.findings.extend(_web_content(staging, request, site, progress))
         if must_fit is not None:
-            size = iso_writer.image_size(staging, request.fileset_id)
+            size = iso_writer.image_size(staging, media_plan.fileset_id)
             if size is None or size > must_fit:
                 raise _DoesNotFit
         if request.label is not None:
@@ -321,7 +321,7 @@ def write(
             iso_writer.pack(
                 staging,
                 request.iso,
-                volume_id=request.fileset_id,
+                volume_id=media_plan.fileset_id,
                 date=request.date,
                 capacity=capacity_of(request),
                 progress=progress,

@@ -204,9 +204,10 @@ def build_plan(
         [i for i in instances if decisions[i.sop_instance_uid].action is not Action.REJECT]
     )
     file_ids = fileids.assign(tree)
+    fileset_id = options.fileset_id or fileids.default_fileset_id(tree)
     fileset_uid = derive_uid(
         "fileset",
-        options.fileset_id,
+        fileset_id,
         *sorted(file_ids),
         *(render_file_id(v) for v in sorted(file_ids.values())),
     )
@@ -219,7 +220,7 @@ def build_plan(
             file_ids,
             ts,
             fileset_uid=fileset_uid,
-            fileset_id=options.fileset_id,
+            fileset_id=fileset_id,
             descriptor=options.descriptor,
         )
     return MediaPlan(
@@ -232,7 +233,7 @@ def build_plan(
         fileset_uid,
         findings,
         scan.files_seen,
-        fileset_id=options.fileset_id,
+        fileset_id=fileset_id,
         descriptor=options.descriptor,
     )
 

@@ -104,7 +104,7 @@ def split_plan(
     groups, _ = span.split(media_plan.tree, cost, budget)
     if len(groups) == 1 and not scale:
         return []
-    ids = span.volume_ids(request.fileset_id, len(groups))
+    ids = span.volume_ids(media_plan.fileset_id, len(groups))
     return [volume_plan(media_plan, group, vid) for group, vid in zip(groups, ids, strict=True)]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 from factories import make_instance, write_instance
@@ -148,3 +149,52 @@ def test_capacity_that_exactly_fits_does_not_split(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert len(json.loads(result.stdout)["volumes"]) == 2
     assert not less.exists() and (tmp_path / "less_1.iso").exists()
+
+
+def test_without_fileset_id_the_volume_label_is_not_blank(tmp_path: Path) -> None:
+    import pycdlib
+
+    src = write_instance(tmp_path / "in" / "a.dcm", make_instance(PatientID="pid 47/11"))
+    image = tmp_path / "d.iso"
+    common = ("--date", "2024-03-12", "-q")
+    assert run("build", src, "--iso", image, *common).exit_code == 0
+    iso = pycdlib.PyCdlib()
+    iso.open(str(image))
+    try:
+        assert iso.pvd.volume_identifier.decode().strip() == "PID_47_11"
+    finally:
+        iso.close()
+    again = tmp_path / "again.iso"
+    assert run("build", src, "--iso", again, *common).exit_code == 0
+    assert again.read_bytes() == image.read_bytes()  # still byte-identical
+    checked = run("validate", image, "--profile", "STD-GEN-CD", "--fail-on", "warning")
+    assert checked.exit_code == 0, checked.stdout
+
+
+def test_default_fileset_ids() -> None:
+    from mediatool.fileids import check_fileset_id, conformant_id, default_fileset_id
+    from mediatool.hierarchy import build_tree
+    from mediatool.model import SourceRef
+    from mediatool.scan import ScanOptions, scan_one
+
+    def info(path: Path) -> Any:
+        result = scan_one(SourceRef(str(path)), ScanOptions())
+        assert not isinstance(result, list)
+        return result
+
+    one = info(data_file("CT_small.dcm"))
+    assert default_fileset_id(build_tree([one])) == "1CT1_20040119"
+    two = info(data_file("MR_small.dcm"))
+    assert default_fileset_id(build_tree([one, two])) == "2_PAT_20040826"
+    assert conformant_id("patient cd 2024-03") == "PATIENT_CD202403"
+    assert conformant_id("Müller, Jörg") == "MULLER_JORG"
+    for made in ("1CT1_20040119", "2_PAT_20040826", "PATIENT_CD202403"):
+        assert check_fileset_id(made) == []
+
+
+def test_nonconformant_fileset_id_is_refused_with_the_conformant_form(tmp_path: Path) -> None:
+    src = write_instance(tmp_path / "in" / "a.dcm", make_instance())
+    result = run("build", src, "--out", tmp_path / "o", "--fileset-id", "patient cd 2024-03")
+    assert result.exit_code == 1
+    assert "fileid.fileset-id" in result.stderr
+    assert "use 'PATIENT_CD202403'" in result.stderr

@@ -282,7 +282,9 @@ def check_capacity(size: int, capacity: int | None) -> None:
     need, have = _human(size), _human(capacity)
     if need == have:
         need, have = f"{size} bytes", f"{capacity} bytes"
-    bigger = [k for k, v in MEDIA_CAPACITY.items() if v is not None and v >= size]
+    # the media a refusal suggests, smallest first (cd74 is a choice for old drives, not advice)
+    sized = sorted((v, k) for k, v in MEDIA_CAPACITY.items() if v is not None and k != "cd74")
+    bigger = [k for v, k in sized if v >= size]
     advice = (
         f": use --media {bigger[0]}" if bigger else ": split the studies over several File-sets"
     )
