@@ -134,6 +134,15 @@ def plan(
             media_plan, scanned, inputs, request.profile, plan_options, left_out or {}
         )
     media_plan.descriptor_data = descriptor_data
+    if request.web and request.site is None:  # README.TXT contents, IHE RAD TF-3 4.47
+        media_plan.findings.append(
+            finding(
+                "web.no-institution",
+                "no --site: README.TXT and INDEX.HTM cannot say which institution made the "
+                "disc or how to reach it",
+                None,
+            )
+        )
     if any(d.lossy for d in media_plan.decisions.values()):
         media_plan.findings.extend(lossy_references(media_plan))
     return media_plan

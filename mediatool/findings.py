@@ -532,6 +532,12 @@ CODES: Final[Mapping[str, Code]] = {
     "web.not-shown": Code(
         N, "IHE RAD TF-3 4.47", "An object is listed but not shown in the web content"
     ),
+    "web.no-institution": Code(
+        W,
+        "IHE RAD TF-3 4.47",
+        "No institution contact for README.TXT: PDI asks for the institution that made the disc",
+        action="Give --site with the institution's name, address and phone",
+    ),
     "web.presets-left-out": Code(
         N, "PS3.12 F.2.1.1", "CT window presets left out of the viewer so that the disc fits"
     ),

@@ -88,7 +88,7 @@ def test_jpeg_lossy_gets_one_story(tmp_path: Path) -> None:
     """Not "decoded from JPEG Extended" and then "Unable to decode": only the error."""
     result = run("build", data_file("JPEG-lossy.dcm"), "--out", tmp_path / "o", "--json", "-q")
     assert result.exit_code == 1
-    found = json.loads(result.stdout)["findings"]
+    found = [f for f in json.loads(result.stdout)["findings"] if f["where"]]
     assert [f["code"] for f in found] == ["profile.cannot-convert"]
     assert "Unable to decode" in found[0]["message"]
 
@@ -198,3 +198,30 @@ def test_nonconformant_fileset_id_is_refused_with_the_conformant_form(tmp_path: 
     assert result.exit_code == 1
     assert "fileid.fileset-id" in result.stderr
     assert "use 'PATIENT_CD202403'" in result.stderr
+
+
+def test_readme_names_creator_viewer_and_asks_for_the_institution(tmp_path: Path) -> None:
+    """README.TXT per IHE RAD TF-3 4.47 (pdi.md 2.4): the creating application (name, version,
+    vendor, contact), the viewer on the disc (name, version, vendor, minimum requirements);
+    without --site a build warning that the institution's contact is missing."""
+    import mediatool
+
+    src = write_instance(tmp_path / "in" / "a.dcm", make_instance())
+    result = run("build", src, "--out", tmp_path / "bare", "-q", "--json")
+    assert result.exit_code == 0
+    found = [f for f in json.loads(result.stdout)["findings"] if f["severity"] != "info"]
+    assert [f["code"] for f in found] == ["web.no-institution"]
+    readme = (tmp_path / "bare" / "README.TXT").read_text(encoding="ascii")
+    creator = readme.split("Software that made this disc")[1].split("\r\n\r\n")[0]
+    assert f"mediatool {mediatool.__version__}" in creator
+    assert "Vendor:" in creator and "Contact:" in creator
+    viewers = readme.split("Viewers on this disc")[1].split("\r\n\r\n")[0]
+    assert f"mediatool browser viewer {mediatool.__version__}" in viewers
+    assert "Vendor:" in viewers and "Requirements: a web browser with JavaScript" in viewers
+    assert all(len(line) <= 80 for line in readme.splitlines())
+    site = tmp_path / "site.toml"
+    site.write_text('name = "St. Example"\nphone = "+1 555 0100"\n', encoding="utf-8")
+    result = run("build", src, "--out", tmp_path / "site", "--site", site, "-q", "--json")
+    assert all(f["severity"] == "info" for f in json.loads(result.stdout)["findings"])
+    assert "+1 555 0100" in (tmp_path / "site" / "README.TXT").read_text(encoding="ascii")
+    assert run("build", src, "--out", tmp_path / "strict", "--fail-on", "warning").exit_code == 1

@@ -19,7 +19,7 @@ import markupsafe
 
 import mediatool
 from mediatool.resources import data_dir
-from mediatool.web import render
+from mediatool.web import product, render
 from mediatool.web.fileset import PatientNode, SeriesNode
 from mediatool.web.links import CASE_SCRIPT, lower_links
 from mediatool.web.site import Site
@@ -264,6 +264,8 @@ def build_model(
         "site": site_model(site, logo),
         "generator": f"mediatool {mediatool.__version__}",
         "version": mediatool.__version__,
+        "creator": product.creator(),
+        "viewer": product.browser_viewer(),
         "disc": {"k": str(disc[0]), "n": str(disc[1])},
         "volumes": [dict(v) for v in volumes],
         "notes": [to_ascii(n) for n in notes],
