@@ -237,7 +237,13 @@ def run(
         _check_outputs(request)
     media_plan = plan(request, progress, left_out)
     if not media_plan.tree.patients and not media_plan.tree.root_instances:
-        raise PlanRejected("no DICOM instance found in the inputs", media_plan.findings, media_plan)
+        why = (
+            f"all {len(media_plan.left_out)} DICOM input files were left out (--skip-invalid, "
+            "reasons above); nothing was written"
+            if media_plan.left_out
+            else "no DICOM instance found in the inputs"
+        )
+        raise PlanRejected(why, media_plan.findings, media_plan)
     if fails(media_plan.findings, request.fail_on):
         raise PlanRejected(
             "the build was refused because of the findings above; nothing was written",
