@@ -14,10 +14,10 @@ Choice: every relative link in the pages and the viewer is written in **lower ca
 German radiology's disc certification asks for). That works without any script on the disc in
 Linux, Windows and macOS, on FAT, and in every copy on a case-insensitive disk or made from a
 Linux-mounted disc. The one case left, upper-case names on a case-sensitive disk, is handled by
-:data:`CASE_SCRIPT`, a few inline lines in every page: when the page's own file name is in upper
-case, the copy has upper-case names, so the links are put in upper case before they are used.
-(Images in the pages load lazily, after that script has run.) Upper-case links would instead
-break the most common case, a disc read on Linux, unless a script ran.
+:data:`CASE_SCRIPT`, a few inline lines in the head of every page: when the page's own file name
+is in upper case, the copy has upper-case names, so the links are put in upper case as they are
+parsed, before they are used. Upper-case links would instead break the most common case, a disc
+read on Linux, unless a script ran.
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ def lower_links(markup: str) -> str:
     return _ATTRIBUTE.sub(lambda m: f'{m.group(1)}="{lower_path(m.group(2))}"', markup)
 
 
-#: Inline in every page (end of ``body``, so the links exist; XML-safe: no ``<`` or ``&``):
-#: when this page's own name is upper case, the names of this copy are, so are the links made.
-#: ``window.mediatoolName`` maps a lower-case relative path to this copy's case (the viewer
-#: builds its image paths with it); ``window.mediatoolLinks()`` sets the links of the page
-#: again (the viewer runs the script in its head and this once its body is there).
+#: Inline in the ``head`` of every page (XML-safe: no ``<`` or ``&``). When this page's own name
+#: is upper case, the names of this copy are, so every link is put in upper case as the parser
+#: adds it: a MutationObserver runs before the next rendering step, and the images load lazily,
+#: so no image is fetched under the lower-case name first. ``window.mediatoolName`` maps a
+#: lower-case relative path to this copy's case (the viewer builds its image paths with it).
 CASE_SCRIPT: Final = """(function () {
   "use strict";
   var own = decodeURIComponent(location.pathname.split("/").pop() || "");
@@ -60,15 +60,29 @@ CASE_SCRIPT: Final = """(function () {
     head = upper ? head.toUpperCase() : head.toLowerCase();
     return cut === -1 ? head : head + path.slice(cut);
   }
-  function links() {
-    if (!upper) { return; }
-    var nodes = document.querySelectorAll("a[href], img[src], link[href]");
-    for (var i = 0; i !== nodes.length; i++) {
-      var attr = nodes[i].hasAttribute("src") ? "src" : "href";
-      nodes[i].setAttribute(attr, name(nodes[i].getAttribute(attr)));
-    }
+  function fix(root) {
+    if (!root.querySelectorAll) { return; }
+    var nodes = [root].concat([].slice.call(root.querySelectorAll("[href], [src]")));
+    nodes.forEach(function (node) {
+      ["href", "src"].forEach(function (attr) {
+        var value = node.getAttribute ? node.getAttribute(attr) : null;
+        if (value !== null) {
+          var named = name(value);
+          if (named !== value) { node.setAttribute(attr, named); }
+        }
+      });
+    });
   }
   window.mediatoolName = name;
-  window.mediatoolLinks = links;
-  links();
+  if (!upper) { return; }
+  var watch = new MutationObserver(function (records) {
+    records.forEach(function (record) {
+      [].forEach.call(record.addedNodes, fix);
+    });
+  });
+  watch.observe(document.documentElement, { childList: true, subtree: true });
+  document.addEventListener("DOMContentLoaded", function () {
+    watch.disconnect();
+    fix(document.documentElement);
+  });
 }());"""
