@@ -5,7 +5,6 @@ The I/O edge around the pure :func:`mediatool.plan.build_plan`.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -232,10 +231,28 @@ def run(
 ) -> MediaPlan:
     """Plan, and unless refused or a dry run, write the File-set to ``request.out`` and/or pack
     it into the image ``request.iso`` (both then carry identical content). Content larger than
-    the medium is split into volumes (:mod:`mediatool.span`), each a File-set of its own."""
+    the medium is split into volumes (:mod:`mediatool.span`), each a File-set of its own.
+
+    ``left_out``: with ``--skip-invalid``, inputs whose conversion failed while writing (found
+    only then: a compressed stream no decoder accepts); the build is planned again without them.
+    """
     if not request.dry_run:
         _check_outputs(request)
     media_plan = plan(request, progress, left_out)
+    _refuse(media_plan, request)
+    capacity = capacity_of(request)
+    try:
+        _write_planned(media_plan, request, capacity, progress)
+    except PlanRejected as exc:
+        failed = _write_failures(exc) if request.skip_invalid else {}
+        if not failed:
+            raise
+        return run(request, progress, {**(left_out or {}), **failed})
+    return media_plan
+
+
+def _refuse(media_plan: MediaPlan, request: BuildRequest) -> None:
+    """Raise :class:`PlanRejected` when there is nothing to write or a finding refuses it."""
     if not media_plan.tree.patients and not media_plan.tree.root_instances:
         why = (
             f"all {len(media_plan.left_out)} DICOM input files were left out (--skip-invalid, "
@@ -250,34 +267,35 @@ def run(
             media_plan.findings,
             media_plan,
         )
+
+
+def _write_planned(
+    media_plan: MediaPlan, request: BuildRequest, capacity: int | None, progress: Progress | None
+) -> None:
+    """Split by the estimates when the medium needs it (trying the exact size first when the
+    split is narrow, :func:`_may_fit`), then write one File-set or the volumes."""
     from mediatool import volumes  # volumes uses this module's writing steps
 
-    capacity = capacity_of(request)
     if capacity is not None:
         media_plan.volumes = volumes.split_plan(media_plan, request, capacity, {})
     writes = not request.dry_run and (request.out is not None or request.iso is not None)
     writing = replace(request, notes=request.notes + left_out_notes(media_plan))
-    try:
-        if writes and media_plan.volumes and _may_fit(media_plan, request, capacity):
-            with contextlib.suppress(_DoesNotFit):
-                write(media_plan, writing, progress=progress, must_fit=capacity)
-                media_plan.volumes = []
-                return media_plan
-        if media_plan.volumes:
-            media_plan.findings.extend(volumes.span_findings(media_plan))
-        if not writes:
-            return media_plan
-        if media_plan.volumes:
-            volumes.write_volumes(media_plan, writing, capacity or 0, progress)
+    if writes and media_plan.volumes and _may_fit(media_plan, request, capacity):
+        try:
+            write(media_plan, writing, progress=progress, must_fit=capacity)
+        except _DoesNotFit:
+            pass
         else:
-            write(media_plan, writing, progress=progress)
-    except PlanRejected as exc:
-        failed = _write_failures(exc) if request.skip_invalid else {}
-        if not failed:
-            raise
-        # found only while writing (a stream no decoder accepts): plan again without them
-        return run(request, progress, {**(left_out or {}), **failed})
-    return media_plan
+            media_plan.volumes = []
+            return
+    if media_plan.volumes:
+        media_plan.findings.extend(volumes.span_findings(media_plan))
+    if not writes:
+        return
+    if media_plan.volumes:
+        volumes.write_volumes(media_plan, writing, capacity or 0, progress)
+    else:
+        write(media_plan, writing, progress=progress)
 
 
 class _DoesNotFit(Exception):
