@@ -133,3 +133,19 @@ def test_every_page_is_well_formed_xhtml(built: tuple[Path, Path]) -> None:
         ]
         paths = [link.split("#")[0] for link in links if ":" not in link]
         assert paths and all(path == path.lower() for path in paths), page
+
+
+def test_lower_links_keeps_fragments_and_absolute_urls() -> None:
+    from mediatool.web.links import lower_links, lower_path
+
+    assert lower_path("../IHE_PDI/P0001/INDEX.HTM#P0001/S0001") == (
+        "../ihe_pdi/p0001/index.htm#P0001/S0001"
+    )
+    for kept in ("data:,", "#top", "/ABS/PATH.HTM", "HTTPS://EXAMPLE.ORG/A.HTM"):
+        assert lower_path(kept) == kept
+    markup = (
+        '<a href="VIEWER/VIEWER.HTM#P0002/S0001">Viewer</a><img src="IHE_PDI/LOGO.JPG" alt="A"/>'
+    )
+    assert lower_links(markup) == (
+        '<a href="viewer/viewer.htm#P0002/S0001">Viewer</a><img src="ihe_pdi/logo.jpg" alt="A"/>'
+    )
