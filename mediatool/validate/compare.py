@@ -1,5 +1,6 @@
 """A directory record against the file it references (PS3.3 F.3.2.2, F.5): checklist D03-D08,
-E18-E21, and the Pixel Data length check of E23.
+E18-E21. (The file's own truncation, E23, is :mod:`mediatool.integrity`, run by the header scan
+for build and validate alike.)
 
 Runs inside the header read of :func:`mediatool.scan.scan_stream` (its ``inspect`` hook), in the
 worker process that read the file, so no data set ever leaves the worker. Only the record's keys
