@@ -212,10 +212,10 @@ def test_readme_names_creator_viewer_and_asks_for_the_institution(tmp_path: Path
     found = [f for f in json.loads(result.stdout)["findings"] if f["severity"] != "info"]
     assert [f["code"] for f in found] == ["web.no-institution"]
     readme = (tmp_path / "bare" / "README.TXT").read_text(encoding="ascii")
-    creator = readme.split("Software that made this disc")[1].split("\r\n\r\n")[0]
+    creator = readme.split("Software that made this disc")[1].split("\n\n")[0]
     assert f"mediatool {mediatool.__version__}" in creator
     assert "Vendor:" in creator and "Contact:" in creator
-    viewers = readme.split("Viewers on this disc")[1].split("\r\n\r\n")[0]
+    viewers = readme.split("Viewers on this disc")[1].split("\n\n")[0]
     assert f"mediatool browser viewer {mediatool.__version__}" in viewers
     assert "Vendor:" in viewers and "Requirements: a web browser with JavaScript" in viewers
     assert all(len(line) <= 80 for line in readme.splitlines())
@@ -225,3 +225,42 @@ def test_readme_names_creator_viewer_and_asks_for_the_institution(tmp_path: Path
     assert all(f["severity"] == "info" for f in json.loads(result.stdout)["findings"])
     assert "+1 555 0100" in (tmp_path / "site" / "README.TXT").read_text(encoding="ascii")
     assert run("build", src, "--out", tmp_path / "strict", "--fail-on", "warning").exit_code == 1
+
+
+def version_string(key: str, value: str) -> bytes:
+    """One String entry of a VS_VERSIONINFO StringTable: header words, key, padding, value."""
+    import struct
+
+    body = key.encode("utf-16-le") + b"\0\0"
+    body += b"\0" * ((4 - (6 + len(body)) % 4) % 4)
+    text = value.encode("utf-16-le") + b"\0\0"
+    entry = struct.pack("<HHH", 6 + len(body) + len(text), len(value) + 1, 1) + body + text
+    return entry + b"\0" * ((4 - len(entry) % 4) % 4)
+
+
+def test_readme_names_a_third_party_viewer_from_its_version_resource(tmp_path: Path) -> None:
+    """RAD TF-3 4.47: name, version and vendor of the viewer on the disc; for --viewer they
+    come from the program's version resource (VS_VERSIONINFO)."""
+    app = tmp_path / "app"
+    app.mkdir()
+    resource = b"".join(
+        version_string(k, v)
+        for k, v in (
+            ("CompanyName", "Example Imaging GmbH"),
+            ("FileDescription", "Viewer"),
+            ("ProductName", "Example DICOM Viewer"),
+            ("ProductVersion", "4.2.1"),
+        )
+    )
+    (app / "VIEWER.EXE").write_bytes(b"MZ" + b"\0" * 62 + resource)
+    src = write_instance(tmp_path / "in" / "a.dcm", make_instance())
+    result = run("build", src, "--out", tmp_path / "d", "--viewer", app, "-q")
+    assert result.exit_code == 0, result.stderr
+    readme = (tmp_path / "d" / "README.TXT").read_text(encoding="ascii")
+    assert "Example DICOM Viewer 4.2.1 (APP\\VIEWER.EXE), a third-party DICOM viewer" in readme
+    assert "  Vendor:       Example Imaging GmbH\n" in readme
+    (app / "VIEWER.EXE").write_bytes(b"MZ")  # no version resource: said so
+    result = run("build", src, "--out", tmp_path / "e", "--viewer", app, "-q")
+    readme = (tmp_path / "e" / "README.TXT").read_text(encoding="ascii")
+    assert "app (APP\\VIEWER.EXE), a third-party DICOM viewer" in readme
+    assert "Vendor:       not stated in the program; see its files in APP\\" in readme

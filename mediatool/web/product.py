@@ -39,6 +39,32 @@ def vendor_contact() -> str:
 _NO_CONTACT: Final = "through the institution that made this disc"
 
 
+#: Strings of a Windows program's version resource (VS_VERSIONINFO StringFileInfo) that
+#: README.TXT shows for a third-party viewer.
+_VERSION_KEYS: Final = {"ProductName": "name", "ProductVersion": "version", "CompanyName": "vendor"}
+
+
+def exe_version_info(data: bytes) -> dict[str, str]:
+    """``ProductName``, ``ProductVersion``, ``CompanyName`` of a Windows program, from its
+    version resource: each String entry is its key in UTF-16LE, a NUL, zero padding to a
+    32-bit boundary, then the value in UTF-16LE up to a NUL. Absent or unreadable: left out."""
+    found: dict[str, str] = {}
+    for key, field in _VERSION_KEYS.items():
+        at = data.find(key.encode("utf-16-le") + b"\0\0")
+        if at < 0 or at % 2:
+            continue
+        start = at + 2 * len(key) + 2
+        while data[start : start + 2] == b"\0\0" and start < at + 2 * len(key) + 8:
+            start += 2
+        end = start
+        while end + 1 < len(data) and data[end : end + 2] != b"\0\0" and end - start < 256:
+            end += 2
+        value = data[start:end].decode("utf-16-le", "replace").strip()
+        if value and value.isprintable():
+            found[field] = value
+    return found
+
+
 def creator() -> dict[str, str]:
     """The creating application (RAD TF-3 4.47; pdi.md 2.4 item 2)."""
     return {

@@ -23,6 +23,7 @@ from mediatool.errors import MediatoolError
 from mediatool.resources import data_dir
 from mediatool.web.links import lower_links, lower_path
 from mediatool.web.pages import Model, environment
+from mediatool.web.product import exe_version_info
 from mediatool.web.text import to_ascii
 
 APP_DIR: Final = "APP"
@@ -194,4 +195,12 @@ def copy_third_party(folder: Path, root: Path) -> dict[str, str]:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, dest)
     exe = next(p.name for p in files if p.parent == folder and p.suffix == ".EXE")
-    return {"dir": APP_DIR, "exe": f"{APP_DIR}\\{exe}", "name": to_ascii(folder.name)}
+    about = {k: to_ascii(v) for k, v in exe_version_info((folder / exe).read_bytes()).items()}
+    return {
+        "dir": APP_DIR,
+        "exe": f"{APP_DIR}\\{exe}",
+        "name": to_ascii(folder.name),
+        "product": about.get("name", ""),
+        "version": about.get("version", ""),
+        "vendor": about.get("vendor", ""),
+    }
