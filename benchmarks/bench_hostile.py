@@ -4,7 +4,8 @@
 Run:  python3 benchmarks/bench_hostile.py [--work DIR]
 
 Cases (made in the work folder by tests/hostile_dicomdirs.py, removed after): 10^6 chained
-PATIENT records (90 MB), 10^6 random 40-byte items (40 MB), 500 MB of zeros (sparse). Target: time roughly
+PATIENT records (90 MB), 10^6 random 40-byte items (40 MB), 500 MB of zeros (sparse). Target:
+time roughly
 linear in the size read, peak memory (PSS of the process tree) under 500 MB.
 """
 

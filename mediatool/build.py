@@ -5,18 +5,19 @@ The I/O edge around the pure :func:`mediatool.plan.build_plan`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, Final
 
 from pydicom import dcmread
 
 from mediatool import execute, sources
 from mediatool.errors import MediatoolError, OutputError, PlanRejected, SourceError
-from mediatool.findings import Finding, Severity, fails, finding
-from mediatool.model import InstanceInfo, SourceRef
+from mediatool.findings import CODES, Finding, Severity, fails, finding
+from mediatool.model import InstanceInfo, ScanResult, SourceRef
 from mediatool.plan import MediaPlan, PlanOptions, build_plan
 from mediatool.profiles import Profile
 from mediatool.scan import ScanOptions, open_source, scan_all, scan_one
@@ -51,6 +52,7 @@ class BuildRequest:
     presets: str = "auto"  # CT window presets in the viewer: on | off | auto (off if too big)
     label: Path | None = None  # write the printable disc label (PNG) here
     notes: tuple[str, ...] = ()  # plain-text notes for README.TXT (e.g. what a retrieve missed)
+    skip_invalid: bool = False  # leave out the input files that would refuse the build
 
 
 def _dataset_bytes(inst: InstanceInfo) -> bytes:
@@ -65,12 +67,18 @@ def _content_equal(a: InstanceInfo, b: InstanceInfo) -> bool:
         return True
     if a.transfer_syntax == b.transfer_syntax and a.dataset_offset and b.dataset_offset:
         return False
-    with open_source(a.source) as fa, open_source(b.source) as fb:
-        pa, pb = dcmread(fa, force=True), dcmread(fb, force=True)
-    for ds in (pa, pb):
-        for tag in [t for t in ds.keys() if t.group == 0x0002]:  # noqa: SIM118 - iterating a Dataset yields elements
-            del ds[tag]
-    return bool(pa == pb)
+    # Reading and comparing converts values. What pydicom says while doing so is silenced: the
+    # encoding warnings are findings of each file's header scan already (read.pydicom-warning),
+    # and a value it calls invalid (badVR.dcm's IS '1A') is content that differs, which
+    # hierarchy.duplicate-conflict reports for the file.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with open_source(a.source) as fa, open_source(b.source) as fb:
+            pa, pb = dcmread(fa, force=True), dcmread(fb, force=True)
+        for ds in (pa, pb):
+            for tag in [t for t in ds.keys() if t.group == 0x0002]:  # noqa: SIM118 - iterating a Dataset yields elements
+                del ds[tag]
+        return bool(pa == pb)
 
 
 def _descriptor(path: Path | None) -> tuple[bytes | None, str | None]:
@@ -95,11 +103,17 @@ def _descriptor(path: Path | None) -> tuple[bytes | None, str | None]:
         return data, "ISO_IR 100"
 
 
-def plan(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
+def plan(
+    request: BuildRequest,
+    progress: Progress | None = None,
+    left_out: Mapping[str, Finding] | None = None,
+) -> MediaPlan:
+    """Scan and plan. ``left_out``: input files already known to fail (``--skip-invalid``
+    found them only while writing: a compressed stream no decoder accepts)."""
     refs, source_findings = sources.collect(request.sources)
     options = scan_options(request.profile)
     scanned = scan_all(refs, options, jobs=request.jobs, progress=progress)
-    scanned = type(scanned)(
+    scanned = ScanResult(
         scanned.instances,
         tuple(source_findings) + scanned.findings,
         scanned.files_seen + sum(1 for f in source_findings),
@@ -113,10 +127,70 @@ def plan(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
         allow_lossy=request.allow_lossy,
     )
     media_plan = build_plan(scanned, request.profile, plan_options, _content_equal)
+    if request.skip_invalid:
+        inputs = {r.display for r in refs} | {f.where for f in source_findings if f.where}
+        media_plan = _without_invalid(
+            media_plan, scanned, inputs, request.profile, plan_options, left_out or {}
+        )
     media_plan.descriptor_data = descriptor_data
+    if request.web and request.site is None:  # README.TXT contents, IHE RAD TF-3 4.47
+        media_plan.findings.append(
+            finding(
+                "web.no-institution",
+                "no --site: README.TXT and INDEX.HTM cannot say which institution made the "
+                "disc or how to reach it",
+                None,
+            )
+        )
     if any(d.lossy for d in media_plan.decisions.values()):
         media_plan.findings.extend(lossy_references(media_plan))
     return media_plan
+
+
+def _without_invalid(
+    media_plan: MediaPlan,
+    scanned: ScanResult,
+    inputs: set[str],
+    profile: Profile,
+    options: PlanOptions,
+    known: Mapping[str, Finding],
+) -> MediaPlan:
+    """``--skip-invalid``: plan again without every input file that has an error of its own,
+    until none is left (leaving one out can settle another's error, e.g. a duplicate).
+    Errors that belong to no single file (a conflict between studies) still refuse the build."""
+    pending = dict(known)  # found while writing (run): the plan in hand still has them
+    left: dict[str, Finding] = {}
+    while True:
+        if not pending:
+            pending = {
+                f.where: f
+                for f in reversed(media_plan.findings)  # a file's first error is its reason
+                if f.severity >= Severity.ERROR and f.where in inputs and f.where not in left
+            }
+        if not pending:
+            break
+        left.update(pending)
+        pending = {}
+        scanned = ScanResult(
+            tuple(i for i in scanned.instances if i.source.display not in left),
+            tuple(f for f in scanned.findings if f.where not in left),
+            scanned.files_seen,
+        )
+        media_plan = build_plan(scanned, profile, options, _content_equal)
+    media_plan.left_out = [(where, left[where]) for where in sorted(left)]
+    media_plan.findings.extend(
+        finding("build.left-out", f"left out ({why.code}): {why.message}", where)
+        for where, why in media_plan.left_out
+    )
+    return media_plan
+
+
+def left_out_notes(media_plan: MediaPlan) -> tuple[str, ...]:
+    """README.TXT lines for the files ``--skip-invalid`` left out (its "Not on this disc")."""
+    return tuple(
+        f"{PurePath(where).name}: left out: {CODES[why.code].title} ({why.code})"
+        for where, why in media_plan.left_out
+    )
 
 
 def scan_options(profile: Profile) -> ScanOptions:
@@ -150,41 +224,116 @@ def _check_outputs(request: BuildRequest) -> None:
         execute.check_file_destination(request.iso, request.sources, force=request.force)
 
 
-def run(request: BuildRequest, progress: Progress | None = None) -> MediaPlan:
+def run(
+    request: BuildRequest,
+    progress: Progress | None = None,
+    left_out: Mapping[str, Finding] | None = None,
+) -> MediaPlan:
     """Plan, and unless refused or a dry run, write the File-set to ``request.out`` and/or pack
     it into the image ``request.iso`` (both then carry identical content). Content larger than
-    the medium is split into volumes (:mod:`mediatool.span`), each a File-set of its own."""
+    the medium is split into volumes (:mod:`mediatool.span`), each a File-set of its own.
+
+    ``left_out``: with ``--skip-invalid``, inputs whose conversion failed while writing (found
+    only then: a compressed stream no decoder accepts); the build is planned again without them.
+    """
     if not request.dry_run:
         _check_outputs(request)
-    media_plan = plan(request, progress)
+    media_plan = plan(request, progress, left_out)
+    _refuse(media_plan, request)
+    capacity = capacity_of(request)
+    try:
+        _write_planned(media_plan, request, capacity, progress)
+    except PlanRejected as exc:
+        failed = _write_failures(exc) if request.skip_invalid else {}
+        if not failed:
+            raise
+        return run(request, progress, {**(left_out or {}), **failed})
+    return media_plan
+
+
+def _refuse(media_plan: MediaPlan, request: BuildRequest) -> None:
+    """Raise :class:`PlanRejected` when there is nothing to write or a finding refuses it."""
     if not media_plan.tree.patients and not media_plan.tree.root_instances:
-        raise PlanRejected("no DICOM instance found in the inputs", media_plan.findings, media_plan)
+        why = (
+            f"all {len(media_plan.left_out)} DICOM input files were left out (--skip-invalid, "
+            "reasons above); nothing was written"
+            if media_plan.left_out
+            else "no DICOM instance found in the inputs"
+        )
+        raise PlanRejected(why, media_plan.findings, media_plan)
     if fails(media_plan.findings, request.fail_on):
         raise PlanRejected(
             "the build was refused because of the findings above; nothing was written",
             media_plan.findings,
             media_plan,
         )
+
+
+def _write_planned(
+    media_plan: MediaPlan, request: BuildRequest, capacity: int | None, progress: Progress | None
+) -> None:
+    """Split by the estimates when the medium needs it (trying the exact size first when the
+    split is narrow, :func:`_may_fit`), then write one File-set or the volumes."""
     from mediatool import volumes  # volumes uses this module's writing steps
 
-    capacity = capacity_of(request)
     if capacity is not None:
         media_plan.volumes = volumes.split_plan(media_plan, request, capacity, {})
-        if media_plan.volumes:
-            media_plan.findings.extend(volumes.span_findings(media_plan))
-    if request.dry_run or (request.out is None and request.iso is None):
-        return media_plan
+    writes = not request.dry_run and (request.out is not None or request.iso is not None)
+    writing = replace(request, notes=request.notes + left_out_notes(media_plan))
+    if writes and media_plan.volumes and _may_fit(media_plan, request, capacity):
+        try:
+            write(media_plan, writing, progress=progress, must_fit=capacity)
+        except _DoesNotFit:
+            pass
+        else:
+            media_plan.volumes = []
+            return
     if media_plan.volumes:
-        volumes.write_volumes(media_plan, request, capacity or 0, progress)
+        media_plan.findings.extend(volumes.span_findings(media_plan))
+    if not writes:
+        return
+    if media_plan.volumes:
+        volumes.write_volumes(media_plan, writing, capacity or 0, progress)
     else:
-        write(media_plan, request, progress=progress)
-    return media_plan
+        write(media_plan, writing, progress=progress)
+
+
+class _DoesNotFit(Exception):
+    """The File-set, written whole, is larger than the medium (then it is split)."""
+
+
+def _may_fit(media_plan: MediaPlan, request: BuildRequest, capacity: int | None) -> bool:
+    """The estimates split the content, but by so little that the exact image may still fit
+    (they keep a reserve and round up; on a small disc the web content's estimate was a third
+    too high): then writing it whole is tried first, so a ``--capacity`` the image fits
+    exactly never splits it. Costs one extra write when it does not fit after all."""
+    from mediatool import volumes
+
+    if capacity is None:
+        return False
+    return volumes.estimated_size(media_plan, request) <= capacity * 1.5
+
+
+def _write_failures(exc: PlanRejected) -> dict[str, Finding]:
+    """Input files whose writing failed (their errors come after the plan's own findings)."""
+    return {
+        f.where: f
+        for f in reversed(exc.findings)
+        if f.severity >= Severity.ERROR and f.where and f.code == "profile.cannot-convert"
+    }
 
 
 def write(
-    media_plan: MediaPlan, request: BuildRequest, *, progress: Progress | None = None
+    media_plan: MediaPlan,
+    request: BuildRequest,
+    *,
+    progress: Progress | None = None,
+    must_fit: int | None = None,
 ) -> None:
-    """Materialise the plan in a staging folder; pack the image from it and/or publish it."""
+    """Materialise the plan in a staging folder; pack the image from it and/or publish it.
+
+    ``must_fit``: raise :class:`_DoesNotFit` (nothing published) when the exact ISO 9660 image
+    of the content would be larger than this many bytes."""
     target = request.out if request.out is not None else request.iso
     assert target is not None  # run() writes only when there is an output
     site = load_site(request.site) if request.site is not None else None
@@ -193,6 +342,10 @@ def write(
         _materialise(media_plan, staging, request, progress)
         if request.web:
             media_plan.findings.extend(_web_content(staging, request, site, progress))
+        if must_fit is not None:
+            size = iso_writer.image_size(staging, media_plan.fileset_id)
+            if size is None or size > must_fit:
+                raise _DoesNotFit
         if request.label is not None:
             created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
             png = make_label(staging, site=site, disc=(1, 1), created=created)
@@ -201,7 +354,7 @@ def write(
             iso_writer.pack(
                 staging,
                 request.iso,
-                volume_id=request.fileset_id,
+                volume_id=media_plan.fileset_id,
                 date=request.date,
                 capacity=capacity_of(request),
                 progress=progress,
@@ -312,7 +465,7 @@ def _materialise(
     _, written = execute.write_all(
         tasks, staging, jobs=request.jobs, progress=progress, icons=icons
     )
-    media_plan.findings.extend(written)
+    media_plan.findings[:] = _one_story(media_plan.findings, written)
     if fails(written, request.fail_on):
         raise PlanRejected(
             "the build was refused because of the findings above; nothing was written",
@@ -328,6 +481,20 @@ def _materialise(
     (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
     if media_plan.descriptor_data is not None:
         staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)
+
+
+#: What the plan said build will do to a file; void once writing that file failed.
+_PLANNED_CHANGES: Final = frozenset(
+    {"build.decompressed", "build.compressed", "build.reencoded", "build.lossy"}
+)
+
+
+def _one_story(planned: Sequence[Finding], written: Sequence[Finding]) -> list[Finding]:
+    """A file whose conversion failed gets that error, not also the notice that it was
+    converted ("decoded from JPEG Extended" and then "Unable to decode"): one file, one story."""
+    failed = {f.where for f in written if f.severity >= Severity.ERROR}
+    kept = [f for f in planned if not (f.code in _PLANNED_CHANGES and f.where in failed)]
+    return kept + list(written)
 
 
 def _rebind_lossy(

@@ -190,10 +190,12 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
 )
 @click.option(
     "--media",
-    type=click.Choice(["cd", "dvd", "bd", "usb"]),
+    type=click.Choice(["cd", "cd74", "dvd", "bd", "usb"]),
     default=None,
     help="Medium each volume must fit (default with --iso: the profile's medium); content "
-    "that does not fit is split into several volumes.",
+    "that does not fit is split into several volumes. cd: 80-minute CD-R, 360,000 sectors "
+    "(737,280,000 bytes); cd74: 74-minute CD-R, 333,000 sectors (681,984,000 bytes) for old "
+    "drives; dvd: 4.7 GB; bd: 25 GB; usb: no limit.",
 )
 @click.option(
     "--capacity",
@@ -260,6 +262,12 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
     is_flag=True,
     help="Fill missing Type 1 directory keys consistently instead of refusing.",
 )
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Leave out the input files that would refuse the build (each is listed with its "
+    "reason, also in README.TXT) and build the rest.",
+)
 @click.option("--dry-run", is_flag=True, help="Plan only; write nothing.")
 @click.option("--force", is_flag=True, help="Replace the content of a non-empty --out folder.")
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
@@ -295,6 +303,7 @@ def build(
     fileset_id: str,
     descriptor: Path | None,
     invent: bool,
+    skip_invalid: bool,
     dry_run: bool,
     force: bool,
     jobs: int | None,
@@ -356,6 +365,7 @@ def build(
             viewer=viewer,
             presets=window_presets,
             label=label,
+            skip_invalid=skip_invalid,
         )
         try:
             if from_pacs:
@@ -456,6 +466,11 @@ def _report_build(
         }
         if media_plan.volumes:
             doc["volumes"] = _volumes_json(media_plan, out, iso_file)
+        if media_plan.left_out:
+            doc["left_out"] = [
+                {"source": where, "code": why.code, "reason": why.message}
+                for where, why in media_plan.left_out
+            ]
         if dry_run:
             doc["files"] = [
                 {
@@ -485,3 +500,9 @@ def _report_build(
         f"{summary['instances']} instances (from {summary['files_seen']} input files); "
         f"findings: {output.summary_line(findings)}"
     )
+    if media_plan.left_out:
+        click.echo(
+            f"Left out {len(media_plan.left_out)} of {summary['files_seen']} input files "
+            "(--skip-invalid): each is a build.left-out finding with its reason"
+            + ("" if dry_run else ", and README.TXT lists them")
+        )

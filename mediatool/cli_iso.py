@@ -109,7 +109,8 @@ def _document(
     type=click.Choice(list(iso_writer.MEDIA_CAPACITY)),
     default="cd",
     show_default=True,
-    help="Medium the image must fit: cd 650 MB, dvd 4.7 GB, bd 25 GB, usb no limit.",
+    help="Medium the image must fit: cd 80-minute CD-R (360,000 sectors, 737,280,000 bytes), "
+    "cd74 74-minute CD-R (333,000 sectors), dvd 4.7 GB, bd 25 GB, usb no limit.",
 )
 @click.option(
     "--date",

@@ -106,7 +106,7 @@ def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding], byt
                         converted.icon_error,
                     )
         except Exception as exc:
-            reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+            reason = str(exc).splitlines()[0][:300].rstrip(":") if str(exc) else type(exc).__name__
             return (
                 0,
                 [

@@ -9,6 +9,7 @@ names any meaning; readers find instances through the DICOMDIR, not through the 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
@@ -58,11 +59,54 @@ def check_fileset_id(value: str, where: str | None = "DICOMDIR") -> list[Finding
     """File-set ID: 0-16 characters of A-Z 0-9 _ (PS3.10 §8.1, §8.5; checklist B06)."""
     if _FILESET_ID.match(value):
         return []
+    suggestion = conformant_id(value)
     return [
         finding(
-            "fileid.fileset-id", f"File-set ID {value!r} is not 0-16 characters of A-Z 0-9 _", where
+            "fileid.fileset-id",
+            f"File-set ID {value!r} is not 0-16 characters of A-Z 0-9 _"
+            + (f"; use {suggestion!r}" if suggestion else ""),
+            where,
         )
     ]
+
+
+def conformant_id(text: str, limit: int = 16) -> str:
+    """``text`` in the File-set ID repertoire (PS3.10 §8.5: A-Z 0-9 _, at most 16): upper case,
+    accents dropped, every run of other characters one ``_``; when too long, the separators
+    go from the right first ("patient cd 2024-03" → ``PATIENT_CD202403``), then the end."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    out = re.sub(r"[^A-Z0-9]+", "_", ascii_text.upper()).strip("_")
+    while len(out) > limit and "_" in out:
+        cut = out.rindex("_")
+        out = out[:cut] + out[cut + 1 :]
+    return out[:limit]
+
+
+def default_fileset_id(tree: Tree) -> str:
+    """A File-set ID when none is given, so the ISO volume label is not blank: the patient
+    (Patient ID, else name) and the latest study date when one patient is on the disc
+    (``PID4711_20240312``), else the number of patients and the date (``3_PAT_20240312``).
+    Taken from the content only, so identical inputs still give identical bytes."""
+    dates = sorted(
+        d
+        for p in tree.patients
+        for st in p.studies
+        for se in st.series[:1]
+        for d in (se.instances[0].study_date,)
+        if re.fullmatch(r"\d{8}", d)
+    )
+    date = dates[-1] if dates else ""
+    if len(tree.patients) == 1:
+        first = tree.patients[0].studies[0].series[0].instances[0]
+        base = conformant_id(first.patient_id) or conformant_id(first.patient_name.split("^")[0])
+        base = base or "PATIENT"
+        if date and len(base) + 1 + len(date) <= 16:
+            return f"{base}_{date}"
+        return base[:16]
+    if not tree.patients:
+        return "DICOM"
+    count = len(tree.patients)
+    return f"{count}_PAT_{date}" if date and count < 100 else f"{count}_PATIENTS"
 
 
 def assign(tree: Tree) -> dict[str, FileID]:

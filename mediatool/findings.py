@@ -141,6 +141,12 @@ _DECLARED: Final[Mapping[str, Code]] = {
     "build.series-split": Code(
         N, "PS3.11 D.3.3", "A series larger than one medium is split by instance across volumes"
     ),
+    "build.left-out": Code(
+        W,
+        None,
+        "An input file that would refuse the build was left out of the disc (--skip-invalid)",
+        action="Repair or replace the file and build again if it belongs on the disc",
+    ),
     # --- hierarchy and consistency -------------------------------------------------------------
     "hierarchy.duplicate-identical": Code(
         N,
@@ -603,6 +609,12 @@ _DECLARED: Final[Mapping[str, Code]] = {
     "web.render-failed": Code(W, None, "An image could not be rendered for the web content"),
     "web.not-shown": Code(
         N, "IHE RAD TF-3 4.47", "An object is listed but not shown in the web content"
+    ),
+    "web.no-institution": Code(
+        W,
+        "IHE RAD TF-3 4.47",
+        "No institution contact for README.TXT: PDI asks for the institution that made the disc",
+        action="Give --site with the institution's name, address and phone",
     ),
     "web.presets-left-out": Code(
         N, "PS3.12 F.2.1.1", "CT window presets left out of the viewer so that the disc fits"

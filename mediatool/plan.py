@@ -47,6 +47,8 @@ class MediaPlan:
     descriptor: tuple[FileID, str | None] | None = None
     #: When the content is split over several media: one plan per volume (else empty).
     volumes: list[MediaPlan] = field(default_factory=list)
+    #: Input files ``--skip-invalid`` left out, each with the error that refused it.
+    left_out: list[tuple[str, Finding]] = field(default_factory=list)
 
     def replace_instances(self, replaced: Mapping[str, InstanceInfo]) -> None:
         """Put instances as written (lossy derived images: new UID, new keys) in the place of
@@ -202,9 +204,10 @@ def build_plan(
         [i for i in instances if decisions[i.sop_instance_uid].action is not Action.REJECT]
     )
     file_ids = fileids.assign(tree)
+    fileset_id = options.fileset_id or fileids.default_fileset_id(tree)
     fileset_uid = derive_uid(
         "fileset",
-        options.fileset_id,
+        fileset_id,
         *sorted(file_ids),
         *(render_file_id(v) for v in sorted(file_ids.values())),
     )
@@ -217,7 +220,7 @@ def build_plan(
             file_ids,
             ts,
             fileset_uid=fileset_uid,
-            fileset_id=options.fileset_id,
+            fileset_id=fileset_id,
             descriptor=options.descriptor,
         )
     return MediaPlan(
@@ -230,7 +233,7 @@ def build_plan(
         fileset_uid,
         findings,
         scan.files_seen,
-        fileset_id=options.fileset_id,
+        fileset_id=fileset_id,
         descriptor=options.descriptor,
     )
 

@@ -24,9 +24,8 @@ from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.tag import BaseTag
 
-from mediatool import filemeta, workers
+from mediatool import filemeta, integrity, workers
 from mediatool.findings import Finding, finding
-from mediatool.limits import ELEMENT_LENGTH_LIMIT
 from mediatool.model import InstanceInfo, Level, PixelInfo, ScanResult, SourceRef
 from mediatool.recordkeys import encode_keys, raw_text
 from mediatool.recordtypes import RECORD_KEYS, Key, record_type_for
@@ -185,11 +184,12 @@ def scan_stream(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             ds = dcmread(fp, stop_before_pixels=True, defer_size=4096, force=not meta.has_prefix)
-            too_long = _too_long(ds, where)
+            too_long = integrity.element_lengths(ds, where)
             if too_long:
                 return too_long
+            extra = integrity.check(ds, fp, size, where)
             if inspect is not None:
-                extra = list(inspect(ds, fp))
+                extra += inspect(ds, fp)
             info = _describe(ref, size, meta, ds, options)
     except (
         InvalidDicomError,
@@ -230,32 +230,6 @@ def _dicomdir_input(where: str) -> list[Finding]:
             where,
         )
     ]
-
-#: Pixel Data, Float Pixel Data, Double Float Pixel Data: legitimately large, never in a header.
-_PIXEL_TAGS: Final = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
-_UNDEFINED: Final = 0xFFFFFFFF
-
-
-def _too_long(ds: Dataset, where: str) -> list[Finding]:
-    """``read.element-too-long`` for each top-level element beyond ELEMENT_LENGTH_LIMIT; its
-    value is deferred by the read (defer_size) and is never loaded here."""
-    out: list[Finding] = []
-    for tag in ds.keys():  # noqa: SIM118 - iterating a Dataset converts (reads) each value
-        if tag in _PIXEL_TAGS:
-            continue
-        element = ds.get_item(tag, keep_deferred=True)
-        length = element.length if isinstance(element, RawDataElement) else 0
-        if ELEMENT_LENGTH_LIMIT < length != _UNDEFINED:
-            out.append(
-                finding(
-                    "read.element-too-long",
-                    f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) is {length} bytes long, more "
-                    f"than the limit of {ELEMENT_LENGTH_LIMIT} bytes (128 MiB) for an element "
-                    "other than Pixel Data; the instance is not read",
-                    where,
-                )
-            )
-    return out
 
 
 def _replace_findings(info: InstanceInfo, findings: tuple[Finding, ...]) -> InstanceInfo:

@@ -75,6 +75,15 @@ def instance_cost(inst: InstanceInfo, action: Action, request: BuildRequest) -> 
     return cost
 
 
+def estimated_size(media_plan: MediaPlan, request: BuildRequest) -> int:
+    """The estimate of the whole content on one medium (without the reserve)."""
+    total = sum(
+        instance_cost(i, media_plan.decisions[i.sop_instance_uid].action, request)
+        for i in media_plan.tree.instances()
+    )
+    return total
+
+
 def split_plan(
     media_plan: MediaPlan, request: BuildRequest, capacity: int, scale: Mapping[str, float]
 ) -> list[MediaPlan]:
@@ -95,7 +104,7 @@ def split_plan(
     groups, _ = span.split(media_plan.tree, cost, budget)
     if len(groups) == 1 and not scale:
         return []
-    ids = span.volume_ids(request.fileset_id, len(groups))
+    ids = span.volume_ids(media_plan.fileset_id, len(groups))
     return [volume_plan(media_plan, group, vid) for group, vid in zip(groups, ids, strict=True)]
 
 

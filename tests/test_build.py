@@ -37,7 +37,9 @@ def test_build_writes_fileset_that_pydicom_reads(tmp_path: Path) -> None:
     result = run("build", src, "--out", tmp_path / "out", "--fileset-id", "test_cd")
     assert result.exit_code == 0, result.stderr
     assert "2 patients, 2 studies, 4 series, 12 instances" in result.stdout
-    assert result.stderr == ""
+    # the only finding: no --site, so no institution contact for README.TXT (issue 11, PDI)
+    assert result.stderr.startswith("WARNING web.no-institution: no --site")
+    assert result.stderr.count("\n") == 1
     fs = FileSet(tmp_path / "out" / "DICOMDIR")
     assert fs.ID == "TEST_CD"
     assert len(fs) == 12

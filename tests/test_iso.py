@@ -214,8 +214,14 @@ def test_capacity_refused_before_writing(built: Path, tmp_path: Path) -> None:
         pytest.param(
             712 * 2**20,
             "cd",
-            "the File-set needs 712 MB; a CD holds 650 MB: use --media dvd",
+            "the File-set needs 712 MB; a CD holds 703 MB: use --media dvd",
             id="cd-to-dvd",
+        ),
+        pytest.param(
+            680 * 2**20,
+            "cd74",
+            "the File-set needs 680 MB; a 74-minute CD holds 650 MB: use --media cd",
+            id="cd74-to-cd",
         ),
         pytest.param(
             5 * 10**9,

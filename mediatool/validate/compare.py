@@ -1,5 +1,6 @@
 """A directory record against the file it references (PS3.3 F.3.2.2, F.5): checklist D03-D08,
-E18-E21, and the Pixel Data length check of E23.
+E18-E21. (The file's own truncation, E23, is :mod:`mediatool.integrity`, run by the header scan
+for build and validate alike.)
 
 Runs inside the header read of :func:`mediatool.scan.scan_stream` (its ``inspect`` hook), in the
 worker process that read the file, so no data set ever leaves the worker. Only the record's keys
@@ -13,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, cast
@@ -45,9 +45,6 @@ IDENTIFYING: Final = {
 _SKIP: Final = frozenset({0x00080005, 0x00880200, 0x0040A730, 0x0040A043})
 _REFERENCED_IMAGES: Final = 0x00081140
 _RELATED_CLASSES: Final = 0x0008001A
-_PIXEL_TAGS: Final = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
-_LONG_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"UN"})
-_DEFLATED: Final = "1.2.840.10008.1.2.1.99"
 _ACR_NEMA_DATE: Final = re.compile(r"^\d{4}\.\d{2}\.\d{2}$")
 
 
@@ -349,65 +346,6 @@ def _profile_and_images(
     return out
 
 
-def pixel_truncation(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[Finding]:
-    """E23: the header read stopped at Pixel Data; does the file hold all of its value?"""
-    meta = getattr(ds, "file_meta", None)
-    if meta is not None and str(meta.get("TransferSyntaxUID", "")) == _DEFLATED:
-        return []
-    implicit, little = ds.original_encoding
-    pos = fp.tell()
-    head = fp.read(12)
-    if len(head) < 8:
-        return []
-    endian = "<" if little is not False else ">"
-    group, elem = struct.unpack(endian + "HH", head[:4])
-    if (group << 16 | elem) not in _PIXEL_TAGS:
-        return []
-    if implicit or head[4:6] not in _LONG_VRS:
-        length, header = struct.unpack(endian + "L", head[4:8])[0], 8
-    elif len(head) == 12:
-        length, header = struct.unpack(endian + "L", head[8:12])[0], 12
-    else:
-        return [
-            finding(
-                "file.pixel-data-truncated", "the file ends inside the Pixel Data header", where
-            )
-        ]
-    if length != 0xFFFFFFFF and pos + header + length > size:
-        return [
-            finding(
-                "file.pixel-data-truncated",
-                f"Pixel Data declares {length} bytes but the file ends after "
-                f"{max(size - pos - header, 0)}",
-                where,
-            )
-        ]
-    return []
-
-
-def header_truncation(ds: Dataset, size: int, where: str) -> list[Finding]:
-    """E23: pydicom keeps a last element cut short by the end of the file without a word."""
-    tags = list(ds.keys())
-    if not tags:
-        return []
-    element: object = ds.get_item(tags[-1])
-    if not isinstance(element, RawDataElement) or element.length == 0xFFFFFFFF:
-        return []
-    value = element.value
-    short = len(value) < element.length if isinstance(value, bytes) else False
-    if value is None and element.value_tell + element.length > size:
-        short = True
-    if not short:
-        return []
-    return [
-        finding(
-            "read.truncated",
-            f"the file ends inside {tag_name(tags[-1])}, which declares {element.length} bytes",
-            where,
-        )
-    ]
-
-
 def element_order(ds: Dataset, where: str) -> list[Finding]:
     """PS3.5 7.1: the data set's elements in ascending tag order (pydicom keeps them in the
     order read, and would silently sort them when writing)."""
@@ -434,8 +372,9 @@ def inspect(
     fp: BinaryIO,
 ) -> Sequence[Finding]:
     """The ``inspect`` hook of :func:`mediatool.scan.scan_stream` for one file on the media."""
-    out = pixel_truncation(ds, fp, size, where) + header_truncation(ds, size, where)
-    out += element_order(ds, where)
+    # The file's own integrity (E23: truncation) is checked by scan_stream itself, for build
+    # and validate alike (mediatool.integrity).
+    out: list[Finding] = element_order(ds, where)
     if spec is None:
         return out
     out += _references(spec, ds, where)

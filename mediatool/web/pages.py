@@ -15,11 +15,13 @@ from functools import cache
 from typing import Any
 
 import jinja2
+import markupsafe
 
 import mediatool
 from mediatool.resources import data_dir
-from mediatool.web import render
+from mediatool.web import product, render
 from mediatool.web.fileset import PatientNode, SeriesNode
+from mediatool.web.links import CASE_SCRIPT, lower_links
 from mediatool.web.site import Site
 from mediatool.web.text import (
     alphabetic_name,
@@ -40,12 +42,14 @@ CONTENT_TYPE = "DICOM PLUS WEB"
 
 @cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
         autoescape=jinja2.select_autoescape(["html", "htm"]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
+    env.globals["case_script"] = markupsafe.Markup(CASE_SCRIPT)
+    return env
 
 
 def site_model(site: Site, logo: str) -> dict[str, Any]:
@@ -260,6 +264,8 @@ def build_model(
         "site": site_model(site, logo),
         "generator": f"mediatool {mediatool.__version__}",
         "version": mediatool.__version__,
+        "creator": product.creator(),
+        "viewer": product.browser_viewer(),
         "disc": {"k": str(disc[0]), "n": str(disc[1])},
         "volumes": [dict(v) for v in volumes],
         "notes": [to_ascii(n) for n in notes],
@@ -288,7 +294,7 @@ def _page(
             **extra,
         )
     )
-    return text.encode("utf-8")
+    return lower_links(text).encode("utf-8")
 
 
 def render_readme(model: Model) -> bytes:

@@ -21,7 +21,9 @@ from typing import Any, Final
 
 from mediatool.errors import MediatoolError
 from mediatool.resources import data_dir
+from mediatool.web.links import lower_links, lower_path
 from mediatool.web.pages import Model, environment
+from mediatool.web.product import exe_version_info
 from mediatool.web.text import to_ascii
 
 APP_DIR: Final = "APP"
@@ -32,7 +34,8 @@ MAX_DEPTH: Final = 7  # APP itself is the 8th level (ISO 9660 level 1: 8 levels)
 
 
 def _up(path: str) -> str:
-    return f"../{path}" if path else ""
+    """A path of the disc as the viewer links it: from ``VIEWER/``, in lower case (links.py)."""
+    return lower_path(f"../{path}") if path else ""
 
 
 def _series(series: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +46,7 @@ def _series(series: dict[str, Any]) -> dict[str, Any]:
         "description": series["description"],
         "thumb": _up(series["thumb"]),
         "dir": _up(prefix),
-        "files": [i["src"].removeprefix(prefix) for i in series["images"]],
+        "files": [lower_path(i["src"].removeprefix(prefix)) for i in series["images"]],
         "captions": [i["caption"] for i in series["images"]],
         "window": series["window"],
         "presets": [
@@ -132,6 +135,7 @@ def viewer_files(model: Model) -> list[tuple[str, bytes]]:
         .get_template("viewer/VIEWER.HTM")
         .render(site=model["site"], disc=model["disc"], generator=model["generator"])
     )
+    page = lower_links(page)
     files = [("VIEWER/VIEWER.HTM", page.encode("utf-8")), ("VIEWER/DATA.JS", data_js(model))]
     folder = data_dir("templates") / "viewer"
     files += [(f"VIEWER/{name}", (folder / name).read_bytes()) for name in STATIC]
@@ -191,4 +195,12 @@ def copy_third_party(folder: Path, root: Path) -> dict[str, str]:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, dest)
     exe = next(p.name for p in files if p.parent == folder and p.suffix == ".EXE")
-    return {"dir": APP_DIR, "exe": f"{APP_DIR}\\{exe}", "name": to_ascii(folder.name)}
+    about = {k: to_ascii(v) for k, v in exe_version_info((folder / exe).read_bytes()).items()}
+    return {
+        "dir": APP_DIR,
+        "exe": f"{APP_DIR}\\{exe}",
+        "name": to_ascii(folder.name),
+        "product": about.get("name", ""),
+        "version": about.get("version", ""),
+        "vendor": about.get("vendor", ""),
+    }

@@ -49,18 +49,20 @@ Progress = Callable[[int, int | None, str], None]
 
 SECTOR: Final = 2048
 #: Usable capacity of each medium in bytes (user data, 2048-byte sectors).
-#: cd: 74-minute CD-R, 333,000 sectors ("650 MB", PS3.12 F.2.1.1 note 1; the 80-minute
-#: "700 MB" disc is left out because some older drives cannot read it, same note).
+#: cd: 80-minute CD-R, the one sold today, 360,000 sectors (737,280,000 bytes, "700 MB");
+#: cd74: 74-minute CD-R, 333,000 sectors ("650 MB"), for the older drives that cannot read an
+#: 80-minute disc (PS3.12 F.2.1.1 note 1; profiles.md §5.1).
 #: dvd: 2,295,104 sectors, the smaller of single-layer DVD+R and DVD-R (2,298,496) ("4.7 GB";
 #: profiles.md §5.2, informative). bd: single-layer BD-R, 12,219,392 sectors ("25 GB";
 #: profiles.md §5.4, informative). usb: no fixed size; the device decides.
 MEDIA_CAPACITY: Final[Mapping[str, int | None]] = {
-    "cd": 333_000 * SECTOR,
+    "cd": 360_000 * SECTOR,
+    "cd74": 333_000 * SECTOR,
     "dvd": 2_295_104 * SECTOR,
     "bd": 12_219_392 * SECTOR,
     "usb": None,
 }
-_MEDIA_NAMES: Final = {"cd": "a CD", "dvd": "a DVD", "bd": "a BD"}
+_MEDIA_NAMES: Final = {"cd": "a CD", "cd74": "a 74-minute CD", "dvd": "a DVD", "bd": "a BD"}
 
 #: ECMA-119 7.5.1 / 10.1 Level 1: file name of 1-8 d-characters, optional extension of up
 #: to 3; directory identifiers of 1-8 d-characters (d-characters: A-Z 0-9 _).
@@ -279,7 +281,9 @@ def check_capacity(size: int, capacity: int | None) -> None:
     need, have = _human(size), _human(capacity)
     if need == have:
         need, have = f"{size} bytes", f"{capacity} bytes"
-    bigger = [k for k, v in MEDIA_CAPACITY.items() if v is not None and v >= size]
+    # the media a refusal suggests, smallest first (cd74 is a choice for old drives, not advice)
+    sized = sorted((v, k) for k, v in MEDIA_CAPACITY.items() if v is not None and k != "cd74")
+    bigger = [k for v, k in sized if v >= size]
     advice = (
         f": use --media {bigger[0]}" if bigger else ": split the studies over several File-sets"
     )

@@ -77,7 +77,7 @@ def test_layout(demo_web: Path) -> None:
     # the images' own window is soft tissue: that preset reuses the default renderings
     assert not (demo_web / "VIEWER/P0001/S0001/SE0001/SOFT").exists()
     data = (demo_web / "VIEWER/DATA.JS").read_text(encoding="ascii")
-    assert '"key":"SOFT","label":"Soft tissue","dir":"../IHE_PDI/P0001/S0001/SE0001/"' in data
+    assert '"key":"SOFT","label":"Soft tissue","dir":"../ihe_pdi/p0001/s0001/se0001/"' in data
 
 
 def test_names_are_iso9660_level1(demo_web: Path) -> None:
@@ -99,7 +99,7 @@ def test_pdf_report_is_outside_ihe_pdi(demo_web: Path) -> None:
     pdf = demo_web / "REPORTS" / "RPT00001.PDF"
     assert pdf.read_bytes().startswith(b"%PDF")
     study = (demo_web / "IHE_PDI/P0005/S0002/INDEX.HTM").read_text(encoding="utf-8")
-    assert 'href="../../../REPORTS/RPT00001.PDF"' in study
+    assert 'href="../../../reports/rpt00001.pdf"' in study  # links in lower case (links.py)
 
 
 def test_pages_are_well_formed_xhtml(demo_web: Path) -> None:
@@ -121,15 +121,20 @@ def test_links_are_relative_and_resolve(demo_web: Path) -> None:
             if url == "data:,":  # the viewer's empty favicon: no request at all
                 continue
             assert ":" not in url and not url.startswith("/"), (page, url)
-            target = (page.parent / url.split("#")[0]).resolve()
+            path = url.split("#")[0]
+            assert path == path.lower(), (page, url)  # lower case: links.py says why
+            target = (page.parent / path.upper()).resolve()  # the names as written
             assert target.is_relative_to(demo_web.resolve()), (page, url)
             assert target.is_file(), (page, url)
 
 
 def test_viewer_data_points_at_existing_images(demo_web: Path) -> None:
     data = (demo_web / "VIEWER" / "DATA.JS").read_text(encoding="ascii")
-    for ref in re.findall(r'"(\.\./[A-Z0-9_/]+\.(?:JPG|PDF|HTM))"', data):
-        assert (demo_web / "VIEWER" / ref).resolve().is_file(), ref
+    refs = re.findall(r'"(\.\./[a-z0-9_/]+/)"', data)  # image folders, in lower case
+    refs += re.findall(r'"(\.\./[a-z0-9_/]+\.(?:jpg|pdf|htm))"', data)
+    assert len(refs) > 20
+    for ref in refs:
+        assert (demo_web / "VIEWER" / ref.upper()).resolve().exists(), ref
     assert "http" not in data
 
 
