@@ -115,7 +115,7 @@ def request_commitment(
     handlers = [(evt.EVT_N_EVENT_REPORT, waiter.handle)]
     assoc, reason = associate(ae, peer, net, evt_handlers=handlers)
     if assoc is None:
-        result.error = reason
+        result.error = str(reason)
         return result
     server = None
     try:

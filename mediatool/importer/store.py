@@ -30,6 +30,7 @@ from pydicom.uid import UID
 from mediatool import transcode
 from mediatool.importer.dimse import Sender
 from mediatool.importer.encode import Prepared, dataset_offset
+from mediatool.importer.netfail import status_text
 from mediatool.importer.pacs import (
     NATIVE,
     Network,
@@ -42,14 +43,6 @@ from mediatool.importer.pacs import (
 
 MAX_CONTEXTS: Final = 128  # PS3.8 §9.3.2.2: presentation context IDs are odd numbers 1-255
 _WARNINGS: Final = frozenset({0xB000, 0xB006, 0xB007})
-_MEANING: Final = {
-    0x0117: "invalid SOP instance",
-    0x0122: "SOP Class not supported",
-    0x0124: "not authorised",
-    0x0210: "duplicate invocation",
-    0x0211: "unrecognised operation",
-    0x0212: "mistyped argument",
-}
 
 Sleep = Callable[[float], None]
 
@@ -136,7 +129,7 @@ class StoreSession:
         ae = make_ae(self.net)
         for sop, syntaxes in self.groups[group]:
             ae.add_requested_context(sop, list(syntaxes))
-        reason = ""
+        reason = None
         for attempt in range(self.net.retries + 1 if retry else 1):
             if attempt:
                 self._sleep(self.net.retry_delay * 2 ** (attempt - 1))
@@ -256,14 +249,5 @@ class StoreSession:
         if status in _WARNINGS:
             text = f"stored with warning status 0x{status:04X}" + (f"; {note}" if note else "")
             return Delivery(True, "import.stored-with-warning", text, target)
-        meaning = _MEANING.get(status)
-        if meaning is None and status >> 8 == 0xA7:
-            meaning = "out of resources"
-        elif meaning is None and status >> 8 == 0xA9:
-            meaning = "data set does not match SOP Class"
-        elif meaning is None and status >> 12 == 0xC:
-            meaning = "cannot understand"
-        shown = f" ({meaning})" if meaning else ""
-        return Delivery(
-            False, "import.refused", f"the PACS refused it: status 0x{status:04X}{shown}", target
-        )
+        shown = status_text(status, "store")
+        return Delivery(False, "import.refused", f"the PACS refused it: status {shown}", target)

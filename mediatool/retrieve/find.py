@@ -7,12 +7,14 @@ Return keys are sent zero-length (PS3.4 C.2.2.1); a date range is ``YYYYMMDD-YYY
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
+from mediatool.importer.netfail import status_failure
 from mediatool.importer.pacs import (
     NATIVE,
     Network,
@@ -21,6 +23,7 @@ from mediatool.importer.pacs import (
     associate,
     discard,
     make_ae,
+    no_answer,
 )
 
 STUDY_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.2.1"
@@ -157,6 +160,7 @@ def find_studies(peer: Peer, net: Network, q: StudyQuery) -> list[StudyMatch]:
     if assoc is None:
         raise PeerUnavailable(reason)
     answers: list[Dataset] = []
+    started = time.monotonic()
     try:
         accepted = {cx.abstract_syntax for cx in assoc.accepted_contexts}
         if STUDY_ROOT_FIND in accepted:
@@ -170,12 +174,12 @@ def find_studies(peer: Peer, net: Network, q: StudyQuery) -> list[StudyMatch]:
             for status, identifier in assoc.send_c_find(study_query(q), model):
                 code = status.get("Status") if status else None
                 if code is None:
-                    raise PeerUnavailable(f"{peer} stopped answering the query (time-out)")
+                    raise PeerUnavailable(no_answer(assoc, peer, net, started, "the query"))
                 if code in PENDING:
                     if identifier is not None:
                         answers.append(identifier)
                 elif code != 0:
-                    raise PeerUnavailable(f"{peer} refused the query (status 0x{code:04X})")
+                    raise PeerUnavailable(status_failure(peer, int(code), "find", "the query"))
     finally:
         if assoc.is_established:
             assoc.release()
