@@ -23,6 +23,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pynetdicom import evt
 
+from mediatool.importer.netfail import status_text
 from mediatool.importer.pacs import NATIVE, Network, Peer, associate, discard, make_ae
 
 PUSH_MODEL: Final = "1.2.840.10008.1.20.1"
@@ -45,6 +46,27 @@ class CommitResult:
     committed: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    local_host: str | None = None  # our address on the association: the PACS sees us there
+
+
+def commit_help(peer: Peer, net: Network, listen_port: int | None, local_host: str | None) -> str:
+    """What the PACS must be configured with for its report to reach us, and how to test it."""
+    host = local_host or "this computer's address"
+    port = str(listen_port) if listen_port else "a port of your choice"
+    told = (
+        ""
+        if listen_port
+        else " The report comes on a new association to a port we listen on: give it here "
+        "with --listen-port PORT."
+    )
+    return (
+        f"For the Storage Commitment report, the PACS {peer} must know our AE title "
+        f"{net.calling_aet!r} with host {host} and port {port}.{told} Test the way there with "
+        f"`mediatool echo {peer} --calling-aet {net.calling_aet}`, and the way back with the "
+        f"PACS's own C-ECHO to {net.calling_aet}@{host}:{port} while an import with --commit "
+        "waits. The images were sent: keep the disc until the PACS confirms them (run the same "
+        "command again; nothing is sent twice)."
+    )
 
 
 class _Waiter:
@@ -119,8 +141,10 @@ def request_commitment(
         return result
     server = None
     try:
+        with contextlib.suppress(Exception):
+            result.local_host = str(assoc.dul.socket.socket.getsockname()[0])
         if listen_port is not None:
-            local = assoc.dul.socket.socket.getsockname()[0]
+            local = result.local_host or ""
             try:
                 server = _listener(net, local, listen_port, waiter)
             except OSError as exc:
@@ -131,7 +155,7 @@ def request_commitment(
         )
         code = status.get("Status") if status else None
         if code != 0:
-            shown = "no answer" if code is None else f"status 0x{int(code):04X}"
+            shown = "no answer" if code is None else status_text(int(code), "commit")
             result.error = f"{peer} did not accept the Storage Commitment request ({shown})"
             return result
         if not waiter.done.wait(wait):
