@@ -52,8 +52,10 @@ def _check_args(**a: object) -> None:
     if demographics and not a["patient_id"]:
         flags = ", ".join("--" + k.replace("_", "-") for k in demographics)
         raise click.UsageError(f"{flags} need --patient-id")
-    if (a["commit"] or a["listen_port"] or a["no_pacs_check"]) and not a["to_pacs"]:
-        raise click.UsageError("--commit, --listen-port and --no-pacs-check need --to-pacs")
+    if (a["commit"] or a["listen_port"]) and not a["to_pacs"]:
+        raise click.UsageError("--commit and --listen-port need --to-pacs")
+    if a["no_pacs_check"] and not a["to_pacs"]:
+        raise click.UsageError("--no-pacs-check needs --to-pacs")
 
 
 def _worklist_identities(
