@@ -1,0 +1,189 @@
+"""Issue 10 (and two items of issue 12) against a real Orthanc: an import that can never file a
+patient's images twice or under a second patient, truthful outcomes, messages for a desk."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from factories import study_folder
+from pacs_peers import Orthanc, build_fileset
+
+from mediatool.cli import main
+
+pytestmark = pytest.mark.oracle
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
+    server = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pacs(orthanc: Orthanc) -> Orthanc:
+    orthanc.reset()
+    return orthanc
+
+
+@pytest.fixture(scope="module")
+def disc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("disc")
+    return build_fileset(study_folder(base / "src", patients=1, series=2, instances=3), base / "d")
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["import", *args])
+
+
+def to_pacs(disc: Path, pacs: Orthanc, state: Path, *more: str) -> Result:
+    return run(str(disc), "--to-pacs", pacs.peer, "--state", str(state), *more)
+
+
+def filed(pacs: Orthanc) -> dict[str, set[str]]:
+    """Patient ID → SOP Instance UIDs, as the PACS holds them."""
+    out: dict[str, set[str]] = {}
+    for tags in pacs.instances():
+        out.setdefault(tags["PatientID"], set()).add(tags["SOPInstanceUID"])
+    return out
+
+
+def test_case1_corrected_id_is_refused_not_already_there(
+    pacs: Orthanc, disc: Path, tmp_path: Path
+) -> None:
+    """Case 1: the receptionist corrects the ID; the journal must not say "already there"."""
+    first = to_pacs(disc, pacs, tmp_path / "s", "--patient-id", "LOCAL-0001")
+    assert first.exit_code == 0, first.output
+    before = filed(pacs)
+    assert list(before) == ["LOCAL-0001"] and len(before["LOCAL-0001"]) == 6
+    second = to_pacs(disc, pacs, tmp_path / "s", "--patient-id", "LOCAL-0009")
+    assert second.exit_code == 1, second.output
+    text = second.stdout
+    assert "REFUSED: study 2024-03-12" in text
+    assert "under Patient ID 'LOCAL-0001'" in text and "under 'LOCAL-0009'" in text
+    assert "import with --patient-id LOCAL-0001" in text
+    assert "already there: 0" in text and "Everything that is DICOM" not in text
+    assert filed(pacs) == before
+    d = json.loads(
+        to_pacs(disc, pacs, tmp_path / "s", "--patient-id", "LOCAL-0009", "--json").stdout
+    )
+    assert d["ok"] is False and d["destination_checked"] is True
+    [conflict] = d["conflicts"]
+    assert conflict["patient_id"] == "LOCAL-0009"
+    assert conflict["destination_patient_ids"] == ["LOCAL-0001"]
+    assert d["summary"]["by_reason"] == {"import.dicomdir": 1, "import.other-patient": 6}
+    # the ID the PACS has is accepted: everything is there
+    same = to_pacs(disc, pacs, tmp_path / "s", "--patient-id", "LOCAL-0001")
+    assert same.exit_code == 0 and "already there: 6" in same.stdout
+
+
+def test_case2_second_desk_with_its_own_journal_is_refused(
+    pacs: Orthanc, disc: Path, tmp_path: Path
+) -> None:
+    """Case 2: another workstation (no shared journal), another local ID: refused, PACS
+    unchanged; the same disc with the same ID from there is "already there"."""
+    assert to_pacs(disc, pacs, tmp_path / "desk1", "--patient-id", "LOCAL-0001").exit_code == 0
+    before = filed(pacs)
+    other = to_pacs(disc, pacs, tmp_path / "desk2", "--patient-id", "LOCAL-0002")
+    assert other.exit_code == 1, other.output
+    assert "REFUSED" in other.stdout and "'LOCAL-0001'" in other.stdout
+    assert filed(pacs) == before
+    again = to_pacs(disc, pacs, tmp_path / "desk3", "--patient-id", "LOCAL-0001", "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["summary"]["already_present"] == 6
+    assert filed(pacs) == before
+
+
+def test_case2_archive_refuses_another_patient_too(disc: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "arch"
+    assert run(str(disc), "--into", str(archive), "--patient-id", "A-1").exit_code == 0
+    files = sorted(p.relative_to(archive) for p in archive.rglob("*.dcm"))
+    other = run(str(disc), "--into", str(archive), "--patient-id", "B-2")
+    assert other.exit_code == 1
+    assert "REFUSED" in other.stdout and "'A-1'" in other.stdout
+    assert sorted(p.relative_to(archive) for p in archive.rglob("*.dcm")) == files
+
+
+def test_issue12_wiped_pacs_gets_everything_again(
+    pacs: Orthanc, disc: Path, tmp_path: Path
+) -> None:
+    """Issue 12: after a completed import the PACS loses its data; the journal says "sent", the
+    PACS is asked, and everything is sent again."""
+    assert to_pacs(disc, pacs, tmp_path / "s", "--patient-id", "L-7").exit_code == 0
+    pacs.reset()
+    assert pacs.sop_uids() == set()
+    again = to_pacs(disc, pacs, tmp_path / "s", "--patient-id", "L-7", "--json")
+    assert again.exit_code == 0, again.output
+    summary = json.loads(again.stdout)["summary"]
+    assert (summary["imported"], summary["already_present"]) == (6, 0)
+    assert len(filed(pacs)["L-7"]) == 6
+
+
+@pytest.mark.parametrize("where", ["pacs", "archive"])
+def test_case3_folder_without_dicom_is_not_a_success(
+    pacs: Orthanc, tmp_path: Path, where: str
+) -> None:
+    folder = tmp_path / "not-a-disc"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("hello\n")
+    listed = run(str(folder), "--list")
+    assert listed.exit_code == 1 and "No images were found on the disc." in listed.stdout
+    dest = (
+        ["--to-pacs", pacs.peer, "--state", str(tmp_path / "s")]
+        if where == "pacs"
+        else ["--into", str(tmp_path / "arch")]
+    )
+    result = run(str(folder), *dest)
+    assert result.exit_code == 1, result.output
+    assert "No images were found on the disc." in result.stdout
+    assert "Everything that is DICOM" not in result.stdout
+    assert json.loads(run(str(folder), *dest, "--json").stdout)["ok"] is False
+
+
+def test_pacs_refusing_c_find_needs_no_pacs_check(
+    pacs: Orthanc, disc: Path, tmp_path: Path
+) -> None:
+    """Orthanc allows C-STORE from any AE title but C-FIND only from known ones
+    (DicomAlwaysAllowFind false): an unknown calling AE cannot ask what the PACS holds."""
+    base = ["--calling-aet", "DESK2", "--patient-id", "L-1"]
+    refused = to_pacs(disc, pacs, tmp_path / "s", *base)
+    assert refused.exit_code == 2, refused.output
+    assert "cannot be asked which of these studies it already holds" in refused.stderr
+    assert "nothing was sent" in refused.stderr
+    assert "time-out" not in refused.stderr
+    assert "--no-pacs-check" in refused.stderr
+    assert pacs.sop_uids() == set()
+    forced = to_pacs(disc, pacs, tmp_path / "s", *base, "--no-pacs-check", "--json")
+    assert forced.exit_code == 0, forced.output
+    d = json.loads(forced.stdout)
+    assert d["destination_checked"] is False
+    assert [f["code"] for f in d["findings"]] == ["import.pacs-not-checked"]
+    assert len(filed(pacs)["L-1"]) == 6
+    # the journal (the only guide without the check) never says "already there" for another ID
+    other = to_pacs(disc, pacs, tmp_path / "s", "--calling-aet", "DESK2", "--patient-id", "L-2",
+                    "--no-pacs-check", "--json")  # fmt: skip
+    assert json.loads(other.stdout)["summary"]["already_present"] == 0
+
+
+def test_case4_commitment_without_report_is_sent_not_confirmed(
+    pacs: Orthanc, disc: Path, tmp_path: Path
+) -> None:
+    args = ["--calling-aet", pacs.scu_aet, "--commit", "--commit-timeout", "1"]
+    result = to_pacs(disc, pacs, tmp_path / "s", *args)
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "NOT imported: 0" in out and "sent, not confirmed: 6" in out
+    assert "Sent, but NOT confirmed by the PACS: keep the disc" in out
+    err = result.stderr
+    assert f"our AE title {pacs.scu_aet!r} with host 127.0.0.1" in err
+    assert "--listen-port PORT" in err and f"mediatool echo {pacs.peer}" in err
+    d = json.loads(to_pacs(disc, pacs, tmp_path / "s", *args, "--json").stdout)
+    assert d["summary"]["sent_not_confirmed"] == 6 and d["summary"]["not_imported"] == 0
+    assert {f["outcome"] for f in d["files"] if f["sop_instance_uid"]} == {"sent-not-confirmed"}
+    assert len(pacs.get("/instances")) == 6
