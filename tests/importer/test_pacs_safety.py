@@ -156,7 +156,7 @@ def test_pacs_refusing_c_find_needs_no_pacs_check(
     assert refused.exit_code == 2, refused.output
     assert "cannot be asked which of these studies it already holds" in refused.stderr
     assert "nothing was sent" in refused.stderr
-    assert "time-out" not in refused.stderr
+    assert "(aborted, not a time-out)" in refused.stderr
     assert "--no-pacs-check" in refused.stderr
     assert pacs.sop_uids() == set()
     forced = to_pacs(disc, pacs, tmp_path / "s", *base, "--no-pacs-check", "--json")
