@@ -648,6 +648,12 @@ CODES: Final[Mapping[str, Code]] = {
     ),
     "retrieve.not-received": Code(E, None, "Fewer instances arrived than the PACS reports as sent"),
     "retrieve.nothing-received": Code(E, None, "No instance of a study arrived"),
+    "retrieve.other-patient": Code(
+        W,
+        "IHE RAD-47",
+        "The PACS holds this study also under another Patient ID; those copies were left out",
+        action="Ask the PACS administrator to merge or correct the two patients.",
+    ),
     "retrieve.warning": Code(
         W, "PS3.4 C.4.3.1.6", "Sub-operations of a retrieve ended with a warning"
     ),

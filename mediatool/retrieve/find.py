@@ -131,17 +131,17 @@ def to_match(ds: Dataset) -> StudyMatch | None:
 
 
 def _matches(answers: list[Dataset], q: StudyQuery) -> list[StudyMatch]:
-    """Merge by Study Instance UID, keep the modality filter (a PACS may ignore it), sort by
-    date then UID."""
-    out: dict[str, StudyMatch] = {}
+    """Merge by Study Instance UID and Patient ID (a PACS may hold one study under two patients:
+    both are shown), keep the modality filter (a PACS may ignore it), sort by date then UID."""
+    out: dict[tuple[str, str], StudyMatch] = {}
     for ds in answers:
         m = to_match(ds)
         if m is None or (q.study_uids and m.study_uid not in q.study_uids):
             continue
         if q.modality and m.modalities and q.modality.upper() not in m.modalities:
             continue
-        out.setdefault(m.study_uid, m)
-    return sorted(out.values(), key=lambda m: (m.date, m.study_uid))
+        out.setdefault((m.study_uid, m.patient_id), m)
+    return sorted(out.values(), key=lambda m: (m.date, m.study_uid, m.patient_id))
 
 
 def find_studies(peer: Peer, net: Network, q: StudyQuery) -> list[StudyMatch]:

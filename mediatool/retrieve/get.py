@@ -149,7 +149,9 @@ def run_studies(
         else:
             raise PeerUnavailable(f"{peer} offers no Study Root or Patient Root {verb}")
         for study in studies:
-            outcome = StudyOutcome(study.study_uid, label(study), expected=study.instances)
+            outcome = StudyOutcome(
+                study.study_uid, label(study), expected=study.instances, patient_id=study.patient_id
+            )
             result.studies.append(outcome)
             sink.current = outcome
             if not assoc.is_established:

@@ -51,7 +51,8 @@ def test_refused_compressed_syntax_is_converted_losslessly(tmp_path: Path) -> No
     """storescp accepts uncompressed syntaxes only (its default): the RLE image is decoded."""
     media = _media(tmp_path / "media", rle=True)
     with running(Storescp(tmp_path / "scp")) as scp:
-        result = run(str(media), "--to-pacs", scp.peer, "--no-pacs-check", "--state", str(tmp_path / "s"), "--json",
+        result = run(str(media), "--to-pacs", scp.peer, "--no-pacs-check",
+                     "--state", str(tmp_path / "s"), "--json",
                      *FAST)  # fmt: skip
     assert result.exit_code == 0, result.output
     files = {f["path"]: f for f in json.loads(result.stdout)["files"]}
@@ -69,7 +70,8 @@ def test_implicit_only_peer_gets_implicit(tmp_path: Path) -> None:
     """storescp +xi refuses Explicit VR Little Endian: the fallback context converts."""
     media = _media(tmp_path / "media", n=2)
     with running(Storescp(tmp_path / "scp", options=["+xi"])) as scp:
-        result = run(str(media), "--to-pacs", scp.peer, "--no-pacs-check", "--state", str(tmp_path / "s"), "--json",
+        result = run(str(media), "--to-pacs", scp.peer, "--no-pacs-check",
+                     "--state", str(tmp_path / "s"), "--json",
                      *FAST)  # fmt: skip
         assert result.exit_code == 0, result.output
         got = _received(scp)
@@ -81,7 +83,8 @@ def test_implicit_only_peer_gets_implicit(tmp_path: Path) -> None:
 def test_peer_that_always_aborts_fails_every_instance(tmp_path: Path) -> None:
     media = _media(tmp_path / "media", n=2)
     with running(Storescp(tmp_path / "scp", options=["--abort-after"])) as scp:
-        result = run(str(media), "--to-pacs", scp.peer, "--no-pacs-check", "--state", str(tmp_path / "s"), "--json",
+        result = run(str(media), "--to-pacs", scp.peer, "--no-pacs-check",
+                     "--state", str(tmp_path / "s"), "--json",
                      "--timeout", "5", "--retries", "1", "--retry-delay", "0.05",
                      "--associations", "1")  # fmt: skip
     assert result.exit_code == 1
@@ -95,7 +98,8 @@ def test_peer_that_always_aborts_fails_every_instance(tmp_path: Path) -> None:
 def test_association_dropped_midway_is_retried(tmp_path: Path) -> None:
     media = _media(tmp_path / "media", n=6)
     with running(AbortingPeer(abort_after=2, times=1)) as peer:
-        result = run(str(media), "--to-pacs", peer.peer, "--no-pacs-check", "--state", str(tmp_path / "s"), "--json",
+        result = run(str(media), "--to-pacs", peer.peer, "--no-pacs-check",
+                     "--state", str(tmp_path / "s"), "--json",
                      *FAST)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["imported"] == 6
