@@ -9,7 +9,14 @@ from collections import Counter
 from typing import Any, Final
 
 from mediatool.importer.accounting import FileOutcome, Outcome
-from mediatool.importer.listing import PLAIN, Listing, modalities, patients, studies
+from mediatool.importer.listing import (
+    PLAIN,
+    Listing,
+    expected_text,
+    modalities,
+    patients,
+    studies,
+)
 from mediatool.importer.run import ImportReport
 
 SCHEMA: Final = "mediatool.import/1"
@@ -76,6 +83,9 @@ def listing_text(listing: Listing, *, verbose: bool = False) -> str:
                         f"{se.description or ''}  {se.instances} image(s)"
                     )
     lines.append("")
+    expected = expected_text(report)
+    if expected:
+        lines.append(expected)
     if listing.problems:
         lines.append("Problems found:")
         lines += [f"  {'!' if p.blocks else '-'} {p.text}" for p in listing.problems]

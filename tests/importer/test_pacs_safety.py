@@ -187,3 +187,29 @@ def test_case4_commitment_without_report_is_sent_not_confirmed(
     assert d["summary"]["sent_not_confirmed"] == 6 and d["summary"]["not_imported"] == 0
     assert {f["outcome"] for f in d["files"] if f["sop_instance_uid"]} == {"sent-not-confirmed"}
     assert len(pacs.get("/instances")) == 6
+
+
+def test_case8_list_calls_a_discs_viewer_and_pages_expected(tmp_path: Path) -> None:
+    """Case 8: a perfect disc with its IHE PDI pages and viewer (mediatool's own layout), plus a
+    foreign viewer folder and an autorun file: no problem, one line saying they are expected."""
+    import shutil
+
+    src = study_folder(tmp_path / "src", patients=1, series=1, instances=2)
+    built = CliRunner().invoke(main, ["build", str(src), "--out", str(tmp_path / "d"), "-q"])
+    assert built.exit_code == 0, built.output
+    disc = tmp_path / "copy"
+    shutil.copytree(tmp_path / "d", disc)
+    (disc / "AUTORUN.INF").write_text("[autorun]\nopen=VIEWER.EXE\n")
+    (disc / "WEASIS").mkdir()
+    (disc / "WEASIS" / "weasis.jar").write_bytes(b"PK\x03\x04")
+    web = sum(1 for p in disc.rglob("*") if p.is_file() and "DICOM" not in p.parts) - 1
+    listed = run(str(disc), "--list")
+    assert listed.exit_code == 0, listed.output
+    assert f"Also on the disc: {web} file(s) of viewer and web pages (expected)." in listed.stdout
+    assert "No problems found." in listed.stdout
+    assert "not medical images" not in listed.stdout
+    d = json.loads(run(str(disc), "--list", "--json").stdout)
+    assert d["viewer_and_web_files"] == web and d["problems"] == []
+    (disc / "holiday.jpg").write_bytes(b"\xff\xd8\xff")
+    mixed = run(str(disc), "--list")
+    assert "1 file(s) are not medical images" in mixed.stdout
