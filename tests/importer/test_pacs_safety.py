@@ -213,3 +213,64 @@ def test_case8_list_calls_a_discs_viewer_and_pages_expected(tmp_path: Path) -> N
     (disc / "holiday.jpg").write_bytes(b"\xff\xd8\xff")
     mixed = run(str(disc), "--list")
     assert "1 file(s) are not medical images" in mixed.stdout
+
+
+def test_case5_pacs_killed_mid_import_then_resumed(tmp_path: Path) -> None:
+    """Case 5: kill -9 of Orthanc while importing: a short screen (one line per cause, the full
+    list in a log file), accounting that adds up; after a restart the same command sends the
+    rest, asked of the PACS itself."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    disc = build_fileset(
+        study_folder(tmp_path / "src", patients=1, series=4, instances=60), tmp_path / "d"
+    )
+    (tmp_path / "o").mkdir()
+    first = Orthanc(tmp_path / "o").start()
+    second: Orthanc | None = None
+    cmd = [sys.executable, "-m", "mediatool", "import", str(disc), "--to-pacs", first.peer,
+           "--state", str(tmp_path / "s"), "--patient-id", "L-5", "--retries", "1",
+           "--retry-delay", "0.1", "--timeout", "5"]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2]))
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        deadline = time.monotonic() + 60
+        while first.get("/statistics")["CountInstances"] < 30:
+            assert proc.poll() is None and time.monotonic() < deadline, "import ended too soon"
+            time.sleep(0.02)
+        assert first.proc is not None
+        first.proc.kill()  # SIGKILL
+        first.proc.wait(10)
+        first.proc = None
+        out, err = proc.communicate(timeout=120)
+        screen = (out + err).decode()
+        assert proc.returncode == 1, screen
+        assert len(screen.splitlines()) < 20, screen
+        assert "files: the PACS cannot be reached: nothing accepts connections" in screen
+        assert "(connection refused)" in screen and "Run the same command again" in screen
+        log = next(line for line in screen.splitlines() if line.startswith("Every file"))
+        logged = Path(log.split(": ", 1)[1]).read_text().splitlines()
+        assert len(logged) == 1 + 241  # a header line, then every file of the media
+        second = Orthanc(
+            tmp_path / "o",
+            dicom_port=first.dicom_port,
+            http_port=first.http_port,
+            report_port=first.report_port,
+        ).start()
+        kept = second.sop_uids()  # what the PACS kept across the kill (asked, not assumed)
+        again = subprocess.run([*cmd, "--json"], capture_output=True, env=env, timeout=120)
+        assert again.returncode == 0, again.stderr
+        s = json.loads(again.stdout)["summary"]
+        assert (s["already_present"], s["imported"], s["not_imported"]) == (
+            len(kept),
+            240 - len(kept),
+            0,
+        )
+        assert s["files"] == s["already_present"] + s["imported"] + s["skipped"] == 241
+        assert len(second.sop_uids()) == 240
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
