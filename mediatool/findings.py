@@ -625,10 +625,10 @@ CODES: Final[Mapping[str, Code]] = {
         action="Check on the PACS that the studies are filed under the right patient.",
     ),
     "import.stale-temporary": Code(
-        N,
+        W,
         None,
         "Temporary files of an earlier, stopped import were removed from the archive",
-        action="Nothing to do; run the import again if it was stopped.",
+        action="Check that the earlier import was completed (run it again if not).",
     ),
     "import.write-failed": Code(
         E, None, "The instance could not be written into the archive folder"

@@ -274,3 +274,40 @@ def test_case5_pacs_killed_mid_import_then_resumed(tmp_path: Path) -> None:
         first.stop()
         if second is not None:
             second.stop()
+
+
+def test_issue12_archive_temporary_files_removed_on_error_and_next_run(
+    disc: Path, tmp_path: Path
+) -> None:
+    """A write that fails (here: the file size limit, EFBIG, standing in for a full disk) leaves
+    no ``.<uid>.<pid>.tmp``; one left by a killed run is removed by the next run, which says so."""
+    import os
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    archive = tmp_path / "arch"
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2]))
+    cmd = [sys.executable, "-m", "mediatool", "import", str(disc), "--into", str(archive),
+           "--patient-id", "T-1", "--state", str(tmp_path / "s")]  # fmt: skip
+    failed = subprocess.run(cmd, capture_output=True, env=env, timeout=120, preexec_fn=small_files)
+    assert failed.returncode == 1, failed.stderr
+    assert "NOT imported: 6" in failed.stdout.decode()
+    assert "File too large" in failed.stdout.decode()
+    assert [p for p in archive.rglob("*") if p.is_file()] == []
+    # a run killed while writing leaves its temporary file (its PID is gone)
+    folder = archive / "T-1" / "x"
+    folder.mkdir(parents=True)
+    stale = folder / f".1.2.3.{2**22 + 1}.tmp"
+    stale.write_bytes(b"half a file")
+    ok = run(str(disc), "--into", str(archive), "--patient-id", "T-1")
+    assert ok.exit_code == 0, ok.output
+    assert not stale.exists()
+    assert "removed 1 temporary file(s) an earlier, stopped import left" in ok.stderr
+    assert len(list(archive.rglob("*.dcm"))) == 6
