@@ -52,20 +52,21 @@ class CommitResult:
 def commit_help(peer: Peer, net: Network, listen_port: int | None, local_host: str | None) -> str:
     """What the PACS must be configured with for its report to reach us, and how to test it."""
     host = local_host or "this computer's address"
-    port = str(listen_port) if listen_port else "a port of your choice"
-    told = (
-        ""
-        if listen_port
-        else " The report comes on a new association to a port we listen on: give it here "
-        "with --listen-port PORT."
-    )
+    me = net.calling_aet
+    if listen_port:
+        where = f"our AE title {me!r} with host {host} and port {listen_port}"
+        back = f"{me}@{host}:{listen_port}"
+        told = ""
+    else:
+        where = f"our AE title {me!r} with host {host} and a port on which we listen"
+        back = f"{me}@{host}:PORT"
+        told = " Give that port here with --listen-port PORT: without it nothing listens."
     return (
-        f"For the Storage Commitment report, the PACS {peer} must know our AE title "
-        f"{net.calling_aet!r} with host {host} and port {port}.{told} Test the way there with "
-        f"`mediatool echo {peer} --calling-aet {net.calling_aet}`, and the way back with the "
-        f"PACS's own C-ECHO to {net.calling_aet}@{host}:{port} while an import with --commit "
-        "waits. The images were sent: keep the disc until the PACS confirms them (run the same "
-        "command again; nothing is sent twice)."
+        f"For its Storage Commitment report, the PACS {peer} must know {where}.{told} Test the "
+        f"way there with `mediatool echo {peer} --calling-aet {me}`, and the way back with the "
+        f"PACS's own C-ECHO to {back} while an import with --commit waits. The images were "
+        "sent: keep the disc until the PACS confirms them (run the same command again; nothing "
+        "is sent twice)."
     )
 
 

@@ -125,10 +125,10 @@ def lost(
             f"{_where(peer)} gave no answer to {doing} within {timeout:g} s (time-out)",
             "try again later, or give a longer --timeout if the PACS is slow",
         )
+    when = "at once" if elapsed < 1 else f"after {elapsed:.1f} s"
     return NetFailure(
         Kind.ABORTED,
-        f"{_where(peer)} ended the association during {doing} after {elapsed:.1f} s "
-        "(aborted, not a time-out)",
+        f"{_where(peer)} ended the association {when} during {doing} (aborted, not a time-out)",
         f"the PACS may not allow this for our AE title {calling_aet!r}: ask its administrator "
         "(or look in its log)",
     )

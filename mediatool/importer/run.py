@@ -178,19 +178,10 @@ def _present(work: Work, target: str, message: str) -> FileOutcome:
     )
 
 
-def _refuse(run: _Run, decision: Decision, target: str) -> None:
+def _refuse(run: _Run, decision: Decision) -> None:
     """A study is at the destination under another Patient ID: nothing of this import goes."""
     run.conflicts.extend(decision.conflicts)
     refused = {w.file.path for w in decision.refused}
-    for c in decision.conflicts:
-        run.findings.append(
-            finding(
-                "import.other-patient",
-                f"{target} holds study {c.label} ({c.study_uid}) under Patient ID "
-                + " and ".join(repr(t) for t in c.theirs)
-                + f", this import would file it under {c.ours!r}",
-            )
-        )
     for w in run.plan.work:
         if w.file.path in refused:
             theirs = next(c.theirs for c in decision.conflicts if c.study_uid == w.info.study_uid)
@@ -219,7 +210,7 @@ def _to_archive(
         )
     decision = decide(run.plan.work, archive_holdings(index, run.plan.work))
     if decision.conflicts:
-        _refuse(run, decision, f"the archive {str(dest.root)!r}")
+        _refuse(run, decision)
         return
     present = {w.file.path for w in decision.present}
     try:
@@ -416,7 +407,7 @@ def _to_pacs(
     try:
         decision = _pacs_decision(run, dest, journal) if run.plan.work else Decision()
         if decision.conflicts:
-            _refuse(run, decision, target)
+            _refuse(run, decision)
             return None
         confirm: list[Work] = []  # at the PACS, not yet confirmed by a Storage Commitment
         for w in decision.present:
