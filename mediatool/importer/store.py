@@ -39,6 +39,7 @@ from mediatool.importer.pacs import (
     associate,
     discard,
     make_ae,
+    no_answer,
 )
 
 MAX_CONTEXTS: Final = 128  # PS3.8 §9.3.2.2: presentation context IDs are odd numbers 1-255
@@ -219,16 +220,18 @@ class StoreSession:
                     f"the PACS refused {_ts_name(ts)} and converting to {_ts_name(target)} "
                     f"failed: {exc}",
                 )
+            started = time.monotonic()
             status = self._store(data, context, sop_class, sop_instance)
             if status is None:
                 self._drop()
                 lost += 1
                 if lost > self.net.retries:
+                    why = no_answer(None, self.peer, self.net, started, "a C-STORE")
                     return Delivery(
                         False,
                         "import.send-failed",
-                        f"the association with {self.peer} was lost {lost} times "
-                        "(aborted or timed out) while sending it",
+                        f"the association was lost {lost} times while sending it; the last "
+                        f"time: {why}",
                     )
                 self._sleep(self.net.retry_delay * 2 ** (lost - 1))
                 continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -17,9 +18,24 @@ from mediatool.cli import main
 pytestmark = pytest.mark.oracle
 
 
+class RightsOrthanc(Orthanc):
+    """Also knows the AE title NOFIND, which may store but not query (``AllowFind`` false)."""
+
+    def config(self) -> dict[str, Any]:
+        cfg = super().config()
+        cfg["DicomModalities"]["nofind"] = {
+            "AET": "NOFIND",
+            "Host": "127.0.0.1",
+            "Port": 1,
+            "AllowFind": False,
+            "AllowStore": True,
+        }
+        return cfg
+
+
 @pytest.fixture(scope="module")
 def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
-    server = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
+    server = RightsOrthanc(tmp_path_factory.mktemp("orthanc")).start()
     try:
         yield server
     finally:
@@ -146,12 +162,14 @@ def test_case3_folder_without_dicom_is_not_a_success(
     assert json.loads(run(str(folder), *dest, "--json").stdout)["ok"] is False
 
 
+@pytest.mark.parametrize("aet", ["DESK2", "NOFIND"])
 def test_pacs_refusing_c_find_needs_no_pacs_check(
-    pacs: Orthanc, disc: Path, tmp_path: Path
+    pacs: Orthanc, disc: Path, tmp_path: Path, aet: str
 ) -> None:
     """Orthanc allows C-STORE from any AE title but C-FIND only from known ones
-    (DicomAlwaysAllowFind false): an unknown calling AE cannot ask what the PACS holds."""
-    base = ["--calling-aet", "DESK2", "--patient-id", "L-1"]
+    (DicomAlwaysAllowFind false: DESK2), and not from a known one with AllowFind false
+    (NOFIND): then we cannot ask what the PACS holds."""
+    base = ["--calling-aet", aet, "--patient-id", "L-1"]
     refused = to_pacs(disc, pacs, tmp_path / "s", *base)
     assert refused.exit_code == 2, refused.output
     assert "cannot be asked which of these studies it already holds" in refused.stderr
@@ -166,7 +184,7 @@ def test_pacs_refusing_c_find_needs_no_pacs_check(
     assert [f["code"] for f in d["findings"]] == ["import.pacs-not-checked"]
     assert len(filed(pacs)["L-1"]) == 6
     # the journal (the only guide without the check) never says "already there" for another ID
-    other = to_pacs(disc, pacs, tmp_path / "s", "--calling-aet", "DESK2", "--patient-id", "L-2",
+    other = to_pacs(disc, pacs, tmp_path / "s", "--calling-aet", aet, "--patient-id", "L-2",
                     "--no-pacs-check", "--json")  # fmt: skip
     assert json.loads(other.stdout)["summary"]["already_present"] == 0
 
