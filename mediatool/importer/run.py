@@ -4,7 +4,12 @@ Each instance is read from the media, coerced (:mod:`.encode`, :mod:`.reconcile`
 sent on its own, so memory does not grow with the disc. The media is only ever read (PS3.10 §8.3
 File-set Reader role). Ctrl-C and a PACS that goes away end the loop early; every instance not
 reached is reported as ``import.interrupted`` or ``import.send-failed``, and running the same
-command again sends only what is missing (the archive folder, or the journal of the PACS).
+command again sends only what is missing.
+
+Before anything is written or sent, the destination is asked what it already holds and under
+which Patient ID (:mod:`.destination`): the archive folder's own index, or C-FIND on the PACS
+(the journal decides only with ``--no-pacs-check``). A study held under another Patient ID
+stops the import before anything goes (issue 10: never a second patient).
 """
 
 from __future__ import annotations
