@@ -169,7 +169,9 @@ def import_text(report: ImportReport, *, verbose: bool = False, log_path: str | 
     if log_path:
         lines.append(f"Every file and its outcome: {log_path}")
     if report.stopped:
-        lines.append(f"Stopped early: {report.stopped}. Run the same command again to resume.")
+        told = any(o.message == report.stopped for o in failed)  # the cause is shown above
+        cause = "see above" if told else report.stopped
+        lines.append(f"Stopped early ({cause}). Run the same command again to resume.")
     lines.append(_verdict(report))
     return "\n".join(lines)
 
