@@ -432,7 +432,12 @@ def _to_pacs(
         stored = _send_all(reader, run, todo, dest, journal, coercion, sleep) if todo else []
         if not dest.commit:
             return None
-        if run.stopped is not None:
+        if run.stopped is not None:  # commitment is asked once everything is there
+            for w in stored:
+                why = "stored; Storage Commitment not asked yet because the import stopped early"
+                run.add(
+                    outcome_for(w.file.path, "import.not-committed", why, w.info.sop_instance_uid)
+                )
             return False
         return _commit(run, dest, journal, confirm + stored)
     finally:

@@ -189,3 +189,18 @@ def test_ctrl_c_while_sending_is_accounted(tmp_path: Path, monkeypatch: pytest.M
     s = d["summary"]
     assert s["imported"] == len(peer.stored) <= 3  # queued but unsent instances are not sent
     assert s["imported"] + s["by_reason"]["import.interrupted"] == 8
+
+
+def test_pacs_gone_with_commit_leaves_the_stored_ones_not_confirmed(tmp_path: Path) -> None:
+    """Issue 10: with --commit, what was stored before the PACS went away is "sent, not
+    confirmed" (keep the disc), never "imported"."""
+    media = _media(tmp_path / "media", n=6)
+    gone = AbortingPeer(abort_after=2, times=1, vanish=True)
+    with running(gone):
+        result = run(str(media), "--to-pacs", gone.peer, "--no-pacs-check", "--state",
+                     str(tmp_path / "s"), "--commit", "--json", *FAST)  # fmt: skip
+    assert result.exit_code == 1
+    d = json.loads(result.stdout)
+    s = d["summary"]
+    assert (s["imported"], s["sent_not_confirmed"], s["not_imported"]) == (0, 2, 4)
+    assert d["committed"] is False
