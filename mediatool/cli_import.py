@@ -221,7 +221,8 @@ def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
     "--state",
     "state_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the journal of what was sent to a PACS (resume).",
+    help="Folder for the journal of what was sent to a PACS (resume) and the list of every "
+    "file's outcome when something was not imported.",
 )
 @click.option(
     "--no-pacs-check",

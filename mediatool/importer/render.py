@@ -120,7 +120,7 @@ def _conflicts(report: ImportReport) -> list[str]:
         lines += [
             f"REFUSED: study {c.label} ({c.study_uid}) is already at {report.destination} "
             f"under Patient ID {theirs};",
-            f"  this import would file it under {c.ours!r}. Nothing was sent.",
+            f"  this import would file it under {c.ours!r}. Nothing was sent or written.",
             f"  What to do: if {theirs} is wrong, correct the Patient ID on the PACS (or in the "
             f"archive) and import again; if it is right, import with --patient-id {c.theirs[0]}.",
         ]

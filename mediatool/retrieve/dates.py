@@ -19,7 +19,8 @@ def _day(text: str, given: str) -> str:
     try:
         datetime.date(int(compact[:4]), int(compact[4:6]), int(compact[6:]))
     except ValueError:
-        raise ValueError(f"{text!r} in {given!r} is not a calendar date") from None
+        where = "" if text == given else f" in {given!r}"
+        raise ValueError(f"{text!r}{where} is not a calendar date") from None
     return compact
 
 
