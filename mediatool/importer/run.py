@@ -35,6 +35,7 @@ from mediatool.importer.destination import (
     patient_of,
 )
 from mediatool.importer.encode import EXPLICIT_LE, Prepared, prepare
+from mediatool.importer.netfail import Kind
 from mediatool.importer.pacs import Network, Peer, PeerUnavailable
 from mediatool.importer.reconcile import Clock, Coercion, LocalIdentity, stamp
 from mediatool.importer.select import ImportPlan, Work
@@ -390,11 +391,17 @@ def _pacs_decision(run: _Run, dest: PacsTarget, journal: jr.Journal) -> Decision
     try:
         held = pacs_holdings(dest.peer, dest.network, works)
     except PeerUnavailable as exc:
+        kind = exc.failure.kind if exc.failure is not None else None
+        first = (
+            "try again when the PACS answers"
+            if kind in (Kind.TIMEOUT, Kind.REFUSED, Kind.UNREACHABLE)
+            else f"allow C-FIND for our AE title {dest.network.calling_aet!r} on the PACS"
+        )
         raise DestinationUnchecked(
             f"{dest.peer} cannot be asked which of these studies it already holds, and under "
             f"which Patient ID: {exc}; nothing was sent",
-            hint="allow C-FIND for our AE title on the PACS, or give --no-pacs-check to send "
-            "anyway (then only this workstation's journal knows what was sent before)",
+            hint=f"{first}, or give --no-pacs-check to send anyway (then only this "
+            "workstation's journal knows what was sent before)",
         ) from exc
     return decide(works, held)
 

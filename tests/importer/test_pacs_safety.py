@@ -278,7 +278,9 @@ def test_case5_pacs_killed_mid_import_then_resumed(tmp_path: Path) -> None:
             report_port=first.report_port,
         ).start()
         kept = second.sop_uids()  # what the PACS kept across the kill (asked, not assumed)
-        again = subprocess.run([*cmd, "--json"], capture_output=True, env=env, timeout=120)
+        # an Orthanc just back from a kill can be slow: a time-out the resume must not hit
+        resume = [*cmd[:-2], "--timeout", "60", "--json"]
+        again = subprocess.run(resume, capture_output=True, env=env, timeout=180)
         assert again.returncode == 0, again.stderr
         s = json.loads(again.stdout)["summary"]
         assert (s["already_present"], s["imported"], s["not_imported"]) == (
