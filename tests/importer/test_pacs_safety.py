@@ -331,3 +331,23 @@ def test_issue12_archive_temporary_files_removed_on_error_and_next_run(
     assert not stale.exists()
     assert "removed 1 temporary file(s) an earlier, stopped import left" in ok.stderr
     assert len(list(archive.rglob("*.dcm"))) == 6
+
+
+def test_other_studies_of_a_refused_import_are_held_back(pacs: Orthanc, tmp_path: Path) -> None:
+    """One study of the disc is at the PACS under another ID: the disc's other study is not
+    sent either (it would be filed under the same, doubtful, ID)."""
+    from factories import make_instance, uid, write_instance
+
+    media = tmp_path / "media"
+    for study in (1, 2):
+        for n in (1, 2):
+            write_instance(media / f"s{study}_{n}.dcm", make_instance(1, study, 1, n))
+    first = run(str(media), "--to-pacs", pacs.peer, "--state", str(tmp_path / "s"),
+                "--study", uid(1, 1), "--patient-id", "L-1")  # fmt: skip
+    assert first.exit_code == 0, first.output
+    second = run(str(media), "--to-pacs", pacs.peer, "--state", str(tmp_path / "s"),
+                 "--patient-id", "L-2", "--json")  # fmt: skip
+    assert second.exit_code == 1
+    reasons = json.loads(second.stdout)["summary"]["by_reason"]
+    assert reasons == {"import.other-patient": 2, "import.held-back": 2}
+    assert filed(pacs) == {"L-1": {uid(1, 1, 1, 1), uid(1, 1, 1, 2)}}
