@@ -242,8 +242,11 @@ def import_(media: str, **a: object) -> None:
     Reconcile the patient with --patient-id (and --issuer, --patient-name, --birth-date,
     --sex), --map or --worklist: the media's Patient ID is kept in Other Patient IDs Sequence
     and the replaced values in Original Attributes Sequence. The media is never modified.
-    Exit 0 when every DICOM instance is at the destination, 1 when one is not (or, with
-    --list, when something on the media cannot be imported), 2 when it could not run.
+    Before anything is sent, the destination is asked (C-FIND on the PACS, the archive's own
+    index) what it holds: a study it files under another Patient ID stops the import.
+    Exit 0 when every DICOM instance is at the destination, 1 when one is not (not sent, sent
+    but not confirmed, a study under another patient, nothing DICOM found; with --list, when
+    something on the media cannot be imported), 2 when it could not run.
 
     \b
     Example:
