@@ -351,3 +351,24 @@ def test_other_studies_of_a_refused_import_are_held_back(pacs: Orthanc, tmp_path
     reasons = json.loads(second.stdout)["summary"]["by_reason"]
     assert reasons == {"import.other-patient": 2, "import.held-back": 2}
     assert filed(pacs) == {"L-1": {uid(1, 1, 1, 1), uid(1, 1, 1, 2)}}
+
+
+def test_issue12_another_pacs_at_the_same_address_gets_everything(
+    disc: Path, tmp_path: Path
+) -> None:
+    """Issue 12: a fresh PACS (empty storage) now answers at the address the journal knows."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    old = Orthanc(tmp_path / "a").start()
+    try:
+        assert to_pacs(disc, old, tmp_path / "s", "--patient-id", "L-8").exit_code == 0
+    finally:
+        old.stop()
+    new = Orthanc(tmp_path / "b", dicom_port=old.dicom_port, http_port=old.http_port).start()
+    try:
+        again = to_pacs(disc, new, tmp_path / "s", "--patient-id", "L-8", "--json")
+        assert again.exit_code == 0, again.output
+        assert json.loads(again.stdout)["summary"]["imported"] == 6
+        assert len(new.sop_uids()) == 6
+    finally:
+        new.stop()
