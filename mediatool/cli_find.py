@@ -12,8 +12,10 @@ import click
 
 from mediatool import output
 from mediatool.cli import F, _handle_errors, json_option
+from mediatool.retrieve.dates import DATE_HELP, date_range
 
 FIND_SCHEMA = "mediatool.find/1"
+ALL_LIMIT = 500  # rows printed as text; --json has every study
 _PEER = "AET@HOST:PORT"
 
 
@@ -41,13 +43,17 @@ def _format_date(value: str) -> str:
 
 
 def study_table(studies: list[Any]) -> list[str]:
-    """Text rows (pure): date, patient, accession, modalities, instances, description, UID."""
+    """Text rows (pure): date, patient, accession, modalities, instances, description, UID.
+
+    Names are shown as people write them (``Müller, Jürgen``); ``--json`` keeps the raw value."""
+    from mediatool.importer.render import person
+
     head = ("DATE", "PATIENT ID", "NAME", "ACCESSION", "MODALITIES", "INST", "DESCRIPTION")
     rows = [
         (
             _format_date(s.date),
             s.patient_id or "-",
-            s.patient_name or "-",
+            person(s.patient_name) if s.patient_name else "-",
             s.accession or "-",
             "/".join(s.modalities) or "-",
             "?" if s.instances is None else str(s.instances),
@@ -67,8 +73,14 @@ def study_table(studies: list[Any]) -> list[str]:
 @click.command("find")
 @click.argument("peer", metavar=_PEER)
 @query_options
-@click.option("--study-date", default="", metavar="RANGE", help="YYYYMMDD or YYYYMMDD-YYYYMMDD.")
+@click.option("--study-date", default="", metavar="RANGE", help=DATE_HELP)
 @click.option("--modality", default="", help="Only studies with this modality (CT, MR, ...).")
+@click.option(
+    "--all",
+    "list_all",
+    is_flag=True,
+    help=f"List every study at the PACS (no filter needed; at most {ALL_LIMIT} shown).",
+)
 @network_options
 @json_option
 def find(
@@ -77,24 +89,35 @@ def find(
     accession: str,
     study_date: str,
     modality: str,
+    list_all: bool,
     calling_aet: str,
     timeout: float,
     as_json: bool,
 ) -> None:
     """List the studies at a PACS (C-FIND, Study Root; Patient Root when refused).
 
+    Give at least one of --patient-id, --accession or --study-date (--modality narrows them
+    down), or --all to list everything (the first 500 studies are printed). Exit 0 when the PACS
+    answered (also with no match), 2 when it cannot be queried.
+
     \b
     Example:
       mediatool find PACS@10.0.0.5:104 --patient-id 4711-0815
-      mediatool find PACS@10.0.0.5:104 --study-date 20240101-20240331 --modality CT --json
+      mediatool find PACS@10.0.0.5:104 --study-date 2024-01-01..2024-03-31 --modality CT
     """
     from mediatool.errors import MediatoolError
     from mediatool.importer.pacs import Network, PeerError, PeerUnavailable, parse_peer
     from mediatool.retrieve.find import StudyQuery, find_studies
 
-    query = StudyQuery(patient_id, accession, study_date, modality)
-    if query.is_empty():
-        raise click.UsageError("give --patient-id, --accession or --study-date")
+    try:
+        dates = date_range(study_date) if study_date else ""
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--study-date") from None
+    query = StudyQuery(patient_id, accession, dates, modality)
+    if query.is_empty() and not list_all:
+        raise click.UsageError(
+            "give --patient-id, --accession or --study-date (or --all to list every study)"
+        )
     with _handle_errors():
         try:
             where = parse_peer(peer)
@@ -116,9 +139,10 @@ def find(
         if not studies:
             click.echo(f"No study at {where} matches.", err=True)
             return
-        for line in study_table(studies):
+        for line in study_table(studies[:ALL_LIMIT]):
             click.echo(line)
-        click.echo(f"{len(studies)} studies at {where}", err=True)
+        shown = f"the first {ALL_LIMIT} of " if len(studies) > ALL_LIMIT else ""
+        click.echo(f"{shown}{len(studies)} studies at {where}", err=True)
 
 
 find_command: click.Command = find  # typed here: mypy cannot infer it through the cli import cycle

@@ -8,6 +8,7 @@ already); 1 something DICOM was not imported, or no single local patient could b
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -54,6 +55,8 @@ def _check_args(**a: object) -> None:
         raise click.UsageError(f"{flags} need --patient-id")
     if (a["commit"] or a["listen_port"]) and not a["to_pacs"]:
         raise click.UsageError("--commit and --listen-port need --to-pacs")
+    if a["no_pacs_check"] and not a["to_pacs"]:
+        raise click.UsageError("--no-pacs-check needs --to-pacs")
 
 
 def _worklist_identities(
@@ -219,7 +222,14 @@ def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
     "--state",
     "state_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the journal of what was sent to a PACS (resume).",
+    help="Folder for the journal of what was sent to a PACS (resume) and the list of every "
+    "file's outcome when something was not imported.",
+)
+@click.option(
+    "--no-pacs-check",
+    is_flag=True,
+    help="Send without first asking the PACS (C-FIND) what it holds and under which Patient "
+    "ID; only for a PACS that refuses queries. Recorded in the result.",
 )
 @click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes for reading headers.")
 @click.option("--dry-run", is_flag=True, help="Show what would happen; write and send nothing.")
@@ -233,8 +243,11 @@ def import_(media: str, **a: object) -> None:
     Reconcile the patient with --patient-id (and --issuer, --patient-name, --birth-date,
     --sex), --map or --worklist: the media's Patient ID is kept in Other Patient IDs Sequence
     and the replaced values in Original Attributes Sequence. The media is never modified.
-    Exit 0 when every DICOM instance is at the destination, 1 when one is not (or, with
-    --list, when something on the media cannot be imported), 2 when it could not run.
+    Before anything is sent, the destination is asked (C-FIND on the PACS, the archive's own
+    index) what it holds: a study it files under another Patient ID stops the import.
+    Exit 0 when every DICOM instance is at the destination, 1 when one is not (not sent, sent
+    but not confirmed, a study under another patient, nothing DICOM found; with --list, when
+    something on the media cannot be imported), 2 when it could not run.
 
     \b
     Example:
@@ -304,6 +317,7 @@ def _run(media: str, a: Mapping[str, object], as_json: bool, quiet: bool, verbos
                 listen_port=a["listen_port"],  # type: ignore[arg-type]
                 commit_wait=float(a["commit_timeout"]),  # type: ignore[arg-type]
                 associations=int(a["associations"]),  # type: ignore[call-overload]
+                check=not a["no_pacs_check"],
             )
             if not a["dry_run"]:
                 answer = pacs.echo(peer, net)
@@ -332,14 +346,38 @@ def _run(media: str, a: Mapping[str, object], as_json: bool, quiet: bool, verbos
         finally:
             progress.close()
         output.findings_to_stderr(report.findings, verbose=verbose)
+        log = None if a["dry_run"] else _outcome_log(report, a)
         if as_json:
-            output.emit_json(render.import_json(report))
+            output.emit_json(render.import_json(report) | {"log": log})
             printed.append(True)
         else:
-            click.echo(render.import_text(report, verbose=verbose))
+            click.echo(render.import_text(report, verbose=verbose, log_path=log))
         if report.error is not None:
             raise report.error  # after the accounting: exit 2 with the message and hint
     sys.exit(0 if report.ok else 1)
+
+
+def _outcome_log(report: object, a: Mapping[str, object]) -> str | None:
+    """Write every file's outcome to a log in the state folder when something was not imported;
+    its path (None when all went well, or when it cannot be written: said on stderr)."""
+    import time
+
+    from mediatool.importer import render
+    from mediatool.importer.journal import default_state_dir
+    from mediatool.importer.run import ImportReport
+
+    assert isinstance(report, ImportReport)
+    if report.ok or not report.found_dicom:
+        return None
+    folder = Path(str(a["state_dir"])) if a["state_dir"] else default_state_dir()
+    path = folder / time.strftime(f"import-%Y%m%d-%H%M%S-{os.getpid()}.log")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(render.outcome_log(report), encoding="utf-8")
+    except OSError as exc:
+        click.echo(f"Warning: cannot write the list of outcomes to {str(path)!r}: {exc}", err=True)
+        return None
+    return str(path)
 
 
 @click.command("echo")

@@ -682,7 +682,43 @@ _DECLARED: Final[Mapping[str, Code]] = {
         E, None, "The import stopped before this file; run the same command again to resume"
     ),
     "import.not-committed": Code(
-        E, "PS3.4 J.3", "The PACS did not confirm Storage Commitment for the instance"
+        E,
+        "PS3.4 J.3",
+        "Sent, not confirmed by the PACS: no Storage Commitment report for the instance",
+        action="Keep the disc; configure our AE title, host and --listen-port on the PACS and "
+        "run the same command again.",
+    ),
+    "import.commit-failed": Code(
+        E,
+        "PS3.4 J.3.3.1.1.2",
+        "The PACS reported a Storage Commitment failure for the instance",
+        action="Run the same command again to send it again; if it fails again, ask the PACS "
+        "administrator.",
+    ),
+    "import.other-patient": Code(
+        E,
+        "IHE RAD-47",
+        "The destination holds this study under another Patient ID; nothing was sent",
+        action="Correct the Patient ID on the PACS (or archive) and import again, or import "
+        "with the Patient ID it already has.",
+    ),
+    "import.held-back": Code(
+        E,
+        "IHE RAD-47",
+        "Not sent: another study of the same import is filed under another Patient ID",
+        action="Resolve the other study's Patient ID first, then run the import again.",
+    ),
+    "import.pacs-not-checked": Code(
+        W,
+        None,
+        "The PACS was not asked what it holds (--no-pacs-check); only the journal decided",
+        action="Check on the PACS that the studies are filed under the right patient.",
+    ),
+    "import.stale-temporary": Code(
+        W,
+        None,
+        "Temporary files of an earlier, stopped import were removed from the archive",
+        action="Check that the earlier import was completed (run it again if not).",
     ),
     "import.write-failed": Code(
         E, None, "The instance could not be written into the archive folder"
@@ -702,6 +738,12 @@ _DECLARED: Final[Mapping[str, Code]] = {
     ),
     "retrieve.not-received": Code(E, None, "Fewer instances arrived than the PACS reports as sent"),
     "retrieve.nothing-received": Code(E, None, "No instance of a study arrived"),
+    "retrieve.other-patient": Code(
+        W,
+        "IHE RAD-47",
+        "The PACS holds this study also under another Patient ID; those copies were left out",
+        action="Ask the PACS administrator to merge or correct the two patients.",
+    ),
     "retrieve.warning": Code(
         W, "PS3.4 C.4.3.1.6", "Sub-operations of a retrieve ended with a warning"
     ),

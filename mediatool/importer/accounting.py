@@ -13,6 +13,10 @@ skip silently. The model is four outcomes per file:
 ``not-imported``
     a DICOM instance that did not reach the destination, with the reason (damaged, refused by the
     PACS, no local patient, interrupted, ...). Any of these makes the import fail (exit 1).
+``sent-not-confirmed``
+    stored by the PACS, but the Storage Commitment asked for did not confirm it (no report, or
+    none in time): the disc must not be given back yet. Also exit 1; the next run asks again
+    without sending it again.
 
 Files the DICOMDIR lists but the media lacks are not files seen; they are counted apart
 (``listed_missing``) and also fail the import, since something the disc promised is lost.
@@ -34,6 +38,7 @@ class Outcome(enum.StrEnum):
     ALREADY_PRESENT = "already-present"
     SKIPPED = "skipped"
     NOT_IMPORTED = "not-imported"
+    NOT_CONFIRMED = "sent-not-confirmed"
 
 
 #: The outcome each reason code leads to (a code not listed here means ``not-imported``).
@@ -43,6 +48,7 @@ _OUTCOME_OF: dict[str, Outcome] = {
     "import.not-selected": Outcome.SKIPPED,
     "import.duplicate": Outcome.SKIPPED,
     "import.already-present": Outcome.ALREADY_PRESENT,
+    "import.not-committed": Outcome.NOT_CONFIRMED,
 }
 
 
@@ -97,11 +103,12 @@ class Summary:
     not_imported: int
     listed_missing: int
     by_reason: dict[str, int]
+    not_confirmed: int = 0
 
     @property
     def complete(self) -> bool:
         """Every DICOM instance of the media is at the destination (or was left by choice)."""
-        return self.not_imported == 0 and self.listed_missing == 0
+        return self.not_imported == 0 and self.listed_missing == 0 and self.not_confirmed == 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +117,7 @@ class Summary:
             "already_present": self.already_present,
             "skipped": self.skipped,
             "not_imported": self.not_imported,
+            "sent_not_confirmed": self.not_confirmed,
             "listed_missing": self.listed_missing,
             "by_reason": dict(sorted(self.by_reason.items())),
         }
@@ -149,8 +157,15 @@ def summarise(
         not_imported=counts[Outcome.NOT_IMPORTED],
         listed_missing=listed_missing,
         by_reason=dict(reasons),
+        not_confirmed=counts[Outcome.NOT_CONFIRMED],
     )
-    total = summary.imported + summary.already_present + summary.skipped + summary.not_imported
+    total = (
+        summary.imported
+        + summary.already_present
+        + summary.skipped
+        + summary.not_imported
+        + summary.not_confirmed
+    )
     if total != summary.files:  # pragma: no cover - guarded by the checks above
         raise AccountingError(f"{total} outcomes for {summary.files} files")
     return summary

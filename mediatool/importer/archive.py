@@ -18,6 +18,7 @@ never end in ``.dcm``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -33,6 +34,7 @@ _RESERVED: Final = frozenset(
     {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(10)} | {f"LPT{i}" for i in range(10)}
 )
 _SUFFIX: Final = ".dcm"
+_TEMPORARY: Final = re.compile(r"\..+\.(\d+)\.tmp")  # see ArchiveFolder.write
 
 
 def safe_component(text: str, fallback: str = "UNKNOWN") -> str:
@@ -75,27 +77,55 @@ class ArchiveFolder:
         self.name = str(root)
         self.sync = sync
         self._dirs: set[Path] = set()
+        self.stale_removed = 0
 
-    def present(self) -> set[str]:
-        """File stems (see :func:`file_stem`) of the instances already in the folder.
+    def present(self) -> dict[str, set[str]]:
+        """File stems (see :func:`file_stem`) of the instances already in the folder, each with
+        the patient folders (first component) holding it: the archive's own index.
+
+        Temporary files an earlier run left behind (killed, or a full disk) are removed on the
+        way; :attr:`stale_removed` counts them.
 
         Raises
         ------
         OutputError
             The destination exists but is not a folder, or cannot be listed.
         """
+        self.stale_removed = 0
         if not self.root.exists():
-            return set()
+            return {}
         if not self.root.is_dir():
             raise OutputError(f"the archive {self.name!r} is not a folder")
-        stems: set[str] = set()
+        stems: dict[str, set[str]] = {}
         try:
             for folder, _, names in os.walk(self.root):
-                del folder
-                stems.update(n[: -len(_SUFFIX)] for n in names if n.endswith(_SUFFIX))
+                patient = Path(folder).relative_to(self.root).parts[:1]
+                for n in names:
+                    if n.endswith(_SUFFIX) and patient:
+                        stems.setdefault(n[: -len(_SUFFIX)], set()).add(patient[0])
+                    elif _TEMPORARY.fullmatch(n) and self._remove_stale(Path(folder, n)):
+                        self.stale_removed += 1
         except OSError as exc:
             raise OutputError(f"cannot list the archive {self.name!r}: {exc}") from exc
         return stems
+
+    @staticmethod
+    def _remove_stale(path: Path) -> bool:
+        """Remove a temporary file of a run that is no longer running (its PID is in the name)."""
+        match = _TEMPORARY.fullmatch(path.name)
+        pid = int(match.group(1)) if match else 0
+        if pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+            return False  # that run is still going (another import into the same archive)
+        except ProcessLookupError:
+            pass
+        except OSError:
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return True
 
     def write(self, relative: Path, data: bytes) -> Path:
         """Write one file atomically; returns its path. Raises ``OSError`` on failure."""
@@ -109,8 +139,9 @@ class ArchiveFolder:
                     fp.flush()
                     os.fsync(fp.fileno())
             tmp.replace(target)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        except BaseException:  # a full disk, Ctrl-C: never leave the temporary file behind
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             raise
         self._dirs.add(target.parent)
         return target

@@ -23,6 +23,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pynetdicom import evt
 
+from mediatool.importer.netfail import status_text
 from mediatool.importer.pacs import NATIVE, Network, Peer, associate, discard, make_ae
 
 PUSH_MODEL: Final = "1.2.840.10008.1.20.1"
@@ -45,6 +46,28 @@ class CommitResult:
     committed: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    local_host: str | None = None  # our address on the association: the PACS sees us there
+
+
+def commit_help(peer: Peer, net: Network, listen_port: int | None, local_host: str | None) -> str:
+    """What the PACS must be configured with for its report to reach us, and how to test it."""
+    host = local_host or "this computer's address"
+    me = net.calling_aet
+    if listen_port:
+        where = f"our AE title {me!r} with host {host} and port {listen_port}"
+        back = f"{me}@{host}:{listen_port}"
+        told = ""
+    else:
+        where = f"our AE title {me!r} with host {host} and a port on which we listen"
+        back = f"{me}@{host}:PORT"
+        told = " Give that port here with --listen-port PORT: without it nothing listens."
+    return (
+        f"For its Storage Commitment report, the PACS {peer} must know {where}.{told} Test the "
+        f"way there with `mediatool echo {peer} --calling-aet {me}`, and the way back with the "
+        f"PACS's own C-ECHO to {back} while an import with --commit waits. The images were "
+        "sent: keep the disc until the PACS confirms them (run the same command again; nothing "
+        "is sent twice)."
+    )
 
 
 class _Waiter:
@@ -115,12 +138,14 @@ def request_commitment(
     handlers = [(evt.EVT_N_EVENT_REPORT, waiter.handle)]
     assoc, reason = associate(ae, peer, net, evt_handlers=handlers)
     if assoc is None:
-        result.error = reason
+        result.error = str(reason)
         return result
     server = None
     try:
+        with contextlib.suppress(Exception):
+            result.local_host = str(assoc.dul.socket.socket.getsockname()[0])
         if listen_port is not None:
-            local = assoc.dul.socket.socket.getsockname()[0]
+            local = result.local_host or ""
             try:
                 server = _listener(net, local, listen_port, waiter)
             except OSError as exc:
@@ -131,7 +156,7 @@ def request_commitment(
         )
         code = status.get("Status") if status else None
         if code != 0:
-            shown = "no answer" if code is None else f"status 0x{int(code):04X}"
+            shown = "no answer" if code is None else status_text(int(code), "commit")
             result.error = f"{peer} did not accept the Storage Commitment request ({shown})"
             return result
         if not waiter.done.wait(wait):

@@ -12,6 +12,11 @@ Instance UID (the last line wins):
 ``uncommitted``
     the PACS reported a commitment failure: the next run sends it again.
 
+Each line also names the Patient ID the instance was sent under: a state counts only for that
+same reconciled identity (issue 10: a corrected ID is a different import, never "already
+there"). The journal is a resume aid; what the PACS holds is asked of the PACS itself
+(:mod:`.destination`), except with ``--no-pacs-check``.
+
 The journal lives in the state folder (``--state DIR``; default ``$XDG_CACHE_HOME/mediatool``,
 else ``~/.cache/mediatool``), one file per destination named by a hash of it.
 """
@@ -50,6 +55,7 @@ class Journal:
         self._fp: IO[str] | None = None
         self._lock = threading.Lock()  # several associations send at once
         self.states: dict[str, tuple[str, str]] = {}  # SOP Instance UID → (state, SOP Class UID)
+        self.patients: dict[str, str | None] = {}  # SOP Instance UID → Patient ID sent under
         self._load()
 
     def _load(self) -> None:
@@ -69,6 +75,8 @@ class Journal:
             uid, state, cls = item.get("sop"), item.get("state"), item.get("class", "")
             if isinstance(uid, str) and state in _STATES and isinstance(cls, str):
                 self.states[uid] = (state, cls)
+                patient = item.get("patient")
+                self.patients[uid] = patient if isinstance(patient, str) else None
 
     def sent(self) -> set[str]:
         """SOP Instance UIDs the PACS has (stored or committed)."""
@@ -78,11 +86,15 @@ class Journal:
         """(SOP Class UID, SOP Instance UID) stored but not yet committed, sorted."""
         return sorted((cls, uid) for uid, (state, cls) in self.states.items() if state == STORED)
 
-    def state(self, uid: str) -> str | None:
+    def state(self, uid: str, patient: str | None = None) -> str | None:
+        """The last state of ``uid``; with ``patient``, only when it was sent under that
+        Patient ID (a line of an older journal, without one, matches no patient)."""
         entry = self.states.get(uid)
-        return entry[0] if entry else None
+        if entry is None or (patient is not None and self.patients.get(uid) != patient):
+            return None
+        return entry[0]
 
-    def record(self, uid: str, sop_class: str, state: str) -> None:
+    def record(self, uid: str, sop_class: str, state: str, patient: str | None = None) -> None:
         """Append one state change, flushed at once.
 
         Raises
@@ -91,7 +103,7 @@ class Journal:
             The state folder cannot be written.
         """
         with self._lock:
-            self._record(uid, sop_class, state)
+            self._record(uid, sop_class, state, patient)
 
     def open(self) -> IO[str]:
         """Open the journal for appending (done before sending, so that a state folder that
@@ -113,9 +125,12 @@ class Journal:
                 ) from exc
         return self._fp
 
-    def _record(self, uid: str, sop_class: str, state: str) -> None:
+    def _record(self, uid: str, sop_class: str, state: str, patient: str | None) -> None:
         fp = self.open()
-        line = json.dumps({"sop": uid, "class": sop_class, "state": state}, sort_keys=True)
+        if patient is None:
+            patient = self.patients.get(uid)
+        item = {"sop": uid, "class": sop_class, "state": state, "patient": patient}
+        line = json.dumps(item, sort_keys=True)
         try:
             fp.write(line + "\n")
             fp.flush()
@@ -127,6 +142,7 @@ class Journal:
                 "same command again sends only what the PACS did not get",
             ) from exc
         self.states[uid] = (state, sop_class)
+        self.patients[uid] = patient
 
     def close(self) -> None:
         if self._fp is not None:

@@ -117,11 +117,15 @@ class Listing:
             "counts": inv.counts(),
             "patients": [patient_dict(p) for p in patients(self.report)],
             "problems": [p.as_dict() for p in self.problems],
+            "viewer_and_web_files": inv.web_files,
         }
 
 
-def problems(findings: Sequence[Finding], other_files: int) -> tuple[Problem, ...]:
-    """Findings → plain sentences, grouped; blocking ones first."""
+def problems(
+    findings: Sequence[Finding], other_files: int, web_files: int = 0
+) -> tuple[Problem, ...]:
+    """Findings → plain sentences, grouped; blocking ones first. The disc's own pages, viewer
+    and autorun files (``web_files`` of the ``other_files``) are expected, not problems."""
     counts = Counter(f.code for f in findings)
     grouped: dict[str, tuple[int, bool, list[str]]] = {}
     remarks: list[str] = []
@@ -136,12 +140,12 @@ def problems(findings: Sequence[Finding], other_files: int) -> tuple[Problem, ..
         elif any(f.code == code and f.severity >= Severity.WARNING for f in findings):
             remarks.extend([code] * n)
     out = [Problem(text, n, blocks, tuple(codes)) for text, (n, blocks, codes) in grouped.items()]
-    if other_files:
+    unknown = other_files - web_files
+    if unknown:
         out.append(
             Problem(
-                f"{other_files} file(s) are not medical images (e.g. a viewer program); they "
-                "are not imported.",
-                other_files,
+                f"{unknown} file(s) are not medical images; they are not imported.",
+                unknown,
                 False,
                 ("file.non-dicom",),
             )
@@ -153,7 +157,14 @@ def problems(findings: Sequence[Finding], other_files: int) -> tuple[Problem, ..
 
 
 def listing(report: Report) -> Listing:
-    return Listing(report, problems(report.findings, report.inventory.other_files))
+    inv = report.inventory
+    return Listing(report, problems(report.findings, inv.other_files, inv.web_files))
+
+
+def expected_text(report: Report) -> str | None:
+    """The line for the disc's own viewer and web pages (None when there are none)."""
+    n = report.inventory.web_files
+    return f"Also on the disc: {n} file(s) of viewer and web pages (expected)." if n else None
 
 
 def patients(report: Report) -> list[PatientEntry]:

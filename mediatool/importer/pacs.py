@@ -18,6 +18,13 @@ from typing import Any, Final
 from mediatool import __version__
 from mediatool.errors import MediatoolError
 from mediatool.importer.encode import EXPLICIT_LE, IMPLICIT_LE
+from mediatool.importer.netfail import (
+    NetFailure,
+    connect_failure,
+    lost,
+    not_established,
+    status_failure,
+)
 
 NATIVE: Final = (EXPLICIT_LE, IMPLICIT_LE)
 VERIFICATION: Final = "1.2.840.10008.1.1"
@@ -29,7 +36,14 @@ class PeerError(MediatoolError):
 
 
 class PeerUnavailable(Exception):
-    """The PACS cannot be reached or refuses every association; the import cannot go on."""
+    """The PACS cannot be reached or refuses every association; the import cannot go on.
+
+    Given a :class:`.netfail.NetFailure` (or plain words); ``failure`` keeps the former."""
+
+    @property
+    def failure(self) -> NetFailure | None:
+        arg = self.args[0] if self.args else None
+        return arg if isinstance(arg, NetFailure) else None
 
 
 def quiet_pynetdicom() -> None:
@@ -131,22 +145,7 @@ def discard(assoc: Any) -> None:
             sock.close()
 
 
-def why_not(assoc: Any, peer: Peer) -> str:
-    """Plain words for an association that was not established."""
-    if assoc.is_rejected:
-        return f"{peer} rejected the association (is the AE title {peer.ae_title!r} right?)"
-    answered = getattr(getattr(assoc, "acceptor", None), "primitive", None) is not None
-    if answered and not assoc.accepted_contexts:
-        return f"{peer} accepted none of the proposed presentation contexts"
-    if answered:
-        return f"{peer} aborted the association"
-    return (
-        f"no DICOM answer from {peer.host}:{peer.port} (not running, wrong port, or no answer "
-        "in time)"
-    )
-
-
-def _tcp_problem(peer: Peer, timeout: float) -> str | None:
+def _tcp_problem(peer: Peer, timeout: float) -> NetFailure | None:
     """Why a TCP connection to the peer cannot be made, or None when it can.
 
     Checked before pynetdicom connects: when a connection is refused, pynetdicom drops its
@@ -155,22 +154,29 @@ def _tcp_problem(peer: Peer, timeout: float) -> str | None:
         with socket.create_connection((peer.host, peer.port), timeout=timeout):
             return None
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        return f"cannot connect to {peer.host}:{peer.port} ({reason})"
+        return connect_failure(peer, exc)
 
 
-def associate(ae: Any, peer: Peer, net: Network, **kwargs: Any) -> tuple[Any, str]:
-    """``(association, "")`` once established (Nagle off), else ``(None, why in plain words)``."""
+def associate(ae: Any, peer: Peer, net: Network, **kwargs: Any) -> tuple[Any, NetFailure | None]:
+    """``(association, None)`` once established (Nagle off), else ``(None, why)`` classified by
+    :mod:`.netfail` (refused, rejected with its reason, aborted, time-out)."""
     problem = _tcp_problem(peer, net.timeout)
     if problem is not None:
         return None, problem
+    start = time.monotonic()
     assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, **kwargs)
     if assoc.is_established:
         no_delay(assoc)
-        return assoc, ""
-    reason = why_not(assoc, peer)
+        return assoc, None
+    reason = not_established(assoc, peer, net.calling_aet, time.monotonic() - start)
     discard(assoc)
     return None, reason
+
+
+def no_answer(assoc: Any, peer: Peer, net: Network, started: float, doing: str) -> NetFailure:
+    """No response came to ``doing`` on ``assoc``: aborted by the peer, or a time-out."""
+    del assoc
+    return lost(peer, net.calling_aet, time.monotonic() - started, net.timeout, doing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +184,7 @@ class EchoResult:
     ok: bool
     message: str
     seconds: float
+    failure: NetFailure | None = None
 
 
 def echo(peer: Peer, net: Network) -> EchoResult:
@@ -187,7 +194,8 @@ def echo(peer: Peer, net: Network) -> EchoResult:
     start = time.perf_counter()
     assoc, reason = associate(ae, peer, net)
     if assoc is None:
-        return EchoResult(False, reason, time.perf_counter() - start)
+        return EchoResult(False, str(reason), time.perf_counter() - start, reason)
+    sent = time.monotonic()
     try:
         status = assoc.send_c_echo()
     finally:
@@ -198,5 +206,9 @@ def echo(peer: Peer, net: Network) -> EchoResult:
     code = status.get("Status") if status else None
     if code == 0:
         return EchoResult(True, f"{peer} answered the C-ECHO", elapsed)
-    shown = "no answer" if code is None else f"status 0x{code:04X}"
-    return EchoResult(False, f"{peer} did not confirm the C-ECHO ({shown})", elapsed)
+    failure = (
+        no_answer(assoc, peer, net, sent, "the C-ECHO")
+        if code is None
+        else status_failure(peer, int(code), "echo", "the C-ECHO")
+    )
+    return EchoResult(False, str(failure), elapsed, failure)

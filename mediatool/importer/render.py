@@ -9,7 +9,14 @@ from collections import Counter
 from typing import Any, Final
 
 from mediatool.importer.accounting import FileOutcome, Outcome
-from mediatool.importer.listing import Listing, modalities, patients, studies
+from mediatool.importer.listing import (
+    PLAIN,
+    Listing,
+    expected_text,
+    modalities,
+    patients,
+    studies,
+)
 from mediatool.importer.run import ImportReport
 
 SCHEMA: Final = "mediatool.import/1"
@@ -18,7 +25,10 @@ _WORDS: Final = {
     Outcome.ALREADY_PRESENT: "already there",
     Outcome.SKIPPED: "nothing to import",
     Outcome.NOT_IMPORTED: "NOT imported",
+    Outcome.NOT_CONFIRMED: "sent, not confirmed by the PACS",
 }
+#: Failures of one cause shown one by one up to this many; more are one line with a count.
+_EACH: Final = 3
 _REASON: Final = {
     "import.not-dicom": "not DICOM",
     "import.dicomdir": "the DICOMDIR index",
@@ -73,6 +83,9 @@ def listing_text(listing: Listing, *, verbose: bool = False) -> str:
                         f"{se.description or ''}  {se.instances} image(s)"
                     )
     lines.append("")
+    expected = expected_text(report)
+    if expected:
+        lines.append(expected)
     if listing.problems:
         lines.append("Problems found:")
         lines += [f"  {'!' if p.blocks else '-'} {p.text}" for p in listing.problems]
@@ -86,14 +99,47 @@ def _reasons(outcomes: list[FileOutcome]) -> str:
     return ", ".join(f"{n} {text}" for text, n in sorted(counts.items()))
 
 
-def import_text(report: ImportReport, *, verbose: bool = False) -> str:
+def _grouped(outcomes: list[FileOutcome]) -> list[str]:
+    """One line per file for a few; one line with a count per cause for many (issue 10)."""
+    by_cause: dict[str, list[FileOutcome]] = {}
+    for o in outcomes:
+        by_cause.setdefault(o.message or o.code or "", []).append(o)
+    lines = []
+    for cause, items in sorted(by_cause.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        if len(items) <= _EACH:
+            lines += [f"  {o.path}: {cause}" for o in items]
+        else:
+            lines.append(f"  {len(items)} files: {cause} (e.g. {items[0].path})")
+    return lines
+
+
+def _conflicts(report: ImportReport) -> list[str]:
+    lines = []
+    for c in report.conflicts:
+        theirs = " and ".join(repr(t) for t in c.theirs)
+        lines += [
+            f"REFUSED: study {c.label} ({c.study_uid}) is already at {report.destination} "
+            f"under Patient ID {theirs};",
+            f"  this import would file it under {c.ours!r}. Nothing was sent or written.",
+            f"  What to do: if {theirs} is wrong, correct the Patient ID on the PACS (or in the "
+            f"archive) and import again; if it is right, import with --patient-id {c.theirs[0]}.",
+        ]
+    return lines
+
+
+def import_text(report: ImportReport, *, verbose: bool = False, log_path: str | None = None) -> str:
     s = report.summary
     verb = "Would import" if report.dry_run else "Imported"
-    lines = [
-        f"{verb} from {report.media} into {report.destination}: {s.files} file(s) on the media",
+    counts = (
         f"  imported: {s.imported}   already there: {s.already_present}   nothing to import: "
-        f"{s.skipped}   NOT imported: {s.not_imported}",
+        f"{s.skipped}   NOT imported: {s.not_imported}"
+    )
+    if s.not_confirmed:
+        counts += f"   sent, not confirmed: {s.not_confirmed}"
+    lines = [
+        f"{verb} from {report.media} into {report.destination}: {s.files} file(s) on the media"
     ]
+    lines.append(counts)
     skipped = [o for o in report.outcomes if o.outcome is Outcome.SKIPPED]
     if skipped:
         lines.append(f"  nothing to import: {_reasons(skipped)}")
@@ -103,10 +149,15 @@ def import_text(report: ImportReport, *, verbose: bool = False) -> str:
             + (f" ({identity.issuer})" if identity.issuer else "")
             + (f" {person(identity.name)}" if identity.name else "")
         )
+    lines += _conflicts(report)
     failed = [o for o in report.outcomes if o.outcome is Outcome.NOT_IMPORTED]
-    if failed:
+    if failed and not report.conflicts:
         lines.append("Not imported:")
-        lines += [f"  {o.path}: {o.message or o.code}" for o in failed]
+        lines += _grouped(failed)
+    unconfirmed = [o for o in report.outcomes if o.outcome is Outcome.NOT_CONFIRMED]
+    if unconfirmed:
+        lines.append("Sent, not confirmed by the PACS:")
+        lines += _grouped(unconfirmed)
     if s.listed_missing:
         lines.append(f"Missing from the media although its DICOMDIR lists them: {s.listed_missing}")
     if verbose:
@@ -115,20 +166,42 @@ def import_text(report: ImportReport, *, verbose: bool = False) -> str:
             f"  {o.path}: {_WORDS[o.outcome]}" + (f" ({o.message})" if o.message else "")
             for o in report.outcomes
         ]
+    if log_path:
+        lines.append(f"Every file and its outcome: {log_path}")
     if report.stopped:
-        lines.append(f"Stopped early: {report.stopped}. Run the same command again to resume.")
+        told = any(o.message == report.stopped for o in failed)  # the cause is shown above
+        cause = "see above" if told else report.stopped
+        lines.append(f"Stopped early ({cause}). Run the same command again to resume.")
     lines.append(_verdict(report))
     return "\n".join(lines)
 
 
 def _verdict(report: ImportReport) -> str:
+    if not report.found_dicom:
+        return f"{PLAIN['inventory.empty'][0]} Nothing was imported (is it the right folder?)."
+    if report.conflicts:
+        return "NOTHING was imported: the destination files these studies under another patient."
     if report.dry_run:
         return "Dry run: nothing was written or sent."
+    if report.summary.not_confirmed and not report.summary.not_imported:
+        return (
+            "Sent, but NOT confirmed by the PACS: keep the disc until the PACS confirms (see "
+            "above what it must be configured with), then run the same command again."
+        )
     if not report.ok:
         return "NOT everything was imported: see the reasons above."
     if report.committed:
         return "Safely imported: the PACS has committed to keep every instance."
     return "Everything that is DICOM on the media is at the destination."
+
+
+def outcome_log(report: ImportReport) -> str:
+    """Every file and its outcome, one per line (the log file whose path the text names)."""
+    head = f"# mediatool import {report.media} -> {report.destination}\n"
+    return head + "".join(
+        f"{o.path}\t{o.outcome}\t{o.code or ''}\t{o.sop_instance_uid or ''}\t{o.message}\n"
+        for o in report.outcomes
+    )
 
 
 def import_json(report: ImportReport) -> dict[str, Any]:
@@ -140,6 +213,15 @@ def import_json(report: ImportReport) -> dict[str, Any]:
         "destination": {"kind": report.kind, "name": report.destination},
         "summary": report.summary.as_dict(),
         "committed": report.committed,
+        "destination_checked": report.checked,
+        "conflicts": [
+            {
+                "study_instance_uid": c.study_uid,
+                "patient_id": c.ours,
+                "destination_patient_ids": list(c.theirs),
+            }
+            for c in report.conflicts
+        ],
         "stopped": report.stopped,
         "error": None if report.error is None else str(report.error),
         "identities": (

@@ -4,7 +4,12 @@ Each instance is read from the media, coerced (:mod:`.encode`, :mod:`.reconcile`
 sent on its own, so memory does not grow with the disc. The media is only ever read (PS3.10 §8.3
 File-set Reader role). Ctrl-C and a PACS that goes away end the loop early; every instance not
 reached is reported as ``import.interrupted`` or ``import.send-failed``, and running the same
-command again sends only what is missing (the archive folder, or the journal of the PACS).
+command again sends only what is missing.
+
+Before anything is written or sent, the destination is asked what it already holds and under
+which Patient ID (:mod:`.destination`): the archive folder's own index, or C-FIND on the PACS
+(the journal decides only with ``--no-pacs-check``). A study held under another Patient ID
+stops the import before anything goes (issue 10: never a second patient).
 """
 
 from __future__ import annotations
@@ -20,9 +25,18 @@ from mediatool.errors import MediatoolError, OutputError
 from mediatool.findings import Finding, finding
 from mediatool.importer import journal as jr
 from mediatool.importer.accounting import FileOutcome, Outcome, Summary, outcome_for, summarise
-from mediatool.importer.archive import ArchiveFolder, file_stem, relative_path
+from mediatool.importer.archive import ArchiveFolder, relative_path
+from mediatool.importer.destination import (
+    Conflict,
+    Decision,
+    archive_holdings,
+    decide,
+    pacs_holdings,
+    patient_of,
+)
 from mediatool.importer.encode import EXPLICIT_LE, Prepared, prepare
-from mediatool.importer.pacs import Network, Peer
+from mediatool.importer.netfail import Kind
+from mediatool.importer.pacs import Network, Peer, PeerUnavailable
 from mediatool.importer.reconcile import Clock, Coercion, LocalIdentity, stamp
 from mediatool.importer.select import ImportPlan, Work
 from mediatool.importer.send import INTERRUPTED, send_parallel
@@ -30,6 +44,11 @@ from mediatool.media.base import MediaReader
 
 Progress = Callable[[int, int | None, str], None]
 _REWRITTEN = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
+_NOT_DICOM = frozenset({"import.not-dicom", "import.dicomdir"})
+
+
+class DestinationUnchecked(MediatoolError):
+    """The PACS cannot be asked what it holds; without --no-pacs-check nothing is sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +69,7 @@ class PacsTarget:
     listen_port: int | None = None
     commit_wait: float = 60.0
     associations: int = 4  # sent over side by side (see .send)
+    check: bool = True  # ask the PACS what it holds first (False: --no-pacs-check)
 
     def __str__(self) -> str:
         return str(self.peer)
@@ -81,11 +101,23 @@ class ImportReport:
     #: accounting above is still complete
     error: MediatoolError | None = None
     identities: Mapping[str, LocalIdentity] | None = None
+    conflicts: tuple[Conflict, ...] = ()  # studies the destination holds under another patient
+    checked: bool = True  # the destination was asked what it holds (not with --no-pacs-check)
+
+    @property
+    def found_dicom(self) -> bool:
+        """Something DICOM was found on the media (else nothing can be imported)."""
+        return any(o.code not in _NOT_DICOM for o in self.outcomes)
 
     @property
     def ok(self) -> bool:
         """Every DICOM instance of the media (that was chosen) is at the destination."""
-        return self.summary.complete and self.committed is not False
+        return (
+            self.summary.complete
+            and self.committed is not False
+            and self.found_dicom
+            and not self.conflicts
+        )
 
 
 class _Run:
@@ -98,6 +130,7 @@ class _Run:
         self.findings: list[Finding] = []
         self.stopped: str | None = None
         self.error: MediatoolError | None = None
+        self.conflicts: list[Conflict] = []
         self._lock = threading.Lock()
 
     def add(self, outcome: FileOutcome) -> None:
@@ -155,17 +188,45 @@ def _present(work: Work, target: str, message: str) -> FileOutcome:
     )
 
 
+def _refuse(run: _Run, decision: Decision) -> None:
+    """A study is at the destination under another Patient ID: nothing of this import goes."""
+    run.conflicts.extend(decision.conflicts)
+    refused = {w.file.path for w in decision.refused}
+    for w in run.plan.work:
+        if w.file.path in refused:
+            theirs = next(c.theirs for c in decision.conflicts if c.study_uid == w.info.study_uid)
+            why = (
+                f"the study is at the destination under Patient ID {', '.join(theirs)}, "
+                f"not {patient_of(w)}"
+            )
+            run.add(outcome_for(w.file.path, "import.other-patient", why, w.info.sop_instance_uid))
+        else:
+            why = "held back: another study of this import is filed under another Patient ID"
+            run.add(outcome_for(w.file.path, "import.held-back", why, w.info.sop_instance_uid))
+
+
 def _to_archive(
     reader: MediaReader, run: _Run, dest: ArchiveTarget, coercion: Coercion, dry: bool
 ) -> None:
     archive = ArchiveFolder(dest.root, sync=dest.sync)
-    present = archive.present()
+    index = archive.present()
+    if archive.stale_removed:
+        run.findings.append(
+            finding(
+                "import.stale-temporary",
+                f"removed {archive.stale_removed} temporary file(s) an earlier, stopped import "
+                "left in the archive",
+            )
+        )
+    decision = decide(run.plan.work, archive_holdings(index, run.plan.work))
+    if decision.conflicts:
+        _refuse(run, decision)
+        return
+    present = {w.file.path for w in decision.present}
     try:
         for w in run.plan.work:
-            pid = w.identity.patient_id if w.identity is not None else w.info.patient_id
-            rel = relative_path(w.info, pid)
-            stem = file_stem(w.info.sop_instance_uid)
-            if stem in present:
+            rel = relative_path(w.info, patient_of(w))
+            if w.file.path in present:
                 run.add(_present(w, str(rel), "already in the archive"))
                 continue
             if dry:
@@ -180,29 +241,35 @@ def _to_archive(
                     )
                 )
                 continue
-            prepared = _prepared(reader, w, coercion)
-            if isinstance(prepared, FileOutcome):
-                run.add(prepared)
-                continue
-            try:
-                archive.write(rel, prepared.data)
-            except OSError as exc:
-                run.add(
-                    outcome_for(
-                        w.file.path,
-                        "import.write-failed",
-                        f"cannot write {str(rel)!r}: {exc}",
-                        w.info.sop_instance_uid,
-                    )
-                )
-                continue
-            present.add(stem)
-            run.add(_done(w, prepared, str(rel), (None, "")))
+            _write(reader, run, archive, w, coercion)
     except KeyboardInterrupt:
         run.stopped = INTERRUPTED
         run.rest("import.interrupted", "the import was interrupted before this file")
     finally:
         archive.finish()
+
+
+def _write(
+    reader: MediaReader, run: _Run, archive: ArchiveFolder, w: Work, coercion: Coercion
+) -> None:
+    rel = relative_path(w.info, patient_of(w))
+    prepared = _prepared(reader, w, coercion)
+    if isinstance(prepared, FileOutcome):
+        run.add(prepared)
+        return
+    try:
+        archive.write(rel, prepared.data)
+    except OSError as exc:
+        run.add(
+            outcome_for(
+                w.file.path,
+                "import.write-failed",
+                f"cannot write {str(rel)!r}: {exc}",
+                w.info.sop_instance_uid,
+            )
+        )
+        return
+    run.add(_done(w, prepared, str(rel), (None, "")))
 
 
 def _needs(work: Iterable[Work], coercion: Coercion) -> set[tuple[str, str]]:
@@ -244,7 +311,9 @@ def _send_all(
             run.add(_done(work, prepared, target, (result.code, result.message)))
             # the PACS has it whatever happens next; a journal that cannot be written
             # stops the run (OutputError, raised again by send_parallel)
-            journal.record(work.info.sop_instance_uid, work.info.sop_class_uid, jr.STORED)
+            journal.record(
+                work.info.sop_instance_uid, work.info.sop_class_uid, jr.STORED, patient_of(work)
+            )
         else:
             run.add(
                 outcome_for(
@@ -269,8 +338,8 @@ def _send_all(
 
 
 def _commit(run: _Run, dest: PacsTarget, journal: jr.Journal, works: list[Work]) -> bool:
-    """Storage Commitment for ``works``; outcomes of uncommitted ones become not-imported."""
-    from mediatool.importer.commit import request_commitment
+    """Storage Commitment for ``works``; those not confirmed become "sent, not confirmed"."""
+    from mediatool.importer.commit import commit_help, request_commitment
 
     refs = [(w.info.sop_class_uid, w.info.sop_instance_uid) for w in works]
     if not refs:
@@ -279,19 +348,68 @@ def _commit(run: _Run, dest: PacsTarget, journal: jr.Journal, works: list[Work])
         dest.peer, dest.network, refs, listen_port=dest.listen_port, wait=dest.commit_wait
     )
     if result.error is not None:
-        run.findings.append(finding("import.not-committed", result.error))
+        run.findings.append(
+            finding(
+                "import.not-committed",
+                f"{result.error}. "
+                + commit_help(dest.peer, dest.network, dest.listen_port, result.local_host),
+            )
+        )
+    confirmed = True
     for w in works:
         uid = w.info.sop_instance_uid
         if uid in result.committed and uid not in result.failed:
-            journal.record(uid, w.info.sop_class_uid, jr.COMMITTED)
+            journal.record(uid, w.info.sop_class_uid, jr.COMMITTED, patient_of(w))
             continue
-        if uid in result.failed:
-            journal.record(uid, w.info.sop_class_uid, jr.UNCOMMITTED)
+        confirmed = False
+        if uid in result.failed:  # the PACS says it does not keep it: sent again next time
+            journal.record(uid, w.info.sop_class_uid, jr.UNCOMMITTED, patient_of(w))
             why = f"the PACS reported a commitment failure: {result.failed[uid]}"
+            run.add(
+                FileOutcome(w.file.path, Outcome.NOT_IMPORTED, "import.commit-failed", why, uid)
+            )
         else:
-            why = result.error or "the PACS's commitment report does not name it"
-        run.add(outcome_for(w.file.path, "import.not-committed", why, uid))
-    return all(run.outcomes[w.file.path].code != "import.not-committed" for w in works)
+            why = (
+                "stored, but the PACS did not confirm it ("
+                + (result.error or "its commitment report does not name it")
+                + ")"
+            )
+            run.add(outcome_for(w.file.path, "import.not-committed", why, uid))
+    return confirmed
+
+
+def _pacs_decision(run: _Run, dest: PacsTarget, journal: jr.Journal) -> Decision:
+    """Ask the PACS what it holds (or, with --no-pacs-check, the journal of this workstation)."""
+    works = list(run.plan.work)
+    if not dest.check:
+        run.findings.append(
+            finding(
+                "import.pacs-not-checked",
+                f"{dest.peer} was not asked what it already holds (--no-pacs-check); only the "
+                "journal of this workstation decided what was sent before",
+            )
+        )
+        out = Decision()
+        for w in works:
+            state = journal.state(w.info.sop_instance_uid, patient_of(w))
+            (out.present if state in (jr.STORED, jr.COMMITTED) else out.todo).append(w)
+        return out
+    try:
+        held = pacs_holdings(dest.peer, dest.network, works)
+    except PeerUnavailable as exc:
+        kind = exc.failure.kind if exc.failure is not None else None
+        first = (
+            "try again when the PACS answers"
+            if kind in (Kind.TIMEOUT, Kind.REFUSED, Kind.UNREACHABLE)
+            else f"allow C-FIND for our AE title {dest.network.calling_aet!r} on the PACS"
+        )
+        raise DestinationUnchecked(
+            f"{dest.peer} cannot be asked which of these studies it already holds, and under "
+            f"which Patient ID: {exc}; nothing was sent",
+            hint=f"{first}, or give --no-pacs-check to send anyway (then only this "
+            "workstation's journal knows what was sent before)",
+        ) from exc
+    return decide(works, held)
 
 
 def _to_pacs(
@@ -303,31 +421,28 @@ def _to_pacs(
     sleep: Callable[[float], None] | None,
 ) -> bool | None:
     journal = jr.Journal(dest.state_dir, str(dest.peer))
+    target = str(dest.peer)
     try:
-        todo: list[Work] = []
-        confirm: list[Work] = []  # stored on an earlier run, not yet committed
-        for w in run.plan.work:
-            state = journal.state(w.info.sop_instance_uid)
-            if state in (jr.STORED, jr.COMMITTED):
-                run.add(_present(w, str(dest.peer), f"sent on an earlier run ({state})"))
-                if state == jr.STORED:
-                    confirm.append(w)
-            elif dry:
-                run.add(
-                    FileOutcome(
-                        w.file.path,
-                        Outcome.IMPORTED,
-                        None,
-                        "would be sent",
-                        w.info.sop_instance_uid,
-                        str(dest.peer),
-                    )
-                )
-            else:
-                todo.append(w)
-        if dry:
+        decision = _pacs_decision(run, dest, journal) if run.plan.work else Decision()
+        if decision.conflicts:
+            _refuse(run, decision)
             return None
-        return _send_and_commit(reader, run, (todo, confirm), dest, journal, (coercion, sleep))
+        confirm: list[Work] = []  # at the PACS, not yet confirmed by a Storage Commitment
+        for w in decision.present:
+            state = journal.state(w.info.sop_instance_uid, patient_of(w))
+            where = "at the PACS" if dest.check else "sent on an earlier run"
+            run.add(_present(w, target, f"{where} under Patient ID {patient_of(w)!r}"))
+            if state != jr.COMMITTED:
+                confirm.append(w)
+        if dry:
+            for w in decision.todo:
+                uid = w.info.sop_instance_uid
+                run.add(
+                    FileOutcome(w.file.path, Outcome.IMPORTED, None, "would be sent", uid, target)
+                )
+            return None
+        lists = (decision.todo, confirm)
+        return _send_and_commit(reader, run, lists, dest, journal, (coercion, sleep))
     finally:
         journal.close()
 
@@ -347,7 +462,12 @@ def _send_and_commit(
         stored = _send_all(reader, run, todo, dest, journal, *how) if todo else []
         if not dest.commit:
             return None
-        if run.stopped is not None:
+        if run.stopped is not None:  # commitment is asked once everything is there
+            for w in stored:
+                why = "stored; Storage Commitment not asked yet because the import stopped early"
+                run.add(
+                    outcome_for(w.file.path, "import.not-committed", why, w.info.sop_instance_uid)
+                )
             return False
         return _commit(run, dest, journal, confirm + stored)
     except OutputError as exc:
@@ -415,6 +535,8 @@ def run_import(
         stopped=run.stopped,
         identities=identities,
         error=run.error,
+        conflicts=tuple(run.conflicts),
+        checked=not isinstance(destination, PacsTarget) or destination.check,
     )
 
 

@@ -30,6 +30,7 @@ from pydicom.uid import UID
 from mediatool import transcode
 from mediatool.importer.dimse import Sender
 from mediatool.importer.encode import Prepared, dataset_offset
+from mediatool.importer.netfail import status_text
 from mediatool.importer.pacs import (
     NATIVE,
     Network,
@@ -38,18 +39,11 @@ from mediatool.importer.pacs import (
     associate,
     discard,
     make_ae,
+    no_answer,
 )
 
 MAX_CONTEXTS: Final = 128  # PS3.8 §9.3.2.2: presentation context IDs are odd numbers 1-255
 _WARNINGS: Final = frozenset({0xB000, 0xB006, 0xB007})
-_MEANING: Final = {
-    0x0117: "invalid SOP instance",
-    0x0122: "SOP Class not supported",
-    0x0124: "not authorised",
-    0x0210: "duplicate invocation",
-    0x0211: "unrecognised operation",
-    0x0212: "mistyped argument",
-}
 
 Sleep = Callable[[float], None]
 
@@ -136,7 +130,7 @@ class StoreSession:
         ae = make_ae(self.net)
         for sop, syntaxes in self.groups[group]:
             ae.add_requested_context(sop, list(syntaxes))
-        reason = ""
+        reason = None
         for attempt in range(self.net.retries + 1 if retry else 1):
             if attempt:
                 self._sleep(self.net.retry_delay * 2 ** (attempt - 1))
@@ -226,16 +220,18 @@ class StoreSession:
                     f"the PACS refused {_ts_name(ts)} and converting to {_ts_name(target)} "
                     f"failed: {exc}",
                 )
+            started = time.monotonic()
             status = self._store(data, context, sop_class, sop_instance)
             if status is None:
                 self._drop()
                 lost += 1
                 if lost > self.net.retries:
+                    why = no_answer(None, self.peer, self.net, started, "a C-STORE")
                     return Delivery(
                         False,
                         "import.send-failed",
-                        f"the association with {self.peer} was lost {lost} times "
-                        "(aborted or timed out) while sending it",
+                        f"the association was lost {lost} times while sending it; the last "
+                        f"time: {why}",
                     )
                 self._sleep(self.net.retry_delay * 2 ** (lost - 1))
                 continue
@@ -256,14 +252,5 @@ class StoreSession:
         if status in _WARNINGS:
             text = f"stored with warning status 0x{status:04X}" + (f"; {note}" if note else "")
             return Delivery(True, "import.stored-with-warning", text, target)
-        meaning = _MEANING.get(status)
-        if meaning is None and status >> 8 == 0xA7:
-            meaning = "out of resources"
-        elif meaning is None and status >> 8 == 0xA9:
-            meaning = "data set does not match SOP Class"
-        elif meaning is None and status >> 12 == 0xC:
-            meaning = "cannot understand"
-        shown = f" ({meaning})" if meaning else ""
-        return Delivery(
-            False, "import.refused", f"the PACS refused it: status 0x{status:04X}{shown}", target
-        )
+        shown = status_text(status, "store")
+        return Delivery(False, "import.refused", f"the PACS refused it: status {shown}", target)

@@ -11,6 +11,7 @@ Issuer).
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Final
@@ -18,6 +19,7 @@ from typing import Final
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
+from mediatool.importer.netfail import status_failure
 from mediatool.importer.pacs import (
     NATIVE,
     Network,
@@ -26,6 +28,7 @@ from mediatool.importer.pacs import (
     associate,
     discard,
     make_ae,
+    no_answer,
 )
 from mediatool.importer.reconcile import LocalIdentity
 
@@ -85,17 +88,22 @@ def _find(peer: Peer, net: Network, query: Dataset) -> list[Dataset]:
     if assoc is None:
         raise PeerUnavailable(reason)
     found: list[Dataset] = []
+    started = time.monotonic()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for status, identifier in assoc.send_c_find(query, MWL_FIND):
                 code = status.get("Status") if status else None
                 if code is None:
-                    raise PeerUnavailable(f"{peer} stopped answering the worklist query")
+                    raise PeerUnavailable(
+                        no_answer(assoc, peer, net, started, "the worklist query")
+                    )
                 if code in _PENDING and identifier is not None:
                     found.append(identifier)
                 elif code not in _PENDING and code != 0:
-                    raise PeerUnavailable(f"{peer} refused the worklist query (0x{code:04X})")
+                    raise PeerUnavailable(
+                        status_failure(peer, int(code), "worklist", "the worklist query")
+                    )
     finally:
         if assoc.is_established:
             assoc.release()

@@ -27,6 +27,9 @@ class StudyOutcome:
     expected: int | None = None  # Number of Study Related Instances from the C-FIND
     written: set[str] = field(default_factory=set)
     error: str = ""
+    patient_id: str = ""  # the Patient ID asked for: copies filed under another one are left out
+    received: int = 0  # C-STORE sub-operations that arrived, a repeated instance counted again
+    other_patients: set[str] = field(default_factory=set)  # Patient IDs of the copies left out
 
     @property
     def complete(self) -> bool:
@@ -36,8 +39,13 @@ class StudyOutcome:
             and self.remaining == 0
             and not self.error
             and bool(self.written)
-            and len(self.written) >= self.completed + self.warning
+            and self.arrived >= self.completed + self.warning
         )
+
+    @property
+    def arrived(self) -> int:
+        """C-STOREs that arrived (repeats and left-out copies included)."""
+        return max(self.received, len(self.written))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +58,8 @@ class StudyOutcome:
             "failed_sop_instance_uids": list(self.failed_uids),
             "expected": self.expected,
             "written": len(self.written),
+            "received": self.received,
+            "other_patients": sorted(self.other_patients),
             "complete": self.complete,
             "error": self.error or None,
         }
@@ -93,6 +103,7 @@ class RetrieveResult:
     peer: str
     method: str  # get | move
     studies: list[StudyOutcome] = field(default_factory=list)
+    move_destination: str = ""  # "AET at HOST:PORT" for a C-MOVE
 
     @property
     def partial(self) -> bool:
@@ -114,7 +125,7 @@ class RetrieveResult:
     def findings(self, allow_partial: bool = False) -> list[Finding]:
         out: list[Finding] = []
         for s in self.studies:
-            out.extend(_study_findings(s))
+            out.extend(_study_findings(s, self.method, self.move_destination))
         if allow_partial:
             out = [
                 Finding(f.code, Severity.WARNING, f.message, f.where, f.ref)
@@ -151,15 +162,29 @@ class RetrieveResult:
         return tuple(lines)
 
 
-def _study_findings(s: StudyOutcome) -> list[Finding]:
+def _refused(s: StudyOutcome, method: str, destination: str) -> str:
+    from mediatool.importer.netfail import status_text
+
+    code = s.status or 0
+    text = f"the PACS answered with status {status_text(code, method)}"
+    nothing = not (s.completed or s.failed or s.warning or s.written)
+    if method == "move" and nothing and (code == 0xA801 or code >> 12 == 0xC):
+        aet = destination.split(" ", 1)[0]
+        text += (
+            f"; nothing was sent to the move destination {destination}: that AE title "
+            f"({aet}), with this computer's host and port, must be configured on the PACS "
+            "(ask its administrator), or use --retrieve get"
+        )
+    return text
+
+
+def _study_findings(s: StudyOutcome, method: str = "get", destination: str = "") -> list[Finding]:
     where = s.study_uid
     out: list[Finding] = []
     if s.status is None or s.error:
         out.append(finding("retrieve.interrupted", s.error or "no final response", where))
     elif s.status not in (SUCCESS, WARNING_STATUS, CANCEL) and not s.failed:
-        out.append(
-            finding("retrieve.refused", f"the PACS answered with status 0x{s.status:04X}", where)
-        )
+        out.append(finding("retrieve.refused", _refused(s, method, destination), where))
     if s.failed:
         uids = f": {', '.join(s.failed_uids)}" if s.failed_uids else ""
         out.append(
@@ -178,12 +203,21 @@ def _study_findings(s: StudyOutcome) -> list[Finding]:
         out.append(
             finding("retrieve.warning", f"{s.warning} sub-operations ended with a warning", where)
         )
-    received = len(s.written)
-    if s.written and received < s.completed + s.warning:
+    if s.written and s.arrived < s.completed + s.warning:
         out.append(
             finding(
                 "retrieve.not-received",
-                f"the PACS reports {s.completed + s.warning} instances sent, {received} arrived",
+                f"the PACS reports {s.completed + s.warning} instances sent, {s.arrived} "
+                f"arrived ({len(s.written)} distinct)",
+                where,
+            )
+        )
+    if s.other_patients:
+        out.append(
+            finding(
+                "retrieve.other-patient",
+                f"the PACS also sent copies of this study's instances filed under Patient ID "
+                f"{', '.join(sorted(s.other_patients))}; only those of {s.patient_id!r} are kept",
                 where,
             )
         )

@@ -41,6 +41,10 @@ def build_from_pacs(
     with tempfile.TemporaryDirectory(prefix="mediatool-retrieve-") as tmp:
         result = collect(retrieve, studies, Path(tmp), progress)
         found = result.findings(allow_partial=allow_partial)
+        if result.written == 0:  # never suggest --allow-partial: there is nothing to burn
+            raise PlanRejected(
+                f"no instance arrived from {retrieve.peer}; nothing was written", found, result
+            )
         if result.partial and not allow_partial:
             raise PlanRejected(
                 f"the retrieve from {retrieve.peer} was incomplete ({result.written} instances "
@@ -48,8 +52,6 @@ def build_from_pacs(
                 found,
                 result,
             )
-        if result.written == 0:
-            raise PlanRejected("no instance arrived from the PACS; nothing was written", found)
         notes = tuple(request.notes) + (result.notes() if result.partial else ())
         request = dataclasses.replace(request, sources=(tmp,), notes=notes)
         try:

@@ -7,12 +7,14 @@ Return keys are sent zero-length (PS3.4 C.2.2.1); a date range is ``YYYYMMDD-YYY
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
+from mediatool.importer.netfail import status_failure
 from mediatool.importer.pacs import (
     NATIVE,
     Network,
@@ -21,6 +23,7 @@ from mediatool.importer.pacs import (
     associate,
     discard,
     make_ae,
+    no_answer,
 )
 
 STUDY_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.2.1"
@@ -128,17 +131,17 @@ def to_match(ds: Dataset) -> StudyMatch | None:
 
 
 def _matches(answers: list[Dataset], q: StudyQuery) -> list[StudyMatch]:
-    """Merge by Study Instance UID, keep the modality filter (a PACS may ignore it), sort by
-    date then UID."""
-    out: dict[str, StudyMatch] = {}
+    """Merge by Study Instance UID and Patient ID (a PACS may hold one study under two patients:
+    both are shown), keep the modality filter (a PACS may ignore it), sort by date then UID."""
+    out: dict[tuple[str, str], StudyMatch] = {}
     for ds in answers:
         m = to_match(ds)
         if m is None or (q.study_uids and m.study_uid not in q.study_uids):
             continue
         if q.modality and m.modalities and q.modality.upper() not in m.modalities:
             continue
-        out.setdefault(m.study_uid, m)
-    return sorted(out.values(), key=lambda m: (m.date, m.study_uid))
+        out.setdefault((m.study_uid, m.patient_id), m)
+    return sorted(out.values(), key=lambda m: (m.date, m.study_uid, m.patient_id))
 
 
 def find_studies(peer: Peer, net: Network, q: StudyQuery) -> list[StudyMatch]:
@@ -157,6 +160,7 @@ def find_studies(peer: Peer, net: Network, q: StudyQuery) -> list[StudyMatch]:
     if assoc is None:
         raise PeerUnavailable(reason)
     answers: list[Dataset] = []
+    started = time.monotonic()
     try:
         accepted = {cx.abstract_syntax for cx in assoc.accepted_contexts}
         if STUDY_ROOT_FIND in accepted:
@@ -170,12 +174,12 @@ def find_studies(peer: Peer, net: Network, q: StudyQuery) -> list[StudyMatch]:
             for status, identifier in assoc.send_c_find(study_query(q), model):
                 code = status.get("Status") if status else None
                 if code is None:
-                    raise PeerUnavailable(f"{peer} stopped answering the query (time-out)")
+                    raise PeerUnavailable(no_answer(assoc, peer, net, started, "the query"))
                 if code in PENDING:
                     if identifier is not None:
                         answers.append(identifier)
                 elif code != 0:
-                    raise PeerUnavailable(f"{peer} refused the query (status 0x{code:04X})")
+                    raise PeerUnavailable(status_failure(peer, int(code), "find", "the query"))
     finally:
         if assoc.is_established:
             assoc.release()

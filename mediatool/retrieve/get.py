@@ -3,6 +3,7 @@ storage SOP classes they need with SCP/SCU role selection (PS3.7 D.3.3.4) and st
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
+from mediatool.importer.netfail import NetFailure, lost
 from mediatool.importer.pacs import (
     NATIVE,
     Network,
@@ -128,6 +130,19 @@ def get_studies(
     )
 
 
+def _lost(assoc: Any, peer: str, started: float, verb: str) -> NetFailure:
+    ae = getattr(assoc, "ae", None)
+    timeout = getattr(ae, "dimse_timeout", None)
+    calling = str(getattr(ae, "ae_title", "") or "MEDIATOOL").strip()
+    return lost(
+        peer,
+        calling,
+        time.monotonic() - started,
+        float(timeout) if isinstance(timeout, (int, float)) else None,
+        f"the {verb}",
+    )
+
+
 def run_studies(
     assoc: Any,
     studies: Sequence[StudyMatch],
@@ -149,16 +164,21 @@ def run_studies(
         else:
             raise PeerUnavailable(f"{peer} offers no Study Root or Patient Root {verb}")
         for study in studies:
-            outcome = StudyOutcome(study.study_uid, label(study), expected=study.instances)
+            outcome = StudyOutcome(
+                study.study_uid, label(study), expected=study.instances, patient_id=study.patient_id
+            )
             result.studies.append(outcome)
             sink.current = outcome
             if not assoc.is_established:
                 outcome.error = "the association ended before this study"
                 continue
+            started = time.monotonic()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 for status, identifier in send(retrieve_level(study, patient_root), model):
                     record_response(outcome, status, identifier)
+            if outcome.status is None:  # no final response: aborted by the PACS, or time-out
+                outcome.error = str(_lost(assoc, peer, started, verb))
     finally:
         if assoc.is_established:
             assoc.release()

@@ -70,9 +70,11 @@ def move_studies(
             f"cannot listen on {listen_host}:{port} for C-MOVE ({exc.strerror or exc})"
         ) from exc
     try:
-        return _move(peer, net, studies, sink, move_aet)
+        result = _move(peer, net, studies, sink, move_aet)
     finally:
         server.shutdown()
+    result.move_destination = f"{move_aet!r} at {listen_host}:{port}"
+    return result
 
 
 def _move(

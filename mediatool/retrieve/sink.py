@@ -25,6 +25,21 @@ class Sink:
         self.errors: list[str] = []
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _elsewhere(event: Any, outcome: StudyOutcome) -> bool:
+        """The instance is filed under another Patient ID than the one asked for (a PACS
+        holding the same study under two patients sends both copies; issue 10 case 2)."""
+        if not outcome.patient_id:
+            return False
+        try:
+            pid = str(event.dataset.get("PatientID", "") or "").strip()
+        except Exception:
+            return False
+        if pid == outcome.patient_id:
+            return False
+        outcome.other_patients.add(pid or "(none)")
+        return True
+
     def handle_store(self, event: Any) -> int:
         try:
             uid = str(event.request.AffectedSOPInstanceUID)
@@ -33,9 +48,13 @@ class Sink:
             self.errors.append(str(exc))
             return PROCESSING_FAILURE
         with self._lock:
+            outcome = self.current
+            if outcome is not None:
+                outcome.received += 1
+                if self._elsewhere(event, outcome) or uid in outcome.written:
+                    return 0x0000  # taken, not kept: another patient's copy, or a repeat
             self.count += 1
             path = self.folder / f"{self.count:06d}.dcm"
-            outcome = self.current
         try:
             path.write_bytes(data)
         except OSError as exc:

@@ -60,6 +60,7 @@ class Inventory:
     files: int = 0
     dicom_files: int = 0
     other_files: int = 0
+    web_files: int = 0  # of the other files: the disc's own pages, viewer, autorun (expected)
     referenced_missing: int = 0
     bytes: int = 0
 
@@ -74,6 +75,7 @@ class Inventory:
             "files": self.files,
             "dicom_files": self.dicom_files,
             "other_files": self.other_files,
+            "viewer_and_web_files": self.web_files,
             "referenced_missing": self.referenced_missing,
             "bytes": self.bytes,
         }
@@ -177,11 +179,13 @@ def build_inventory(
     other_files: int,
     missing: int,
     total_bytes: int,
+    web_files: int = 0,
 ) -> Inventory:
     inv = Inventory(
         files=files,
         dicom_files=len(instances),
         other_files=other_files,
+        web_files=web_files,
         referenced_missing=missing,
         bytes=total_bytes,
     )

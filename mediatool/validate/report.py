@@ -32,6 +32,7 @@ from mediatool.media.base import MediaEntry, MediaReader, strip_iso_version
 from mediatool.profiles import Profile
 from mediatool.validate import dicomdir_reader, files, structure
 from mediatool.validate.crosscheck import cross_check
+from mediatool.validate.discfiles import expected_companion
 from mediatool.validate.header import Header, check_header
 from mediatool.validate.inventory import Inventory, build_inventory
 from mediatool.validate.records import check_records
@@ -314,6 +315,7 @@ def _validate(
             cross_instances,
             files=len(entries),
             other_files=len(other),
+            web_files=sum(1 for path in other if expected_companion(path)),
             missing=resolution.missing,
             total_bytes=sum(e.size for e in entries),
         )

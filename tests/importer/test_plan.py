@@ -38,8 +38,10 @@ def test_outcomes_follow_their_reason() -> None:
     assert outcome_for("a", "import.dicomdir", "").outcome is Outcome.SKIPPED
     assert outcome_for("a", "import.not-selected", "").outcome is Outcome.SKIPPED
     assert outcome_for("a", "import.already-present", "").outcome is Outcome.ALREADY_PRESENT
-    for code in ("import.damaged", "import.refused", "import.not-committed", "import.interrupted"):
+    for code in ("import.damaged", "import.refused", "import.interrupted", "import.other-patient"):
         assert outcome_for("a", code, "").outcome is Outcome.NOT_IMPORTED
+    # issue 10: stored but not confirmed is its own outcome, never "not imported"
+    assert outcome_for("a", "import.not-committed", "").outcome is Outcome.NOT_CONFIRMED
 
 
 def test_summary_adds_up_and_refuses_gaps() -> None:

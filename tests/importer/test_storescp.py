@@ -51,7 +51,8 @@ def test_refused_compressed_syntax_is_converted_losslessly(tmp_path: Path) -> No
     """storescp accepts uncompressed syntaxes only (its default): the RLE image is decoded."""
     media = _media(tmp_path / "media", rle=True)
     with running(Storescp(tmp_path / "scp")) as scp:
-        result = run(str(media), "--to-pacs", scp.peer, "--state", str(tmp_path / "s"), "--json",
+        result = run(str(media), "--to-pacs", scp.peer, "--no-pacs-check",
+                     "--state", str(tmp_path / "s"), "--json",
                      *FAST)  # fmt: skip
     assert result.exit_code == 0, result.output
     files = {f["path"]: f for f in json.loads(result.stdout)["files"]}
@@ -69,7 +70,8 @@ def test_implicit_only_peer_gets_implicit(tmp_path: Path) -> None:
     """storescp +xi refuses Explicit VR Little Endian: the fallback context converts."""
     media = _media(tmp_path / "media", n=2)
     with running(Storescp(tmp_path / "scp", options=["+xi"])) as scp:
-        result = run(str(media), "--to-pacs", scp.peer, "--state", str(tmp_path / "s"), "--json",
+        result = run(str(media), "--to-pacs", scp.peer, "--no-pacs-check",
+                     "--state", str(tmp_path / "s"), "--json",
                      *FAST)  # fmt: skip
         assert result.exit_code == 0, result.output
         got = _received(scp)
@@ -81,7 +83,8 @@ def test_implicit_only_peer_gets_implicit(tmp_path: Path) -> None:
 def test_peer_that_always_aborts_fails_every_instance(tmp_path: Path) -> None:
     media = _media(tmp_path / "media", n=2)
     with running(Storescp(tmp_path / "scp", options=["--abort-after"])) as scp:
-        result = run(str(media), "--to-pacs", scp.peer, "--state", str(tmp_path / "s"), "--json",
+        result = run(str(media), "--to-pacs", scp.peer, "--no-pacs-check",
+                     "--state", str(tmp_path / "s"), "--json",
                      "--timeout", "5", "--retries", "1", "--retry-delay", "0.05",
                      "--associations", "1")  # fmt: skip
     assert result.exit_code == 1
@@ -95,7 +98,8 @@ def test_peer_that_always_aborts_fails_every_instance(tmp_path: Path) -> None:
 def test_association_dropped_midway_is_retried(tmp_path: Path) -> None:
     media = _media(tmp_path / "media", n=6)
     with running(AbortingPeer(abort_after=2, times=1)) as peer:
-        result = run(str(media), "--to-pacs", peer.peer, "--state", str(tmp_path / "s"), "--json",
+        result = run(str(media), "--to-pacs", peer.peer, "--no-pacs-check",
+                     "--state", str(tmp_path / "s"), "--json",
                      *FAST)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["imported"] == 6
@@ -108,7 +112,9 @@ def test_pacs_gone_then_resume_sends_only_what_is_missing(tmp_path: Path) -> Non
     state = str(tmp_path / "state")
     gone = AbortingPeer(abort_after=2, times=1, vanish=True)
     with running(gone):
-        first = run(str(media), "--to-pacs", gone.peer, "--state", state, "--json", *FAST)
+        first = run(
+            str(media), "--to-pacs", gone.peer, "--no-pacs-check", "--state", state, "--json", *FAST
+        )
     assert first.exit_code == 1
     d = json.loads(first.stdout)
     assert d["summary"]["imported"] == 2 and d["summary"]["not_imported"] == 4
@@ -118,7 +124,9 @@ def test_pacs_gone_then_resume_sends_only_what_is_missing(tmp_path: Path) -> Non
     }
     back = AbortingPeer(abort_after=1000, port=gone.port)  # the PACS is back, same address
     with running(back):
-        second = run(str(media), "--to-pacs", back.peer, "--state", state, "--json", *FAST)
+        second = run(
+            str(media), "--to-pacs", back.peer, "--no-pacs-check", "--state", state, "--json", *FAST
+        )
     assert second.exit_code == 0, second.output
     s = json.loads(second.stdout)["summary"]
     assert (s["imported"], s["already_present"]) == (4, 2)
@@ -134,14 +142,14 @@ def test_parallel_associations_when_the_pacs_goes(tmp_path: Path) -> None:
     args = ["--state", state, "--json", "--timeout", "5", "--retries", "1", "--retry-delay", "0.05"]
     gone = AbortingPeer(abort_after=2, times=1, vanish=True)
     with running(gone):
-        first = run(str(media), "--to-pacs", gone.peer, *args)
+        first = run(str(media), "--to-pacs", gone.peer, "--no-pacs-check", *args)
     assert first.exit_code == 1
     s = json.loads(first.stdout)["summary"]
     assert s["imported"] + s["not_imported"] == 12
     assert s["imported"] == len(gone.stored) and s["not_imported"] > 0
     back = AbortingPeer(abort_after=1000, port=gone.port)
     with running(back):
-        second = run(str(media), "--to-pacs", back.peer, *args)
+        second = run(str(media), "--to-pacs", back.peer, "--no-pacs-check", *args)
     assert second.exit_code == 0, second.output
     s2 = json.loads(second.stdout)["summary"]
     assert (s2["imported"], s2["already_present"]) == (12 - len(gone.stored), len(gone.stored))
@@ -166,10 +174,33 @@ def test_ctrl_c_while_sending_is_accounted(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(run_module, "_prepared", interrupting)
     with running(AbortingPeer(abort_after=1000)) as peer:
-        result = run(str(media), "--to-pacs", peer.peer, "--state", str(tmp_path / "s"), "--json")
+        result = run(
+            str(media),
+            "--to-pacs",
+            peer.peer,
+            "--no-pacs-check",
+            "--state",
+            str(tmp_path / "s"),
+            "--json",
+        )
     assert result.exit_code == 1
     d = json.loads(result.stdout)
     assert d["stopped"] == "interrupted by the user"
     s = d["summary"]
     assert s["imported"] == len(peer.stored) <= 3  # queued but unsent instances are not sent
     assert s["imported"] + s["by_reason"]["import.interrupted"] == 8
+
+
+def test_pacs_gone_with_commit_leaves_the_stored_ones_not_confirmed(tmp_path: Path) -> None:
+    """Issue 10: with --commit, what was stored before the PACS went away is "sent, not
+    confirmed" (keep the disc), never "imported"."""
+    media = _media(tmp_path / "media", n=6)
+    gone = AbortingPeer(abort_after=2, times=1, vanish=True)
+    with running(gone):
+        result = run(str(media), "--to-pacs", gone.peer, "--no-pacs-check", "--state",
+                     str(tmp_path / "s"), "--commit", "--json", *FAST)  # fmt: skip
+    assert result.exit_code == 1
+    d = json.loads(result.stdout)
+    s = d["summary"]
+    assert (s["imported"], s["sent_not_confirmed"], s["not_imported"]) == (0, 2, 4)
+    assert d["committed"] is False
