@@ -12,6 +12,7 @@ import click
 
 from mediatool import output
 from mediatool.cli import F, _handle_errors, json_option
+from mediatool.modalities import labels as modality_labels
 
 FIND_SCHEMA = "mediatool.find/1"
 _PEER = "AET@HOST:PORT"
@@ -49,7 +50,7 @@ def study_table(studies: list[Any]) -> list[str]:
             s.patient_id or "-",
             s.patient_name or "-",
             s.accession or "-",
-            "/".join(s.modalities) or "-",
+            modality_labels(s.modalities) or "-",
             "?" if s.instances is None else str(s.instances),
             s.description or "-",
         )

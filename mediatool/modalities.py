@@ -65,7 +65,7 @@ def _read(name: str) -> dict[str, object]:
 
 
 def _term(code: str, raw: Mapping[str, object]) -> Term:
-    names = {lang: str(raw[lang]) for lang in LANGUAGES}
+    names: dict[str, str] = {lang: str(raw[lang]) for lang in LANGUAGES}
     status = str(raw["status"])
     if status not in STATUSES:
         raise ValueError(f"modalities.toml: {code}: status {status!r}")

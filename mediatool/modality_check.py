@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import difflib
 
+from pydicom.uid import UID
+
 from mediatool import modalities
 from mediatool.findings import Finding, finding
 
@@ -39,14 +41,16 @@ def check_modality(sop_class_uid: str, value: str, where: str | None) -> list[Fi
             )
         )
     allowed = modalities.expected(sop_class_uid)
-    if allowed is not None and code not in allowed.modalities:
+    # the same modality under an old name or in lower case is reported above, not twice
+    same = {code, code.upper(), term.use if term is not None and term.use else code}
+    if allowed is not None and not same & set(allowed.modalities):
         named = modalities.label(code) if term is not None else repr(code)
         want = " or ".join(modalities.label(m) for m in allowed.modalities)
         out.append(
             finding(
                 "modality.sop-class-mismatch",
-                f"{_ELEMENT} is {named} in a {allowed.keyword} instance, whose IOD expects "
-                f"{want} ({allowed.ref})",
+                f"{_ELEMENT} is {named} in a {UID(allowed.sop_class_uid).name} instance, whose "
+                f"IOD expects {want} ({allowed.ref})",
                 where,
             )
         )

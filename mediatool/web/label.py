@@ -16,6 +16,8 @@ from typing import Final
 
 from PIL import Image, ImageDraw, ImageFont
 
+from mediatool import modalities
+from mediatool.web.fileset import StudyNode
 from mediatool.web.site import DEFAULT_SITE, Site
 from mediatool.web.text import alphabetic_name, long_date, to_ascii
 
@@ -181,8 +183,15 @@ def make_label(
     from mediatool.web.content import read_dicomdir
 
     tree, _ = read_dicomdir(root)
+    site = site or DEFAULT_SITE
     patients = [
-        (p.name, p.patient_id, p.birth_date, [(s.date, s.description) for s in p.studies])
+        (p.name, p.patient_id, p.birth_date, [(s.date, _study(s, site)) for s in p.studies])
         for p in tree
     ]
-    return render_label(patients, site or DEFAULT_SITE, disc, created)
+    return render_label(patients, site, disc, created)
+
+
+def _study(study: StudyNode, site: Site) -> str:
+    """Description and modalities by name: "Chest  ·  CT (Computed Tomography)"."""
+    named = modalities.labels(dict.fromkeys(se.modality for se in study.series), site.language)
+    return "  ·  ".join(p for p in (study.description, named) if p)
