@@ -266,3 +266,32 @@ def test_dciodvfy_enforces_the_enumerated_values_marked_as_checked(
         errors = [x for x in (run_.stdout + run_.stderr).splitlines() if x.startswith("Error")]
         assert any("<Modality>" in e for e in errors), (ds.SOPClassUID.name, errors)
     assert len(seen) >= 5
+
+
+def test_portuguese_disc(tmp_path: Path) -> None:
+    """The site file's `language` picks the names on the disc; codes stay as they are."""
+    generate_sample(tmp_path / "in", instances=31)
+    (tmp_path / "site.toml").write_text('name = "Hospital Exemplo"\nlanguage = "pt-BR"\n')
+    code, _, err = run(
+        "build", tmp_path / "in", "--out", tmp_path / "disc", "--site", tmp_path / "site.toml", "-q"
+    )
+    assert code == 0, err
+    disc = tmp_path / "disc"
+    pages = "\n".join(p.read_text("utf-8") for p in (disc / "IHE_PDI").rglob("*.HTM"))
+    assert "CT (Tomografia computadorizada)" in pages and "Computed Tomography" not in pages
+    assert "ES (Endoscopia)" in pages
+    assert "XC (Fotografia por camera externa)" in (disc / "README.TXT").read_text("ascii")
+    viewer = (disc / "VIEWER" / "DATA.JS").read_text("utf-8")
+    assert "EC (Ecocardiografia)" in viewer
+
+
+def test_label_studies_name_their_modalities() -> None:
+    from mediatool.web.fileset import SeriesNode, StudyNode
+    from mediatool.web.label import _study
+    from mediatool.web.site import Site
+
+    series = [SeriesNode(m, str(n), f"1.{n}") for n, m in enumerate(("CT", "PT", "CT"))]
+    study = StudyNode("1", "20240301", "", "PET/CT", "", "", series)
+    named = "CT (Computed Tomography), PT (Positron Emission Tomography)"
+    assert _study(study, Site()) == f"PET/CT  ·  {named}"
+    assert "Tomografia computadorizada" in _study(study, Site(language="pt-BR"))
