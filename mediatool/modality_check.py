@@ -42,7 +42,8 @@ def check_modality(sop_class_uid: str, value: str, where: str | None) -> list[Fi
         )
     allowed = modalities.expected(sop_class_uid)
     # the same modality under an old name or in lower case is reported above, not twice
-    same = {code, code.upper(), term.use if term is not None and term.use else code}
+    upper = modalities.term(code.upper())
+    same = {code, code.upper(), *(t.use for t in (term, upper) if t is not None and t.use)}
     if allowed is not None and not same & set(allowed.modalities):
         named = modalities.label(code) if term is not None else repr(code)
         want = " or ".join(modalities.label(m) for m in allowed.modalities)
@@ -70,4 +71,7 @@ def _unknown(code: str, term: modalities.Term | None) -> str:
         hint = f"; did you mean {modalities.label(close[0])}?"
     else:
         hint = ""
+    use = modalities.replacement(close[0]) if close else None
+    if use and modalities.is_retired(close[0]):
+        hint += f" (retired: the current term is {modalities.label(use)})"
     return f"{_ELEMENT} {code!r} is not a defined term{hint}"

@@ -294,4 +294,7 @@ def test_label_studies_name_their_modalities() -> None:
     study = StudyNode("1", "20240301", "", "PET/CT", "", "", series)
     named = "CT (Computed Tomography), PT (Positron Emission Tomography)"
     assert _study(study, Site()) == f"PET/CT  ·  {named}"
-    assert "Tomografia computadorizada" in _study(study, Site(language="pt-BR"))
+    ct = StudyNode("2", "20240301", "", "", "", "", [SeriesNode("CT", "1", "2.1")])
+    assert _study(ct, Site(language="pt-BR")) == "CT (Tomografia computadorizada)"
+    study.series += [SeriesNode(m, "9", "1.9") for m in ("SR", "US", "XA", "ECG")]
+    assert _study(study, Site()) == "PET/CT  ·  CT PT US XA ECG"  # too long for names; no SR

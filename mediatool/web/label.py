@@ -191,7 +191,23 @@ def make_label(
     return render_label(patients, site, disc, created)
 
 
+#: A study line longer than this would shrink below legibility on the ring: codes only.
+LABEL_MODALITIES_MAX: Final = 64
+
+
 def _study(study: StudyNode, site: Site) -> str:
-    """Description and modalities by name: "Chest  ·  CT (Computed Tomography)"."""
-    named = modalities.labels(dict.fromkeys(se.modality for se in study.series), site.language)
+    """Description and the acquisition modalities by name: "Chest  ·  CT (Computed Tomography)".
+
+    Objects that are not acquisitions (SR, KO, PR, RT plans, documents: not in PS3.16 CID 29)
+    are left out; when the names would not fit the ring, the codes are shown instead."""
+    codes = list(dict.fromkeys(se.modality for se in study.series if se.modality))
+    acquired = [c for c in codes if _acquisition(c)] or codes
+    named = modalities.labels(acquired, site.language)
+    if len(named) > LABEL_MODALITIES_MAX:
+        named = " ".join(acquired)
     return "  ·  ".join(p for p in (study.description, named) if p)
+
+
+def _acquisition(code: str) -> bool:
+    term = modalities.term(code)
+    return term is None or term.retired or 29 in term.cid
