@@ -79,7 +79,7 @@ def implementation() -> str:
 def network_classes() -> str:
     native = _ts(pacs.NATIVE)
     rows = [
-        _uid_row(pacs.VERIFICATION, "SCU", "import, find, build --from-pacs", native),
+        _uid_row(pacs.VERIFICATION, "SCU", "echo, import --to-pacs", native),
         _uid_row(
             commit.PUSH_MODEL,
             "SCU (and SCP role for the N-EVENT-REPORT)",
