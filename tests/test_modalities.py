@@ -239,6 +239,7 @@ def test_import_list_names_modalities(sample_disc: Path) -> None:
     assert "ES (Endoscopy)" not in out and '"ES"' in out  # JSON keeps the code
 
 
+@pytest.mark.oracle
 def test_dciodvfy_enforces_the_enumerated_values_marked_as_checked(
     sample_disc: Path, tmp_path: Path
 ) -> None:
