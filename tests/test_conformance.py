@@ -5,6 +5,7 @@ command line uses."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,16 @@ def test_quoted_defaults_are_the_command_lines() -> None:
         assert _default(command, "--timeout") == net.timeout
     assert _default("import", "--retries") == net.retries
     assert _default("import", "--retry-delay") == net.retry_delay
+
+
+def _all_options(cmd: click.Command) -> set[str]:
+    names = {o for p in cmd.params for o in getattr(p, "opts", ())}
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            names |= _all_options(sub)
+    return names
+
+
+def test_every_option_the_document_names_exists() -> None:
+    named = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", DOC.read_text(encoding="utf-8")))
+    assert named and named - _all_options(main) == set()
