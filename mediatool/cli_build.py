@@ -232,7 +232,7 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
 @click.option(
     "--site",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Site file (TOML: name, department, address, phone, email, website, logo).",
+    help="Site file (TOML: name, department, address, phone, email, website, logo, language).",
 )
 @click.option(
     "--viewer",

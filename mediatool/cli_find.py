@@ -12,6 +12,7 @@ import click
 
 from mediatool import output
 from mediatool.cli import F, _handle_errors, json_option
+from mediatool.modalities import labels as modality_labels
 from mediatool.retrieve.dates import DATE_HELP, date_range
 
 FIND_SCHEMA = "mediatool.find/1"
@@ -55,7 +56,7 @@ def study_table(studies: list[Any]) -> list[str]:
             s.patient_id or "-",
             person(s.patient_name) if s.patient_name else "-",
             s.accession or "-",
-            "/".join(s.modalities) or "-",
+            modality_labels(s.modalities) or "-",
             "?" if s.instances is None else str(s.instances),
             s.description or "-",
         )

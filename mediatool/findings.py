@@ -604,6 +604,25 @@ _DECLARED: Final[Mapping[str, Code]] = {
         "D10",
         action="Check the record: a damaged tag (bit error) or a non-standard writer.",
     ),
+    # --- Modality (0008,0060) (mediatool/modality_check.py; build, validate and import) ---------
+    "modality.retired": Code(
+        N,
+        "PS3.3 C.7.3.1.1.1",
+        "Modality is a retired defined term",
+        action="Nothing to do for old data; new equipment should send the current term named",
+    ),
+    "modality.unknown": Code(
+        W,
+        "PS3.3 C.7.3.1.1.1",
+        "Modality is not a defined term of PS3.3",
+        action="Check the sending equipment's configuration; viewers may not group or hang the series",
+    ),
+    "modality.sop-class-mismatch": Code(
+        W,
+        "PS3.3 A",
+        "Modality contradicts the IOD of the SOP Class",
+        action="Check the object at its source: a wrong Modality misleads worklists and hanging protocols",
+    ),
     # --- web content (mediatool/web) -------------------------------------------------------------
     "web.unreadable": Code(W, "PS3.10 7", "A file the DICOMDIR references could not be read"),
     "web.render-failed": Code(W, None, "An image could not be rendered for the web content"),

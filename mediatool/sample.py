@@ -3,7 +3,8 @@
 Five patients (Latin-1, UTF-8 and ISO 2022 Japanese names among them), six studies, CT and MR
 series that absorb most of the requested instance count, one or a few instances of US, CR, MG,
 PET, multi-frame XA, RT Structure Set/Plan/Dose, Basic Text SR, Encapsulated PDF, 12-lead ECG,
-Grayscale Softcopy Presentation State and Key Object Selection, in messy folder and file names.
+Grayscale Softcopy Presentation State and Key Object Selection, an endoscopy frame (ES), a clinical
+photograph (XC) and an old echo image with the retired Modality EC, in messy folder and file names.
 A few inputs are defective on purpose: files that are not DICOM, a data set without preamble or
 File Meta Information (PS3.10 §7.1), an Implicit VR Little Endian file and a duplicated instance.
 
@@ -29,6 +30,7 @@ from pydicom.dataset import FileMetaDataset
 
 from mediatool import _sample_documents as docs
 from mediatool import _sample_objects as img
+from mediatool import _sample_vl as vl
 from mediatool._sample_objects import Patient, Ref, Series, Study
 from mediatool.errors import OutputError
 from mediatool.uids import derive_uid
@@ -44,8 +46,8 @@ _DCMTK_META: Final = ("1.2.276.0.7230010.3.0.3.6.4", "OFFIS_DCMTK_364")
 #: CT/MR series that absorb the requested instance count, with their relative weights.
 _FLEX: Final = (("ct_thorax", 4), ("ct_lung", 3), ("mr_t1", 3), ("mr_t2", 3), ("ctac", 2))
 _MIN_PER_SERIES: Final = 2
-#: Instances outside the _FLEX series: US 2, CR 1, MG 2, PT 4, XA 1 and eight single objects.
-_FIXED: Final = 18
+#: Instances outside the _FLEX series: US 2, CR 1, MG 2, PT 4, XA 1 and eleven single objects.
+_FIXED: Final = 21
 _PT_SLICES: Final = 4
 
 _MUELLER: Final = Patient(
@@ -294,6 +296,10 @@ def _yamada(scene: _Scene) -> None:
     xa = scene.refs(xa_series, sop.XRayAngiographicImageStorage, 1)[0]
     build = scene.seeded(img.xa_image, xa, frames=4)
     scene.dicom(f"{base}/XA/XA RUN 1.dcm", "XA", xa, build, _DCMTK_META)
+    # an echo from 1998 kept in the record, written with the retired Modality EC (PS3.3
+    # C.7.3.1.1.1: US incorporates EC); the US Image IOD does not constrain Modality
+    old = scene.refs(scene.series(study, "echo", 4, ("EC", "Echo 1998")), us[0].sop_class, 1)[0]
+    scene.dicom(f"{base}/US/old echo.dcm", "EC", old, scene.seeded(img.us_image, old), _DCMTK_META)
     ecg_series = scene.series(study, "ecg", 3, ("ECG", "Resting 12-lead"))
     ecg = scene.refs(ecg_series, sop.TwelveLeadECGWaveformStorage, 1)[0]
     build = scene.seeded(docs.ecg_12_lead, ecg)
@@ -318,6 +324,10 @@ def _smith(scene: _Scene) -> None:
     cr_series = scene.series(chest, "cr", 1, ("CR", "Chest PA"))
     cr = scene.refs(cr_series, sop.ComputedRadiographyImageStorage, 1)[0]
     scene.dicom("xray/Chest PA", "CR", cr, scene.seeded(img.cr_image, cr))
+    skin = scene.study(_SMITH, "smith_xc", "20240110 111500", "Dermatology")
+    xc_series = scene.series(skin, "xc", 1, ("XC", "Lesion right upper arm"))
+    xc = scene.refs(xc_series, sop.VLPhotographicImageStorage, 1)[0]
+    scene.dicom("photos/DERM0001.dcm", "XC", xc, scene.seeded(vl.photo_image, xc))
 
 
 def _obrien(scene: _Scene) -> None:
@@ -334,6 +344,10 @@ def _obrien(scene: _Scene) -> None:
     for r in scene.refs(pt_series, pt_class, _PT_SLICES):
         build = scene.seeded(img.pt_image, r, slices=_PT_SLICES)
         scene.dicom(f"PETCT/PT/PT.{r.number:03d}.dcm", "PET", r, build)
+    gastro = scene.study(_OBRIEN, "obrien_es", "20240207 083000", "Gastroscopy")
+    es_series = scene.series(gastro, "es", 1, ("ES", "Gastroscopy stills"))
+    es = scene.refs(es_series, sop.VLEndoscopicImageStorage, 1)[0]
+    scene.dicom("endoscopy/still 1.dcm", "ES", es, scene.seeded(vl.endoscopy_image, es))
 
 
 def _plan(instances: int, seed: int) -> list[_Entry]:
@@ -351,7 +365,7 @@ def generate_sample(
     """Write the sample into the folder ``out``, which must be new or empty.
 
     ``instances`` is the number of distinct DICOM instances. The CT and MR series grow or shrink
-    to match it, down to two images each (28 instances in all). Same arguments, same bytes.
+    to match it, down to two images each (31 instances in all). Same arguments, same bytes.
 
     Raises
     ------

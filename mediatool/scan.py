@@ -26,6 +26,7 @@ from pydicom.tag import BaseTag
 
 from mediatool import filemeta, integrity, workers
 from mediatool.findings import Finding, finding
+from mediatool.modality_check import check_modality
 from mediatool.model import InstanceInfo, Level, PixelInfo, ScanResult, SourceRef
 from mediatool.recordkeys import encode_keys, raw_text
 from mediatool.recordtypes import RECORD_KEYS, Key, record_type_for
@@ -281,6 +282,7 @@ def _describe(
                 where,
             )
         )
+    findings += check_modality(sop_class, raw_text(ds, 0x00080060), where)
     blobs: list[bytes] = [b"", b"", b"", b""]
     missing: list[tuple[Level, str]] = []
     if record_type is not None and options.encode_keys:

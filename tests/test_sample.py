@@ -34,6 +34,9 @@ DICOM_KINDS = (
     "ECG",
     "GSPS",
     "KOS",
+    "EC",
+    "ES",
+    "XC",
     "raw-dataset",
     "implicit-vr",
     "duplicate",
@@ -96,7 +99,7 @@ def test_listing_matches_the_folder(sample: tuple[Path, SampleResult]) -> None:
 def test_counts_match_the_files(sample: tuple[Path, SampleResult]) -> None:
     root, result = sample
     datasets = [_read(root, entry) for entry in _dicom_files(result)]
-    assert (result.patients, result.studies, result.series, result.instances) == (5, 6, 18, 120)
+    assert (result.patients, result.studies, result.series, result.instances) == (5, 8, 21, 120)
     assert len({ds.PatientID for ds in datasets}) == result.patients
     assert len({ds.StudyInstanceUID for ds in datasets}) == result.studies
     assert len({ds.SeriesInstanceUID for ds in datasets}) == result.series
@@ -104,7 +107,7 @@ def test_counts_match_the_files(sample: tuple[Path, SampleResult]) -> None:
     assert len(datasets) == result.instances + 1  # the duplicate
 
 
-@pytest.mark.parametrize(("asked", "made"), [(0, 28), (28, 28), (29, 29), (57, 57), (301, 301)])
+@pytest.mark.parametrize(("asked", "made"), [(0, 31), (31, 31), (32, 32), (57, 57), (301, 301)])
 def test_instances_sets_the_number_of_instances(tmp_path: Path, asked: int, made: int) -> None:
     result = generate_sample(tmp_path, instances=asked)
     assert result.instances == made

@@ -18,6 +18,8 @@ from mediatool.importer.listing import (
     studies,
 )
 from mediatool.importer.run import ImportReport
+from mediatool.modalities import label as modality_label
+from mediatool.modalities import labels as modality_labels
 
 SCHEMA: Final = "mediatool.import/1"
 _WORDS: Final = {
@@ -72,14 +74,14 @@ def listing_text(listing: Listing, *, verbose: bool = False) -> str:
             desc = f'"{st.description}"' if st.description else "(no description)"
             acc = f"accession {st.accession}" if st.accession else "no accession number"
             lines.append(
-                f"  Study {day(st.date)}  {desc}  {', '.join(modalities(st)) or '?'}  {acc}  "
+                f"  Study {day(st.date)}  {desc}  {modality_labels(modalities(st)) or '?'}  {acc}  "
                 f"{len(st.series)} series, {n} image(s)"
             )
             if verbose:
                 lines.append(f"    Study Instance UID {st.uid}")
                 for se in sorted(st.series.values(), key=lambda s: (s.number.zfill(8), s.uid)):
                     lines.append(
-                        f"    Series {se.number or '?'}  {se.modality or '?'}  "
+                        f"    Series {se.number or '?'}  {modality_label(se.modality) or '?'}  "
                         f"{se.description or ''}  {se.instances} image(s)"
                     )
     lines.append("")

@@ -16,6 +16,8 @@ from typing import Final
 
 from PIL import Image, ImageDraw, ImageFont
 
+from mediatool import modalities
+from mediatool.web.fileset import StudyNode
 from mediatool.web.site import DEFAULT_SITE, Site
 from mediatool.web.text import alphabetic_name, long_date, to_ascii
 
@@ -181,8 +183,31 @@ def make_label(
     from mediatool.web.content import read_dicomdir
 
     tree, _ = read_dicomdir(root)
+    site = site or DEFAULT_SITE
     patients = [
-        (p.name, p.patient_id, p.birth_date, [(s.date, s.description) for s in p.studies])
+        (p.name, p.patient_id, p.birth_date, [(s.date, _study(s, site)) for s in p.studies])
         for p in tree
     ]
-    return render_label(patients, site or DEFAULT_SITE, disc, created)
+    return render_label(patients, site, disc, created)
+
+
+#: A study line longer than this would shrink below legibility on the ring: codes only.
+LABEL_MODALITIES_MAX: Final = 64
+
+
+def _study(study: StudyNode, site: Site) -> str:
+    """Description and the acquisition modalities by name: "Chest  ·  CT (Computed Tomography)".
+
+    Objects that are not acquisitions (SR, KO, PR, RT plans, documents: not in PS3.16 CID 29)
+    are left out; when the names would not fit the ring, the codes are shown instead."""
+    codes = list(dict.fromkeys(se.modality for se in study.series if se.modality))
+    acquired = [c for c in codes if _acquisition(c)] or codes
+    named = modalities.labels(acquired, site.language)
+    if len(named) > LABEL_MODALITIES_MAX:
+        named = " ".join(acquired)
+    return "  ·  ".join(p for p in (study.description, named) if p)
+
+
+def _acquisition(code: str) -> bool:
+    term = modalities.term(code)
+    return term is None or term.retired or 29 in term.cid

@@ -18,6 +18,7 @@ import jinja2
 import markupsafe
 
 import mediatool
+from mediatool import modalities
 from mediatool.resources import data_dir
 from mediatool.web import product, render
 from mediatool.web.fileset import PatientNode, SeriesNode
@@ -218,6 +219,7 @@ def build_model(
                 s_jobs, s_out = jobs[cursor : cursor + n], outcomes[cursor : cursor + n]
                 cursor += n
                 model = _series_model(series, f"{study_key}/SE{se:04d}", s_jobs, s_out)
+                model["modality_label"] = modalities.label(model["modality"], site.language)
                 for leaf, out in zip(series.leaves, s_out, strict=True):
                     if out.images:
                         links[leaf.sop_instance_uid] = out.images[0]
@@ -242,6 +244,16 @@ def build_model(
                     "modalities": " ".join(
                         dict.fromkeys(m["modality"] for m in series_models if m["modality"])
                     ),
+                    "ascii_modalities": to_ascii(
+                        modalities.labels(
+                            dict.fromkeys(m["modality"] for m in series_models), site.language
+                        )
+                    ),
+                    "modality_labels": [
+                        modalities.label(m, site.language)
+                        for m in dict.fromkeys(m["modality"] for m in series_models)
+                        if m
+                    ],
                     "image_count": str(sum(len(m["images"]) for m in series_models)),
                 }
             )

@@ -8,6 +8,7 @@ phone = "+1 555 0100"
 email = "imaging@example.org"
 website = "www.example.org"      # shown as text, never linked (the disc makes no network request)
 logo = "logo.png"                # PNG or JPEG, relative to this file; put on the disc as a JPEG
+language = "pt-BR"               # "en" (default) or "pt-BR": the names of modalities on the disc
 ```
 
 Every field is optional; unknown keys are errors (with a "did you mean"). The fields fill
@@ -28,11 +29,12 @@ from typing import Any, Final
 from PIL import Image, UnidentifiedImageError
 
 from mediatool.errors import MediatoolError
+from mediatool.modalities import DEFAULT_LANGUAGE, LANGUAGES
 
 MAX_LOGO_BYTES: Final = 5 * 1024 * 1024
 MAX_TEXT: Final = 200
 _TEXT_FIELDS: Final = ("name", "department", "phone", "email", "website")
-_KEYS: Final = (*_TEXT_FIELDS, "address", "logo")
+_KEYS: Final = (*_TEXT_FIELDS, "address", "logo", "language")
 
 
 class SiteError(MediatoolError):
@@ -50,6 +52,7 @@ class Site:
     email: str = ""
     website: str = ""
     logo: bytes | None = None
+    language: str = DEFAULT_LANGUAGE  # of the modality names on the disc (mediatool.modalities)
 
     @property
     def configured(self) -> bool:
@@ -129,7 +132,26 @@ def parse_site(data: dict[str, Any], path: Path) -> Site:
             raise SiteError(f"site file {str(path)!r}: `address` must be a list of strings")
         address = tuple(_text("address", line, path) for line in raw if line.strip())
     logo = _logo(data["logo"], path) if "logo" in data else None
-    return Site(address=address, logo=logo, **fields)
+    language = _language(data["language"], path) if "language" in data else DEFAULT_LANGUAGE
+    return Site(address=address, logo=logo, language=language, **fields)
+
+
+def _language(value: Any, path: Path) -> str:
+    """One of :data:`mediatool.modalities.LANGUAGES`, with a "did you mean" for near misses."""
+    if isinstance(value, str) and value in LANGUAGES:
+        return value
+    known = ", ".join(f'"{lang}"' for lang in LANGUAGES)
+    close: list[str] = []
+    if isinstance(value, str):
+        folded = {lang.lower().replace("-", "_"): lang for lang in LANGUAGES}
+        close = [
+            folded[k]
+            for k in difflib.get_close_matches(
+                value.strip().lower().replace("-", "_"), list(folded), n=1
+            )
+        ]
+    hint = f'; did you mean "{close[0]}"?' if close else f"; known languages: {known}"
+    raise SiteError(f"site file {str(path)!r}: `language` {value!r} is not known{hint}")
 
 
 def load_site(path: Path) -> Site:

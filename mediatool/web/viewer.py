@@ -43,6 +43,7 @@ def _series(series: dict[str, Any]) -> dict[str, Any]:
     return {
         "number": series["number"],
         "modality": series["modality"],
+        "modalityLabel": series["modality_label"],
         "description": series["description"],
         "thumb": _up(series["thumb"]),
         "dir": _up(prefix),
@@ -96,7 +97,7 @@ def viewer_data(model: Model) -> dict[str, Any]:
                         "time": s["time"],
                         "description": s["description"],
                         "accession": s["accession"],
-                        "modalities": s["modalities"],
+                        "modalities": ", ".join(s["modality_labels"]),
                         "series": [_series(se) for se in s["series"]],
                         "reports": [
                             {

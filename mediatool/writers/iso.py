@@ -279,7 +279,7 @@ def check_capacity(size: int, capacity: int | None) -> None:
     medium = next((k for k, v in MEDIA_CAPACITY.items() if v == capacity), None)
     holds = f"{_MEDIA_NAMES[medium]} holds" if medium in _MEDIA_NAMES else "the medium holds"
     need, have = _human(size), _human(capacity)
-    if need == have:
+    if need == have or capacity < 2**20:  # "needs 1 MB; holds 0 MB" would say nothing
         need, have = f"{size} bytes", f"{capacity} bytes"
     # the media a refusal suggests, smallest first (cd74 is a choice for old drives, not advice)
     sized = sorted((v, k) for k, v in MEDIA_CAPACITY.items() if v is not None and k != "cd74")

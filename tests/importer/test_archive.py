@@ -225,7 +225,8 @@ def test_list_in_plain_words_and_json(tmp_path: Path) -> None:
     text = run(str(media), "--list")
     assert text.exit_code == 0, text.output
     assert "Patient Test, Patient1   ID PID0001   born 1970-01-01   sex O" in text.stdout
-    assert 'Study 2024-03-12  "CT Thorax"  CT  accession A11  1 series, 2 image(s)' in text.stdout
+    study_line = '"CT Thorax"  CT (Computed Tomography)  accession A11  1 series, 2 image(s)'
+    assert f"Study 2024-03-12  {study_line}" in text.stdout
     assert "The disc has no index (DICOMDIR)" in text.stdout
     assert "1 file(s) are not medical images" in text.stdout
     d = doc(run(str(media), "--list", "--json"))

@@ -15,6 +15,7 @@ from retrieve_peers import PartialQR, RetrieveOrthanc
 from mediatool.cli import main
 from mediatool.findings import Severity
 from mediatool.media import open_media
+from mediatool.modalities import label as modality_label
 from mediatool.sample import generate_sample
 from mediatool.validate.report import validate_media
 
@@ -82,6 +83,8 @@ def test_find_by_patient_and_accession(pacs: RetrieveOrthanc) -> None:
     assert text.exit_code == 0, text.output
     assert one["study_uid"] in text.stdout and one["accession"] in text.stdout
     assert text.stdout.count("study UID") == 1
+    for code in one["modalities"]:  # JSON keeps the code; the text names it (issue 18)
+        assert modality_label(code) != code and modality_label(code) in text.stdout
     down = cli("find", f"X@127.0.0.1:{pacs.http_port}", "--patient-id", pid, "--timeout", "2")
     assert down.exit_code == 2 and "Error:" in down.stderr
 

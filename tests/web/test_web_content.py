@@ -98,7 +98,7 @@ def test_ihe_pdi_holds_only_xhtml_and_jpeg(demo_web: Path) -> None:
 def test_pdf_report_is_outside_ihe_pdi(demo_web: Path) -> None:
     pdf = demo_web / "REPORTS" / "RPT00001.PDF"
     assert pdf.read_bytes().startswith(b"%PDF")
-    study = (demo_web / "IHE_PDI/P0005/S0002/INDEX.HTM").read_text(encoding="utf-8")
+    study = (demo_web / "IHE_PDI/P0005/S0003/INDEX.HTM").read_text(encoding="utf-8")
     assert 'href="../../../reports/rpt00001.pdf"' in study  # links in lower case (links.py)
 
 

@@ -64,3 +64,18 @@ def test_logo_must_be_png_or_jpeg(tmp_path: Path) -> None:
         load_site(write(tmp_path, 'logo = "logo.gif"\n'))
     with pytest.raises(SiteError, match=r"cannot read the logo"):
         load_site(write(tmp_path, 'logo = "missing.png"\n'))
+
+
+def test_language_key(tmp_path: Path) -> None:
+    """`language` picks the modality names on the disc (issue 18); English by default."""
+    path = tmp_path / "site.toml"
+    path.write_text('language = "pt-BR"\n', encoding="utf-8")
+    assert load_site(path).language == "pt-BR"
+    assert DEFAULT_SITE.language == "en"
+    for wrong, hint in (("pt_br", 'did you mean "pt-BR"'), ("fr", 'known languages: "en"')):
+        path.write_text(f'language = "{wrong}"\n', encoding="utf-8")
+        with pytest.raises(SiteError, match=rf"`language` '{wrong}' is not known; {hint}"):
+            load_site(path)
+    path.write_text("language = 1\n", encoding="utf-8")
+    with pytest.raises(SiteError, match=r"`language` 1 is not known; known languages"):
+        load_site(path)
