@@ -145,7 +145,7 @@ _DECLARED: Final[Mapping[str, Code]] = {
         W,
         None,
         "An input file that would refuse the build was left out of the disc (--skip-invalid)",
-        action="Repair or replace the file and build again if it belongs on the disc",
+        action="Repair or replace the file and build again if it belongs on the disc.",
     ),
     # --- hierarchy and consistency -------------------------------------------------------------
     "hierarchy.duplicate-identical": Code(
@@ -609,19 +609,19 @@ _DECLARED: Final[Mapping[str, Code]] = {
         N,
         "PS3.3 C.7.3.1.1.1",
         "Modality is a retired defined term",
-        action="Nothing to do for old data; new equipment should send the current term named",
+        action="Nothing to do for old data; new equipment should send the current term named.",
     ),
     "modality.unknown": Code(
         W,
         "PS3.3 C.7.3.1.1.1",
         "Modality is not a defined term of PS3.3",
-        action="Check the sending equipment's configuration; viewers may not group or hang the series",
+        action="Check the sending equipment's configuration; viewers may not group or hang the series.",
     ),
     "modality.sop-class-mismatch": Code(
         W,
         "PS3.3 A",
         "Modality contradicts the IOD of the SOP Class",
-        action="Check the object at its source: a wrong Modality misleads worklists and hanging protocols",
+        action="Check the object at its source: a wrong Modality misleads worklists and hanging protocols.",
     ),
     # --- web content (mediatool/web) -------------------------------------------------------------
     "web.unreadable": Code(W, "PS3.10 7", "A file the DICOMDIR references could not be read"),
@@ -633,7 +633,7 @@ _DECLARED: Final[Mapping[str, Code]] = {
         W,
         "IHE RAD TF-3 4.47",
         "No institution contact for README.TXT: PDI asks for the institution that made the disc",
-        action="Give --site with the institution's name, address and phone",
+        action="Give --site with the institution's name, address and phone.",
     ),
     "web.presets-left-out": Code(
         N, "PS3.12 F.2.1.1", "CT window presets left out of the viewer so that the disc fits"
@@ -719,7 +719,7 @@ _DECLARED: Final[Mapping[str, Code]] = {
         "IHE RAD-47",
         "The destination holds this study under another Patient ID; nothing was sent",
         action="Correct the Patient ID on the PACS (or archive) and import again, or import "
-        "with the Patient ID it already has.",
+        "under the ID it has there.",
     ),
     "import.held-back": Code(
         E,
