@@ -20,6 +20,7 @@ from mediatool.importer.listing import (
 from mediatool.importer.run import ImportReport
 from mediatool.modalities import label as modality_label
 from mediatool.modalities import labels as modality_labels
+from mediatool.validate.discfiles import expected_companion
 
 SCHEMA: Final = "mediatool.import/1"
 _WORDS: Final = {
@@ -96,8 +97,14 @@ def listing_text(listing: Listing, *, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _reason(o: FileOutcome) -> str:
+    if o.code == "import.not-dicom" and expected_companion(o.path):
+        return "viewer and web pages"  # the same words as import --list (issue 10, case 8)
+    return _REASON.get(o.code or "", o.code or "")
+
+
 def _reasons(outcomes: list[FileOutcome]) -> str:
-    counts = Counter(_REASON.get(o.code or "", o.code or "") for o in outcomes)
+    counts = Counter(_reason(o) for o in outcomes)
     return ", ".join(f"{n} {text}" for text, n in sorted(counts.items()))
 
 
