@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -106,6 +108,7 @@ def generate(out: Path, instances: int, per_series: int, size: int = 64) -> Path
 class Run:
     seconds: float
     peak_mb: float
+    killed: bool = False  # stopped at the time-out given to measure()
 
 
 def _tree_rss_kb(pid: int) -> int:
@@ -135,10 +138,23 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def measure(cmd: Sequence[str], *, env: dict[str, str] | None = None, check: bool = True) -> Run:
-    """Wall time and peak resident memory (process tree) of one command."""
+def measure(
+    cmd: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    timeout: float | None = None,
+) -> Run:
+    """Wall time and peak resident memory (process tree) of one command; with ``timeout``, the
+    command's process group is killed then (``Run.killed``)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=timeout is not None,
+    )
     peak = 0
     stop = threading.Event()
 
@@ -150,13 +166,19 @@ def measure(cmd: Sequence[str], *, env: dict[str, str] | None = None, check: boo
 
     thread = threading.Thread(target=poll, daemon=True)
     thread.start()
-    _, err = proc.communicate()
+    killed = False
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        killed = True
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate()
     elapsed = time.perf_counter() - start
     stop.set()
     thread.join()
-    if check and proc.returncode != 0:
+    if check and proc.returncode != 0 and not killed:
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return Run(elapsed, peak / 1024)
+    return Run(elapsed, peak / 1024, killed)
 
 
 def median(runs: Sequence[Run]) -> Run:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import random
 import struct
 import subprocess
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
-from factories import study_folder
+from factories import make_instance, study_folder, write_instance
 
 from mediatool.validate.dicomdir_reader import parse
 
@@ -97,3 +100,29 @@ def set_file_id(dicomdir: Path, nth: int, value: bytes) -> None:
     assert len(value) <= length
     data[pos : pos + length] = value.ljust(length, b" ")
     dicomdir.write_bytes(bytes(data))
+
+
+#: a private OB element, after its creator (0011,0010): the huge element of issue 12
+TAG = 0x00111010
+
+
+def big_element_parts(tmp: Path) -> tuple[bytes, bytes]:
+    """The Part 10 bytes before and after the value of one huge OB element (issue 12)."""
+    ds = make_instance(1, 1, 1, 1)
+    ds.private_block(0x0011, "MEDIATOOL TEST", create=True).add_new(0x10, "OB", b"\xab" * 16)
+    data = write_instance(tmp / "small.dcm", ds).read_bytes()
+    header = struct.pack("<HH", TAG >> 16, TAG & 0xFFFF) + b"OB\0\0"
+    at = data.index(header + struct.pack("<I", 16))
+    return data[: at + len(header)], data[at + len(header) + 4 + 16 :]
+
+
+def write_big_element(out: BinaryIO, head: bytes, tail: bytes, size: int, *, sparse: bool) -> None:
+    out.write(head + struct.pack("<I", size))
+    if sparse:  # zeros that take no disk space
+        out.seek(size, os.SEEK_CUR)
+    else:  # compressible about 40:1, like the zip in the issue
+        rng = random.Random(12)
+        chunk = bytes(rng.getrandbits(8) if i % 48 == 0 else 0 for i in range(1 << 20))
+        for start in range(0, size, len(chunk)):
+            out.write(chunk[: min(len(chunk), size - start)])
+    out.write(tail)

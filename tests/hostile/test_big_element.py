@@ -6,46 +6,20 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
 
 import pytest
-from factories import make_instance, write_instance
+from hostile_media import big_element_parts, write_big_element
 
 from mediatool.limits import ELEMENT_LENGTH_LIMIT
 
 #: peak resident memory allowed for one command (the goal of the issue is 500 MB)
 MEMORY_LIMIT = 300 * 1024**2
-TAG = 0x00111010  # a private OB element, after its creator (0011,0010)
-
-
-def _parts(tmp: Path) -> tuple[bytes, bytes]:
-    """The Part 10 bytes before and after the big element's value."""
-    ds = make_instance(1, 1, 1, 1)
-    ds.private_block(0x0011, "MEDIATOOL TEST", create=True).add_new(0x10, "OB", b"\xab" * 16)
-    data = write_instance(tmp / "small.dcm", ds).read_bytes()
-    header = struct.pack("<HH", TAG >> 16, TAG & 0xFFFF) + b"OB\0\0"
-    at = data.index(header + struct.pack("<I", 16))
-    return data[: at + len(header)], data[at + len(header) + 4 + 16 :]
-
-
-def _write(out: BinaryIO, head: bytes, tail: bytes, size: int, *, sparse: bool) -> None:
-    out.write(head + struct.pack("<I", size))
-    if sparse:  # zeros that take no disk space
-        out.seek(size, os.SEEK_CUR)
-    else:  # compressible about 40:1, like the zip in the issue
-        rng = random.Random(12)
-        chunk = bytes(rng.getrandbits(8) if i % 48 == 0 else 0 for i in range(1 << 20))
-        for start in range(0, size, len(chunk)):
-            out.write(chunk[: min(len(chunk), size - start)])
-    out.write(tail)
 
 
 def _measured(*args: str | Path) -> tuple[subprocess.CompletedProcess[str], float, int]:
@@ -65,23 +39,23 @@ def _measured(*args: str | Path) -> tuple[subprocess.CompletedProcess[str], floa
 
 @pytest.fixture
 def big_folder(tmp_path: Path) -> Path:
-    head, tail = _parts(tmp_path)
+    head, tail = big_element_parts(tmp_path)
     media = tmp_path / "folder"
     (media / "DICOM").mkdir(parents=True)
     with (media / "DICOM" / "IM1").open("wb") as out:
-        _write(out, head, tail, 500 * 1024**2, sparse=True)
+        write_big_element(out, head, tail, 500 * 1024**2, sparse=True)
     return media
 
 
 @pytest.fixture
 def big_zip(tmp_path: Path) -> Path:
-    head, tail = _parts(tmp_path)
+    head, tail = big_element_parts(tmp_path)
     dest = tmp_path / "big.zip"
     with (
         zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive,
         archive.open("IM1", "w", force_zip64=True) as out,
     ):
-        _write(out, head, tail, ELEMENT_LENGTH_LIMIT + 16 * 1024**2, sparse=False)
+        write_big_element(out, head, tail, ELEMENT_LENGTH_LIMIT + 16 * 1024**2, sparse=False)
     return dest
 
 
