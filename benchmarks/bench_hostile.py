@@ -121,7 +121,8 @@ def main() -> int:
     parser.add_argument("--before", metavar="REV", default=None)
     parser.add_argument("--before-timeout", type=float, default=60.0)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(dir=args.work, prefix="bench-hostile-"))
+    work = Path(tempfile.mkdtemp(dir=args.work, prefix="bench-hostile-")).resolve()
+    os.chdir(work)  # `python -m` puts the working folder first on sys.path: not the checkout
     before_env = _before_env(args.before, work) if args.before else None
     try:
         print(
