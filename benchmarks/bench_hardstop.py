@@ -6,7 +6,11 @@ still alive after the parent died, files written after it died, and the state of
 destination (absent, the complete disc, or something else). Then one more complete build:
 what is still left over after it.
 
-    python3 benchmarks/bench_hardstop.py --kills 15 --validate-kills 5 --seed 1
+    python3 benchmarks/bench_hardstop.py --kills 15 --validate-kills 5 --seed 1 [--before REV]
+
+With ``--before REV`` (e.g. 97d17c6, the last landing before issue 12) the same seeded kills run
+again against that revision (a git worktree put first on PYTHONPATH), and both totals are printed
+side by side.
 """
 
 from __future__ import annotations
@@ -115,16 +119,35 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--instances", type=int, default=400)
     parser.add_argument("--wait", type=float, default=2.0, help="seconds to watch after a kill")
+    parser.add_argument("--before", metavar="REV", default=None)
     args = parser.parse_args()
-    rng = random.Random(args.seed)
+    results = {"now": _measured_run(args)}
+    if args.before:
+        repo = Path(__file__).resolve().parent.parent
+        tree = Path(tempfile.mkdtemp(prefix="mt-hardstop-before-")) / "src"
+        git = ["git", "-C", str(repo), "worktree"]
+        subprocess.run([*git, "add", "--detach", "-q", str(tree), args.before], check=True)
+        os.environ["PYTHONPATH"] = str(tree)  # the runs' working folder is not the checkout
+        try:
+            print(f"\n=== the same kills against {args.before}")
+            results[args.before] = _measured_run(args)
+        finally:
+            subprocess.run([*git, "remove", "--force", str(tree)], check=False)
+            shutil.rmtree(tree.parent, ignore_errors=True)
+    print()
+    for name, figures in results.items():
+        print(f"{name:>10}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+
+
+def _measured_run(args: argparse.Namespace) -> dict[str, int]:
     work = Path(tempfile.mkdtemp(prefix="mt-hardstop-"))
     try:
-        run(work, rng, args)
+        return run(work, random.Random(args.seed), args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
+def run(work: Path, rng: random.Random, args: argparse.Namespace) -> dict[str, int]:
     subprocess.run(
         mediatool("sample", "src", "--instances", str(args.instances), "--seed", "7"),
         cwd=work,
@@ -183,7 +206,8 @@ def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
         capture_output=True,
         text=True,
     )
-    print(f"next build: exit {final.returncode}, left {[p.name for p in leftovers(work)]}")
+    final_left = [p.name for p in leftovers(work)]
+    print(f"next build: exit {final.returncode}, left {final_left}")
     said = [line for line in final.stderr.splitlines() if line.startswith("mediatool: ")]
     print(f"  it said: {len(said)} lines", *said[:3], sep="\n  ")
     print("build totals:", totals)
@@ -203,6 +227,16 @@ def run(work: Path, rng: random.Random, args: argparse.Namespace) -> None:
         vtotals["with_leftovers"] += bool(result["left"])
         print(f"validate kill {k + 1} {delay:.2f}s after its workers started: {result}")
     print("validate totals:", vtotals)
+    return {
+        "build kills": totals["kills"],
+        "with leftovers": totals["with_leftovers"],
+        "left after the next build": len(final_left),
+        "killed with live workers": totals["hit_workers"],
+        "workers alive after": totals["workers_alive"],
+        "files written after death": totals["files_after_death"],
+        "validate kills": vtotals["kills"],
+        "validate orphans": vtotals["workers_alive"],
+    }
 
 
 if __name__ == "__main__":
