@@ -19,6 +19,8 @@ from mediatool.limits import ELEMENT_LENGTH_LIMIT
 _PIXEL_TAGS: Final = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
 _LONG_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"UN"})
 _DEFLATED: Final = "1.2.840.10008.1.2.1.99"
+#: bytes of the shortest data element header (tag, VR or length: PS3.5 7.1.2, 7.1.3)
+_HEADER: Final = 8
 
 
 def check(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[Finding]:
@@ -50,7 +52,17 @@ def pixel_truncation(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[F
                 "file.pixel-data-truncated", "the file ends inside the Pixel Data header", where
             )
         ]
-    if length != 0xFFFFFFFF and pos + header + length > size:
+    rest = size - (pos + header + length)
+    if length != 0xFFFFFFFF and 0 < rest < _HEADER:
+        return [
+            finding(
+                "read.truncated",
+                f"{rest} stray byte(s) after the Pixel Data, fewer than an element header: "
+                "the file was cut inside the next element (or damaged)",
+                where,
+            )
+        ]
+    if length != 0xFFFFFFFF and rest < 0:
         return [
             finding(
                 "file.pixel-data-truncated",
@@ -67,24 +79,29 @@ def header_truncation(ds: Dataset, size: int, where: str) -> list[Finding]:
     tags = list(ds.keys())
     if not tags:
         return []
-    element: object = ds.get_item(tags[-1])
+    element: object = ds.get_item(tags[-1], keep_deferred=True)  # never read a lying length
     if not isinstance(element, RawDataElement) or element.length == 0xFFFFFFFF:
         return []
     value = element.value
     short = len(value) < element.length if isinstance(value, bytes) else False
-    if value is None and element.value_tell + element.length > size:
+    end = element.value_tell + element.length
+    if value is None and end > size:
         short = True
-    if not short:
-        return []
     from mediatool.validate.common import tag_name  # here: validate imports scan, which imports us
 
-    return [
-        finding(
-            "read.truncated",
-            f"the file ends inside {tag_name(tags[-1])}, which declares {element.length} bytes",
-            where,
+    if short:
+        declared = element.length
+        message = f"the file ends inside {tag_name(tags[-1])}, which declares {declared} bytes"
+    elif 0 < size - end < _HEADER:
+        # pydicom stops without a word when fewer bytes than an element header remain: the
+        # file was cut inside the next element's header (found by benchmarks/bench_fuzz.py)
+        message = (
+            f"the file ends {size - end} byte(s) into the header of the element after "
+            f"{tag_name(tags[-1])}: the rest of the data set is missing"
         )
-    ]
+    else:
+        return []
+    return [finding("read.truncated", message, where)]
 
 
 _UNDEFINED: Final = 0xFFFFFFFF

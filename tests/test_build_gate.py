@@ -47,6 +47,62 @@ def test_truncated_copy_of_a_good_file_is_refused(tmp_path: Path) -> None:
     assert str(tmp_path / "in" / "a.dcm") in result.stderr
 
 
+def test_a_file_cut_inside_an_element_header_is_refused_and_fails_validate(
+    tmp_path: Path,
+) -> None:
+    """A data set cut a few bytes into the header of an element: pydicom reads the elements
+    before it and stops without a word (a miss of benchmarks/bench_fuzz.py, issue 12)."""
+    ds = make_instance()
+    del ds.PixelData  # the header is the whole file: the cut lands among the header elements
+    good = write_instance(tmp_path / "good.dcm", ds).read_bytes()
+    marker = b"\x20\x00\x0e\x00"  # (0020,000E) Series Instance UID, explicit VR LE
+    cut = good[: good.index(marker) + 3]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.dcm").write_bytes(cut)
+    result = run("build", tmp_path / "in", "--out", tmp_path / "out", "--json", "-q")
+    assert result.exit_code == 1
+    (bad,) = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "read.truncated"]
+    assert "3 byte(s) into the header of the element after" in bad["message"]
+    assert not (tmp_path / "out").exists()
+    disc = tmp_path / "disc"
+    assert run("build", tmp_path / "good.dcm", "--out", disc, "-q", "--invent").exit_code == 0
+    (target,) = [p for p in (disc / "DICOM").rglob("*") if p.is_file()]
+    data = target.read_bytes()
+    target.write_bytes(data[: data.index(marker) + 3])
+    checked = run("validate", disc, "--json")
+    assert checked.exit_code == 1
+    assert "read.truncated" in {f["code"] for f in json.loads(checked.stdout)["findings"]}
+
+
+def _refused_as_truncated(tmp_path: Path, data: bytes) -> str:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.dcm").write_bytes(data)
+    result = run("build", tmp_path / "in", "--out", tmp_path / "out", "--json", "-q")
+    assert result.exit_code == 1
+    (bad,) = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "read.truncated"]
+    assert not (tmp_path / "out").exists()
+    return str(bad["message"])
+
+
+def test_one_stray_byte_after_pixel_data_is_refused(tmp_path: Path) -> None:
+    """DCMTK stops with "premature end of stream" on it; pydicom reads it without a word."""
+    good = write_instance(tmp_path / "good.dcm", make_instance()).read_bytes()
+    message = _refused_as_truncated(tmp_path, good + b"\x00")
+    assert message.startswith("1 stray byte(s) after the Pixel Data")
+
+
+def test_a_long_value_cut_by_the_end_of_the_file_is_refused(tmp_path: Path) -> None:
+    """A value longer than the read defers (4096 bytes) whose length overruns the file: the
+    check must look at the length without reading the value (it was missed that way)."""
+    ds = make_instance()
+    del ds.PixelData
+    ds.add_new(0x00091010, "OB", b"\x01" * 6000)  # a private value, last in the data set
+    ds.add_new(0x00090010, "LO", "MEDIATOOL TEST")
+    good = write_instance(tmp_path / "good.dcm", ds).read_bytes()
+    message = _refused_as_truncated(tmp_path, good[:-1000])
+    assert "which declares 6000 bytes" in message
+
+
 def bundled_files() -> list[Path]:
     folder = data_file("MR_truncated.dcm").parent
     files = sorted(folder.glob("*.dcm"))
