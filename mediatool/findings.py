@@ -56,6 +56,13 @@ _DECLARED: Final[Mapping[str, Code]] = {
         action="Ask the sender for the instance without the oversized element.",
     ),
     "read.pydicom-warning": Code(W, "PS3.5", "The DICOM reader warned about the encoding"),
+    "read.invalid-vr": Code(
+        E,
+        "PS3.5 6.2",
+        "An element of an Explicit VR data set carries a VR that PS3.5 does not define",
+        "E11",
+        action="Ask the sender for the instance again; the file is damaged or badly encoded.",
+    ),
     "read.missing-identifier": Code(
         E, "PS3.3 C.12.1", "SOP Class UID or SOP Instance UID missing in the data set"
     ),

@@ -12,6 +12,7 @@ from typing import BinaryIO, Final
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.valuerep import VR
 
 from mediatool.findings import Finding, finding
 from mediatool.limits import ELEMENT_LENGTH_LIMIT
@@ -25,7 +26,35 @@ _HEADER: Final = 8
 
 def check(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[Finding]:
     """Every integrity check on the data set just read (``fp`` where the header read stopped)."""
-    return pixel_truncation(ds, fp, size, where) + header_truncation(ds, size, where)
+    out = pixel_truncation(ds, fp, size, where) + header_truncation(ds, size, where)
+    return out + value_representations(ds, where)
+
+
+#: The VRs PS3.5 Table 6.2-1 defines (pydicom's own list).
+_VRS: Final = frozenset(str(vr) for vr in VR)
+
+
+def value_representations(ds: Dataset, where: str) -> list[Finding]:
+    """PS3.5 6.2: in an Explicit VR data set each element's VR is one PS3.5 defines. pydicom
+    reads an unknown VR without a word and guesses the length field: damaged bytes pass as
+    values (found by benchmarks/bench_fuzz.py; DCMTK reports them). Top-level elements."""
+    implicit, _ = ds.original_encoding
+    if implicit is not False:
+        return []
+    for tag in ds.keys():  # noqa: SIM118 - iterating a Dataset converts (reads) each value
+        element: object = ds.get_item(tag, keep_deferred=True)
+        # VR None: pydicom found implicit VR there and reads on as such (it warns, and that
+        # warning is a finding of its own)
+        if isinstance(element, RawDataElement) and element.VR and element.VR not in _VRS:
+            return [
+                finding(
+                    "read.invalid-vr",
+                    f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) has the VR {element.VR!r}, "
+                    "which PS3.5 does not define: the bytes from there on cannot be trusted",
+                    where,
+                )
+            ]
+    return []
 
 
 def pixel_truncation(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[Finding]:
