@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import oracles
@@ -45,6 +46,19 @@ def _assert_same_pixels(src: Path, out: Path) -> None:
     for uid, arr in before.items():
         assert arr.shape == after[uid].shape, uid
         assert np.array_equal(arr, after[uid]), uid
+
+
+def _assert_icon_shows_its_frame(out: Path, record: Any, icon: Any) -> None:
+    """The icon is a picture of the representative frame (PS3.11 A.3.3.2: a third of the way
+    through) of the instance its record references, not of another frame or instance."""
+    image = dcmread(out.joinpath(*record.ReferencedFileID))
+    assert image.SOPInstanceUID == record.ReferencedSOPInstanceUIDInFile
+    frames = image.pixel_array.reshape(-1, image.Rows, image.Columns).astype(np.float64)
+    shown = np.frombuffer(icon.PixelData, np.uint8).reshape(128, 128).astype(np.float64)
+    likeness = [float(np.corrcoef(shown.ravel(), f.ravel())[0, 1]) for f in frames]
+    expected = (len(frames) - 1) // 3
+    assert likeness[expected] > 0.99, likeness
+    assert all(v < likeness[expected] for i, v in enumerate(likeness) if i != expected), likeness
 
 
 @pytest.fixture(scope="module")
@@ -184,9 +198,9 @@ def test_xabc_compresses_xa_and_adds_128_icons(
         )  # fmt: skip
         assert icon.PhotometricInterpretation == "MONOCHROME2" and icon.SamplesPerPixel == 1
         assert icon.PixelRepresentation == 0 and len(icon.PixelData) == 128 * 128
-        assert dicomdir["DirectoryRecordSequence"].value[0] is not None
         assert icon["PixelData"].VR == "OB"
         assert np.frombuffer(icon.PixelData, np.uint8).std() > 0  # a picture, not blank
+        _assert_icon_shows_its_frame(out, record, icon)
     assert errors(validate_json(out, "STD-XABC-CD")) == []
     report = oracles.dciodvfy(out / "DICOMDIR")
     assert report.errors == [], report.describe()
