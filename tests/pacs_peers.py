@@ -1,4 +1,4 @@
-"""Real DICOM peers for the import tests, all on 127.0.0.1 with ports from the OS.
+"""Real DICOM peers for the import tests, all on 127.0.0.1 with ports from :mod:`ports`.
 
 * :class:`Orthanc` (Debian package ``orthanc``): a temporary storage folder, its REST API to
   check what arrived, our AE title registered in ``DicomModalities`` so it can send Storage
@@ -34,20 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ports import LOCALHOST, reserve_port
 from pydicom.dataset import Dataset
 from pynetdicom import AE, AllStoragePresentationContexts, evt
 from pynetdicom.sop_class import Verification
 
-LOCALHOST = "127.0.0.1"
 START_TIMEOUT = 20.0
 _INSTALL_HINT = "run scripts/test.sh"
-
-
-def free_port() -> int:
-    """A TCP port the OS says is free on 127.0.0.1 (bind port 0, read it, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOCALHOST, 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(
@@ -121,9 +114,9 @@ class Orthanc:
     folder: Path
     aet: str = "ORTHANC"
     scu_aet: str = "MEDIATOOL"
-    dicom_port: int = field(default_factory=free_port)
-    http_port: int = field(default_factory=free_port)
-    report_port: int = field(default_factory=free_port)
+    dicom_port: int = field(default_factory=reserve_port)
+    http_port: int = field(default_factory=reserve_port)
+    report_port: int = field(default_factory=reserve_port)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -232,7 +225,7 @@ class Storescp:
     folder: Path
     options: Sequence[str] = ()
     aet: str = "STORESCP"
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=reserve_port)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -308,7 +301,7 @@ class Worklist:
 
     folder: Path
     entries: Sequence[dict[str, str]]
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=reserve_port)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -361,7 +354,7 @@ class AbortingPeer:
         self.abort_after = abort_after
         self.times = times
         self.vanish = vanish
-        self.port = port or free_port()
+        self.port = port or reserve_port()  # a restart reuses it
         self.stored: dict[str, Dataset] = {}
         self.aborts = 0
         self.associations = 0
