@@ -28,16 +28,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from ports import LOCALHOST, reserve_port
 from pydicom.dataset import Dataset
 from pynetdicom import AE, AllStoragePresentationContexts, evt
-from pynetdicom.sop_class import Verification
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # names made at run time
 
 START_TIMEOUT = 20.0
 _INSTALL_HINT = "run scripts/test.sh"
@@ -149,7 +149,7 @@ class Orthanc:
             },
         }
 
-    def start(self) -> Orthanc:
+    def start(self) -> Self:
         path = self.folder / "orthanc.json"
         path.write_text(json.dumps(self.config(), indent=2))
         log = (self.folder / "orthanc.log").open("wb")
@@ -236,7 +236,7 @@ class Storescp:
     def received(self) -> Path:
         return self.folder / "in"
 
-    def start(self) -> Storescp:
+    def start(self) -> Self:
         self.received.mkdir(parents=True, exist_ok=True)
         cmd = [
             dcmtk("storescp"),
@@ -308,7 +308,7 @@ class Worklist:
     def peer(self) -> str:
         return f"{WORKLIST_AET}@{LOCALHOST}:{self.port}"
 
-    def start(self) -> Worklist:
+    def start(self) -> Self:
         base = self.folder / "wlm"
         db = base / WORKLIST_AET
         db.mkdir(parents=True, exist_ok=True)
@@ -388,13 +388,13 @@ class AbortingPeer:
         with self._lock:
             self.associations += 1
 
-    def start(self) -> AbortingPeer:
+    def start(self) -> Self:
         ae = AE(ae_title=self.aet)
         ae.supported_contexts = AllStoragePresentationContexts
         ae.add_supported_context(Verification)
         ae.network_timeout = 10
         ae.dimse_timeout = 10
-        handlers: list[tuple[Any, Callable[..., Any]]] = [
+        handlers: list[evt.EventHandlerType] = [
             (evt.EVT_C_STORE, self._on_store),
             (evt.EVT_ESTABLISHED, self._on_open),
         ]

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from ports import LOCALHOST, bound_port, reserve_port
 from pynetdicom import AE
-from pynetdicom.sop_class import Verification
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # names made at run time
 
 from mediatool.cli import main
 from mediatool.importer.netfail import Kind, status_failure, status_text
@@ -46,6 +46,7 @@ def picky() -> Iterator[Peer]:
     ae.add_supported_context(Verification)
     ae.require_calling_aet = ["KNOWN"]
     server = ae.start_server((LOCALHOST, 0), block=False)
+    assert server is not None
     try:
         yield Peer("PICKY", LOCALHOST, bound_port(server))
     finally:
