@@ -198,7 +198,7 @@ class _Work:
         return self.jobs[at : at + n], self.outcomes[at : at + n]
 
 
-def build_model(
+def build_model(  # noqa: PLR0913 - the parts of the disc, keyword-only, named at the call
     tree: list[PatientNode],
     jobs: Sequence[Job],
     outcomes: Sequence[Outcome],

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 import oracles
 import pytest
-from conftest import build_json, errors, make_xa, pixels_by_uid, run, uid_of, validate_json
+from profile_helpers import build_json, errors, make_xa, pixels_by_uid, run, uid_of, validate_json
 from pydicom import dcmread
+from pydicom.uid import UID
 
 from mediatool.icons import insert_element
 
@@ -28,7 +29,7 @@ def _dciodvfy_new_errors(source: Path, written: Path) -> list[str]:
     if any("read failed" in e for e in report.errors):
         plain = written.with_name(written.name + ".reference")
         reference = dcmread(source)
-        reference.file_meta.TransferSyntaxUID = ELE
+        reference.file_meta.TransferSyntaxUID = UID(ELE)
         reference.save_as(plain, implicit_vr=False, little_endian=True)
         report = oracles.dciodvfy(plain)
         plain.unlink()
@@ -62,7 +63,9 @@ def _assert_icon_shows_its_frame(out: Path, record: Any, icon: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def gen_cd(pydicom_inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def gen_cd(
+    pydicom_inputs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("gen-cd") / "out"
     result, doc = build_json(pydicom_inputs, "--out", out, "--invent")
     assert result.exit_code == 0, result.stderr
@@ -70,7 +73,7 @@ def gen_cd(pydicom_inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> tu
 
 
 def test_std_gen_cd_decodes_everything_to_explicit_vr_little_endian(
-    gen_cd: tuple[Path, dict], pydicom_inputs: Path
+    gen_cd: tuple[Path, dict[str, Any]], pydicom_inputs: Path
 ) -> None:
     out, doc = gen_cd
     assert doc["counts"]["actions"].get("decompress", 0) >= 10
@@ -79,7 +82,7 @@ def test_std_gen_cd_decodes_everything_to_explicit_vr_little_endian(
     _assert_same_pixels(pydicom_inputs, out)
 
 
-def test_lossy_input_decoded_stays_marked_lossy(gen_cd: tuple[Path, dict]) -> None:
+def test_lossy_input_decoded_stays_marked_lossy(gen_cd: tuple[Path, dict[str, Any]]) -> None:
     out, _ = gen_cd
     uid = uid_of(next(p for p in out.parent.parent.glob("**/JPGExtended.dcm")))
     ds = next(d for d in (dcmread(p) for p in _instances(out)) if str(d.SOPInstanceUID) == uid)
@@ -88,7 +91,7 @@ def test_lossy_input_decoded_stays_marked_lossy(gen_cd: tuple[Path, dict]) -> No
 
 @pytest.mark.oracle
 def test_converted_std_gen_cd_passes_dciodvfy_and_validate(
-    gen_cd: tuple[Path, dict], pydicom_inputs: Path
+    gen_cd: tuple[Path, dict[str, Any]], pydicom_inputs: Path
 ) -> None:
     out, _ = gen_cd
     report = oracles.dciodvfy(out / "DICOMDIR")
