@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import dcmwrite
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
+from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian
 
 ROOT = "1.2.826.0.1.3680043.10.1137.7"  # fixed benchmark root: deterministic inputs
 
@@ -81,7 +81,7 @@ def _write_batch(args: tuple[str, int, int, int, int]) -> None:
         ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.file_meta.ImplementationClassUID = ROOT + ".1"
+        ds.file_meta.ImplementationClassUID = UID(ROOT + ".1")
         ds.file_meta.ImplementationVersionName = "BENCH_1"
         path = Path(out) / f"export {patient}" / f"Series {series + 1}" / f"img_{number:05d}.dcm"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO / "tests" / "hostile"))
 
 import hostile_dicomdirs as hostile  # noqa: E402
 from _common import Run, measure  # noqa: E402

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import dcmwrite
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 ROOT = "1.2.826.0.1.3680043.10.1137"  # fixed test root; these UIDs only ever live in tests
 
@@ -70,7 +70,7 @@ def write_instance(path: Path, ds: Dataset, *, meta: bool = True, implicit: bool
         ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         ds.file_meta.TransferSyntaxUID = ts
-        ds.file_meta.ImplementationClassUID = ROOT + ".99"
+        ds.file_meta.ImplementationClassUID = UID(ROOT + ".99")
         dcmwrite(path, ds, enforce_file_format=True)
     else:
         dcmwrite(path, ds, implicit_vr=implicit, little_endian=True)

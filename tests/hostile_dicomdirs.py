@@ -14,16 +14,17 @@ from pathlib import Path
 from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_file_meta_info
+from pydicom.uid import UID
 
 FILESET_UID = "1.2.826.0.1.3680043.10.1137.9.1"
 
 
 def _meta() -> bytes:
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
-    meta.MediaStorageSOPInstanceUID = FILESET_UID
-    meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
-    meta.ImplementationClassUID = "1.2.826.0.1.3680043.10.1137"
+    meta.MediaStorageSOPClassUID = UID("1.2.840.10008.1.3.10")
+    meta.MediaStorageSOPInstanceUID = UID(FILESET_UID)
+    meta.TransferSyntaxUID = UID("1.2.840.10008.1.2.1")
+    meta.ImplementationClassUID = UID("1.2.826.0.1.3680043.10.1137")
     fp = DicomBytesIO()
     fp.is_little_endian, fp.is_implicit_VR = True, False
     write_file_meta_info(fp, meta)

@@ -1,4 +1,4 @@
-"""Real DICOM peers for the import tests, all on 127.0.0.1 with ports from the OS.
+"""Real DICOM peers for the import tests, all on 127.0.0.1 with ports from :mod:`ports`.
 
 * :class:`Orthanc` (Debian package ``orthanc``): a temporary storage folder, its REST API to
   check what arrived, our AE title registered in ``DicomModalities`` so it can send Storage
@@ -28,26 +28,19 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
+from ports import LOCALHOST, reserve_port
 from pydicom.dataset import Dataset
 from pynetdicom import AE, AllStoragePresentationContexts, evt
-from pynetdicom.sop_class import Verification
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # names made at run time
 
-LOCALHOST = "127.0.0.1"
 START_TIMEOUT = 20.0
 _INSTALL_HINT = "run scripts/test.sh"
-
-
-def free_port() -> int:
-    """A TCP port the OS says is free on 127.0.0.1 (bind port 0, read it, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOCALHOST, 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(
@@ -121,9 +114,9 @@ class Orthanc:
     folder: Path
     aet: str = "ORTHANC"
     scu_aet: str = "MEDIATOOL"
-    dicom_port: int = field(default_factory=free_port)
-    http_port: int = field(default_factory=free_port)
-    report_port: int = field(default_factory=free_port)
+    dicom_port: int = field(default_factory=reserve_port)
+    http_port: int = field(default_factory=reserve_port)
+    report_port: int = field(default_factory=reserve_port)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -156,7 +149,7 @@ class Orthanc:
             },
         }
 
-    def start(self) -> Orthanc:
+    def start(self) -> Self:
         path = self.folder / "orthanc.json"
         path.write_text(json.dumps(self.config(), indent=2))
         log = (self.folder / "orthanc.log").open("wb")
@@ -232,7 +225,7 @@ class Storescp:
     folder: Path
     options: Sequence[str] = ()
     aet: str = "STORESCP"
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=reserve_port)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -243,7 +236,7 @@ class Storescp:
     def received(self) -> Path:
         return self.folder / "in"
 
-    def start(self) -> Storescp:
+    def start(self) -> Self:
         self.received.mkdir(parents=True, exist_ok=True)
         cmd = [
             dcmtk("storescp"),
@@ -308,14 +301,14 @@ class Worklist:
 
     folder: Path
     entries: Sequence[dict[str, str]]
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=reserve_port)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
     def peer(self) -> str:
         return f"{WORKLIST_AET}@{LOCALHOST}:{self.port}"
 
-    def start(self) -> Worklist:
+    def start(self) -> Self:
         base = self.folder / "wlm"
         db = base / WORKLIST_AET
         db.mkdir(parents=True, exist_ok=True)
@@ -361,7 +354,7 @@ class AbortingPeer:
         self.abort_after = abort_after
         self.times = times
         self.vanish = vanish
-        self.port = port or free_port()
+        self.port = port or reserve_port()  # a restart reuses it
         self.stored: dict[str, Dataset] = {}
         self.aborts = 0
         self.associations = 0
@@ -395,13 +388,13 @@ class AbortingPeer:
         with self._lock:
             self.associations += 1
 
-    def start(self) -> AbortingPeer:
+    def start(self) -> Self:
         ae = AE(ae_title=self.aet)
         ae.supported_contexts = AllStoragePresentationContexts
         ae.add_supported_context(Verification)
         ae.network_timeout = 10
         ae.dimse_timeout = 10
-        handlers: list[tuple[Any, Callable[..., Any]]] = [
+        handlers: list[evt.EventHandlerType] = [
             (evt.EVT_C_STORE, self._on_store),
             (evt.EVT_ESTABLISHED, self._on_open),
         ]

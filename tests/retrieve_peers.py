@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pacs_peers import LOCALHOST, Orthanc, free_port
+from pacs_peers import Orthanc
+from ports import LOCALHOST, bound_port, reserve_port
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
-from pynetdicom.sop_class import (
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]  # names made at run time
     StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelGet,
 )
@@ -28,7 +29,7 @@ from pynetdicom.sop_class import (
 @dataclass
 class RetrieveOrthanc(Orthanc):
     move_aet: str = "MTMOVE"
-    move_port: int = field(default_factory=free_port)
+    move_port: int = field(default_factory=reserve_port)
 
     def config(self) -> dict[str, Any]:
         cfg = super().config()
@@ -77,7 +78,7 @@ class PartialQR:
     def __init__(self, files: list[Path], fail: set[str]) -> None:
         self.datasets = [dcmread(p) for p in files]
         self.fail = fail
-        self.port = free_port()
+        self.port = 0  # bound by start()
         self._server: Any = None
 
     @property
@@ -125,10 +126,11 @@ class PartialQR:
             )
         ae.network_timeout = ae.dimse_timeout = ae.acse_timeout = 10
         self._server = ae.start_server(
-            (LOCALHOST, self.port),
+            (LOCALHOST, 0),
             block=False,
             evt_handlers=[(evt.EVT_C_FIND, self._on_find), (evt.EVT_C_GET, self._on_get)],
         )
+        self.port = bound_port(self._server)
         return self
 
     def stop(self) -> None:

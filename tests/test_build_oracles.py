@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import oracles
 import pytest
@@ -39,16 +40,17 @@ PYDICOM_FILES = (
 )
 
 
-def _build(src: Path, out: Path, *extra: str) -> dict:
+def _build(src: Path, out: Path, *extra: str) -> dict[str, Any]:
     result = CliRunner().invoke(
         main, ["build", str(src), "--out", str(out), "--json", *extra], catch_exceptions=False
     )
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
 
 
 @pytest.fixture(scope="module")
-def sample_fileset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, int]:
+def sample_fileset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], int]:
     root = tmp_path_factory.mktemp("sample")
     sample = generate_sample(root / "in", instances=120, seed=1)
     doc = _build(
@@ -65,7 +67,7 @@ def sample_fileset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
 
 
 @pytest.fixture(scope="module")
-def pydicom_fileset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def pydicom_fileset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     root = tmp_path_factory.mktemp("pydicom")
     src = root / "in"
     src.mkdir()
@@ -81,7 +83,7 @@ def _written(out: Path) -> list[Path]:
     return sorted(p for p in (out / "DICOM").rglob("*") if p.is_file())
 
 
-def test_sample_defects_are_reported(sample_fileset: tuple[Path, dict, int]) -> None:
+def test_sample_defects_are_reported(sample_fileset: tuple[Path, dict[str, Any], int]) -> None:
     _, doc, instances = sample_fileset
     found = {f["code"] for f in doc["findings"]}
     # non-DICOM files, raw data set, Implicit VR file and the duplicate of the sample set
@@ -96,7 +98,7 @@ def test_sample_defects_are_reported(sample_fileset: tuple[Path, dict, int]) -> 
 
 
 def test_dciodvfy_finds_no_error_in_our_dicomdir(
-    sample_fileset: tuple[Path, dict, int], pydicom_fileset: tuple[Path, dict]
+    sample_fileset: tuple[Path, dict[str, Any], int], pydicom_fileset: tuple[Path, dict[str, Any]]
 ) -> None:
     report = oracles.dciodvfy(sample_fileset[0] / "DICOMDIR")
     assert report.errors == [], report.describe()
@@ -109,7 +111,9 @@ def test_dciodvfy_finds_no_error_in_our_dicomdir(
     )
 
 
-def test_pydicom_fileset_finds_every_instance(sample_fileset: tuple[Path, dict, int]) -> None:
+def test_pydicom_fileset_finds_every_instance(
+    sample_fileset: tuple[Path, dict[str, Any], int],
+) -> None:
     out, _, instances = sample_fileset
     fs = FileSet(out / "DICOMDIR")
     assert len(fs) == instances
@@ -133,7 +137,7 @@ def test_pydicom_fileset_finds_every_instance(sample_fileset: tuple[Path, dict, 
 
 
 def test_dcmmkdir_accepts_every_file(
-    sample_fileset: tuple[Path, dict, int], pydicom_fileset: tuple[Path, dict]
+    sample_fileset: tuple[Path, dict[str, Any], int], pydicom_fileset: tuple[Path, dict[str, Any]]
 ) -> None:
     for out in (sample_fileset[0], pydicom_fileset[0]):
         web = ("README.TXT", "INDEX.HTM", "IHE_PDI/*", "VIEWER/*", "REPORTS/*")
@@ -142,14 +146,14 @@ def test_dcmmkdir_accepts_every_file(
         assert len(report.files) == len(_written(out))
 
 
-def test_dcmdump_parses_every_file(sample_fileset: tuple[Path, dict, int]) -> None:
+def test_dcmdump_parses_every_file(sample_fileset: tuple[Path, dict[str, Any], int]) -> None:
     out = sample_fileset[0]
     for path in [out / "DICOMDIR", *_written(out)]:
         report = oracles.dcmdump(path)
         assert report.errors == [], report.describe()
 
 
-def test_written_instances_pass_dciodvfy(sample_fileset: tuple[Path, dict, int]) -> None:
+def test_written_instances_pass_dciodvfy(sample_fileset: tuple[Path, dict[str, Any], int]) -> None:
     """Rewriting the meta (and re-encoding) must not break an IOD that was valid."""
     out = sample_fileset[0]
     seen: set[str] = set()
@@ -163,7 +167,7 @@ def test_written_instances_pass_dciodvfy(sample_fileset: tuple[Path, dict, int])
     assert len(seen) >= 15
 
 
-def test_non_ascii_names_survive(sample_fileset: tuple[Path, dict, int]) -> None:
+def test_non_ascii_names_survive(sample_fileset: tuple[Path, dict[str, Any], int]) -> None:
     fs = FileSet(sample_fileset[0] / "DICOMDIR")
     names = {str(inst.PatientName) for inst in fs}
     assert "Müller^Jürgen" in names
@@ -171,13 +175,15 @@ def test_non_ascii_names_survive(sample_fileset: tuple[Path, dict, int]) -> None
     assert "Yamada^Tarou=山田^太郎=やまだ^たろう" in names
 
 
-def test_pydicom_files_build(pydicom_fileset: tuple[Path, dict]) -> None:
+def test_pydicom_files_build(pydicom_fileset: tuple[Path, dict[str, Any]]) -> None:
     out, doc = pydicom_fileset
     assert doc["counts"]["instances"] == len(_written(out))
     assert {"build.decompressed", "build.reencoded"} <= {f["code"] for f in doc["findings"]}
 
 
-def test_our_disc_validates_clean_as_folder_and_iso(sample_fileset: tuple[Path, dict, int]) -> None:
+def test_our_disc_validates_clean_as_folder_and_iso(
+    sample_fileset: tuple[Path, dict[str, Any], int],
+) -> None:
     """The whole disc (DICOM, web content, viewer) through our own validator: no error, no
     warning, in the folder and in the ISO image, under the profile it was built for."""
     out = sample_fileset[0]
@@ -192,7 +198,9 @@ def test_our_disc_validates_clean_as_folder_and_iso(sample_fileset: tuple[Path, 
         assert doc["inventory"]["counts"]["instances"] == sample_fileset[2]
 
 
-def test_iso_names_and_extraction(sample_fileset: tuple[Path, dict, int], tmp_path: Path) -> None:
+def test_iso_names_and_extraction(
+    sample_fileset: tuple[Path, dict[str, Any], int], tmp_path: Path
+) -> None:
     out = sample_fileset[0]
     iso = out.parent / "disc.iso"
     assert oracles.isoinfo_pvd(iso).volume_id == "SAMPLE_CD"

@@ -64,7 +64,7 @@ def test_document_covers_every_ae_and_role() -> None:
 
 
 def _default(command: str, option: str) -> object:
-    cmd = main
+    cmd: click.Command = main
     for part in command.split():
         assert isinstance(cmd, click.Group)
         cmd = cmd.commands[part]

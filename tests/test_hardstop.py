@@ -8,6 +8,7 @@ windows of publish are reached through the test hook ``MEDIATOOL_TEST_PAUSE``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import random
@@ -19,6 +20,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,17 +34,11 @@ def mediatool(*args: str) -> list[str]:
     return [sys.executable, "-m", "mediatool", *args]
 
 
-def run(
-    work: Path, *args: str, umask: int = 0o022, **kw: object
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        mediatool(*args),
-        cwd=work,
-        capture_output=True,
-        text=True,
-        umask=umask,
-        **kw,  # type: ignore[call-overload]
+def run(work: Path, *args: str, umask: int = 0o022, **kw: Any) -> subprocess.CompletedProcess[str]:
+    done: subprocess.CompletedProcess[str] = subprocess.run(
+        mediatool(*args), cwd=work, capture_output=True, text=True, umask=umask, **kw
     )
+    return done
 
 
 def processes_in(folder: Path) -> list[int]:
@@ -322,8 +318,8 @@ def test_failed_writes_leave_no_temporary_file(tmp_path: Path) -> None:
 
     study_folder(tmp_path / "src", patients=1, series=1, instances=2)
     assert run(tmp_path, "build", "src", *COMMON, "--out", "OUT", "--no-web").returncode == 0
-    small = {"preexec_fn": lambda: _limit_file_size(2048)}
-    done = run(tmp_path, "validate", "OUT", "--html", "qa.html", "-q", **small)
+    small = functools.partial(_limit_file_size, 2048)
+    done = run(tmp_path, "validate", "OUT", "--html", "qa.html", "-q", preexec_fn=small)
     assert done.returncode == 2, done.stderr
     assert "cannot write the HTML report" in done.stderr and "Traceback" not in done.stderr
     args = ("build", "src", *COMMON, "--out", "O2", "--no-web", "--label", "L.png")

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -122,11 +123,15 @@ def test_retired_terms_and_their_replacements() -> None:
     assert not modalities.term("DR").defined and modalities.replacement("DR") == "DX"  # type: ignore[union-attr]
 
 
+def _codes(table: dict[str, Any], keyword: str) -> Any:
+    return table[keyword]
+
+
 def _cid(number: int) -> set[str]:
     """Codes of a PS3.16 context group in pydicom's copy (keyword -> code)."""
     from pydicom.sr._concepts_dict import concepts
 
-    return {code for kw in cid_concepts[number]["DCM"] for code in concepts["DCM"][kw]}
+    return {code for kw in cid_concepts[number]["DCM"] for code in _codes(concepts["DCM"], kw)}
 
 
 def test_current_terms_agree_with_pydicoms_ps3_16() -> None:

@@ -116,7 +116,7 @@ def _codes(data: bytes, **kw: str | None) -> set[str]:
         "encoding_ts": "1.2.840.10008.1.2.1",
     } | kw
     meta = filemeta.parse(data)
-    return {f.code for f in filemeta.check(meta, where="f", **args)}  # type: ignore[arg-type]
+    return {f.code for f in filemeta.check(meta, where="f", **args)}
 
 
 def test_meta_check_clean_and_mismatches() -> None:

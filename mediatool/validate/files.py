@@ -68,51 +68,41 @@ def resolve(
     reserved: Sequence[tuple[str, ...]],
 ) -> Resolution:
     """E01-E05 for each (File ID components, record location, spec); the tasks to read."""
-    out = Resolution()
-    first: dict[str, str] = {}
-    reserved_upper = {tuple(c.upper() for c in r) for r in reserved}
+    resolver = _Resolver(reader, prefix, {tuple(c.upper() for c in r) for r in reserved})
     for components, record_where, spec in references:
-        where = "/".join(prefix + components)
-        out.findings += [
+        resolver.add(components, record_where, spec)
+    return resolver.out
+
+
+@dataclass(slots=True)
+class _Resolver:
+    reader: MediaReader
+    prefix: tuple[str, ...]
+    reserved: set[tuple[str, ...]]  # File IDs (upper case) no record may reference
+    out: Resolution = field(default_factory=Resolution)
+    first: dict[str, str] = field(default_factory=dict)  # entry path -> first record naming it
+
+    def add(self, components: tuple[str, ...], record_where: str, spec: RecordSpec | None) -> None:
+        where = "/".join(self.prefix + components)
+        self.out.findings += [
             replace(f, message=f"{f.message} (in {record_where})")
             for f in fileids.check_file_id(components, where)
         ]
-        if any(c in ("", ".", "..") or "/" in c or "\x00" in c for c in components):
-            out.findings.append(
-                finding(
-                    "file.outside-fileset",
-                    f"{record_where} references {where!r}, which is not a path inside the "
-                    "File-set; it is not opened",
-                    where,
-                )
-            )
-            out.missing += 1
-            out.lost.append(where)
-            continue
-        if tuple(c.upper() for c in components) in reserved_upper:
-            out.findings.append(
-                finding(
-                    "file.outside-fileset",
-                    f"{record_where} references {where!r}, the DICOMDIR or the File-set "
-                    "Descriptor File",
-                    where,
-                )
-            )
-            out.missing += 1
-            out.lost.append(where)
-            continue
-        entry, exact = reader.resolve(prefix + components)
+        refused = self._refused(components, record_where, where)
+        if refused is not None:
+            self._lose(where, refused)
+            return
+        entry, exact = self.reader.resolve(self.prefix + components)
         if entry is None:
-            out.missing += 1
-            out.lost.append(where)
-            out.findings.append(
+            self._lose(
+                where,
                 finding(
                     "file.missing", f"{record_where} references {where!r}, not on the media", where
-                )
+                ),
             )
-            continue
+            return
         if not exact:
-            out.findings.append(
+            self.out.findings.append(
                 finding(
                     "file.tolerant-name",
                     f"File ID {where!r} was found only as {entry.path!r}; a reader that "
@@ -120,19 +110,42 @@ def resolve(
                     where,
                 )
             )
-        earlier = first.setdefault(entry.path, record_where)
+        self._take(FileTask(entry, where, spec, record_where))
+
+    def _refused(
+        self, components: tuple[str, ...], record_where: str, where: str
+    ) -> Finding | None:
+        """E02: a reference that is no path inside the File-set, or names the DICOMDIR or the
+        File-set Descriptor File, is not opened."""
+        if any(c in ("", ".", "..") or "/" in c or "\x00" in c for c in components):
+            what = "which is not a path inside the File-set; it is not opened"
+        elif tuple(c.upper() for c in components) in self.reserved:
+            what = "the DICOMDIR or the File-set Descriptor File"
+        else:
+            return None
+        return finding(
+            "file.outside-fileset", f"{record_where} references {where!r}, {what}", where
+        )
+
+    def _lose(self, where: str, reason: Finding) -> None:
+        self.out.missing += 1
+        self.out.lost.append(where)
+        self.out.findings.append(reason)
+
+    def _take(self, task: FileTask) -> None:
+        record_where = task.record_where or ""
+        earlier = self.first.setdefault(task.entry.path, record_where)
         if earlier != record_where:
-            out.findings.append(
+            self.out.findings.append(
                 finding(
                     "file.referenced-twice",
-                    f"{entry.path!r} is referenced by {earlier} and by {record_where}",
-                    where,
+                    f"{task.entry.path!r} is referenced by {earlier} and by {record_where}",
+                    task.where,
                 )
             )
-            continue
-        out.referenced.add(entry.path)
-        out.tasks.append(FileTask(entry, where, spec, record_where))
-    return out
+            return
+        self.out.referenced.add(task.entry.path)
+        self.out.tasks.append(task)
 
 
 def _looks_dicom(head: bytes) -> bool:

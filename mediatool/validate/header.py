@@ -83,6 +83,15 @@ def _identification(
         )
     else:
         out += fileids.check_fileset_id(head.fileset_id, where)
+    return out + _descriptor(directory, head, reader, prefix)
+
+
+def _descriptor(
+    directory: RawDirectory, head: Header, reader: MediaReader, prefix: tuple[str, ...]
+) -> list[Finding]:
+    """B07, B08: the File-set Descriptor File names a file on the media, and is read."""
+    where = directory.where
+    out: list[Finding] = []
     descriptor = directory.text(DESCRIPTOR_ID)
     if descriptor is None:
         return out
@@ -107,11 +116,18 @@ def _identification(
             data = fp.read(_DESCRIPTOR_MAX)
     except OSError:
         return out
+    return out + _descriptor_content(directory, entry.path, data)
+
+
+def _descriptor_content(directory: RawDirectory, path: str, data: bytes) -> list[Finding]:
+    """B08: the descriptor is text, not DICOM, in the character set (0004,1142) names."""
+    where = directory.where
+    out: list[Finding] = []
     if data[128:132] == b"DICM":
         out.append(
             finding(
                 "dicomdir.descriptor-is-dicom",
-                f"the File-set Descriptor File {entry.path!r} is a DICOM file",
+                f"the File-set Descriptor File {path!r} is a DICOM file",
                 where,
             )
         )
@@ -130,7 +146,7 @@ def _identification(
         out.append(
             finding(
                 "dicomdir.descriptor-charset",
-                f"the File-set Descriptor File {entry.path!r} has non-ASCII bytes but "
+                f"the File-set Descriptor File {path!r} has non-ASCII bytes but "
                 "(0004,1142) is absent",
                 where,
             )

@@ -230,6 +230,18 @@ def validate_media(
     return report
 
 
+@dataclass
+class _Directory:
+    """What the chosen DICOMDIR gave: its header, the parsed records and their tree (freed before
+    the cross-file checks), and the files its records reference."""
+
+    chosen: MediaEntry | None = None
+    head: Header = field(default_factory=Header)
+    resolution: files.Resolution = field(default_factory=files.Resolution)
+    directory: dicomdir_reader.RawDirectory | None = None
+    tree: structure.DirTree | None = None
+
+
 def _validate(
     reader: MediaReader, profile: Profile | None, progress: Progress | None, jobs: int | None
 ) -> Report:
@@ -238,61 +250,106 @@ def _validate(
     with run.stage("reading the media"):
         run.findings += reader.container_findings()
         entries = list(reader.entries())
-    chosen: MediaEntry | None = None
+    found = _Directory()
     with run.stage("locating the DICOMDIR"):
-        chosen = _locate(reader, entries, run)
-    head = Header()
-    resolution = files.Resolution()
-    directory: dicomdir_reader.RawDirectory | None = None
-    tree: structure.DirTree | None = None
-    if chosen is not None:
-        prefix = tuple(chosen.path.split("/")[:-1])
-        with run.stage("reading the DICOMDIR", chosen.path):
-            directory = _read_directory(reader, chosen, run)
-        if directory is not None and directory.limit is not None:
-            run.findings += directory.findings
-            directory = None
-        if directory is not None:
-            with run.stage("checking the DICOMDIR", chosen.path):
-                head = check_header(directory, reader, prefix)
-                run.findings += head.findings
-                run.findings += _volume_id(reader, head)
-            with run.stage("following the offsets", chosen.path):
-                tree, found = structure.walk(directory)
-                run.findings += found
-                run.findings = _with_context(run.findings, structure.describe(directory, tree))
-                reserved = [("DICOMDIR",)] + ([head.descriptor] if head.descriptor else [])
-                resolution = files.resolve(
-                    reader, references(directory, tree, profile), prefix, reserved
-                )
-                run.findings += resolution.findings
+        found.chosen = _locate(reader, entries, run)
+    if found.chosen is not None:
+        _read_dicomdir(reader, found, found.chosen, profile, run)
+    results, other = _read_files(reader, entries, found, profile, run, progress, jobs)
+    has_directory = found.directory is not None and bool(found.directory.records)
+    damaged = found.directory is not None and found.directory.damage_at is not None
+    # the parsed DICOMDIR (a few KB a record) is not needed any more: free it before the
+    # cross-file checks, which keep one small summary per instance
+    found.directory = found.tree = None
+    instances = _cross_checks(reader, results, profile, run, has_directory, damaged)
+    if other:
+        sample = ", ".join(repr(p) for p in other[:5]) + (", ..." if len(other) > 5 else "")
+        run.findings.append(
+            finding("file.non-dicom", f"{len(other)} non-DICOM files on the media: {sample}")
+        )
+    inventory = _inventory(instances, entries, other, found.resolution, run)
+    if not instances:
+        run.findings.append(_empty(run.findings))
+    policy = profile.severity if profile is not None else None
+    return Report(
+        _media_info(reader, found, profile), inventory, _order(apply_policy(run.findings, policy))
+    )
+
+
+def _read_dicomdir(
+    reader: MediaReader, found: _Directory, chosen: MediaEntry, profile: Profile | None, run: _Run
+) -> None:
+    """B, C, E01-E05: parse the DICOMDIR, check its header, follow its offsets, resolve the
+    files its records reference. Fills ``found``."""
+    prefix = tuple(chosen.path.split("/")[:-1])
+    with run.stage("reading the DICOMDIR", chosen.path):
+        found.directory = _read_directory(reader, chosen, run)
+    directory = found.directory
+    if directory is not None and directory.limit is not None:
+        run.findings += directory.findings
+        found.directory = directory = None
+    if directory is None:
+        return
+    with run.stage("checking the DICOMDIR", chosen.path):
+        found.head = check_header(directory, reader, prefix)
+        run.findings += found.head.findings
+        run.findings += _volume_id(reader, found.head)
+    with run.stage("following the offsets", chosen.path):
+        found.tree, located = structure.walk(directory)
+        run.findings += located
+        run.findings = _with_context(run.findings, structure.describe(directory, found.tree))
+        reserved = [("DICOMDIR",)] + ([found.head.descriptor] if found.head.descriptor else [])
+        found.resolution = files.resolve(
+            reader, references(directory, found.tree, profile), prefix, reserved
+        )
+        run.findings += found.resolution.findings
+
+
+def _read_files(
+    reader: MediaReader,
+    entries: Sequence[MediaEntry],
+    found: _Directory,
+    profile: Profile | None,
+    run: _Run,
+    progress: Progress | None,
+    jobs: int | None,
+) -> tuple[list[files.FileResult], list[str]]:
+    """Read every referenced and every orphan DICOM file (E06-E23, F01, A08, A15); the records
+    are checked meanwhile. Returns the results and the paths of the non-DICOM files."""
     results: list[files.FileResult] = []
     other: list[str] = []
 
     def record_checks() -> None:
         """Run while the workers read the files (nothing here depends on them)."""
-        if directory is None or tree is None or chosen is None:
+        if found.directory is None or found.tree is None or found.chosen is None:
             return
-        with run.stage("checking the directory records", chosen.path):
-            run.findings += structure.check_hierarchy(directory, tree)
-            run.findings += check_records(directory, tree, profile)
+        with run.stage("checking the directory records", found.chosen.path):
+            run.findings += structure.check_hierarchy(found.directory, found.tree)
+            run.findings += check_records(found.directory, found.tree, profile)
 
     with run.stage("reading the files"):
-        skip = resolution.referenced | {e.path for e in entries if _is_dicomdir_name(e.path)}
-        skip |= {head.descriptor_path} if head.descriptor_path else set()
+        skip = found.resolution.referenced | {e.path for e in entries if _is_dicomdir_name(e.path)}
+        skip |= {found.head.descriptor_path} if found.head.descriptor_path else set()
         orphans, other = files.sniff(reader, (e for e in entries if e.path not in skip))
-        tasks = resolution.tasks + [files.FileTask(e, e.path) for e in orphans]
+        tasks = found.resolution.tasks + [files.FileTask(e, e.path) for e in orphans]
         for e in orphans:  # A08, A15: names of DICOM files no record names
             run.findings += fileids.check_file_id(tuple(e.path.split("/")), e.path)
         results = files.read_all(
             reader, tasks, jobs=jobs, progress=progress, meanwhile=record_checks
         )
-    has_directory = directory is not None and bool(directory.records)
-    damaged = directory is not None and directory.damage_at is not None
-    # the parsed DICOMDIR (a few KB a record) is not needed any more: free it before the
-    # cross-file checks, which keep one small summary per instance
-    directory = tree = None
-    cross_instances: list[Any] = []
+    return results, other
+
+
+def _cross_checks(
+    reader: MediaReader,
+    results: list[files.FileResult],
+    profile: Profile | None,
+    run: _Run,
+    has_directory: bool,
+    damaged: bool,
+) -> list[Any]:
+    """F, G: checks across files; returns one summary per instance."""
+    instances: list[Any] = []
     with run.stage("cross-file checks"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # UID names of broken values; reported per file
         cross = cross_check(
@@ -302,36 +359,41 @@ def _validate(
             same_content=_same_content(reader),
         )
         run.findings += _echoes(cross.findings, damaged)
-        cross_instances = cross.instances
-    if other:
-        sample = ", ".join(repr(p) for p in other[:5]) + (", ..." if len(other) > 5 else "")
-        run.findings.append(
-            finding("file.non-dicom", f"{len(other)} non-DICOM files on the media: {sample}")
-        )
+        instances = cross.instances
+    return instances
+
+
+def _inventory(
+    instances: list[Any],
+    entries: Sequence[MediaEntry],
+    other: Sequence[str],
+    resolution: files.Resolution,
+    run: _Run,
+) -> Inventory:
     inventory = Inventory()
     with run.stage("making the inventory"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         inventory = build_inventory(
-            cross_instances,
+            instances,
             files=len(entries),
             other_files=len(other),
             web_files=sum(1 for path in other if expected_companion(path)),
             missing=resolution.missing,
             total_bytes=sum(e.size for e in entries),
         )
-    if not cross_instances:
-        run.findings.append(_empty(run.findings))
-    media = MediaInfo(
+    return inventory
+
+
+def _media_info(reader: MediaReader, found: _Directory, profile: Profile | None) -> MediaInfo:
+    return MediaInfo(
         kind=getattr(reader, "kind", ""),
         name=getattr(reader, "name", ""),
         volume_id=getattr(reader, "volume_id", None),
-        dicomdir=chosen.path if chosen is not None else None,
-        fileset_id=head.fileset_id,
-        fileset_uid=head.fileset_uid,
+        dicomdir=found.chosen.path if found.chosen is not None else None,
+        fileset_id=found.head.fileset_id,
+        fileset_uid=found.head.fileset_uid,
         profile=profile.id if profile is not None else None,
     )
-    policy = profile.severity if profile is not None else None
-    return Report(media, inventory, _order(apply_policy(run.findings, policy)))
 
 
 def _with_context(findings: list[Finding], located: dict[str, str]) -> list[Finding]:

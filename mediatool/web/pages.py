@@ -21,7 +21,7 @@ import mediatool
 from mediatool import modalities
 from mediatool.resources import data_dir
 from mediatool.web import product, render
-from mediatool.web.fileset import PatientNode, SeriesNode
+from mediatool.web.fileset import PatientNode, SeriesNode, StudyNode
 from mediatool.web.links import CASE_SCRIPT, lower_links
 from mediatool.web.site import Site
 from mediatool.web.text import (
@@ -187,7 +187,18 @@ def _documents(
             )
 
 
-def build_model(
+class _Work:
+    """Hands out the jobs and outcomes of each series in turn (they are in tree order)."""
+
+    def __init__(self, jobs: Sequence[Job], outcomes: Sequence[Outcome]) -> None:
+        self.jobs, self.outcomes, self.cursor = jobs, outcomes, 0
+
+    def take(self, n: int) -> tuple[Sequence[Job], Sequence[Outcome]]:
+        at, self.cursor = self.cursor, self.cursor + n
+        return self.jobs[at : at + n], self.outcomes[at : at + n]
+
+
+def build_model(  # noqa: PLR0913 - the parts of the disc, keyword-only, named at the call
     tree: list[PatientNode],
     jobs: Sequence[Job],
     outcomes: Sequence[Outcome],
@@ -204,74 +215,8 @@ def build_model(
     ``volumes`` describes every disc of a set split over several (``k``, ``id``, ``summary``,
     ``lines``, ``notes``: plain ASCII text), so each disc says what the others hold.
     """
-    cursor = 0
-    patients: list[dict[str, Any]] = []
-    for p, patient in enumerate(tree, 1):
-        studies: list[dict[str, Any]] = []
-        for s, study in enumerate(patient.studies, 1):
-            study_key = f"P{p:04d}/S{s:04d}"
-            series_models: list[dict[str, Any]] = []
-            reports: list[dict[str, Any]] = []
-            others: list[dict[str, str]] = []
-            links: dict[str, str] = {}
-            for se, series in enumerate(study.series, 1):
-                n = len(series.leaves)
-                s_jobs, s_out = jobs[cursor : cursor + n], outcomes[cursor : cursor + n]
-                cursor += n
-                model = _series_model(series, f"{study_key}/SE{se:04d}", s_jobs, s_out)
-                model["modality_label"] = modalities.label(model["modality"], site.language)
-                for leaf, out in zip(series.leaves, s_out, strict=True):
-                    if out.images:
-                        links[leaf.sop_instance_uid] = out.images[0]
-                if model["images"]:
-                    series_models.append(model)
-                _documents(study_key, series, s_out, reports, others)
-            studies.append(
-                {
-                    "key": f"S{s:04d}",
-                    "href": f"IHE_PDI/{study_key}/INDEX.HTM",
-                    "date": format_date(study.date),
-                    "long_date": long_date(study.date),
-                    "time": format_time(study.time),
-                    "description": study.description,
-                    "ascii_description": to_ascii(study.description),
-                    "accession": study.accession,
-                    "study_id": study.study_id,
-                    "series": series_models,
-                    "reports": reports,
-                    "others": others,
-                    "links": links,
-                    "modalities": " ".join(
-                        dict.fromkeys(m["modality"] for m in series_models if m["modality"])
-                    ),
-                    "ascii_modalities": to_ascii(
-                        modalities.labels(
-                            dict.fromkeys(m["modality"] for m in series_models), site.language
-                        )
-                    ),
-                    "modality_labels": [
-                        modalities.label(m, site.language)
-                        for m in dict.fromkeys(m["modality"] for m in series_models)
-                        if m
-                    ],
-                    "image_count": str(sum(len(m["images"]) for m in series_models)),
-                }
-            )
-        patients.append(
-            {
-                "key": f"P{p:04d}",
-                "href": f"IHE_PDI/P{p:04d}/INDEX.HTM",
-                "name": format_name(patient.name) or "(no name)",
-                "ascii_name": to_ascii(alphabetic_name(patient.name)) or "(no name)",
-                "label_name": alphabetic_name(patient.name) or "(no name)",
-                "id": patient.patient_id,
-                "ascii_id": to_ascii(patient.patient_id),
-                "birth_date": format_date(patient.birth_date),
-                "long_birth_date": long_date(patient.birth_date),
-                "sex": format_sex(patient.sex),
-                "studies": studies,
-            }
-        )
+    work = _Work(jobs, outcomes)
+    patients = [_patient_model(patient, p, work, site) for p, patient in enumerate(tree, 1)]
     return {
         "site": site_model(site, logo),
         "generator": f"mediatool {mediatool.__version__}",
@@ -287,6 +232,63 @@ def build_model(
             r["kind"] == "pdf" for p in patients for s in p["studies"] for r in s["reports"]
         ),
         "app": app,
+    }
+
+
+def _patient_model(patient: PatientNode, p: int, work: _Work, site: Site) -> dict[str, Any]:
+    studies = [
+        _study_model(study, f"P{p:04d}/S{s:04d}", work, site)
+        for s, study in enumerate(patient.studies, 1)
+    ]
+    return {
+        "key": f"P{p:04d}",
+        "href": f"IHE_PDI/P{p:04d}/INDEX.HTM",
+        "name": format_name(patient.name) or "(no name)",
+        "ascii_name": to_ascii(alphabetic_name(patient.name)) or "(no name)",
+        "label_name": alphabetic_name(patient.name) or "(no name)",
+        "id": patient.patient_id,
+        "ascii_id": to_ascii(patient.patient_id),
+        "birth_date": format_date(patient.birth_date),
+        "long_birth_date": long_date(patient.birth_date),
+        "sex": format_sex(patient.sex),
+        "studies": studies,
+    }
+
+
+def _study_model(study: StudyNode, study_key: str, work: _Work, site: Site) -> dict[str, Any]:
+    series_models: list[dict[str, Any]] = []
+    reports: list[dict[str, Any]] = []
+    others: list[dict[str, str]] = []
+    links: dict[str, str] = {}
+    for se, series in enumerate(study.series, 1):
+        s_jobs, s_out = work.take(len(series.leaves))
+        model = _series_model(series, f"{study_key}/SE{se:04d}", s_jobs, s_out)
+        model["modality_label"] = modalities.label(model["modality"], site.language)
+        for leaf, out in zip(series.leaves, s_out, strict=True):
+            if out.images:
+                links[leaf.sop_instance_uid] = out.images[0]
+        if model["images"]:
+            series_models.append(model)
+        _documents(study_key, series, s_out, reports, others)
+    present = list(dict.fromkeys(m["modality"] for m in series_models))
+    return {
+        "key": study_key.rpartition("/")[2],
+        "href": f"IHE_PDI/{study_key}/INDEX.HTM",
+        "date": format_date(study.date),
+        "long_date": long_date(study.date),
+        "time": format_time(study.time),
+        "description": study.description,
+        "ascii_description": to_ascii(study.description),
+        "accession": study.accession,
+        "study_id": study.study_id,
+        "series": series_models,
+        "reports": reports,
+        "others": others,
+        "links": links,
+        "modalities": " ".join(m for m in present if m),
+        "ascii_modalities": to_ascii(modalities.labels(present, site.language)),
+        "modality_labels": [modalities.label(m, site.language) for m in present if m],
+        "image_count": str(sum(len(m["images"]) for m in series_models)),
     }
 
 

@@ -5,7 +5,6 @@ beyond ELEMENT_LENGTH_LIMIT is an error naming the limit; the instance is not im
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -22,19 +21,26 @@ from mediatool.limits import ELEMENT_LENGTH_LIMIT
 MEMORY_LIMIT = 300 * 1024**2
 
 
+#: Runs a command and writes its peak resident memory (wait4) to the file argv[1]. Linux counts in
+#: ru_maxrss the memory of the process that started the command (the exec'd process inherits its
+#: high-water mark), so the command is started from this small fresh process, not from pytest
+#: (hundreds of MB after other tests).
+_PEAK = (
+    "import os, subprocess, sys; p = subprocess.Popen(sys.argv[2:]); _, s, u = os.wait4(p.pid, 0);"
+    "open(sys.argv[1], 'w').write(str(u.ru_maxrss * 1024)); sys.exit(os.waitstatus_to_exitcode(s))"
+)
+
+
 def _measured(*args: str | Path) -> tuple[subprocess.CompletedProcess[str], float, int]:
     """Run the CLI; (result, seconds, peak resident bytes of that one process, from wait4)."""
     start = time.monotonic()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mediatool", *map(str, args)], stdout=out, stderr=err
+    with tempfile.TemporaryDirectory() as tmp:
+        peak = Path(tmp, "peak")
+        cmd = [sys.executable, "-m", "mediatool", *map(str, args)]
+        done = subprocess.run(
+            [sys.executable, "-c", _PEAK, str(peak), *cmd], capture_output=True, text=True
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        done = subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read())
-    return done, time.monotonic() - start, usage.ru_maxrss * 1024
+        return done, time.monotonic() - start, int(peak.read_text())
 
 
 @pytest.fixture

@@ -60,9 +60,9 @@ def test_an_extent_on_another_patients_file_is_an_error_for_both(tmp_path: Path)
     # the second patient's first image, moved onto the first patient's first image
     first_extent, _ = patch_record(iso, FIRST)
     at = record_offset(image, FIRST, nth=1)
-    image = bytearray(image)
-    image[at + 2 : at + 10] = both_endian(first_extent)
-    iso.write_bytes(bytes(image))
+    patched = bytearray(image)
+    patched[at + 2 : at + 10] = both_endian(first_extent)
+    iso.write_bytes(bytes(patched))
     with IsoReader(iso) as reader:
         refused = {
             f.where for f in reader.container_findings() if f.code == "media.iso-extent-overlap"

@@ -63,7 +63,7 @@ def test_import_into_a_folder_then_again_adds_nothing(disc: Path, tmp_path: Path
     assert rel[0] == "PID0001" and rel[1].startswith("20240312_") and rel[2].startswith("CT_1_")
     ds = dcmread(files[0])
     assert rel[3] == f"{ds.SOPInstanceUID}.dcm"
-    assert ds.file_meta.ImplementationVersionName.startswith("MEDIATOOL")
+    assert str(ds.file_meta.ImplementationVersionName).startswith("MEDIATOOL")
     assert not list((tmp_path / "arch").rglob(".*"))  # no temporary file left
     second = run(str(disc), "--into", str(tmp_path / "arch"), "--json")
     assert second.exit_code == 0

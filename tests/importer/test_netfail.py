@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
-from pacs_peers import LOCALHOST, free_port
+from ports import LOCALHOST, bound_port, reserve_port
 from pynetdicom import AE
-from pynetdicom.sop_class import Verification
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # names made at run time
 
 from mediatool.cli import main
 from mediatool.importer.netfail import Kind, status_failure, status_text
@@ -33,7 +33,7 @@ def test_status_meanings_come_from_pynetdicom() -> None:
 
 
 def test_nothing_listening_is_a_refused_connection() -> None:
-    result = echo(Peer("PACS", LOCALHOST, free_port()), Network(timeout=2))
+    result = echo(Peer("PACS", LOCALHOST, reserve_port()), Network(timeout=2))
     assert not result.ok and result.failure is not None
     assert result.failure.kind is Kind.REFUSED
     assert "connection refused" in result.message
@@ -45,10 +45,10 @@ def picky() -> Iterator[Peer]:
     ae = AE(ae_title="PICKY")
     ae.add_supported_context(Verification)
     ae.require_calling_aet = ["KNOWN"]
-    port = free_port()
-    server = ae.start_server((LOCALHOST, port), block=False)
+    server = ae.start_server((LOCALHOST, 0), block=False)
+    assert server is not None
     try:
-        yield Peer("PICKY", LOCALHOST, port)
+        yield Peer("PICKY", LOCALHOST, bound_port(server))
     finally:
         server.shutdown()
 
@@ -86,7 +86,7 @@ def silent() -> Iterator[Peer]:
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield Peer("MUTE", LOCALHOST, int(sock.getsockname()[1]))
+        yield Peer("MUTE", LOCALHOST, bound_port(sock))
     finally:
         stop.set()
         thread.join(2)

@@ -128,9 +128,9 @@ def test_refused_sop_class_is_reported(pacs: Orthanc, tmp_path: Path) -> None:
 
 
 def test_pacs_that_does_not_answer_exits_2(tmp_path: Path, disc: Path) -> None:
-    from pacs_peers import free_port
+    from ports import reserve_port
 
-    result = run(str(disc), "--to-pacs", f"NOBODY@127.0.0.1:{free_port()}", "--timeout", "2")
+    result = run(str(disc), "--to-pacs", f"NOBODY@127.0.0.1:{reserve_port()}", "--timeout", "2")
     assert result.exit_code == 2
     assert "Error: the PACS does not answer" in result.stderr
     assert "Hint: check it with: mediatool echo" in result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from factories import make_instance, write_instance
 
@@ -115,7 +117,7 @@ def test_identity_values_must_fit_their_vr() -> None:
 # --- survey, selection and plan ---------------------------------------------------------------
 
 
-def _folder(tmp_path):  # type: ignore[no-untyped-def]
+def _folder(tmp_path: Path) -> Path:
     root = tmp_path / "media"
     write_instance(root / "a" / "img1.dcm", make_instance(1, 1, 1, 1))
     write_instance(root / "a" / "img2.dcm", make_instance(1, 1, 1, 2))
@@ -127,7 +129,7 @@ def _folder(tmp_path):  # type: ignore[no-untyped-def]
     return root
 
 
-def test_survey_and_plan_account_for_every_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_survey_and_plan_account_for_every_file(tmp_path: Path) -> None:
     with open_media(_folder(tmp_path)) as reader:
         from mediatool.importer import same_content
 
@@ -156,7 +158,7 @@ def test_survey_and_plan_account_for_every_file(tmp_path) -> None:  # type: igno
     assert len(plan.work) + len(plan.decided) == len(survey.files)
 
 
-def test_patients_without_local_identity_are_not_imported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_patients_without_local_identity_are_not_imported(tmp_path: Path) -> None:
     with open_media(_folder(tmp_path)) as reader:
         survey = survey_media(reader)
         mapping = parse_map("foreign_id,local_id\nPID0002,L2\n")
@@ -167,7 +169,7 @@ def test_patients_without_local_identity_are_not_imported(tmp_path) -> None:  # 
     assert [w.file.path for w in plan.work] == ["c/img1.dcm"]
 
 
-def test_one_local_id_for_several_patients_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_one_local_id_for_several_patients_is_refused(tmp_path: Path) -> None:
     with open_media(_folder(tmp_path)) as reader:
         patients = media_patients(survey_media(reader).files)
     with pytest.raises(IdentityError, match=r"the selection holds 2 patients"):

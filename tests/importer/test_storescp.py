@@ -13,7 +13,7 @@ from factories import ROOT, make_instance, write_instance
 from pacs_peers import AbortingPeer, Storescp, running
 from pydicom import dcmread
 from pydicom.dataset import FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless
 
 from mediatool.cli import main
 
@@ -34,7 +34,7 @@ def _media(root: Path, n: int = 4, rle: bool = False) -> Path:
             ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
             ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
             ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-            ds.file_meta.ImplementationClassUID = ROOT + ".99"
+            ds.file_meta.ImplementationClassUID = UID(ROOT + ".99")
             ds.compress(RLELossless)
             root.mkdir(parents=True, exist_ok=True)
             ds.save_as(root / f"im{i}.dcm", enforce_file_format=True)

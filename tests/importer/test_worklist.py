@@ -113,9 +113,9 @@ def test_no_match_is_refused(worklist: Worklist, media: Path, tmp_path: Path) ->
 
 
 def test_unreachable_worklist_exits_2(media: Path, tmp_path: Path) -> None:
-    from pacs_peers import free_port
+    from ports import reserve_port
 
     result = run(str(media), "--into", str(tmp_path / "a"), "--patient", "PID0001",
-                 "--worklist", f"WL@127.0.0.1:{free_port()}", "--timeout", "2")  # fmt: skip
+                 "--worklist", f"WL@127.0.0.1:{reserve_port()}", "--timeout", "2")  # fmt: skip
     assert result.exit_code == 2
     assert "cannot be queried" in result.stderr

@@ -6,12 +6,14 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import oracles
 import pytest
-from conftest import build_json, errors, make_xa, pixels_by_uid, run, uid_of, validate_json
+from profile_helpers import build_json, errors, make_xa, pixels_by_uid, run, uid_of, validate_json
 from pydicom import dcmread
+from pydicom.uid import UID
 
 from mediatool.icons import insert_element
 
@@ -27,7 +29,7 @@ def _dciodvfy_new_errors(source: Path, written: Path) -> list[str]:
     if any("read failed" in e for e in report.errors):
         plain = written.with_name(written.name + ".reference")
         reference = dcmread(source)
-        reference.file_meta.TransferSyntaxUID = ELE
+        reference.file_meta.TransferSyntaxUID = UID(ELE)
         reference.save_as(plain, implicit_vr=False, little_endian=True)
         report = oracles.dciodvfy(plain)
         plain.unlink()
@@ -47,8 +49,23 @@ def _assert_same_pixels(src: Path, out: Path) -> None:
         assert np.array_equal(arr, after[uid]), uid
 
 
+def _assert_icon_shows_its_frame(out: Path, record: Any, icon: Any) -> None:
+    """The icon is a picture of the representative frame (PS3.11 A.3.3.2: a third of the way
+    through) of the instance its record references, not of another frame or instance."""
+    image = dcmread(out.joinpath(*record.ReferencedFileID))
+    assert image.SOPInstanceUID == record.ReferencedSOPInstanceUIDInFile
+    frames = image.pixel_array.reshape(-1, image.Rows, image.Columns).astype(np.float64)
+    shown = np.frombuffer(icon.PixelData, np.uint8).reshape(128, 128).astype(np.float64)
+    likeness = [float(np.corrcoef(shown.ravel(), f.ravel())[0, 1]) for f in frames]
+    expected = (len(frames) - 1) // 3
+    assert likeness[expected] > 0.99, likeness
+    assert all(v < likeness[expected] for i, v in enumerate(likeness) if i != expected), likeness
+
+
 @pytest.fixture(scope="module")
-def gen_cd(pydicom_inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+def gen_cd(
+    pydicom_inputs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("gen-cd") / "out"
     result, doc = build_json(pydicom_inputs, "--out", out, "--invent")
     assert result.exit_code == 0, result.stderr
@@ -56,7 +73,7 @@ def gen_cd(pydicom_inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> tu
 
 
 def test_std_gen_cd_decodes_everything_to_explicit_vr_little_endian(
-    gen_cd: tuple[Path, dict], pydicom_inputs: Path
+    gen_cd: tuple[Path, dict[str, Any]], pydicom_inputs: Path
 ) -> None:
     out, doc = gen_cd
     assert doc["counts"]["actions"].get("decompress", 0) >= 10
@@ -65,7 +82,7 @@ def test_std_gen_cd_decodes_everything_to_explicit_vr_little_endian(
     _assert_same_pixels(pydicom_inputs, out)
 
 
-def test_lossy_input_decoded_stays_marked_lossy(gen_cd: tuple[Path, dict]) -> None:
+def test_lossy_input_decoded_stays_marked_lossy(gen_cd: tuple[Path, dict[str, Any]]) -> None:
     out, _ = gen_cd
     uid = uid_of(next(p for p in out.parent.parent.glob("**/JPGExtended.dcm")))
     ds = next(d for d in (dcmread(p) for p in _instances(out)) if str(d.SOPInstanceUID) == uid)
@@ -74,7 +91,7 @@ def test_lossy_input_decoded_stays_marked_lossy(gen_cd: tuple[Path, dict]) -> No
 
 @pytest.mark.oracle
 def test_converted_std_gen_cd_passes_dciodvfy_and_validate(
-    gen_cd: tuple[Path, dict], pydicom_inputs: Path
+    gen_cd: tuple[Path, dict[str, Any]], pydicom_inputs: Path
 ) -> None:
     out, _ = gen_cd
     report = oracles.dciodvfy(out / "DICOMDIR")
@@ -184,9 +201,9 @@ def test_xabc_compresses_xa_and_adds_128_icons(
         )  # fmt: skip
         assert icon.PhotometricInterpretation == "MONOCHROME2" and icon.SamplesPerPixel == 1
         assert icon.PixelRepresentation == 0 and len(icon.PixelData) == 128 * 128
-        assert dicomdir["DirectoryRecordSequence"].value[0] is not None
         assert icon["PixelData"].VR == "OB"
         assert np.frombuffer(icon.PixelData, np.uint8).std() > 0  # a picture, not blank
+        _assert_icon_shows_its_frame(out, record, icon)
     assert errors(validate_json(out, "STD-XABC-CD")) == []
     report = oracles.dciodvfy(out / "DICOMDIR")
     assert report.errors == [], report.describe()

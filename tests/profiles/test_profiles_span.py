@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import errors, run, validate_json
+from profile_helpers import errors, run, validate_json
 from pydicom import dcmread
 
 from mediatool import span

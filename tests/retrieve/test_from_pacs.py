@@ -119,9 +119,9 @@ def test_build_with_c_move(pacs: RetrieveOrthanc, tmp_path: Path) -> None:
 
 
 def test_unreachable_pacs_exits_2(tmp_path: Path) -> None:
-    from pacs_peers import free_port
+    from ports import reserve_port
 
-    result = cli("build", "--from-pacs", f"PACS@127.0.0.1:{free_port()}", "--patient-id",
+    result = cli("build", "--from-pacs", f"PACS@127.0.0.1:{reserve_port()}", "--patient-id",
                  "X", "--out", str(tmp_path / "d"), "--timeout", "2")  # fmt: skip
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "Error:" in result.stderr

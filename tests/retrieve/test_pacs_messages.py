@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from factories import make_instance, write_instance
-from pacs_peers import free_port
+from ports import reserve_port
 from retrieve_peers import RetrieveOrthanc
 
 from mediatool.cli import main
@@ -94,7 +94,7 @@ def test_find_refused_for_our_ae_is_not_a_time_out(pacs: RetrieveOrthanc) -> Non
 
 
 def test_echo_to_nothing_is_a_refused_connection() -> None:
-    result = cli("echo", f"PACS@127.0.0.1:{free_port()}", "--json")
+    result = cli("echo", f"PACS@127.0.0.1:{reserve_port()}", "--json")
     assert result.exit_code == 1
     message = json.loads(result.stdout)["message"]
     assert "connection refused" in message and "check that the PACS is running" in message
@@ -107,7 +107,7 @@ def test_move_to_unknown_destination_says_what_to_configure(
     --allow-partial; the message says the move AE must be configured on the PACS."""
     result = cli(
         "build", "--from-pacs", pacs.peer, "--patient-id", "P-7", "--retrieve", "move",
-        "--move-aet", "UNKNOWNAE", "--port", str(free_port()), "--listen-host", "127.0.0.1",
+        "--move-aet", "UNKNOWNAE", "--port", str(reserve_port()), "--listen-host", "127.0.0.1",
         "--out", str(tmp_path / "d"), "--timeout", "10", "--no-web",
     )  # fmt: skip
     assert result.exit_code == 1, result.output

@@ -81,9 +81,9 @@ def _fields(data: bytes) -> list[tuple[int, int, int]]:
             if element.tag == 0x00041410 and len(element.value) == 2:
                 out.append((element.value_pos, 2, record.offset))
     for tag in (0x00041200, 0x00041202):
-        element = directory.top.get(tag)
-        if element is not None:
-            out.append((element.value_pos, 4, 0))
+        root = directory.top.get(tag)
+        if root is not None:
+            out.append((root.value_pos, 4, 0))
     return out
 
 

@@ -8,26 +8,10 @@ from pathlib import Path
 import pytest
 from factories import make_instance, write_instance
 from PIL import Image
+from web_helpers import EVIL, build_fileset
 
-from mediatool import build as build_mod
-from mediatool import profiles
 from mediatool.sample import generate_sample
 from mediatool.web import Site, load_site, write_web_content
-
-EVIL = "<script>alert(1)</script>"
-
-
-def build_fileset(sources: Path, out: Path) -> Path:
-    request = build_mod.BuildRequest(
-        sources=(str(sources),),
-        out=out,
-        profile=profiles.load(profiles.DEFAULT_PROFILE),
-        fileset_id="WEBTEST",
-        force=True,
-        web=False,  # the tests write the web content themselves
-    )
-    build_mod.run(request)
-    return out
 
 
 @pytest.fixture(scope="session")
@@ -87,15 +71,3 @@ def evil_fileset(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         write_instance(base / "in" / f"{n}.dcm", ds)
     return build_fileset(base / "in", base / "disc")
-
-
-def chromium_executable() -> str:
-    """The browser for the end-to-end tests; missing is a failure (scripts/test.sh installs it)."""
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail(
-        "Chromium is not installed (Debian package 'chromium'; scripts/test.sh installs "
-        "it): the viewer cannot be tested"
-    )

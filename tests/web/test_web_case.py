@@ -17,7 +17,7 @@ from pathlib import Path
 import oracles
 import pytest
 from click.testing import CliRunner
-from conftest import chromium_executable
+from web_helpers import chromium_executable
 from webcdp import Browser, Page, chromium
 
 from mediatool.cli import main

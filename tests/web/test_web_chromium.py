@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import chromium_executable
 from PIL import Image
+from web_helpers import chromium_executable
 from webcdp import Browser, Page, chromium
 
 pytestmark = pytest.mark.oracle

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import EVIL
+from web_helpers import EVIL
 
 from mediatool.errors import MediatoolError
 from mediatool.findings import Severity

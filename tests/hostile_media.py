@@ -8,7 +8,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from factories import make_instance, study_folder, write_instance
 
@@ -58,7 +58,7 @@ def patch_record(
     """Rewrite one file's Data Length and/or Location of Extent in place; returns the old
     (extent, length)."""
     image = bytearray(iso.read_bytes())
-    at = record_offset(image, identifier)
+    at = record_offset(bytes(image), identifier)
     old = (
         struct.unpack_from("<I", image, at + _EXTENT)[0],
         struct.unpack_from("<I", image, at + _LENGTH)[0],
@@ -116,7 +116,7 @@ def big_element_parts(tmp: Path) -> tuple[bytes, bytes]:
     return data[: at + len(header)], data[at + len(header) + 4 + 16 :]
 
 
-def write_big_element(out: BinaryIO, head: bytes, tail: bytes, size: int, *, sparse: bool) -> None:
+def write_big_element(out: IO[bytes], head: bytes, tail: bytes, size: int, *, sparse: bool) -> None:
     out.write(head + struct.pack("<I", size))
     if sparse:  # zeros that take no disk space
         out.seek(size, os.SEEK_CUR)
