@@ -8,7 +8,7 @@ lengths is enough.
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, cast
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
@@ -31,6 +31,7 @@ def check(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[Finding]:
 
 
 #: The VRs PS3.5 Table 6.2-1 defines (pydicom's own list).
+_Pairs = list[tuple[int, object]]
 _VRS: Final = frozenset(str(vr) for vr in VR)
 
 
@@ -41,6 +42,26 @@ def value_representations(ds: Dataset, where: str) -> list[Finding]:
     implicit, _ = ds.original_encoding
     if implicit is not False:
         return []
+    elements = [(tag, ds.get_item(tag, keep_deferred=True)) for tag in ds.keys()]  # noqa: SIM118
+    # typed str by pydicom, but None where it met no VR it knows
+    vrs: list[str | None] = [
+        e.VR if isinstance(e, RawDataElement) else "" for _, e in cast(_Pairs, elements)
+    ]
+    # VR None throughout: pydicom found implicit VR and reads on as such (it warns, and that
+    # warning is a finding of its own); None among explicit VRs is damage it passed over
+    mixed = any(vrs)
+    for (tag, _), vr in zip(elements, vrs, strict=True):
+        if (vr is None and mixed) or (vr and vr not in _VRS):
+            return [
+                finding(
+                    "read.invalid-vr",
+                    f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) has "
+                    f"{'no VR' if vr is None else f'the VR {vr!r}'}, which PS3.5 does not "
+                    "define: the bytes from there on cannot be trusted",
+                    where,
+                )
+            ]
+    return []
     for tag in ds.keys():  # noqa: SIM118 - iterating a Dataset converts (reads) each value
         element: object = ds.get_item(tag, keep_deferred=True)
         # VR None: pydicom found implicit VR there and reads on as such (it warns, and that
