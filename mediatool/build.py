@@ -282,7 +282,7 @@ def _write_planned(
     writing = replace(request, notes=request.notes + left_out_notes(media_plan))
     if writes and media_plan.volumes and _may_fit(media_plan, request, capacity):
         try:
-            write(media_plan, writing, progress=progress, must_fit=capacity)
+            write_fileset(media_plan, writing, progress=progress, must_fit=capacity)
         except _DoesNotFit:
             pass
         else:
@@ -295,7 +295,7 @@ def _write_planned(
     if media_plan.volumes:
         volumes.write_volumes(media_plan, writing, capacity or 0, progress)
     else:
-        write(media_plan, writing, progress=progress)
+        write_fileset(media_plan, writing, progress=progress)
 
 
 class _DoesNotFit(Exception):
@@ -323,7 +323,7 @@ def _write_failures(exc: PlanRejected) -> dict[str, Finding]:
     }
 
 
-def write(
+def write_fileset(
     media_plan: MediaPlan,
     request: BuildRequest,
     *,
@@ -561,4 +561,4 @@ def _remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-__all__: Sequence[str] = ["BuildRequest", "plan", "run", "write"]
+__all__: Sequence[str] = ["BuildRequest", "plan", "run", "write_fileset"]
