@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from mediatool import staging
+from mediatool.writers import folder as staging
 
 DATE = "2024-03-12T10:00:00"
 COMMON = ("--jobs", "2", "--date", DATE, "--force", "-q")

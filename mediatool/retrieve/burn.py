@@ -7,9 +7,9 @@ import tempfile
 from pathlib import Path
 
 from mediatool import build as build_mod
+from mediatool.build.plan import MediaPlan
 from mediatool.errors import PlanRejected
 from mediatool.findings import Finding
-from mediatool.plan import MediaPlan
 from mediatool.retrieve.accounting import RetrieveResult
 from mediatool.retrieve.run import RetrieveRequest, choose, collect
 from mediatool.retrieve.sink import Progress

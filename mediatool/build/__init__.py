@@ -1,6 +1,6 @@
 """``mediatool build``: collect → scan → plan → (if accepted) write → publish.
 
-The I/O edge around the pure :func:`mediatool.plan.build_plan`.
+The I/O edge around the pure :func:`mediatool.build.plan.build_plan`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from typing import Any, Final
 
 from pydicom import dcmread
 
-from mediatool import execute, sources
+from mediatool import sources
+from mediatool.build import write as execute
 from mediatool.errors import MediatoolError, OutputError, PlanRejected, SourceError
 from mediatool.findings import CODES, Finding, Severity, fails, finding
 from mediatool.model import InstanceInfo, ScanResult, SourceRef
-from mediatool.plan import MediaPlan, PlanOptions, build_plan
+from mediatool.build.plan import MediaPlan, PlanOptions, build_plan
 from mediatool.profiles import Profile
 from mediatool.scan import ScanOptions, open_source, scan_all, scan_one
 from mediatool.web import Site, check_viewer_dir, load_site, make_label, write_web_content
@@ -231,7 +232,7 @@ def run(
 ) -> MediaPlan:
     """Plan, and unless refused or a dry run, write the File-set to ``request.out`` and/or pack
     it into the image ``request.iso`` (both then carry identical content). Content larger than
-    the medium is split into volumes (:mod:`mediatool.span`), each a File-set of its own.
+    the medium is split into volumes (:mod:`mediatool.build.span`), each a File-set of its own.
 
     ``left_out``: with ``--skip-invalid``, inputs whose conversion failed while writing (found
     only then: a compressed stream no decoder accepts); the build is planned again without them.
@@ -274,7 +275,7 @@ def _write_planned(
 ) -> None:
     """Split by the estimates when the medium needs it (trying the exact size first when the
     split is narrow, :func:`_may_fit`), then write one File-set or the volumes."""
-    from mediatool import volumes  # volumes uses this module's writing steps
+    from mediatool.build import volumes  # volumes uses this module's writing steps
 
     if capacity is not None:
         media_plan.volumes = volumes.split_plan(media_plan, request, capacity, {})
@@ -307,7 +308,7 @@ def _may_fit(media_plan: MediaPlan, request: BuildRequest, capacity: int | None)
     (they keep a reserve and round up; on a small disc the web content's estimate was a third
     too high): then writing it whole is tried first, so a ``--capacity`` the image fits
     exactly never splits it. Costs one extra write when it does not fit after all."""
-    from mediatool import volumes
+    from mediatool.build import volumes
 
     if capacity is None:
         return False

@@ -7,7 +7,7 @@ Capacity is planned before anything is written and verified exactly after:
    input size for one compressed further), rounded up to 2048-byte sectors, plus its web
    content (a JPEG of each frame, CT presets ×5, pages and viewer data) and its share of the
    DICOMDIR (a record, and an icon where the profile asks for one); each volume keeps a fixed
-   reserve for the viewer and pages. :mod:`mediatool.span` packs the estimates.
+   reserve for the viewer and pages. :mod:`mediatool.build.span` packs the estimates.
 2. **Write** every volume (instances, DICOMDIR, web content saying "disc k of n" and what the
    other discs hold) into its own folder of one staging folder.
 3. **Verify**: the exact ISO 9660 image size of each folder (pycdlib lays it out without
@@ -25,12 +25,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from mediatool import execute, span
+from mediatool.build import span
+from mediatool.build import write as execute
 from mediatool.conform import Action
 from mediatool.errors import OutputError
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo
-from mediatool.plan import MediaPlan, volume_plan
+from mediatool.build.plan import MediaPlan, volume_plan
 from mediatool.web import load_site, make_label
 from mediatool.web.text import alphabetic_name, format_date, to_ascii
 from mediatool.writers import iso as iso_writer

@@ -3,7 +3,7 @@
 Nothing is written before the plan is accepted. The staging folder sits beside the destination
 (same file system), so publishing is a rename: DIR appears only when complete. Sources are only
 ever opened for reading. Naming, modes, publishing and the clean-up after a hard stop are
-:mod:`mediatool.staging`'s; the worker processes are :mod:`mediatool.workers`' (issue 12).
+:mod:`mediatool.writers.folder`'s; the worker processes are :mod:`mediatool.workers`' (issue 12).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 
 from pydicom.uid import UID
 
-from mediatool import filemeta, staging, transcode, workers
+from mediatool import filemeta, transcode, workers
+from mediatool.writers import folder as staging
 from mediatool.conform import Action
 from mediatool.errors import OutputError
 from mediatool.findings import Finding, finding
@@ -208,7 +209,7 @@ def staging_dir(dest: Path) -> Path:
 def check_destination(dest: Path, sources: Sequence[str], *, force: bool) -> None:
     """Refuse a non-empty destination (unless ``force``) and any overlap with the sources.
 
-    First the leftovers of an interrupted run are cleared (:func:`mediatool.staging.sweep`): a
+    First the leftovers of an interrupted run are cleared (:func:`mediatool.writers.folder.sweep`): a
     folder whose replace was cut short is put back, so it is judged as it was."""
     target = dest.resolve()
     staging.sweep(target)
@@ -263,7 +264,7 @@ def write_file_atomically(
 
 def publish(staging_folder: Path, dest: Path) -> None:
     """Move the complete staging folder into place, replacing ``dest`` if it exists; ``dest`` is
-    at every moment the old or the new complete folder (:func:`mediatool.staging.publish`).
+    at every moment the old or the new complete folder (:func:`mediatool.writers.folder.publish`).
 
     No global ``sync``: it waits for every dirty page of the machine and doubled the time of a
     10,000-file build; the rename is atomic, and a disc is burned from the published folder.

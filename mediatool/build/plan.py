@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mediatool import dicomdir, fileids, hierarchy, invent
+from mediatool import dicomdir, fileids, hierarchy
+from mediatool.build import invent
 from mediatool.conform import Action, Decision, decide
 from mediatool.findings import Finding, Severity, apply_policy, finding, worst
 from mediatool.model import FileID, InstanceInfo, ScanResult, render_file_id
