@@ -7,53 +7,26 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from pathlib import Path, PurePath
-from typing import Any, Final
+from typing import Any
 
 from pydicom import dcmread
 
 from mediatool import sources
-from mediatool.build import write as execute
-from mediatool.errors import MediatoolError, OutputError, PlanRejected, SourceError
-from mediatool.findings import CODES, Finding, Severity, fails, finding
-from mediatool.model import InstanceInfo, ScanResult, SourceRef
+from mediatool.build import volumes
 from mediatool.build.plan import MediaPlan, PlanOptions, build_plan
+from mediatool.build.request import DESCRIPTOR_FILE_ID, BuildRequest, capacity_of, scan_options
+from mediatool.build.write import DoesNotFit, write_fileset
+from mediatool.errors import PlanRejected, SourceError
+from mediatool.findings import CODES, Finding, Severity, fails, finding
+from mediatool.model import InstanceInfo, ScanResult
 from mediatool.profiles import Profile
-from mediatool.scan import ScanOptions, open_source, scan_all, scan_one
-from mediatool.web import Site, check_viewer_dir, load_site, make_label, write_web_content
-from mediatool.writers import iso as iso_writer
+from mediatool.scan import open_source, scan_all
+from mediatool.web import check_viewer_dir
+from mediatool.writers import folder
 
 Progress = Callable[[int, int | None, str], None]
-DESCRIPTOR_FILE_ID = ("README",)
-
-
-@dataclass(frozen=True)
-class BuildRequest:
-    sources: tuple[str, ...]
-    out: Path | None
-    profile: Profile
-    fileset_id: str = ""
-    descriptor: Path | None = None
-    invent: bool = False
-    force: bool = False
-    dry_run: bool = False
-    fail_on: Severity = Severity.ERROR
-    jobs: int | None = None
-    iso: Path | None = None  # also (or only) pack the File-set into this ISO 9660 image
-    media: str | None = None  # cd | dvd | bd | usb: the capacity (None: the profile's, for --iso)
-    capacity: int | None = None  # bytes a volume may hold (overrides media)
-    compress: str = "none"  # none | lossless | lossy: --compress
-    allow_lossy: bool = False
-    date: datetime | None = None  # recorded in the image; None: SOURCE_DATE_EPOCH, else now
-    web: bool = True  # IHE PDI web content, README.TXT, INDEX.HTM and the viewer
-    site: Path | None = None  # site branding file (TOML)
-    viewer: Path | None = None  # a third-party viewer copied to APP/ (writes AUTORUN.INF)
-    presets: str = "auto"  # CT window presets in the viewer: on | off | auto (off if too big)
-    label: Path | None = None  # write the printable disc label (PNG) here
-    notes: tuple[str, ...] = ()  # plain-text notes for README.TXT (e.g. what a retrieve missed)
-    skip_invalid: bool = False  # leave out the input files that would refuse the build
 
 
 def _dataset_bytes(inst: InstanceInfo) -> bytes:
@@ -194,35 +167,15 @@ def left_out_notes(media_plan: MediaPlan) -> tuple[str, ...]:
     )
 
 
-def scan_options(profile: Profile) -> ScanOptions:
-    """The header scan's view of a profile: its additional keys and their Types."""
-    return ScanOptions(
-        extra_keys=dict(profile.extra_keys),
-        key_types={k: dict(v) for k, v in profile.key_types.items()},
-    )
-
-
-def capacity_of(request: BuildRequest) -> int | None:
-    """Bytes one volume may hold: ``--capacity``, else ``--media``, else (for an image) the
-    profile's medium; a folder alone has no limit."""
-    if request.capacity is not None:
-        return request.capacity
-    if request.media is not None:
-        return iso_writer.MEDIA_CAPACITY[request.media]
-    if request.iso is not None:
-        return iso_writer.MEDIA_CAPACITY[request.profile.media]
-    return None
-
-
 def _check_outputs(request: BuildRequest) -> None:
     if request.viewer is not None:
         check_viewer_dir(request.viewer)
     if request.label is not None:
-        execute.check_file_destination(request.label, request.sources, force=request.force)
+        folder.check_file_destination(request.label, request.sources, force=request.force)
     if request.out is not None:
-        execute.check_destination(request.out, request.sources, force=request.force)
+        folder.check_destination(request.out, request.sources, force=request.force)
     if request.iso is not None:
-        execute.check_file_destination(request.iso, request.sources, force=request.force)
+        folder.check_file_destination(request.iso, request.sources, force=request.force)
 
 
 def run(
@@ -275,8 +228,6 @@ def _write_planned(
 ) -> None:
     """Split by the estimates when the medium needs it (trying the exact size first when the
     split is narrow, :func:`_may_fit`), then write one File-set or the volumes."""
-    from mediatool.build import volumes  # volumes uses this module's writing steps
-
     if capacity is not None:
         media_plan.volumes = volumes.split_plan(media_plan, request, capacity, {})
     writes = not request.dry_run and (request.out is not None or request.iso is not None)
@@ -284,7 +235,7 @@ def _write_planned(
     if writes and media_plan.volumes and _may_fit(media_plan, request, capacity):
         try:
             write_fileset(media_plan, writing, progress=progress, must_fit=capacity)
-        except _DoesNotFit:
+        except DoesNotFit:
             pass
         else:
             media_plan.volumes = []
@@ -299,17 +250,11 @@ def _write_planned(
         write_fileset(media_plan, writing, progress=progress)
 
 
-class _DoesNotFit(Exception):
-    """The File-set, written whole, is larger than the medium (then it is split)."""
-
-
 def _may_fit(media_plan: MediaPlan, request: BuildRequest, capacity: int | None) -> bool:
     """The estimates split the content, but by so little that the exact image may still fit
     (they keep a reserve and round up; on a small disc the web content's estimate was a third
     too high): then writing it whole is tried first, so a ``--capacity`` the image fits
     exactly never splits it. Costs one extra write when it does not fit after all."""
-    from mediatool.build import volumes
-
     if capacity is None:
         return False
     return volumes.estimated_size(media_plan, request) <= capacity * 1.5
@@ -322,197 +267,6 @@ def _write_failures(exc: PlanRejected) -> dict[str, Finding]:
         for f in reversed(exc.findings)
         if f.severity >= Severity.ERROR and f.where and f.code == "profile.cannot-convert"
     }
-
-
-def write_fileset(
-    media_plan: MediaPlan,
-    request: BuildRequest,
-    *,
-    progress: Progress | None = None,
-    must_fit: int | None = None,
-) -> None:
-    """Materialise the plan in a staging folder; pack the image from it and/or publish it.
-
-    ``must_fit``: raise :class:`_DoesNotFit` (nothing published) when the exact ISO 9660 image
-    of the content would be larger than this many bytes."""
-    target = request.out if request.out is not None else request.iso
-    assert target is not None  # run() writes only when there is an output
-    site = load_site(request.site) if request.site is not None else None
-    staging = execute.staging_dir(target)
-    try:
-        _materialise(media_plan, staging, request, progress)
-        if request.web:
-            media_plan.findings.extend(_web_content(staging, request, site, progress))
-        if must_fit is not None:
-            size = iso_writer.image_size(staging, media_plan.fileset_id)
-            if size is None or size > must_fit:
-                raise _DoesNotFit
-        if request.label is not None:
-            created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
-            png = make_label(staging, site=site, disc=(1, 1), created=created)
-            execute.write_file_atomically(request.label, png)
-        if request.iso is not None:
-            iso_writer.pack(
-                staging,
-                request.iso,
-                volume_id=media_plan.fileset_id,
-                date=request.date,
-                capacity=capacity_of(request),
-                progress=progress,
-                force=request.force,
-            )
-        if request.out is not None:
-            execute.publish(staging, request.out)
-        else:
-            _remove(staging)
-    except MediatoolError:
-        _remove(staging)
-        raise
-    except OSError as exc:
-        _remove(staging)
-        raise OutputError(f"writing the File-set failed: {exc}") from exc
-    except BaseException:
-        _remove(staging)
-        raise
-
-
-def _web_content(
-    staging: Path,
-    request: BuildRequest,
-    site: Site | None,
-    progress: Progress | None,
-    *,
-    disc: tuple[int, int] = (1, 1),
-    described: Sequence[Mapping[str, Any]] = (),
-    capacity: int | None = None,
-) -> list[Finding]:
-    """IHE PDI web content and the viewer, written into the staging folder (so the folder and
-    the image carry the same). With presets "auto", CT window presets are dropped again when
-    the disc would not fit the medium with them."""
-
-    def render(presets: bool, replace: bool) -> list[Finding]:
-        return write_web_content(
-            staging,
-            site=site,
-            viewer_dir=request.viewer,
-            disc=disc,
-            jobs=request.jobs,
-            progress=progress,
-            presets=presets,
-            replace=replace,
-            volumes=described,
-            notes=request.notes,
-        )
-
-    found = render(request.presets != "off", replace=False)
-    if capacity is None:
-        capacity = capacity_of(request) if request.iso is not None else None
-    if request.presets == "auto" and capacity is not None and _size(staging) > capacity:
-        found = render(False, replace=True)
-        found.append(
-            finding(
-                "web.presets-left-out",
-                "the CT window presets would not fit "
-                f"{(request.media or request.profile.media).upper()}; the viewer shows each "
-                "image's own window",
-                None,
-            )
-        )
-    return found
-
-
-def _size(root: Path) -> int:
-    """Bytes the folder takes on an ISO 9660 image (files rounded up to 2048-byte sectors)."""
-    sector = iso_writer.SECTOR
-    return sum(-(-p.stat().st_size // sector) * sector for p in root.rglob("*") if p.is_file())
-
-
-def write_tasks(media_plan: MediaPlan) -> list[execute.WriteTask]:
-    """One task per instance: how to write it, and whether to make its record's icon."""
-    rule = media_plan.profile.icons
-    tasks = []
-    for inst in media_plan.tree.instances():
-        decision = media_plan.decisions[inst.sop_instance_uid]
-        wants_icon = (
-            rule is not None
-            and inst.pixel is not None
-            and (inst.record_type in rule.records or "SERIES" in rule.records)
-        )
-        tasks.append(
-            execute.WriteTask(
-                source=inst.source,
-                dataset_offset=inst.dataset_offset,
-                file_id=media_plan.file_ids[inst.sop_instance_uid],
-                action=decision.action,
-                target_ts=decision.target_ts,
-                sop_class_uid=inst.sop_class_uid,
-                sop_instance_uid=inst.sop_instance_uid,
-                patches=tuple(sorted(media_plan.patches.get(inst.sop_instance_uid, {}).items())),
-                source_ts=inst.transfer_syntax,
-                new_uid=decision.new_uid,
-                icon_size=rule.size if wants_icon and rule is not None else None,
-            )
-        )
-    return tasks
-
-
-def _materialise(
-    media_plan: MediaPlan, staging: Path, request: BuildRequest, progress: Progress | None
-) -> None:
-    """Write every instance, then the DICOMDIR: its icons and the records of lossy derived
-    images (new SOP Instance UID, new key values) are known only once the files are written."""
-    icons: dict[str, bytes] = {}
-    tasks = write_tasks(media_plan)
-    _, written = execute.write_all(
-        tasks, staging, jobs=request.jobs, progress=progress, icons=icons
-    )
-    media_plan.findings[:] = _one_story(media_plan.findings, written)
-    if fails(written, request.fail_on):
-        raise PlanRejected(
-            "the build was refused because of the findings above; nothing was written",
-            media_plan.findings,
-            media_plan,
-        )
-    lossy = [
-        i for i in media_plan.tree.instances() if media_plan.decisions[i.sop_instance_uid].lossy
-    ]
-    if lossy:
-        _rebind_lossy(media_plan, lossy, staging, icons)
-    media_plan.dicomdir = media_plan.encode_dicomdir(icons)
-    (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
-    if media_plan.descriptor_data is not None:
-        staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)
-
-
-#: What the plan said build will do to a file; void once writing that file failed.
-_PLANNED_CHANGES: Final = frozenset(
-    {"build.decompressed", "build.compressed", "build.reencoded", "build.lossy"}
-)
-
-
-def _one_story(planned: Sequence[Finding], written: Sequence[Finding]) -> list[Finding]:
-    """A file whose conversion failed gets that error, not also the notice that it was
-    converted ("decoded from JPEG Extended" and then "Unable to decode"): one file, one story."""
-    failed = {f.where for f in written if f.severity >= Severity.ERROR}
-    kept = [f for f in planned if not (f.code in _PLANNED_CHANGES and f.where in failed)]
-    return kept + list(written)
-
-
-def _rebind_lossy(
-    media_plan: MediaPlan, lossy: Sequence[InstanceInfo], staging: Path, icons: dict[str, bytes]
-) -> None:
-    """Records of lossy derived images describe the files as written: read their headers."""
-    options = scan_options(media_plan.profile)
-    replaced: dict[str, InstanceInfo] = {}
-    for inst in lossy:
-        path = staging.joinpath(*media_plan.file_ids[inst.sop_instance_uid])
-        info = scan_one(SourceRef(str(path)), options)
-        if isinstance(info, InstanceInfo):
-            replaced[inst.sop_instance_uid] = info
-    for old, new in replaced.items():
-        if old in icons:
-            icons[new.sop_instance_uid] = icons.pop(old)
-    media_plan.replace_instances(replaced)
 
 
 def lossy_references(media_plan: MediaPlan) -> list[Finding]:
@@ -556,10 +310,12 @@ def _referenced_uids(ds: Any) -> set[str]:
     return found
 
 
-def _remove(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
-
-
-__all__: Sequence[str] = ["BuildRequest", "plan", "run", "write_fileset"]
+__all__: Sequence[str] = [
+    "BuildRequest",
+    "capacity_of",
+    "left_out_notes",
+    "plan",
+    "run",
+    "scan_options",
+    "write_fileset",
+]

@@ -11,19 +11,24 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Final
 
 from pydicom.uid import UID
 
 from mediatool import filemeta, transcode, workers
-from mediatool.writers import folder as staging
+from mediatool.build.plan import MediaPlan
+from mediatool.build.request import DESCRIPTOR_FILE_ID, BuildRequest, capacity_of, scan_options
 from mediatool.conform import Action
-from mediatool.errors import OutputError
-from mediatool.findings import Finding, finding
-from mediatool.model import FileID, SourceRef
-from mediatool.scan import open_source
+from mediatool.errors import MediatoolError, OutputError, PlanRejected
+from mediatool.findings import Finding, Severity, fails, finding
+from mediatool.model import FileID, InstanceInfo, SourceRef
+from mediatool.scan import open_source, scan_one
+from mediatool.web import Site, load_site, make_label, write_web_content
+from mediatool.writers import folder
+from mediatool.writers import iso as iso_writer
 
 Progress = Callable[[int, int | None, str], None]
 
@@ -193,83 +198,200 @@ def write_all(
     return total, findings
 
 
-def staging_dir(dest: Path) -> Path:
-    """A fresh empty folder beside ``dest`` (same file system, so publishing is a rename), made
-    after the stale leftovers of interrupted runs are cleared; mode ``0777 & ~umask``."""
-    target = dest.resolve()
-    parent = target.parent
+class DoesNotFit(Exception):
+    """The File-set, written whole, is larger than the medium (then it is split)."""
+
+
+def write_fileset(
+    media_plan: MediaPlan,
+    request: BuildRequest,
+    *,
+    progress: Progress | None = None,
+    must_fit: int | None = None,
+) -> None:
+    """Materialise the plan in a staging folder; pack the image from it and/or publish it.
+
+    ``must_fit``: raise :class:`DoesNotFit` (nothing published) when the exact ISO 9660 image
+    of the content would be larger than this many bytes."""
+    target = request.out if request.out is not None else request.iso
+    assert target is not None  # run() writes only when there is an output
+    site = load_site(request.site) if request.site is not None else None
+    staging = folder.staging_dir(target)
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging.sweep(target)
-        return staging.make_folder(target)
-    except OSError as exc:
-        raise OutputError(f"cannot create a folder in {str(parent)!r}: {exc.strerror}") from exc
-
-
-def check_destination(dest: Path, sources: Sequence[str], *, force: bool) -> None:
-    """Refuse a non-empty destination (unless ``force``) and any overlap with the sources.
-
-    First the leftovers of an interrupted run are cleared (:func:`mediatool.writers.folder.sweep`): a
-    folder whose replace was cut short is put back, so it is judged as it was."""
-    target = dest.resolve()
-    staging.sweep(target)
-    for given in sources:
-        src = Path(given).resolve()
-        if target == src or target.is_relative_to(src) or src.is_relative_to(target):
-            raise OutputError(
-                f"the output folder {str(dest)!r} overlaps the input {given!r}; "
-                "choose an output folder outside the inputs"
+        materialise(media_plan, staging, request, progress)
+        if request.web:
+            media_plan.findings.extend(web_content(staging, request, site, progress))
+        if must_fit is not None:
+            size = iso_writer.image_size(staging, media_plan.fileset_id)
+            if size is None or size > must_fit:
+                raise DoesNotFit
+        if request.label is not None:
+            created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
+            png = make_label(staging, site=site, disc=(1, 1), created=created)
+            folder.write_file_atomically(request.label, png)
+        if request.iso is not None:
+            iso_writer.pack(
+                staging,
+                request.iso,
+                volume_id=media_plan.fileset_id,
+                date=request.date,
+                capacity=capacity_of(request),
+                progress=progress,
+                force=request.force,
             )
-    if dest.exists() and not dest.is_dir():
-        raise OutputError(f"{str(dest)!r} exists and is not a folder")
-    if dest.is_dir() and any(dest.iterdir()) and not force:
-        raise OutputError(
-            f"the output folder {str(dest)!r} is not empty",
-            hint="use --force to replace its content",
+        if request.out is not None:
+            folder.publish_folder(staging, request.out)
+        else:
+            _remove(staging)
+    except MediatoolError:
+        _remove(staging)
+        raise
+    except OSError as exc:
+        _remove(staging)
+        raise OutputError(f"writing the File-set failed: {exc}") from exc
+    except BaseException:
+        _remove(staging)
+        raise
+
+
+def web_content(
+    staging: Path,
+    request: BuildRequest,
+    site: Site | None,
+    progress: Progress | None,
+    *,
+    disc: tuple[int, int] = (1, 1),
+    described: Sequence[Mapping[str, Any]] = (),
+    capacity: int | None = None,
+) -> list[Finding]:
+    """IHE PDI web content and the viewer, written into the staging folder (so the folder and
+    the image carry the same). With presets "auto", CT window presets are dropped again when
+    the disc would not fit the medium with them."""
+
+    def render(presets: bool, replace: bool) -> list[Finding]:
+        return write_web_content(
+            staging,
+            site=site,
+            viewer_dir=request.viewer,
+            disc=disc,
+            jobs=request.jobs,
+            progress=progress,
+            presets=presets,
+            replace=replace,
+            volumes=described,
+            notes=request.notes,
         )
 
-
-def check_file_destination(dest: Path, sources: Sequence[str], *, force: bool) -> None:
-    """An output file (ISO image, label): not inside the inputs, not over a file unless
-    ``force`` (after clearing the leftovers of interrupted runs)."""
-    target = dest.resolve()
-    staging.sweep(target)
-    for given in sources:
-        src = Path(given).resolve()
-        if target == src or target.is_relative_to(src):
-            raise OutputError(
-                f"the output file {str(dest)!r} would be written inside the input "
-                f"{given!r}; choose a place outside the inputs"
+    found = render(request.presets != "off", replace=False)
+    if capacity is None:
+        capacity = capacity_of(request) if request.iso is not None else None
+    if request.presets == "auto" and capacity is not None and folder_size(staging) > capacity:
+        found = render(False, replace=True)
+        found.append(
+            finding(
+                "web.presets-left-out",
+                "the CT window presets would not fit "
+                f"{(request.media or request.profile.media).upper()}; the viewer shows each "
+                "image's own window",
+                None,
             )
-    if dest.is_dir():
-        raise OutputError(f"{str(dest)!r} is a folder; give the path of a file")
-    if dest.exists() and not force:
-        raise OutputError(f"{str(dest)!r} exists", hint="use --force to replace it")
+        )
+    return found
 
 
-def write_file_atomically(
-    dest: Path, data: bytes, what: str = "", *, make_parents: bool = True
+def folder_size(root: Path) -> int:
+    """Bytes the folder takes on an ISO 9660 image (files rounded up to 2048-byte sectors)."""
+    sector = iso_writer.SECTOR
+    return sum(-(-p.stat().st_size // sector) * sector for p in root.rglob("*") if p.is_file())
+
+
+def write_tasks(media_plan: MediaPlan) -> list[WriteTask]:
+    """One task per instance: how to write it, and whether to make its record's icon."""
+    rule = media_plan.profile.icons
+    tasks = []
+    for inst in media_plan.tree.instances():
+        decision = media_plan.decisions[inst.sop_instance_uid]
+        wants_icon = (
+            rule is not None
+            and inst.pixel is not None
+            and (inst.record_type in rule.records or "SERIES" in rule.records)
+        )
+        tasks.append(
+            WriteTask(
+                source=inst.source,
+                dataset_offset=inst.dataset_offset,
+                file_id=media_plan.file_ids[inst.sop_instance_uid],
+                action=decision.action,
+                target_ts=decision.target_ts,
+                sop_class_uid=inst.sop_class_uid,
+                sop_instance_uid=inst.sop_instance_uid,
+                patches=tuple(sorted(media_plan.patches.get(inst.sop_instance_uid, {}).items())),
+                source_ts=inst.transfer_syntax,
+                new_uid=decision.new_uid,
+                icon_size=rule.size if wants_icon and rule is not None else None,
+            )
+        )
+    return tasks
+
+
+def materialise(
+    media_plan: MediaPlan, staging: Path, request: BuildRequest, progress: Progress | None
 ) -> None:
-    """Write ``data`` to a temporary file beside ``dest`` and rename it into place; a failure
-    (a full disk) removes the temporary file. ``what`` names the file in the message."""
-    try:
-        if make_parents:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-        staging.write_file(dest, data)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write {what + ' ' if what else ''}{str(dest)!r}: {exc.strerror or exc}"
-        ) from exc
+    """Write every instance, then the DICOMDIR: its icons and the records of lossy derived
+    images (new SOP Instance UID, new key values) are known only once the files are written."""
+    icons: dict[str, bytes] = {}
+    tasks = write_tasks(media_plan)
+    _, written = write_all(tasks, staging, jobs=request.jobs, progress=progress, icons=icons)
+    media_plan.findings[:] = _one_story(media_plan.findings, written)
+    if fails(written, request.fail_on):
+        raise PlanRejected(
+            "the build was refused because of the findings above; nothing was written",
+            media_plan.findings,
+            media_plan,
+        )
+    lossy = [
+        i for i in media_plan.tree.instances() if media_plan.decisions[i.sop_instance_uid].lossy
+    ]
+    if lossy:
+        _rebind_lossy(media_plan, lossy, staging, icons)
+    media_plan.dicomdir = media_plan.encode_dicomdir(icons)
+    (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
+    if media_plan.descriptor_data is not None:
+        staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)
 
 
-def publish(staging_folder: Path, dest: Path) -> None:
-    """Move the complete staging folder into place, replacing ``dest`` if it exists; ``dest`` is
-    at every moment the old or the new complete folder (:func:`mediatool.writers.folder.publish`).
+#: What the plan said build will do to a file; void once writing that file failed.
+_PLANNED_CHANGES: Final = frozenset(
+    {"build.decompressed", "build.compressed", "build.reencoded", "build.lossy"}
+)
 
-    No global ``sync``: it waits for every dirty page of the machine and doubled the time of a
-    10,000-file build; the rename is atomic, and a disc is burned from the published folder.
-    """
-    try:
-        staging.publish(staging_folder, dest)
-    except OSError as exc:
-        raise OutputError(f"cannot move the result into {str(dest)!r}: {exc.strerror}") from exc
+
+def _one_story(planned: Sequence[Finding], written: Sequence[Finding]) -> list[Finding]:
+    """A file whose conversion failed gets that error, not also the notice that it was
+    converted ("decoded from JPEG Extended" and then "Unable to decode"): one file, one story."""
+    failed = {f.where for f in written if f.severity >= Severity.ERROR}
+    kept = [f for f in planned if not (f.code in _PLANNED_CHANGES and f.where in failed)]
+    return kept + list(written)
+
+
+def _rebind_lossy(
+    media_plan: MediaPlan, lossy: Sequence[InstanceInfo], staging: Path, icons: dict[str, bytes]
+) -> None:
+    """Records of lossy derived images describe the files as written: read their headers."""
+    options = scan_options(media_plan.profile)
+    replaced: dict[str, InstanceInfo] = {}
+    for inst in lossy:
+        path = staging.joinpath(*media_plan.file_ids[inst.sop_instance_uid])
+        info = scan_one(SourceRef(str(path)), options)
+        if isinstance(info, InstanceInfo):
+            replaced[inst.sop_instance_uid] = info
+    for old, new in replaced.items():
+        if old in icons:
+            icons[new.sop_instance_uid] = icons.pop(old)
+    media_plan.replace_instances(replaced)
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
