@@ -166,9 +166,8 @@ def _deduplicate(
     return kept, findings
 
 
-def build_plan(
-    scan: ScanResult, profile: Profile, options: PlanOptions, content_equal: ContentEqual
-) -> MediaPlan:
+def _recordable(scan: ScanResult) -> tuple[list[InstanceInfo], list[Finding]]:
+    """The scan's findings, and the instances a directory record type exists for (PS3.3 F.5)."""
     findings: list[Finding] = list(scan.findings)
     for inst in scan.instances:
         findings.extend(inst.findings)
@@ -184,12 +183,18 @@ def build_plan(
             )
         else:
             with_record.append(inst)
-    instances, dup_findings = _deduplicate(with_record, content_equal)
-    findings += dup_findings
-    instances, inv_findings, patches = invent.fill_missing(instances, invent=options.invent)
-    findings += inv_findings
-    findings += hierarchy.check_consistency(instances)
+    return with_record, findings
+
+
+def _decide_all(
+    instances: Sequence[InstanceInfo],
+    profile: Profile,
+    patches: invent.Patches,
+    options: PlanOptions,
+) -> tuple[dict[str, Decision], list[Finding]]:
+    """The profile's decision for every instance (:func:`mediatool.conform.decide`)."""
     decisions: dict[str, Decision] = {}
+    findings: list[Finding] = []
     for inst in instances:
         decision = decide(
             inst,
@@ -200,18 +205,37 @@ def build_plan(
         )
         decisions[inst.sop_instance_uid] = decision
         findings.extend(decision.findings)
+    return decisions, findings
+
+
+def _fileset_uid(fileset_id: str, file_ids: Mapping[str, FileID]) -> str:
+    """The File-set UID, derived from its ID and content (the same content, the same UID)."""
+    return derive_uid(
+        "fileset",
+        fileset_id,
+        *sorted(file_ids),
+        *(render_file_id(v) for v in sorted(file_ids.values())),
+    )
+
+
+def build_plan(
+    scan: ScanResult, profile: Profile, options: PlanOptions, content_equal: ContentEqual
+) -> MediaPlan:
+    with_record, findings = _recordable(scan)
+    instances, dup_findings = _deduplicate(with_record, content_equal)
+    findings += dup_findings
+    instances, inv_findings, patches = invent.fill_missing(instances, invent=options.invent)
+    findings += inv_findings
+    findings += hierarchy.check_consistency(instances)
+    decisions, decided = _decide_all(instances, profile, patches, options)
+    findings += decided
     findings += fileids.check_fileset_id(options.fileset_id)
     tree = hierarchy.build_tree(
         [i for i in instances if decisions[i.sop_instance_uid].action is not Action.REJECT]
     )
     file_ids = fileids.assign(tree)
     fileset_id = options.fileset_id or fileids.default_fileset_id(tree)
-    fileset_uid = derive_uid(
-        "fileset",
-        fileset_id,
-        *sorted(file_ids),
-        *(render_file_id(v) for v in sorted(file_ids.values())),
-    )
+    fileset_uid = _fileset_uid(fileset_id, file_ids)
     ts = {uid: d.target_ts for uid, d in decisions.items()}
     findings = apply_policy(findings, _build_policy(profile))
     dicomdir_bytes = b""
@@ -244,12 +268,7 @@ def volume_plan(whole: MediaPlan, instances: Sequence[InstanceInfo], fileset_id:
     File IDs, File-set UID and DICOMDIR) holding ``instances``."""
     tree = hierarchy.build_tree(list(instances))
     file_ids = fileids.assign(tree)
-    fileset_uid = derive_uid(
-        "fileset",
-        fileset_id,
-        *sorted(file_ids),
-        *(render_file_id(v) for v in sorted(file_ids.values())),
-    )
+    fileset_uid = _fileset_uid(fileset_id, file_ids)
     uids = set(file_ids)
     volume = MediaPlan(
         whole.profile,

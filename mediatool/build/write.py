@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from pydicom.uid import UID
 
@@ -68,6 +68,67 @@ def _icon_finding(task: WriteTask, reason: str) -> Finding:
     )
 
 
+class _Made(NamedTuple):
+    """One instance as it will be written, before it is: its bytes, icon, and what was said."""
+
+    chunks: Sequence[bytes | memoryview]
+    icon: bytes | None
+    icon_error: str | None
+    warned: list[warnings.WarningMessage]
+
+
+def _copied(task: WriteTask, data: bytes) -> _Made:
+    """An instance kept as it is: our File Meta (PS3.10 7.1), then its data set bytes."""
+    meta = filemeta.encode(task.sop_class_uid, task.sop_instance_uid, task.target_ts)
+    chunks = (meta, memoryview(data)[task.dataset_offset :])
+    if task.icon_size is None:
+        return _Made(chunks, None, None, [])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        icon, icon_error = _icon_of_copy(task, data)
+    return _Made(chunks, icon, icon_error, caught)
+
+
+def _converted(task: WriteTask, data: bytes) -> _Made:
+    """An instance re-encoded, decoded or compressed; raises what the codec raises."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if task.action is Action.REENCODE and task.icon_size is None:
+            content, _, _ = transcode.rewrite(
+                data, target_ts=task.target_ts, decompress=False, patches=dict(task.patches)
+            )
+            return _Made((content,), None, None, caught)
+        converted = transcode.convert(
+            data,
+            source_ts=task.source_ts,
+            target_ts=task.target_ts,
+            patches=dict(task.patches),
+            new_uid=task.new_uid,
+            icon_size=task.icon_size,
+        )
+    return _Made((converted.data,), converted.icon, converted.icon_error, caught)
+
+
+def _cannot_convert(task: WriteTask, exc: Exception) -> Finding:
+    reason = str(exc).splitlines()[0][:300].rstrip(":") if str(exc) else type(exc).__name__
+    return finding(
+        "profile.cannot-convert",
+        f"cannot convert to {UID(task.target_ts).name!r}: {reason}",
+        task.source.display,
+    )
+
+
+def _store(root: Path, task: WriteTask, chunks: Sequence[bytes | memoryview]) -> int:
+    """Create the file at the task's File ID (never over an existing one); bytes written."""
+    dest = root.joinpath(*task.file_id)
+    workers.ensure_parent()  # never write after the build that started us is gone
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with dest.open("xb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+    return sum(len(c) for c in chunks)
+
+
 def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding], bytes | None]:
     """Write one instance as a Part 10 file under ``root``.
 
@@ -76,67 +137,24 @@ def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding], byt
     compressed stream a decoder rejects is only found out here, when pixel data is read) and
     the encoded icon when the task asks for one.
     """
-    where = task.source.display
-    caught: list[warnings.WarningMessage] = []
-    icon: bytes | None = None
-    icon_error: str | None = None
     with open_source(task.source) as fp:
         data = fp.read()
     if task.action is Action.COPY:
-        meta = filemeta.encode(task.sop_class_uid, task.sop_instance_uid, task.target_ts)
-        chunks: Sequence[bytes | memoryview] = (meta, memoryview(data)[task.dataset_offset :])
-        if task.icon_size is not None:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                icon, icon_error = _icon_of_copy(task, data)
+        made = _copied(task, data)
     else:
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                if task.action is Action.REENCODE and task.icon_size is None:
-                    content, _, _ = transcode.rewrite(
-                        data, target_ts=task.target_ts, decompress=False, patches=dict(task.patches)
-                    )
-                else:
-                    converted = transcode.convert(
-                        data,
-                        source_ts=task.source_ts,
-                        target_ts=task.target_ts,
-                        patches=dict(task.patches),
-                        new_uid=task.new_uid,
-                        icon_size=task.icon_size,
-                    )
-                    content, icon, icon_error = (
-                        converted.data,
-                        converted.icon,
-                        converted.icon_error,
-                    )
+            made = _converted(task, data)
         except Exception as exc:
-            reason = str(exc).splitlines()[0][:300].rstrip(":") if str(exc) else type(exc).__name__
-            return (
-                0,
-                [
-                    finding(
-                        "profile.cannot-convert",
-                        f"cannot convert to {UID(task.target_ts).name!r}: {reason}",
-                        where,
-                    )
-                ],
-                None,
-            )
-        chunks = (content,)
-    dest = root.joinpath(*task.file_id)
-    workers.ensure_parent()  # never write after the build that started us is gone
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with dest.open("xb") as out:
-        for chunk in chunks:
-            out.write(chunk)
+            return 0, [_cannot_convert(task, exc)], None
+    size = _store(root, task, made.chunks)
+    where = task.source.display
     found = [
-        finding("read.pydicom-warning", str(w.message).splitlines()[0][:300], where) for w in caught
+        finding("read.pydicom-warning", str(w.message).splitlines()[0][:300], where)
+        for w in made.warned
     ]
-    if icon_error is not None:
-        found.append(_icon_finding(task, icon_error))
-    return sum(len(c) for c in chunks), found, icon
+    if made.icon_error is not None:
+        found.append(_icon_finding(task, made.icon_error))
+    return size, found, made.icon
 
 
 def _write_batch(
