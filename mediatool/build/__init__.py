@@ -15,11 +15,12 @@ from pydicom import dcmread
 
 from mediatool import sources
 from mediatool.build import volumes
-from mediatool.build.plan import MediaPlan, PlanOptions, build_plan
+from mediatool.build.plan import MediaPlan, PlanOptions, build_plan, build_policy
 from mediatool.build.request import DESCRIPTOR_FILE_ID, BuildRequest, capacity_of, scan_options
+from mediatool.build.write import NOT_WRITTEN as _NOT_WRITTEN
 from mediatool.build.write import DoesNotFit, write_fileset
 from mediatool.errors import PlanRejected, SourceError
-from mediatool.findings import CODES, Finding, Severity, fails, finding
+from mediatool.findings import CODES, Finding, Severity, apply_policy, fails, finding
 from mediatool.model import InstanceInfo, ScanResult
 from mediatool.profiles import Profile
 from mediatool.scan import open_source, scan_all
@@ -118,6 +119,7 @@ def plan(
         )
     if any(d.lossy for d in media_plan.decisions.values()):
         media_plan.findings.extend(lossy_references(media_plan))
+    media_plan.findings[:] = apply_policy(media_plan.findings, build_policy(request.profile))
     return media_plan
 
 
@@ -189,7 +191,26 @@ def run(
 
     ``left_out``: with ``--skip-invalid``, inputs whose conversion failed while writing (found
     only then: a compressed stream no decoder accepts); the build is planned again without them.
+
+    The build's severity policy (:func:`mediatool.build.plan.build_policy`: its corrections,
+    then the profile's ``[severity]``) is applied at the end to every finding, those added
+    while writing (``build.*``, ``web.*``) too, and to the findings of a refusal.
     """
+    policy = build_policy(request.profile)
+    try:
+        media_plan = _run(request, progress, left_out)
+    except PlanRejected as exc:
+        exc.findings = tuple(apply_policy(exc.findings, policy))
+        raise
+    media_plan.findings[:] = apply_policy(media_plan.findings, policy)
+    return media_plan
+
+
+def _run(
+    request: BuildRequest,
+    progress: Progress | None,
+    left_out: Mapping[str, Finding] | None,
+) -> MediaPlan:
     if not request.dry_run:
         _check_outputs(request)
     media_plan = plan(request, progress, left_out)
@@ -201,7 +222,7 @@ def run(
         failed = _write_failures(exc) if request.skip_invalid else {}
         if not failed:
             raise
-        return run(request, progress, {**(left_out or {}), **failed})
+        return _run(request, progress, {**(left_out or {}), **failed})
     return media_plan
 
 
@@ -261,12 +282,9 @@ def _may_fit(media_plan: MediaPlan, request: BuildRequest, capacity: int | None)
 
 
 def _write_failures(exc: PlanRejected) -> dict[str, Finding]:
-    """Input files whose writing failed (their errors come after the plan's own findings)."""
-    return {
-        f.where: f
-        for f in reversed(exc.findings)
-        if f.severity >= Severity.ERROR and f.where and f.code == "profile.cannot-convert"
-    }
+    """Input files whose writing failed (their errors come after the plan's own findings): not
+    on the disc, whatever severity a profile gives their finding."""
+    return {f.where: f for f in reversed(exc.findings) if f.where and f.code == _NOT_WRITTEN}
 
 
 def lossy_references(media_plan: MediaPlan) -> list[Finding]:

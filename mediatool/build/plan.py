@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Final
 
 from mediatool import dicomdir, fileids, hierarchy
 from mediatool.build import invent
@@ -237,7 +237,7 @@ def build_plan(
     fileset_id = options.fileset_id or fileids.default_fileset_id(tree)
     fileset_uid = _fileset_uid(fileset_id, file_ids)
     ts = {uid: d.target_ts for uid, d in decisions.items()}
-    findings = apply_policy(findings, _build_policy(profile))
+    findings = apply_policy(findings, build_policy(profile))  # the plan's verdict
     dicomdir_bytes = b""
     if (tree.patients or tree.root_instances) and (worst(findings) or 0) < Severity.ERROR:
         dicomdir_bytes = dicomdir.encode(
@@ -288,10 +288,10 @@ def volume_plan(whole: MediaPlan, instances: Sequence[InstanceInfo], fileset_id:
     return volume
 
 
-def _build_policy(profile: Profile) -> dict[str, Severity]:
-    """Build corrects the input's File Meta problems, so they are warnings there, not errors;
-    the profile may then raise or lower any code (one severity-policy place, design.md)."""
-    corrected = dict.fromkeys(
+#: Build corrects the input's File Meta problems (it writes new File Meta, PS3.10 7.1), so they
+#: are warnings there, not errors; a Transfer Syntax the profile does not allow is converted.
+BUILD_CORRECTS: Final[Mapping[str, Severity]] = {
+    **dict.fromkeys(
         (
             "meta.no-preamble",
             "meta.group-length",
@@ -306,13 +306,15 @@ def _build_policy(profile: Profile) -> dict[str, Severity]:
             "meta.preamble-executable",
         ),
         Severity.WARNING,
-    )
-    corrected.update(
-        {
-            "meta.version-name": Severity.INFO,
-            "meta.unknown-element": Severity.INFO,
-            "meta.preamble-not-zero": Severity.INFO,
-            "profile.ts-not-allowed": Severity.INFO,
-        }
-    )
-    return {**corrected, **profile.severity}
+    ),
+    "meta.version-name": Severity.INFO,
+    "meta.unknown-element": Severity.INFO,
+    "meta.preamble-not-zero": Severity.INFO,
+    "profile.ts-not-allowed": Severity.INFO,
+}
+
+
+def build_policy(profile: Profile) -> dict[str, Severity]:
+    """The build's severity policy: :data:`BUILD_CORRECTS`, then the profile's ``[severity]``
+    (which may raise or lower any code, ``build.*`` and ``web.*`` too)."""
+    return {**BUILD_CORRECTS, **profile.severity}

@@ -19,11 +19,11 @@ from typing import Any, Final, NamedTuple
 from pydicom.uid import UID
 
 from mediatool import filemeta, transcode, workers
-from mediatool.build.plan import MediaPlan
+from mediatool.build.plan import MediaPlan, build_policy
 from mediatool.build.request import DESCRIPTOR_FILE_ID, BuildRequest, capacity_of, scan_options
 from mediatool.conform import Action
 from mediatool.errors import MediatoolError, OutputError, PlanRejected
-from mediatool.findings import Finding, Severity, fails, finding
+from mediatool.findings import Finding, Severity, apply_policy, fails, finding
 from mediatool.model import FileID, InstanceInfo, SourceRef
 from mediatool.scan import open_source, scan_one
 from mediatool.web import Site, load_site, make_label, write_web_content
@@ -109,10 +109,14 @@ def _converted(task: WriteTask, data: bytes) -> _Made:
     return _Made((converted.data,), converted.icon, converted.icon_error, caught)
 
 
+#: The finding of an instance whose conversion failed: its file is not written (not on the disc).
+NOT_WRITTEN: Final = "profile.cannot-convert"
+
+
 def _cannot_convert(task: WriteTask, exc: Exception) -> Finding:
     reason = str(exc).splitlines()[0][:300].rstrip(":") if str(exc) else type(exc).__name__
     return finding(
-        "profile.cannot-convert",
+        NOT_WRITTEN,
         f"cannot convert to {UID(task.target_ts).name!r}: {reason}",
         task.source.display,
     )
@@ -361,7 +365,8 @@ def materialise(
     tasks = write_tasks(media_plan)
     _, written = write_all(tasks, staging, jobs=request.jobs, progress=progress, icons=icons)
     media_plan.findings[:] = _one_story(media_plan.findings, written)
-    if fails(written, request.fail_on):
+    judged = apply_policy(written, build_policy(request.profile))
+    if fails(judged, request.fail_on) or any(f.code == NOT_WRITTEN for f in written):
         raise PlanRejected(
             "the build was refused because of the findings above; nothing was written",
             media_plan.findings,
