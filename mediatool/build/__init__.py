@@ -1,6 +1,11 @@
 """``mediatool build``: collect → scan → plan → (if accepted) write → publish.
 
-The I/O edge around the pure :func:`mediatool.build.plan.build_plan`.
+The I/O edge around the pure :func:`mediatool.build.plan.build_plan`. The package:
+:mod:`~mediatool.build.request` (what is asked), :mod:`~mediatool.build.invent` and
+:mod:`~mediatool.build.plan` (pure stages), :mod:`~mediatool.build.write` (materialise, web
+content, label, publish), :mod:`~mediatool.build.volumes` and :mod:`~mediatool.build.span`
+(content larger than one medium). Note: ``plan`` here is the function; the stage module is
+reached as ``mediatool.build.plan`` only through ``from mediatool.build.plan import ...``.
 """
 
 from __future__ import annotations
@@ -201,6 +206,8 @@ def run(
         media_plan = _run(request, progress, left_out)
     except PlanRejected as exc:
         exc.findings = tuple(apply_policy(exc.findings, policy))
+        if isinstance(exc.result, MediaPlan):  # what --json reports of a refused build
+            exc.result.findings[:] = apply_policy(exc.result.findings, policy)
         raise
     media_plan.findings[:] = apply_policy(media_plan.findings, policy)
     return media_plan

@@ -1,9 +1,12 @@
-"""Materialise a plan: write every file into a staging folder, then publish it atomically.
+"""★ Write an accepted plan: every instance (copied, re-encoded or converted), the DICOMDIR,
+the web content and the label, into a staging folder; then pack the image and/or publish it.
 
 Nothing is written before the plan is accepted. The staging folder sits beside the destination
 (same file system), so publishing is a rename: DIR appears only when complete. Sources are only
 ever opened for reading. Naming, modes, publishing and the clean-up after a hard stop are
-:mod:`mediatool.writers.folder`'s; the worker processes are :mod:`mediatool.workers`' (issue 12).
+:mod:`mediatool.writers.folder`'s, the image :mod:`mediatool.writers.iso`'s; the worker
+processes are :mod:`mediatool.workers`' (issue 12). :mod:`mediatool.build.volumes` writes each
+volume of a split set with the same steps (:func:`materialise`, :func:`web_content`).
 """
 
 from __future__ import annotations
