@@ -19,7 +19,7 @@ from mediatool.findings import Finding, Severity
 __version__ = "0.1.0"
 
 _LAZY = {
-    "build_plan": "mediatool.plan",
+    "build_plan": "mediatool.build.plan",
     "validate_media": "mediatool.validate",
     "import_media": "mediatool.importer",
     "open_media": "mediatool.media",

@@ -324,8 +324,8 @@ def build(
       mediatool build --from-pacs PACS@10.0.0.5:104 --patient-id 4711 --iso patient.iso
     """
     from mediatool import build as build_mod
+    from mediatool.build.plan import MediaPlan
     from mediatool.cli_iso import parse_date
-    from mediatool.plan import MediaPlan
 
     if bool(sources) == bool(from_pacs):
         raise click.UsageError("give SOURCES or --from-pacs AET@HOST:PORT (exactly one)")

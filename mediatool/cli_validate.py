@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # imported when the command runs, as the rest of validate
 def _write_atomically(path: Path, content: str) -> None:
     """Write ``content`` to ``path`` through a temporary file and a rename (a failure removes
     the temporary file; the leftovers of an interrupted run are cleared first)."""
-    from mediatool.execute import write_file_atomically
+    from mediatool.writers.folder import write_file_atomically
 
     write_file_atomically(path, content.encode("utf-8"), "the HTML report", make_parents=False)
 

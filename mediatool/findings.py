@@ -993,9 +993,17 @@ def worst(findings: Iterable[Finding]) -> Severity | None:
 
 
 def apply_policy(
-    findings: Iterable[Finding], overrides: Mapping[str, Severity] | None = None
+    findings: Iterable[Finding], *policies: Mapping[str, Severity] | None
 ) -> list[Finding]:
-    """Apply per-code severity overrides (from a profile or the user) in one place."""
+    """The severity policy, in one place: each finding gets the severity the last of
+    ``policies`` that names its code gives it (a command's own rule first, e.g. build corrects
+    File Meta problems or ``--allow-partial``; the profile's ``[severity]`` last), else keeps
+    the registry's. Each command (build, validate, import, retrieve) applies it at its end to
+    every finding it reports; where a command must judge findings before that (refuse a plan),
+    it judges them through the same policy. Applying it twice gives the same result."""
+    overrides: dict[str, Severity] = {}
+    for policy in policies:
+        overrides.update(policy or {})
     if not overrides:
         return list(findings)
     return [replace(f, severity=overrides[f.code]) if f.code in overrides else f for f in findings]

@@ -4,7 +4,7 @@ PS3.3 F.5: the keys of each record type (tables in :mod:`mediatool.recordtypes`,
 profile's), copied from the instance in its own character set, Explicit VR Little Endian, with
 (0008,0005) in front only when a key needs it. Values that break their VR are normalised when
 they are legacy ACR-NEMA dates or times and left out otherwise (:mod:`mediatool.vr`).
-Used by :mod:`mediatool.scan` (build) and :mod:`mediatool.invent`.
+Used by :mod:`mediatool.scan` (build) and :mod:`mediatool.build.invent`.
 """
 
 from __future__ import annotations

@@ -196,9 +196,9 @@ def test_cd_is_the_80_minute_disc_and_cd74_the_74_minute_one() -> None:
 def test_capacity_that_exactly_fits_does_not_split(tmp_path: Path) -> None:
     """The estimates call for a split (they round up, keep a reserve); the exact image fits."""
     from mediatool.build import BuildRequest, plan
+    from mediatool.build.volumes import estimated_size
     from mediatool.profiles import load
     from mediatool.sample import generate_sample
-    from mediatool.volumes import estimated_size
 
     # 100 instances: enough that the per-instance rounding outweighs the fixed part (viewer,
     # pages, ISO structures) the estimate leaves to the reserve

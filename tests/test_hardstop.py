@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from mediatool import staging
+from mediatool.writers import folder as staging
 
 DATE = "2024-03-12T10:00:00"
 COMMON = ("--jobs", "2", "--date", DATE, "--force", "-q")

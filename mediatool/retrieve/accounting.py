@@ -5,13 +5,20 @@ when given, and what was written; then findings and the README.TXT notes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-from mediatool.findings import Finding, Severity, finding
+from mediatool.findings import CODES, Finding, Severity, finding
 
 SUCCESS, CANCEL = 0x0000, 0xFE00
 WARNING_STATUS = 0xB000
 PENDING = frozenset({0xFF00, 0xFF01})
+#: The severity policy of ``--allow-partial``: what the retrieve missed is a warning, not a
+#: refusal (README.TXT on the disc says what is missing).
+ALLOW_PARTIAL: Final = {
+    code: Severity.WARNING
+    for code, entry in CODES.items()
+    if code.startswith("retrieve.") and entry.severity > Severity.WARNING
+}
 
 
 @dataclass(slots=True)
@@ -122,17 +129,12 @@ class RetrieveResult:
             "studies": [s.as_dict() for s in self.studies],
         }
 
-    def findings(self, allow_partial: bool = False) -> list[Finding]:
+    def findings(self) -> list[Finding]:
+        """What went wrong, study by study, at the registry's severities (``--allow-partial``
+        is a severity policy, :data:`ALLOW_PARTIAL`, applied by the command at its end)."""
         out: list[Finding] = []
         for s in self.studies:
             out.extend(_study_findings(s, self.method, self.move_destination))
-        if allow_partial:
-            out = [
-                Finding(f.code, Severity.WARNING, f.message, f.where, f.ref)
-                if f.severity > Severity.WARNING
-                else f
-                for f in out
-            ]
         return out
 
     def notes(self) -> tuple[str, ...]:

@@ -7,10 +7,10 @@ import tempfile
 from pathlib import Path
 
 from mediatool import build as build_mod
+from mediatool.build.plan import MediaPlan
 from mediatool.errors import PlanRejected
-from mediatool.findings import Finding
-from mediatool.plan import MediaPlan
-from mediatool.retrieve.accounting import RetrieveResult
+from mediatool.findings import Finding, apply_policy
+from mediatool.retrieve.accounting import ALLOW_PARTIAL, RetrieveResult
 from mediatool.retrieve.run import RetrieveRequest, choose, collect
 from mediatool.retrieve.sink import Progress
 
@@ -33,14 +33,16 @@ def build_from_pacs(
 
     A partial retrieve raises :class:`PlanRejected` (exit 1, nothing written) unless
     ``allow_partial``; then README.TXT on the disc says what is missing (``request.notes``).
-    The retrieve findings are added to the plan's findings.
+    The retrieve findings are added to the plan's findings, after the same severity policy
+    (``--allow-partial``: :data:`ALLOW_PARTIAL`, then the profile's ``[severity]``).
     """
     if not request.dry_run:
         build_mod._check_outputs(request)
     studies = choose(retrieve)
     with tempfile.TemporaryDirectory(prefix="mediatool-retrieve-") as tmp:
         result = collect(retrieve, studies, Path(tmp), progress)
-        found = result.findings(allow_partial=allow_partial)
+        policy = ALLOW_PARTIAL if allow_partial else None
+        found = apply_policy(result.findings(), policy, request.profile.severity)
         if result.written == 0:  # never suggest --allow-partial: there is nothing to burn
             raise PlanRejected(
                 f"no instance arrived from {retrieve.peer}; nothing was written", found, result

@@ -41,9 +41,10 @@ import pycdlib
 from pycdlib.dates import DirectoryRecordDate, VolumeDescriptorDate
 from pycdlib.pycdlibexception import PyCdlibException
 
-from mediatool import __version__, staging
+from mediatool import __version__
 from mediatool.errors import MediaError, MediatoolError, OutputError, PlanRejected
 from mediatool.findings import Finding, Severity, finding
+from mediatool.writers import folder as staging
 
 Progress = Callable[[int, int | None, str], None]
 
@@ -313,7 +314,7 @@ def _master(folder: Path, scan: FolderScan, volume_id: str, date: datetime) -> p
 
 def _temporary(iso: Path) -> tuple[int, Path]:
     """A new file beside ``iso`` (same file system: publishing is a rename), umask applied,
-    after the stale leftovers of interrupted runs are cleared (:mod:`mediatool.staging`)."""
+    after the stale leftovers of interrupted runs are cleared (:mod:`mediatool.writers.folder`)."""
     staging.sweep(iso)
     return staging.open_file(iso)
 

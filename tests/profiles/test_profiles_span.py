@@ -11,7 +11,7 @@ import pytest
 from profile_helpers import errors, run, validate_json
 from pydicom import dcmread
 
-from mediatool import span
+from mediatool.build import span
 from mediatool.hierarchy import build_tree
 from mediatool.media import open_media
 from mediatool.model import InstanceInfo, SourceRef

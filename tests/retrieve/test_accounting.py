@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
-from mediatool.findings import CODES, Severity
-from mediatool.retrieve.accounting import RetrieveResult, StudyOutcome, record_response
+from mediatool.findings import CODES, Severity, apply_policy
+from mediatool.retrieve.accounting import (
+    ALLOW_PARTIAL,
+    RetrieveResult,
+    StudyOutcome,
+    record_response,
+)
 from mediatool.retrieve.find import StudyQuery, study_query, to_match
 
 
@@ -42,7 +47,10 @@ def test_failed_sub_operations_are_counted_and_reported() -> None:
     assert result.partial
     codes = {f.code: f for f in result.findings()}
     assert codes["retrieve.sub-operations-failed"].severity == Severity.ERROR
-    assert all(f.severity <= Severity.WARNING for f in result.findings(allow_partial=True))
+    assert all(f.severity is CODES[f.code].severity for f in result.findings())
+    assert all(
+        f.severity <= Severity.WARNING for f in apply_policy(result.findings(), ALLOW_PARTIAL)
+    )
     assert all(c in CODES for c in codes)
     notes = " ".join(result.notes())
     assert "2 instance(s) failed" in notes and "9.8, 9.9" in notes

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Final
 
-from mediatool import dicomdir, fileids, hierarchy, invent
+from mediatool import dicomdir, fileids, hierarchy
+from mediatool.build import invent
 from mediatool.conform import Action, Decision, decide
 from mediatool.findings import Finding, Severity, apply_policy, finding, worst
 from mediatool.model import FileID, InstanceInfo, ScanResult, render_file_id
@@ -165,9 +166,8 @@ def _deduplicate(
     return kept, findings
 
 
-def build_plan(
-    scan: ScanResult, profile: Profile, options: PlanOptions, content_equal: ContentEqual
-) -> MediaPlan:
+def _recordable(scan: ScanResult) -> tuple[list[InstanceInfo], list[Finding]]:
+    """The scan's findings, and the instances a directory record type exists for (PS3.3 F.5)."""
     findings: list[Finding] = list(scan.findings)
     for inst in scan.instances:
         findings.extend(inst.findings)
@@ -183,12 +183,18 @@ def build_plan(
             )
         else:
             with_record.append(inst)
-    instances, dup_findings = _deduplicate(with_record, content_equal)
-    findings += dup_findings
-    instances, inv_findings, patches = invent.fill_missing(instances, invent=options.invent)
-    findings += inv_findings
-    findings += hierarchy.check_consistency(instances)
+    return with_record, findings
+
+
+def _decide_all(
+    instances: Sequence[InstanceInfo],
+    profile: Profile,
+    patches: invent.Patches,
+    options: PlanOptions,
+) -> tuple[dict[str, Decision], list[Finding]]:
+    """The profile's decision for every instance (:func:`mediatool.conform.decide`)."""
     decisions: dict[str, Decision] = {}
+    findings: list[Finding] = []
     for inst in instances:
         decision = decide(
             inst,
@@ -199,20 +205,39 @@ def build_plan(
         )
         decisions[inst.sop_instance_uid] = decision
         findings.extend(decision.findings)
+    return decisions, findings
+
+
+def _fileset_uid(fileset_id: str, file_ids: Mapping[str, FileID]) -> str:
+    """The File-set UID, derived from its ID and content (the same content, the same UID)."""
+    return derive_uid(
+        "fileset",
+        fileset_id,
+        *sorted(file_ids),
+        *(render_file_id(v) for v in sorted(file_ids.values())),
+    )
+
+
+def build_plan(
+    scan: ScanResult, profile: Profile, options: PlanOptions, content_equal: ContentEqual
+) -> MediaPlan:
+    with_record, findings = _recordable(scan)
+    instances, dup_findings = _deduplicate(with_record, content_equal)
+    findings += dup_findings
+    instances, inv_findings, patches = invent.fill_missing(instances, invent=options.invent)
+    findings += inv_findings
+    findings += hierarchy.check_consistency(instances)
+    decisions, decided = _decide_all(instances, profile, patches, options)
+    findings += decided
     findings += fileids.check_fileset_id(options.fileset_id)
     tree = hierarchy.build_tree(
         [i for i in instances if decisions[i.sop_instance_uid].action is not Action.REJECT]
     )
     file_ids = fileids.assign(tree)
     fileset_id = options.fileset_id or fileids.default_fileset_id(tree)
-    fileset_uid = derive_uid(
-        "fileset",
-        fileset_id,
-        *sorted(file_ids),
-        *(render_file_id(v) for v in sorted(file_ids.values())),
-    )
+    fileset_uid = _fileset_uid(fileset_id, file_ids)
     ts = {uid: d.target_ts for uid, d in decisions.items()}
-    findings = apply_policy(findings, _build_policy(profile))
+    findings = apply_policy(findings, build_policy(profile))  # the plan's verdict
     dicomdir_bytes = b""
     if (tree.patients or tree.root_instances) and (worst(findings) or 0) < Severity.ERROR:
         dicomdir_bytes = dicomdir.encode(
@@ -243,12 +268,7 @@ def volume_plan(whole: MediaPlan, instances: Sequence[InstanceInfo], fileset_id:
     File IDs, File-set UID and DICOMDIR) holding ``instances``."""
     tree = hierarchy.build_tree(list(instances))
     file_ids = fileids.assign(tree)
-    fileset_uid = derive_uid(
-        "fileset",
-        fileset_id,
-        *sorted(file_ids),
-        *(render_file_id(v) for v in sorted(file_ids.values())),
-    )
+    fileset_uid = _fileset_uid(fileset_id, file_ids)
     uids = set(file_ids)
     volume = MediaPlan(
         whole.profile,
@@ -268,10 +288,10 @@ def volume_plan(whole: MediaPlan, instances: Sequence[InstanceInfo], fileset_id:
     return volume
 
 
-def _build_policy(profile: Profile) -> dict[str, Severity]:
-    """Build corrects the input's File Meta problems, so they are warnings there, not errors;
-    the profile may then raise or lower any code (one severity-policy place, design.md)."""
-    corrected = dict.fromkeys(
+#: Build corrects the input's File Meta problems (it writes new File Meta, PS3.10 7.1), so they
+#: are warnings there, not errors; a Transfer Syntax the profile does not allow is converted.
+BUILD_CORRECTS: Final[Mapping[str, Severity]] = {
+    **dict.fromkeys(
         (
             "meta.no-preamble",
             "meta.group-length",
@@ -286,13 +306,15 @@ def _build_policy(profile: Profile) -> dict[str, Severity]:
             "meta.preamble-executable",
         ),
         Severity.WARNING,
-    )
-    corrected.update(
-        {
-            "meta.version-name": Severity.INFO,
-            "meta.unknown-element": Severity.INFO,
-            "meta.preamble-not-zero": Severity.INFO,
-            "profile.ts-not-allowed": Severity.INFO,
-        }
-    )
-    return {**corrected, **profile.severity}
+    ),
+    "meta.version-name": Severity.INFO,
+    "meta.unknown-element": Severity.INFO,
+    "meta.preamble-not-zero": Severity.INFO,
+    "profile.ts-not-allowed": Severity.INFO,
+}
+
+
+def build_policy(profile: Profile) -> dict[str, Severity]:
+    """The build's severity policy: :data:`BUILD_CORRECTS`, then the profile's ``[severity]``
+    (which may raise or lower any code, ``build.*`` and ``web.*`` too)."""
+    return {**BUILD_CORRECTS, **profile.severity}

@@ -7,7 +7,7 @@ Capacity is planned before anything is written and verified exactly after:
    input size for one compressed further), rounded up to 2048-byte sectors, plus its web
    content (a JPEG of each frame, CT presets ×5, pages and viewer data) and its share of the
    DICOMDIR (a record, and an icon where the profile asks for one); each volume keeps a fixed
-   reserve for the viewer and pages. :mod:`mediatool.span` packs the estimates.
+   reserve for the viewer and pages. :mod:`mediatool.build.span` packs the estimates.
 2. **Write** every volume (instances, DICOMDIR, web content saying "disc k of n" and what the
    other discs hold) into its own folder of one staging folder.
 3. **Verify**: the exact ISO 9660 image size of each folder (pycdlib lays it out without
@@ -23,20 +23,19 @@ import shutil
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from mediatool import execute, span
+from mediatool.build import span, write
+from mediatool.build.plan import MediaPlan, volume_plan
+from mediatool.build.request import BuildRequest
 from mediatool.conform import Action
 from mediatool.errors import OutputError
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo
-from mediatool.plan import MediaPlan, volume_plan
 from mediatool.web import load_site, make_label
 from mediatool.web.text import alphabetic_name, format_date, to_ascii
+from mediatool.writers import folder as folder_writer
 from mediatool.writers import iso as iso_writer
-
-if TYPE_CHECKING:
-    from mediatool.build import BuildRequest
 
 Progress = Callable[[int, int | None, str], None]
 SECTOR: Final = iso_writer.SECTOR
@@ -211,21 +210,19 @@ def _write_all(
     media_plan: MediaPlan, request: BuildRequest, root: Path, progress: Progress | None
 ) -> list[int]:
     """Write every volume into ``root/<VOLUME_ID>``; the exact image size of each."""
-    from mediatool import build
-
     site = load_site(request.site) if request.site is not None else None
     volumes = media_plan.volumes
     sizes = []
     for volume in volumes:
         folder = root / volume.fileset_id
         folder.mkdir()
-        build._materialise(volume, folder, request, progress)
+        write.materialise(volume, folder, request, progress)
         media_plan.findings.extend(volume.findings)
     for k, volume in enumerate(volumes, 1):
         folder = root / volume.fileset_id
         if request.web:
             media_plan.findings.extend(
-                build._web_content(
+                write.web_content(
                     folder,
                     request,
                     site,
@@ -236,7 +233,7 @@ def _write_all(
                 )
             )
         size = iso_writer.image_size(folder, volume.fileset_id)
-        sizes.append(size if size is not None else build._size(folder))
+        sizes.append(size if size is not None else write.folder_size(folder))
     return sizes
 
 
@@ -246,7 +243,7 @@ def write_volumes(
     """Write the volumes of ``media_plan``, splitting again while one is over ``capacity``."""
     target = request.out if request.out is not None else request.iso
     assert target is not None
-    root = execute.staging_dir(target)
+    root = folder_writer.staging_dir(target)
     scale: dict[str, float] = {}
     try:
         for attempt in range(_ATTEMPTS + 1):
@@ -283,7 +280,7 @@ def check_outputs(request: BuildRequest, count: int) -> None:
     for k in range(1, count + 1):
         for path in (request.iso, request.label):
             if path is not None:
-                execute.check_file_destination(
+                folder_writer.check_file_destination(
                     _numbered(path, k), request.sources, force=request.force
                 )
 
@@ -304,7 +301,7 @@ def _publish(
         if request.label is not None:
             created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
             png = make_label(folder, site=site, disc=(k, len(volumes)), created=created)
-            execute.write_file_atomically(_numbered(request.label, k), png)
+            folder_writer.write_file_atomically(_numbered(request.label, k), png)
         if request.iso is not None:
             iso_writer.pack(
                 folder,
@@ -316,7 +313,7 @@ def _publish(
                 force=request.force,
             )
     if request.out is not None:
-        execute.publish(root, request.out)
+        folder_writer.publish_folder(root, request.out)
     else:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -1,0 +1,63 @@
+"""What a build is asked to do (:class:`BuildRequest`), and what follows from the request alone:
+the capacity of one volume and the header scan's view of the profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from mediatool.findings import Severity
+from mediatool.profiles import Profile
+from mediatool.scan import ScanOptions
+from mediatool.writers import iso as iso_writer
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    sources: tuple[str, ...]
+    out: Path | None
+    profile: Profile
+    fileset_id: str = ""
+    descriptor: Path | None = None
+    invent: bool = False
+    force: bool = False
+    dry_run: bool = False
+    fail_on: Severity = Severity.ERROR
+    jobs: int | None = None
+    iso: Path | None = None  # also (or only) pack the File-set into this ISO 9660 image
+    media: str | None = None  # cd | dvd | bd | usb: the capacity (None: the profile's, for --iso)
+    capacity: int | None = None  # bytes a volume may hold (overrides media)
+    compress: str = "none"  # none | lossless | lossy: --compress
+    allow_lossy: bool = False
+    date: datetime | None = None  # recorded in the image; None: SOURCE_DATE_EPOCH, else now
+    web: bool = True  # IHE PDI web content, README.TXT, INDEX.HTM and the viewer
+    site: Path | None = None  # site branding file (TOML)
+    viewer: Path | None = None  # a third-party viewer copied to APP/ (writes AUTORUN.INF)
+    presets: str = "auto"  # CT window presets in the viewer: on | off | auto (off if too big)
+    label: Path | None = None  # write the printable disc label (PNG) here
+    notes: tuple[str, ...] = ()  # plain-text notes for README.TXT (e.g. what a retrieve missed)
+    skip_invalid: bool = False  # leave out the input files that would refuse the build
+
+
+DESCRIPTOR_FILE_ID = ("README",)
+
+
+def capacity_of(request: BuildRequest) -> int | None:
+    """Bytes one volume may hold: ``--capacity``, else ``--media``, else (for an image) the
+    profile's medium; a folder alone has no limit."""
+    if request.capacity is not None:
+        return request.capacity
+    if request.media is not None:
+        return iso_writer.MEDIA_CAPACITY[request.media]
+    if request.iso is not None:
+        return iso_writer.MEDIA_CAPACITY[request.profile.media]
+    return None
+
+
+def scan_options(profile: Profile) -> ScanOptions:
+    """The header scan's view of a profile: its additional keys and their Types."""
+    return ScanOptions(
+        extra_keys=dict(profile.extra_keys),
+        key_types={k: dict(v) for k, v in profile.key_types.items()},
+    )

@@ -1,0 +1,423 @@
+"""★ Write an accepted plan: every instance (copied, re-encoded or converted), the DICOMDIR,
+the web content and the label, into a staging folder; then pack the image and/or publish it.
+
+Nothing is written before the plan is accepted. The staging folder sits beside the destination
+(same file system), so publishing is a rename: DIR appears only when complete. Sources are only
+ever opened for reading. Naming, modes, publishing and the clean-up after a hard stop are
+:mod:`mediatool.writers.folder`'s, the image :mod:`mediatool.writers.iso`'s; the worker
+processes are :mod:`mediatool.workers`' (issue 12). :mod:`mediatool.build.volumes` writes each
+volume of a split set with the same steps (:func:`materialise`, :func:`web_content`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, NamedTuple
+
+from pydicom.uid import UID
+
+from mediatool import filemeta, transcode, workers
+from mediatool.build.plan import MediaPlan, build_policy
+from mediatool.build.request import DESCRIPTOR_FILE_ID, BuildRequest, capacity_of, scan_options
+from mediatool.conform import Action
+from mediatool.errors import MediatoolError, OutputError, PlanRejected
+from mediatool.findings import Finding, Severity, apply_policy, fails, finding
+from mediatool.model import FileID, InstanceInfo, SourceRef
+from mediatool.scan import open_source, scan_one
+from mediatool.web import Site, load_site, make_label, write_web_content
+from mediatool.writers import folder
+from mediatool.writers import iso as iso_writer
+
+Progress = Callable[[int, int | None, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteTask:
+    source: SourceRef
+    dataset_offset: int
+    file_id: FileID
+    action: Action
+    target_ts: str
+    sop_class_uid: str
+    sop_instance_uid: str
+    patches: tuple[tuple[str, str], ...] = ()
+    source_ts: str = ""  # the Transfer Syntax the data set is in (needed to convert)
+    new_uid: str | None = None  # lossy compression: the derived image's SOP Instance UID
+    icon_size: int | None = None  # make the directory record's icon (PS3.3 F.7) of this size
+
+
+def _icon_of_copy(task: WriteTask, data: bytes) -> tuple[bytes | None, str | None]:
+    """The icon of an instance written unchanged (its pixel data is decoded only for it)."""
+    from pydicom import dcmread
+
+    from mediatool import icons
+
+    assert task.icon_size is not None
+    try:
+        ds = dcmread(io.BytesIO(data), force=True)
+        return icons.make_icon(ds, task.icon_size), None
+    except Exception as exc:
+        return None, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def _icon_finding(task: WriteTask, reason: str) -> Finding:
+    return finding(
+        "build.icon-failed", f"no icon for the directory record: {reason}", task.source.display
+    )
+
+
+class _Made(NamedTuple):
+    """One instance as it will be written, before it is: its bytes, icon, and what was said."""
+
+    chunks: Sequence[bytes | memoryview]
+    icon: bytes | None
+    icon_error: str | None
+    warned: list[warnings.WarningMessage]
+
+
+def _copied(task: WriteTask, data: bytes) -> _Made:
+    """An instance kept as it is: our File Meta (PS3.10 7.1), then its data set bytes."""
+    meta = filemeta.encode(task.sop_class_uid, task.sop_instance_uid, task.target_ts)
+    chunks = (meta, memoryview(data)[task.dataset_offset :])
+    if task.icon_size is None:
+        return _Made(chunks, None, None, [])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        icon, icon_error = _icon_of_copy(task, data)
+    return _Made(chunks, icon, icon_error, caught)
+
+
+def _converted(task: WriteTask, data: bytes) -> _Made:
+    """An instance re-encoded, decoded or compressed; raises what the codec raises."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if task.action is Action.REENCODE and task.icon_size is None:
+            content, _, _ = transcode.rewrite(
+                data, target_ts=task.target_ts, decompress=False, patches=dict(task.patches)
+            )
+            return _Made((content,), None, None, caught)
+        converted = transcode.convert(
+            data,
+            source_ts=task.source_ts,
+            target_ts=task.target_ts,
+            patches=dict(task.patches),
+            new_uid=task.new_uid,
+            icon_size=task.icon_size,
+        )
+    return _Made((converted.data,), converted.icon, converted.icon_error, caught)
+
+
+#: The finding of an instance whose conversion failed: its file is not written (not on the disc).
+NOT_WRITTEN: Final = "profile.cannot-convert"
+
+
+def _cannot_convert(task: WriteTask, exc: Exception) -> Finding:
+    reason = str(exc).splitlines()[0][:300].rstrip(":") if str(exc) else type(exc).__name__
+    return finding(
+        NOT_WRITTEN,
+        f"cannot convert to {UID(task.target_ts).name!r}: {reason}",
+        task.source.display,
+    )
+
+
+def _store(root: Path, task: WriteTask, chunks: Sequence[bytes | memoryview]) -> int:
+    """Create the file at the task's File ID (never over an existing one); bytes written."""
+    dest = root.joinpath(*task.file_id)
+    workers.ensure_parent()  # never write after the build that started us is gone
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with dest.open("xb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+    return sum(len(c) for c in chunks)
+
+
+def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding], bytes | None]:
+    """Write one instance as a Part 10 file under ``root``.
+
+    Returns the bytes written, findings (the warnings pydicom gave while re-encoding, which
+    never reach stderr as Python warnings, and, as an error, a conversion that failed: a
+    compressed stream a decoder rejects is only found out here, when pixel data is read) and
+    the encoded icon when the task asks for one.
+    """
+    with open_source(task.source) as fp:
+        data = fp.read()
+    if task.action is Action.COPY:
+        made = _copied(task, data)
+    else:
+        try:
+            made = _converted(task, data)
+        except Exception as exc:
+            return 0, [_cannot_convert(task, exc)], None
+    size = _store(root, task, made.chunks)
+    where = task.source.display
+    found = [
+        finding("read.pydicom-warning", str(w.message).splitlines()[0][:300], where)
+        for w in made.warned
+    ]
+    if made.icon_error is not None:
+        found.append(_icon_finding(task, made.icon_error))
+    return size, found, made.icon
+
+
+def _write_batch(
+    args: tuple[Sequence[WriteTask], Path],
+) -> tuple[int, list[Finding], dict[str, bytes]]:
+    tasks, root = args
+    total = 0
+    findings: list[Finding] = []
+    icons: dict[str, bytes] = {}
+    for task in tasks:
+        size, found, icon = write_instance(task, root)
+        total += size
+        findings += found
+        if icon is not None:
+            icons[task.sop_instance_uid] = icon
+    return total, findings, icons
+
+
+def write_all(
+    tasks: Sequence[WriteTask],
+    root: Path,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    icons: dict[str, bytes] | None = None,
+) -> tuple[int, list[Finding]]:
+    """Write every instance (in parallel when there are many).
+
+    Returns bytes written and the findings raised while writing; the icons made go into
+    ``icons`` (by the task's SOP Instance UID).
+    """
+    # Creating a file costs ~0.9 ms on the ext4 volumes measured here, mostly waiting, so twice
+    # as many writers as cores keeps the cores busy (benchmarks/bench_build.py).
+    jobs = jobs or min(2 * (os.cpu_count() or 1), 8)
+    # Conversions and icons cost milliseconds per file, not microseconds: small batches then
+    # keep every core busy to the end, and even a few files are worth spreading.
+    heavy = any(t.action is not Action.COPY or t.icon_size is not None for t in tasks)
+    chunk = max(1, min(16, len(tasks) // (4 * jobs))) if heavy else 64
+    batches = [(tasks[i : i + chunk], root) for i in range(0, len(tasks), chunk)]
+    total = done = 0
+    findings: list[Finding] = []
+
+    def consume(results: Iterable[tuple[int, list[Finding], dict[str, bytes]]]) -> None:
+        nonlocal total, done
+        for (batch, _), (size, found, made) in zip(batches, results, strict=True):
+            total += size
+            findings.extend(found)
+            if icons is not None:
+                icons.update(made)
+            done += len(batch)
+            if progress:
+                progress(done, len(tasks), "writing files")
+
+    if jobs == 1 or len(tasks) < 2 * chunk or (heavy and len(tasks) < 2):
+        consume(map(_write_batch, batches))
+    else:
+        with workers.pool(jobs) as pool:
+            consume(pool.map(_write_batch, batches))
+    return total, findings
+
+
+class DoesNotFit(Exception):
+    """The File-set, written whole, is larger than the medium (then it is split)."""
+
+
+def write_fileset(
+    media_plan: MediaPlan,
+    request: BuildRequest,
+    *,
+    progress: Progress | None = None,
+    must_fit: int | None = None,
+) -> None:
+    """Materialise the plan in a staging folder; pack the image from it and/or publish it.
+
+    ``must_fit``: raise :class:`DoesNotFit` (nothing published) when the exact ISO 9660 image
+    of the content would be larger than this many bytes."""
+    target = request.out if request.out is not None else request.iso
+    assert target is not None  # run() writes only when there is an output
+    site = load_site(request.site) if request.site is not None else None
+    staging = folder.staging_dir(target)
+    try:
+        materialise(media_plan, staging, request, progress)
+        if request.web:
+            media_plan.findings.extend(web_content(staging, request, site, progress))
+        if must_fit is not None:
+            size = iso_writer.image_size(staging, media_plan.fileset_id)
+            if size is None or size > must_fit:
+                raise DoesNotFit
+        if request.label is not None:
+            created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
+            png = make_label(staging, site=site, disc=(1, 1), created=created)
+            folder.write_file_atomically(request.label, png)
+        if request.iso is not None:
+            iso_writer.pack(
+                staging,
+                request.iso,
+                volume_id=media_plan.fileset_id,
+                date=request.date,
+                capacity=capacity_of(request),
+                progress=progress,
+                force=request.force,
+            )
+        if request.out is not None:
+            folder.publish_folder(staging, request.out)
+        else:
+            _remove(staging)
+    except MediatoolError:
+        _remove(staging)
+        raise
+    except OSError as exc:
+        _remove(staging)
+        raise OutputError(f"writing the File-set failed: {exc}") from exc
+    except BaseException:
+        _remove(staging)
+        raise
+
+
+def web_content(
+    staging: Path,
+    request: BuildRequest,
+    site: Site | None,
+    progress: Progress | None,
+    *,
+    disc: tuple[int, int] = (1, 1),
+    described: Sequence[Mapping[str, Any]] = (),
+    capacity: int | None = None,
+) -> list[Finding]:
+    """IHE PDI web content and the viewer, written into the staging folder (so the folder and
+    the image carry the same). With presets "auto", CT window presets are dropped again when
+    the disc would not fit the medium with them."""
+
+    def render(presets: bool, replace: bool) -> list[Finding]:
+        return write_web_content(
+            staging,
+            site=site,
+            viewer_dir=request.viewer,
+            disc=disc,
+            jobs=request.jobs,
+            progress=progress,
+            presets=presets,
+            replace=replace,
+            volumes=described,
+            notes=request.notes,
+        )
+
+    found = render(request.presets != "off", replace=False)
+    if capacity is None:
+        capacity = capacity_of(request) if request.iso is not None else None
+    if request.presets == "auto" and capacity is not None and folder_size(staging) > capacity:
+        found = render(False, replace=True)
+        found.append(
+            finding(
+                "web.presets-left-out",
+                "the CT window presets would not fit "
+                f"{(request.media or request.profile.media).upper()}; the viewer shows each "
+                "image's own window",
+                None,
+            )
+        )
+    return found
+
+
+def folder_size(root: Path) -> int:
+    """Bytes the folder takes on an ISO 9660 image (files rounded up to 2048-byte sectors)."""
+    sector = iso_writer.SECTOR
+    return sum(-(-p.stat().st_size // sector) * sector for p in root.rglob("*") if p.is_file())
+
+
+def write_tasks(media_plan: MediaPlan) -> list[WriteTask]:
+    """One task per instance: how to write it, and whether to make its record's icon."""
+    rule = media_plan.profile.icons
+    tasks = []
+    for inst in media_plan.tree.instances():
+        decision = media_plan.decisions[inst.sop_instance_uid]
+        wants_icon = (
+            rule is not None
+            and inst.pixel is not None
+            and (inst.record_type in rule.records or "SERIES" in rule.records)
+        )
+        tasks.append(
+            WriteTask(
+                source=inst.source,
+                dataset_offset=inst.dataset_offset,
+                file_id=media_plan.file_ids[inst.sop_instance_uid],
+                action=decision.action,
+                target_ts=decision.target_ts,
+                sop_class_uid=inst.sop_class_uid,
+                sop_instance_uid=inst.sop_instance_uid,
+                patches=tuple(sorted(media_plan.patches.get(inst.sop_instance_uid, {}).items())),
+                source_ts=inst.transfer_syntax,
+                new_uid=decision.new_uid,
+                icon_size=rule.size if wants_icon and rule is not None else None,
+            )
+        )
+    return tasks
+
+
+def materialise(
+    media_plan: MediaPlan, staging: Path, request: BuildRequest, progress: Progress | None
+) -> None:
+    """Write every instance, then the DICOMDIR: its icons and the records of lossy derived
+    images (new SOP Instance UID, new key values) are known only once the files are written."""
+    icons: dict[str, bytes] = {}
+    tasks = write_tasks(media_plan)
+    _, written = write_all(tasks, staging, jobs=request.jobs, progress=progress, icons=icons)
+    media_plan.findings[:] = _one_story(media_plan.findings, written)
+    judged = apply_policy(written, build_policy(request.profile))
+    if fails(judged, request.fail_on) or any(f.code == NOT_WRITTEN for f in written):
+        raise PlanRejected(
+            "the build was refused because of the findings above; nothing was written",
+            media_plan.findings,
+            media_plan,
+        )
+    lossy = [
+        i for i in media_plan.tree.instances() if media_plan.decisions[i.sop_instance_uid].lossy
+    ]
+    if lossy:
+        _rebind_lossy(media_plan, lossy, staging, icons)
+    media_plan.dicomdir = media_plan.encode_dicomdir(icons)
+    (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
+    if media_plan.descriptor_data is not None:
+        staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)
+
+
+#: What the plan said build will do to a file; void once writing that file failed.
+_PLANNED_CHANGES: Final = frozenset(
+    {"build.decompressed", "build.compressed", "build.reencoded", "build.lossy"}
+)
+
+
+def _one_story(planned: Sequence[Finding], written: Sequence[Finding]) -> list[Finding]:
+    """A file whose conversion failed gets that error, not also the notice that it was
+    converted ("decoded from JPEG Extended" and then "Unable to decode"): one file, one story."""
+    failed = {f.where for f in written if f.severity >= Severity.ERROR}
+    kept = [f for f in planned if not (f.code in _PLANNED_CHANGES and f.where in failed)]
+    return kept + list(written)
+
+
+def _rebind_lossy(
+    media_plan: MediaPlan, lossy: Sequence[InstanceInfo], staging: Path, icons: dict[str, bytes]
+) -> None:
+    """Records of lossy derived images describe the files as written: read their headers."""
+    options = scan_options(media_plan.profile)
+    replaced: dict[str, InstanceInfo] = {}
+    for inst in lossy:
+        path = staging.joinpath(*media_plan.file_ids[inst.sop_instance_uid])
+        info = scan_one(SourceRef(str(path)), options)
+        if isinstance(info, InstanceInfo):
+            replaced[inst.sop_instance_uid] = info
+    for old, new in replaced.items():
+        if old in icons:
+            icons[new.sop_instance_uid] = icons.pop(old)
+    media_plan.replace_instances(replaced)
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
