@@ -62,20 +62,6 @@ def value_representations(ds: Dataset, where: str) -> list[Finding]:
                 )
             ]
     return []
-    for tag in ds.keys():  # noqa: SIM118 - iterating a Dataset converts (reads) each value
-        element: object = ds.get_item(tag, keep_deferred=True)
-        # VR None: pydicom found implicit VR there and reads on as such (it warns, and that
-        # warning is a finding of its own)
-        if isinstance(element, RawDataElement) and element.VR and element.VR not in _VRS:
-            return [
-                finding(
-                    "read.invalid-vr",
-                    f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) has the VR {element.VR!r}, "
-                    "which PS3.5 does not define: the bytes from there on cannot be trusted",
-                    where,
-                )
-            ]
-    return []
 
 
 def pixel_truncation(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[Finding]:

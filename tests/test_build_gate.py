@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 from factories import make_instance, write_instance
 from pydicom.data import get_testdata_file
@@ -103,18 +104,19 @@ def test_a_long_value_cut_by_the_end_of_the_file_is_refused(tmp_path: Path) -> N
     assert "which declares 6000 bytes" in message
 
 
-def test_an_undefined_vr_is_refused(tmp_path: Path) -> None:
-    """A damaged VR ('HS' for Instance Number's IS): pydicom reads on without a word."""
+@pytest.mark.parametrize(("vr", "said"), [(b"HS", "has the VR 'HS'"), (b"\x20\x00", "has no VR")])
+def test_an_undefined_vr_is_refused(tmp_path: Path, vr: bytes, said: str) -> None:
+    """A damaged VR of Instance Number (IS): pydicom reads on without a word."""
     good = write_instance(tmp_path / "good.dcm", make_instance()).read_bytes()
     marker = b"\x20\x00\x13\x00IS"  # (0020,0013) Instance Number, explicit VR LE
     assert marker in good
     (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "a.dcm").write_bytes(good.replace(marker, marker[:4] + b"HS"))
+    (tmp_path / "in" / "a.dcm").write_bytes(good.replace(marker, marker[:4] + vr))
     result = run("build", tmp_path / "in", "--out", tmp_path / "out", "--json", "-q")
     assert result.exit_code == 1
     found = json.loads(result.stdout)["findings"]
     (bad,) = [f for f in found if f["code"] == "read.invalid-vr"]
-    assert "(0020,0013) has the VR 'HS'" in bad["message"]
+    assert f"(0020,0013) {said}" in bad["message"]
     assert not (tmp_path / "out").exists()
 
 

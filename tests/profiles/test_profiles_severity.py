@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from conftest import build_json
+from profile_helpers import build_json
 from pydicom.dataset import Dataset
 
 from mediatool.findings import CODES, Severity, apply_policy
