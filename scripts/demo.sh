@@ -6,6 +6,7 @@
 # Writes FOLDER/incoming (a messy set of "foreign" DICOM files made by `mediatool sample`) and
 # burns it into the File-set FOLDER/disc (`mediatool build`). When python3 is an externally
 # managed system Python (PEP 668, Debian 12+), mediatool is installed into ./.venv instead.
+# It ends by saying where the `mediatool` command is and how to put it on PATH.
 set -euo pipefail
 REPO_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
@@ -25,6 +26,29 @@ then
 fi
 "$PYTHON" -m pip install --quiet --progress-bar off --disable-pip-version-check "$REPO_ROOT"
 "$PYTHON" -m mediatool demo "${1:-mediatool-demo}"
-if [[ $PYTHON == "$REPO_ROOT/.venv/bin/python" ]]; then
-    echo "(mediatool is installed in $REPO_ROOT/.venv: run it as $REPO_ROOT/.venv/bin/mediatool)" >&2
+
+# Where pip put the `mediatool` command, and how to call it as README.md's examples do.
+MEDIATOOL="$("$PYTHON" - <<'PY'
+from importlib.metadata import distribution
+from pathlib import Path
+dist = distribution("mediatool")
+for f in dist.files or ():
+    if f.name == "mediatool" and f.parent.name == "bin":
+        print(Path(str(dist.locate_file(f))).resolve())
+        break
+PY
+)"
+BIN_DIR="$(dirname -- "${MEDIATOOL:-$PYTHON}")"
+if [[ -n $MEDIATOOL && "$(command -v mediatool || true)" -ef $MEDIATOOL ]]; then
+    echo "mediatool is on your PATH ($MEDIATOOL): try  mediatool --help" >&2
+elif [[ -n $MEDIATOOL && $BIN_DIR -ef $REPO_ROOT/.venv/bin ]]; then
+    echo "mediatool is installed in $REPO_ROOT/.venv, not on your PATH. Put it there for this shell:" >&2
+    echo "    source $REPO_ROOT/.venv/bin/activate" >&2
+    echo "or call it by its full path: $MEDIATOOL --help" >&2
+elif [[ -n $MEDIATOOL ]]; then
+    echo "mediatool is installed as $MEDIATOOL, which is not what your PATH finds. Put it first:" >&2
+    echo "    export PATH=\"$BIN_DIR:\$PATH\"" >&2
+    echo "or call it by its full path: $MEDIATOOL --help" >&2
+else
+    echo "mediatool has no command script here; run it as: $PYTHON -m mediatool --help" >&2
 fi
