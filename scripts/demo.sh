@@ -10,6 +10,20 @@
 set -euo pipefail
 REPO_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
+
+# Debian splits pip and venv out of python3: install the one that is missing (root or sudo).
+apt_install() {
+    local sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    if ! command -v apt-get >/dev/null 2>&1 || { ((${#sudo[@]})) && ! command -v sudo >/dev/null; }; then
+        echo "scripts/demo.sh: $PYTHON lacks $1; install it (Debian/Ubuntu: apt-get install $1)" >&2
+        exit 1
+    fi
+    echo "scripts/demo.sh: $PYTHON lacks $1: apt-get install $1" >&2
+    "${sudo[@]+"${sudo[@]}"}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo[@]+"${sudo[@]}"}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1"
+}
+
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     echo "scripts/demo.sh: python3 not found (apt-get install python3 python3-venv)" >&2
     exit 1
@@ -21,8 +35,13 @@ sys.exit(0 if Path(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED").exists()
          and sys.prefix == sys.base_prefix else 1)
 PY
 then
-    [[ -x "$REPO_ROOT/.venv/bin/python" ]] || "$PYTHON" -m venv "$REPO_ROOT/.venv"
+    if [[ ! -x "$REPO_ROOT/.venv/bin/python" ]]; then
+        "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+        "$PYTHON" -m venv "$REPO_ROOT/.venv"
+    fi
     PYTHON="$REPO_ROOT/.venv/bin/python"
+elif ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+    apt_install python3-pip
 fi
 "$PYTHON" -m pip install --quiet --progress-bar off --disable-pip-version-check "$REPO_ROOT"
 "$PYTHON" -m mediatool demo "${1:-mediatool-demo}"
