@@ -28,7 +28,11 @@ from pathlib import Path
 from pydicom import dcmread
 for path in sorted(Path(sys.argv[1]).rglob("*")):
     if path.is_file() and path.name != "DICOMDIR":
-        dcmread(path, stop_before_pixels=True)
+        with path.open("rb") as fp:
+            if fp.read(132)[128:] != b"DICM":
+                continue  # the disc's web content and viewer: not DICOM
+            fp.seek(0)
+            dcmread(fp, stop_before_pixels=True)
 """
 
 
