@@ -24,7 +24,9 @@ from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts
 
 from mediatool import __version__, modalities, profiles, recordtypes
 from mediatool.cli import main as cli
-from mediatool.importer import commit, pacs, store, worklist
+from mediatool.importer import commit, worklist
+from mediatool.net import association as pacs
+from mediatool.net import store
 from mediatool.retrieve import find, get, move
 from mediatool.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
 from mediatool.validate.common import DEFINED_CHARSETS

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from mediatool.importer.accounting import FileOutcome, Outcome, Summary
     from mediatool.importer.listing import Listing, listing
-    from mediatool.importer.pacs import EchoResult, Network, Peer, echo, parse_peer
     from mediatool.importer.reconcile import Coercion, LocalIdentity, coerce
     from mediatool.importer.run import (
         ArchiveTarget,
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from mediatool.importer.select import ImportPlan, Selection, check_selection, plan_import
     from mediatool.importer.survey import MediaFile, Survey, survey_media
     from mediatool.media.base import MediaReader
+    from mediatool.net.association import EchoResult, Network, Peer, echo, parse_peer
 
 #: Public names → their module, imported on first use (PEP 562): ``import mediatool.importer``
 #: stays cheap, and pynetdicom is loaded only when a PACS is used.

@@ -22,8 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from mediatool.importer.netfail import status_failure
-from mediatool.importer.pacs import (
+from mediatool.importer.select import Work
+from mediatool.net.association import (
     NATIVE,
     Network,
     Peer,
@@ -33,7 +33,7 @@ from mediatool.importer.pacs import (
     make_ae,
     no_answer,
 )
-from mediatool.importer.select import Work
+from mediatool.net.failure import status_failure
 
 STUDY_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.2.1"
 _PENDING: Final = frozenset({0xFF00, 0xFF01})

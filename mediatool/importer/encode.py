@@ -9,7 +9,7 @@ and Deflated data sets are first rewritten losslessly as Explicit VR Little Endi
 would otherwise mean re-compressing.
 
 Converting for a PACS that refuses the Transfer Syntax is done later, per association, by
-:mod:`.pacs`.
+:mod:`mediatool.net.store`.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from typing import Final
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
-from mediatool.importer.netfail import status_failure
-from mediatool.importer.pacs import (
+from mediatool.importer.reconcile import LocalIdentity
+from mediatool.net.association import (
     NATIVE,
     Network,
     Peer,
@@ -30,7 +30,7 @@ from mediatool.importer.pacs import (
     make_ae,
     no_answer,
 )
-from mediatool.importer.reconcile import LocalIdentity
+from mediatool.net.failure import status_failure
 
 MWL_FIND: Final = "1.2.840.10008.5.1.4.31"  # Modality Worklist Information Model - FIND
 _PENDING: Final = frozenset({0xFF00, 0xFF01})

@@ -163,7 +163,7 @@ class RetrieveResult:
 
 
 def _refused(s: StudyOutcome, method: str, destination: str) -> str:
-    from mediatool.importer.netfail import status_text
+    from mediatool.net.failure import status_text
 
     code = s.status or 0
     text = f"the PACS answered with status {status_text(code, method)}"

@@ -14,8 +14,7 @@ from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
-from mediatool.importer.netfail import status_failure
-from mediatool.importer.pacs import (
+from mediatool.net.association import (
     NATIVE,
     Network,
     Peer,
@@ -25,6 +24,7 @@ from mediatool.importer.pacs import (
     make_ae,
     no_answer,
 )
+from mediatool.net.failure import status_failure
 
 STUDY_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.2.1"
 PATIENT_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.1.1"

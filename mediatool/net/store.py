@@ -28,10 +28,8 @@ from typing import Any, Final
 from pydicom.uid import UID
 
 from mediatool import transcode
-from mediatool.importer.dimse import Sender
 from mediatool.importer.encode import Prepared, dataset_offset
-from mediatool.importer.netfail import status_text
-from mediatool.importer.pacs import (
+from mediatool.net.association import (
     NATIVE,
     Network,
     Peer,
@@ -41,6 +39,8 @@ from mediatool.importer.pacs import (
     make_ae,
     no_answer,
 )
+from mediatool.net.dimse import Sender
+from mediatool.net.failure import status_text
 
 MAX_CONTEXTS: Final = 128  # PS3.8 §9.3.2.2: presentation context IDs are odd numbers 1-255
 _WARNINGS: Final = frozenset({0xB000, 0xB006, 0xB007})

@@ -24,9 +24,9 @@ from typing import Final
 
 from mediatool.importer.accounting import FileOutcome
 from mediatool.importer.encode import Prepared
-from mediatool.importer.pacs import PeerUnavailable
 from mediatool.importer.select import Work
-from mediatool.importer.store import Delivery, StoreSession
+from mediatool.net.association import PeerUnavailable
+from mediatool.net.store import Delivery, StoreSession
 
 Item = tuple[Work, Prepared]
 Report = Callable[[Work, Prepared | None, Delivery | FileOutcome], None]
