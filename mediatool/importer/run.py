@@ -34,13 +34,14 @@ from mediatool.importer.destination import (
     pacs_holdings,
     patient_of,
 )
-from mediatool.importer.encode import EXPLICIT_LE, Prepared, prepare
+from mediatool.importer.encode import EXPLICIT_LE, prepare
 from mediatool.importer.reconcile import Clock, Coercion, LocalIdentity, stamp
 from mediatool.importer.select import ImportPlan, Work
 from mediatool.media.base import MediaReader
 from mediatool.net.association import Network, Peer, PeerUnavailable
 from mediatool.net.failure import Kind
 from mediatool.net.send import INTERRUPTED, send_parallel
+from mediatool.net.store import Prepared
 
 Progress = Callable[[int, int | None, str], None]
 _REWRITTEN = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})

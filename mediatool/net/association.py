@@ -16,9 +16,10 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
 from mediatool import __version__
 from mediatool.errors import MediatoolError
-from mediatool.importer.encode import EXPLICIT_LE, IMPLICIT_LE
 from mediatool.net.failure import (
     NetFailure,
     connect_failure,
@@ -27,7 +28,8 @@ from mediatool.net.failure import (
     status_failure,
 )
 
-NATIVE: Final = (EXPLICIT_LE, IMPLICIT_LE)
+#: The uncompressed syntaxes every Storage SCP accepts (PS3.5 §10.1), as plain strings.
+NATIVE: Final = (str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian))
 VERIFICATION: Final = "1.2.840.10008.1.1"
 _AE_TITLE: Final = re.compile(r"[ -\[\]-~]{1,16}")  # PS3.5 AE VR: no backslash, no control
 
