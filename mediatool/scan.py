@@ -7,7 +7,6 @@ Work is spread over processes when there are many files (headers parse at ~0.5 m
 
 from __future__ import annotations
 
-import io
 import os
 import struct
 import warnings
@@ -26,6 +25,7 @@ from pydicom.tag import BaseTag
 
 from mediatool import filemeta, integrity, workers
 from mediatool.findings import Finding, finding
+from mediatool.media.zip import ZipMembers
 from mediatool.modality_check import check_modality
 from mediatool.model import InstanceInfo, Level, PixelInfo, ScanResult, SourceRef
 from mediatool.recordkeys import encode_keys, raw_text
@@ -60,12 +60,19 @@ class ScanOptions:
 Inspect = Callable[[Dataset, BinaryIO], Sequence[Finding]]
 
 
-def open_source(ref: SourceRef) -> BinaryIO:
-    """Open an input for reading (a zip member is read into memory)."""
+def open_source(ref: SourceRef, members: ZipMembers | None = None) -> BinaryIO:
+    """Open an input for reading. A zip member is inflated (within the limits of
+    :mod:`mediatool.media.zip`, the rules every reader applies) into a seekable stream;
+    ``members`` keeps its archives open across calls.
+
+    Raises ``OSError`` when the file or member cannot be read or is refused.
+    """
     if ref.member is None:
         return Path(ref.path).open("rb")
-    with zipfile.ZipFile(ref.path) as archive:
-        return io.BytesIO(archive.read(ref.member))
+    if members is not None:
+        return members.open(ref.path, ref.member)
+    with ZipMembers() as once:
+        return once.open(ref.path, ref.member)
 
 
 def _size(ref: SourceRef, fp: BinaryIO) -> int:
@@ -137,10 +144,13 @@ def _level_keys(record_type: str, options: ScanOptions) -> list[tuple[Level, str
     ]
 
 
-def scan_one(ref: SourceRef, options: ScanOptions) -> InstanceInfo | list[Finding]:
-    """Read one input's header. Returns the instance, or findings saying why it is skipped."""
+def scan_one(
+    ref: SourceRef, options: ScanOptions, members: ZipMembers | None = None
+) -> InstanceInfo | list[Finding]:
+    """Read one input's header. Returns the instance, or findings saying why it is skipped.
+    ``members``: zip archives kept open between calls (see :func:`open_source`)."""
     try:
-        with open_source(ref) as fp:
+        with open_source(ref, members) as fp:
             return scan_stream(fp, ref, _size(ref, fp), options)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         return [finding("source.not-dicom", f"not a DICOM file ({exc})", ref.display)]
@@ -387,7 +397,8 @@ def _scan_chunk(
     args: tuple[Sequence[SourceRef], ScanOptions],
 ) -> list[InstanceInfo | list[Finding]]:
     refs, options = args
-    return [scan_one(ref, options) for ref in refs]
+    with ZipMembers() as members:  # each archive of the chunk opened once
+        return [scan_one(ref, options, members) for ref in refs]
 
 
 def scan_all(
