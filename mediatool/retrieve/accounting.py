@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mediatool.findings import Finding, Severity, finding
+from mediatool.net.find import PENDING
 
 SUCCESS, CANCEL = 0x0000, 0xFE00
 WARNING_STATUS = 0xB000
-PENDING = frozenset({0xFF00, 0xFF01})
 
 
 @dataclass(slots=True)
