@@ -135,24 +135,32 @@ class ZipMembers:
     """
 
     def __init__(self) -> None:
-        self._archives: dict[str, zipfile.ZipFile] = {}
+        #: archive path → the open archive and its members by name (the first of equal names,
+        #: as :class:`ZipReader` lists them; ``ZipFile.getinfo`` would give the last)
+        self._archives: dict[str, tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]] = {}
+
+    def _archive(self, path: str) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
+        known = self._archives.get(path)
+        if known is None:
+            try:
+                archive = _open_archive(path, path)
+            except MediaError as exc:
+                raise OSError(str(exc)) from exc
+            members: dict[str, zipfile.ZipInfo] = {}
+            for info in archive.infolist():
+                members.setdefault(info.filename, info)
+            known = self._archives[path] = (archive, members)
+        return known
 
     def open(self, path: str, name: str) -> BinaryIO:
         """The member ``name`` (as recorded) of the archive at ``path``, spooled.
 
         Raises ``OSError`` when the archive or the member cannot be read or is refused.
         """
-        archive = self._archives.get(path)
-        if archive is None:
-            try:
-                archive = _open_archive(path, path)
-            except MediaError as exc:
-                raise OSError(str(exc)) from exc
-            self._archives[path] = archive
-        try:
-            info = archive.getinfo(name)
-        except KeyError:
-            raise OSError(f"zip archive {path!r} has no member {name!r}") from None
+        archive, members = self._archive(path)
+        info = members.get(name)
+        if info is None:
+            raise OSError(f"zip archive {path!r} has no member {name!r}")
         refusal = member_refusal(info)
         if refusal is not None:
             raise OSError(f"zip member {name!r} is not read: {refusal.message}")
@@ -160,7 +168,7 @@ class ZipMembers:
 
     def close(self) -> None:
         archives, self._archives = self._archives, {}
-        for archive in archives.values():
+        for archive, _ in archives.values():
             archive.close()
 
     def __enter__(self) -> ZipMembers:

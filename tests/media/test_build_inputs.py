@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from mediatool.limits import ZIP_RATIO_LIMIT
 from mediatool.media import FolderReader, ZipReader
 from mediatool.media.zip import ZipMembers
 from mediatool.model import SourceRef
-from mediatool.scan import ScanOptions, scan_all, scan_one
+from mediatool.scan import ScanOptions, open_source, scan_all, scan_one
 
 #: Build's own codes for two reader findings on zip inputs (kept from before the shared readers).
 BUILD_CODE = {
@@ -176,3 +177,20 @@ def test_zip_members_are_read_under_the_reader_rules(tmp_path: Path) -> None:
     assert result.code == "source.not-dicom" and "encrypted" in result.message
     refs = [SourceRef(str(archive), "CT1")] * 3
     assert len(scan_all(refs, options, jobs=1).instances) == 3
+
+
+def test_duplicate_member_names_read_the_first_alike(tmp_path: Path) -> None:
+    archive = tmp_path / "dup.zip"
+    with warnings.catch_warnings(), zipfile.ZipFile(archive, "w") as zf:
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name it writes
+        zf.writestr("IM1", b"first")
+        zf.writestr("IM1", b"second")
+    refs, found = sources.collect([str(archive)])
+    assert refs == [SourceRef(str(archive), "IM1")]
+    assert [(f.code, f.where) for f in found] == [("media.duplicate-name", f"{archive}!IM1")]
+    with open_source(refs[0]) as fp:
+        assert fp.read() == b"first"
+    with ZipReader(archive) as reader:
+        (entry,) = reader.entries()
+        with reader.open(entry) as fp:
+            assert fp.read() == b"first"
