@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
+
+import pytest
 
 import mediatool
 
@@ -50,3 +53,11 @@ def test_both_jobs_use_net() -> None:
     for folder in ("importer", "retrieve"):
         used = set().union(*_imports(folder).values())
         assert any(name.startswith("mediatool.net.") for name in used), folder
+
+
+@pytest.mark.parametrize("package", ["mediatool", "mediatool.importer"])
+def test_public_names_still_resolve(package: str) -> None:
+    """The lazily exported names (PEP 562) point at modules that exist after the moves."""
+    module = importlib.import_module(package)
+    missing = [name for name in module.__all__ if getattr(module, name, None) is None]
+    assert missing == []
