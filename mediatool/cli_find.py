@@ -107,7 +107,7 @@ def find(
       mediatool find PACS@10.0.0.5:104 --study-date 2024-01-01..2024-03-31 --modality CT
     """
     from mediatool.errors import MediatoolError
-    from mediatool.importer.pacs import Network, PeerError, PeerUnavailable, parse_peer
+    from mediatool.net.association import Network, PeerError, PeerUnavailable, parse_peer
     from mediatool.retrieve.find import StudyQuery, find_studies
 
     try:
@@ -152,7 +152,7 @@ find_command: click.Command = find  # typed here: mypy cannot infer it through t
 def build_from_pacs(request: Any, progress: Any, **a: Any) -> Any:
     """``build --from-pacs``: validate the PACS options, retrieve, build; returns the plan."""
     from mediatool.errors import PlanRejected
-    from mediatool.importer.pacs import PeerError, check_ae_title, parse_peer
+    from mediatool.net.association import PeerError, check_ae_title, parse_peer
     from mediatool.retrieve.burn import build_from_pacs as burn
     from mediatool.retrieve.find import StudyQuery
     from mediatool.retrieve.run import RetrieveRequest

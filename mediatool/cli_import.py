@@ -22,8 +22,8 @@ from mediatool.errors import MediatoolError, SourceError
 
 if TYPE_CHECKING:  # imported when a command runs: pynetdicom must not slow down every command
     from mediatool.importer import identity as ident
-    from mediatool.importer import pacs
     from mediatool.importer.reconcile import LocalIdentity
+    from mediatool.net import association as pacs
 
 _PEER = "AET@HOST:PORT"
 
@@ -34,7 +34,7 @@ def interactive() -> bool:
 
 
 def _peer(text: str, what: str) -> pacs.Peer:
-    from mediatool.importer import pacs
+    from mediatool.net import association as pacs
 
     try:
         return pacs.parse_peer(text)
@@ -63,8 +63,9 @@ def _worklist_identities(
     peer: pacs.Peer, net: pacs.Network, patients: list[ident.MediaPatient]
 ) -> dict[str, LocalIdentity]:
     from mediatool.importer import identity as ident
-    from mediatool.importer import pacs, render
+    from mediatool.importer import render
     from mediatool.importer.worklist import find_patient
+    from mediatool.net import association as pacs
 
     out: dict[str, LocalIdentity] = {}
     for p in patients:
@@ -282,12 +283,13 @@ def _document_on_error(
 
 
 def _run(media: str, a: Mapping[str, object], as_json: bool, quiet: bool, verbose: bool) -> None:
-    from mediatool.importer import pacs, render, same_content
+    from mediatool.importer import render, same_content
     from mediatool.importer.journal import default_state_dir
     from mediatool.importer.run import ArchiveTarget, PacsTarget, RunOptions, run_import
     from mediatool.importer.select import Selection, check_selection, plan_import
     from mediatool.importer.survey import survey_media
     from mediatool.media import open_media
+    from mediatool.net import association as pacs
 
     with _handle_errors(), _document_on_error(as_json, media) as printed:
         net = pacs.Network(
@@ -400,7 +402,7 @@ def echo(peer: str, calling_aet: str, timeout: float, as_json: bool) -> None:
     Example:
       mediatool echo PACS@10.0.0.5:104 --calling-aet RECEPTION
     """
-    from mediatool.importer import pacs
+    from mediatool.net import association as pacs
 
     with _handle_errors():
         target = _peer(peer, "PEER")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-# --- zip archives (build inputs, validate and import media) ----------------------------------
+# --- zip archives (build inputs, validate and import media: all read by mediatool/media/zip.py) -
 
 #: A zip member larger than this when inflated is not read: no DICOM instance on a patient disc
 #: comes near 4 GiB, and inflating it would fill the spool folder.

@@ -7,7 +7,6 @@ Work is spread over processes when there are many files (headers parse at ~0.5 m
 
 from __future__ import annotations
 
-import io
 import os
 import struct
 import warnings
@@ -26,6 +25,7 @@ from pydicom.tag import BaseTag
 
 from mediatool import filemeta, integrity, workers
 from mediatool.findings import Finding, finding
+from mediatool.media.zip import ZipMembers
 from mediatool.modality_check import check_modality
 from mediatool.model import InstanceInfo, Level, PixelInfo, ScanResult, SourceRef
 from mediatool.recordkeys import encode_keys, raw_text
@@ -60,12 +60,19 @@ class ScanOptions:
 Inspect = Callable[[Dataset, BinaryIO], Sequence[Finding]]
 
 
-def open_source(ref: SourceRef) -> BinaryIO:
-    """Open an input for reading (a zip member is read into memory)."""
+def open_source(ref: SourceRef, members: ZipMembers | None = None) -> BinaryIO:
+    """Open an input for reading. A zip member is inflated (within the limits of
+    :mod:`mediatool.media.zip`, the rules every reader applies) into a seekable stream;
+    ``members`` keeps its archives open across calls.
+
+    Raises ``OSError`` when the file or member cannot be read or is refused.
+    """
     if ref.member is None:
         return Path(ref.path).open("rb")
-    with zipfile.ZipFile(ref.path) as archive:
-        return io.BytesIO(archive.read(ref.member))
+    if members is not None:
+        return members.open(ref.path, ref.member)
+    with ZipMembers() as once:
+        return once.open(ref.path, ref.member)
 
 
 def _size(ref: SourceRef, fp: BinaryIO) -> int:
@@ -137,13 +144,37 @@ def _level_keys(record_type: str, options: ScanOptions) -> list[tuple[Level, str
     ]
 
 
-def scan_one(ref: SourceRef, options: ScanOptions) -> InstanceInfo | list[Finding]:
-    """Read one input's header. Returns the instance, or findings saying why it is skipped."""
+def scan_one(
+    ref: SourceRef, options: ScanOptions, members: ZipMembers | None = None
+) -> InstanceInfo | list[Finding]:
+    """Read one input's header. Returns the instance, or findings saying why it is skipped.
+    ``members``: zip archives kept open between calls (see :func:`open_source`)."""
     try:
-        with open_source(ref) as fp:
+        with open_source(ref, members) as fp:
             return scan_stream(fp, ref, _size(ref, fp), options)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         return [finding("source.not-dicom", f"not a DICOM file ({exc})", ref.display)]
+
+
+#: What a damaged or hostile data set makes pydicom (or our own checks) raise while it is read.
+_PARSE_ERRORS: Final = (
+    InvalidDicomError,
+    EOFError,
+    ValueError,
+    KeyError,
+    OSError,
+    zipfile.BadZipFile,
+    NotImplementedError,
+    TypeError,
+    OverflowError,
+    AttributeError,
+    IndexError,
+    struct.error,
+    LookupError,
+    RecursionError,
+    MemoryError,
+    BytesLengthException,
+)
 
 
 def scan_stream(
@@ -161,55 +192,19 @@ def scan_stream(
     """
     where = ref.display
     meta: filemeta.RawMeta | None = None
-    extra: list[Finding] = []
     try:
         fp.seek(0)
         head = fp.read(_HEAD)
         meta = filemeta.parse(head)
-        if meta.truncated and size > _HEAD:
-            fp.seek(0)
-            meta = filemeta.parse(fp.read(1 << 20))
-        if not meta.has_prefix and not _looks_like_raw_dataset(head):
-            return [
-                finding(
-                    "source.not-dicom",
-                    "not a DICOM file (no 'DICM' prefix and no data set at the start)",
-                    where,
-                )
-            ]
-        if meta.has_prefix and meta.text(0x00020002) == DICOMDIR_SOP_CLASS:
-            # not parsed by pydicom: a hostile DICOMDIR may hold millions of records; the
-            # DICOMDIR reader of validate reads it within mediatool/limits.py
-            return _dicomdir_input(where)
+        meta = _complete_meta(fp, meta, size)
+        refused = _refused_early(meta, head, where)
+        if refused:
+            return refused
         fp.seek(0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            ds = dcmread(fp, stop_before_pixels=True, defer_size=4096, force=not meta.has_prefix)
-            too_long = integrity.element_lengths(ds, where)
-            if too_long:
-                return too_long
-            extra = integrity.check(ds, fp, size, where)
-            if inspect is not None:
-                extra += inspect(ds, fp)
-            info = _describe(ref, size, meta, ds, options)
-    except (
-        InvalidDicomError,
-        EOFError,
-        ValueError,
-        KeyError,
-        OSError,
-        zipfile.BadZipFile,
-        NotImplementedError,
-        TypeError,
-        OverflowError,
-        AttributeError,
-        IndexError,
-        struct.error,
-        LookupError,
-        RecursionError,
-        MemoryError,
-        BytesLengthException,
-    ) as exc:
+            info, extra = _parse(fp, ref, size, meta, options, inspect)
+    except _PARSE_ERRORS as exc:
         if meta is None or not meta.has_prefix:
             return [finding("source.not-dicom", f"not a DICOM file ({exc})", where)]
         return [finding("read.truncated", f"cannot parse the data set: {exc}", where)]
@@ -221,6 +216,53 @@ def scan_stream(
     if extra:
         info = _replace_findings(info, info.findings + tuple(extra))
     return info
+
+
+def _complete_meta(fp: BinaryIO, meta: filemeta.RawMeta, size: int) -> filemeta.RawMeta:
+    """The File Meta Information parsed from the first block, read again in full when that
+    block cut it short."""
+    if meta.truncated and size > _HEAD:
+        fp.seek(0)
+        return filemeta.parse(fp.read(1 << 20))
+    return meta
+
+
+def _refused_early(meta: filemeta.RawMeta, head: bytes, where: str) -> list[Finding] | None:
+    """Why the file is not parsed at all (not DICOM, or a DICOMDIR), or None."""
+    if not meta.has_prefix and not _looks_like_raw_dataset(head):
+        return [
+            finding(
+                "source.not-dicom",
+                "not a DICOM file (no 'DICM' prefix and no data set at the start)",
+                where,
+            )
+        ]
+    if meta.has_prefix and meta.text(0x00020002) == DICOMDIR_SOP_CLASS:
+        # not parsed by pydicom: a hostile DICOMDIR may hold millions of records; the
+        # DICOMDIR reader of validate reads it within mediatool/limits.py
+        return _dicomdir_input(where)
+    return None
+
+
+def _parse(
+    fp: BinaryIO,
+    ref: SourceRef,
+    size: int,
+    meta: filemeta.RawMeta,
+    options: ScanOptions,
+    inspect: Inspect | None,
+) -> tuple[InstanceInfo | list[Finding], list[Finding]]:
+    """Read the header with pydicom (inside the caller's warning capture) and describe it;
+    the integrity and ``inspect`` findings come second."""
+    where = ref.display
+    ds = dcmread(fp, stop_before_pixels=True, defer_size=4096, force=not meta.has_prefix)
+    too_long = integrity.element_lengths(ds, where)
+    if too_long:
+        return too_long, []
+    extra = integrity.check(ds, fp, size, where)
+    if inspect is not None:
+        extra += inspect(ds, fp)
+    return _describe(ref, size, meta, ds, options), extra
 
 
 def _dicomdir_input(where: str) -> list[Finding]:
@@ -239,37 +281,40 @@ def _replace_findings(info: InstanceInfo, findings: tuple[Finding, ...]) -> Inst
     return replace(info, findings=findings)
 
 
-def _describe(
-    ref: SourceRef, size: int, meta: filemeta.RawMeta, ds: Dataset, options: ScanOptions
-) -> InstanceInfo | list[Finding]:
-    where = ref.display
+def _identity(ds: Dataset, meta: filemeta.RawMeta, where: str) -> tuple[str, str] | list[Finding]:
+    """(SOP Class UID, SOP Instance UID) from the data set or the File Meta, or why the file is
+    not an instance mediatool can place."""
     sop_class = raw_text(ds, 0x00080016) or (meta.text(0x00020002) or "")
     sop_instance = raw_text(ds, 0x00080018) or (meta.text(0x00020003) or "")
     if sop_class == DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
         return _dicomdir_input(where)
-    if not sop_class or not sop_instance:
-        if not meta.has_prefix:
-            return [
-                finding(
-                    "source.not-dicom",
-                    "no SOP Class UID or SOP Instance UID: not a DICOM instance",
-                    where,
-                )
-            ]
+    if sop_class and sop_instance:
+        return sop_class, sop_instance
+    if not meta.has_prefix:
         return [
             finding(
-                "read.missing-identifier",
-                "(0008,0016) SOP Class UID or (0008,0018) SOP Instance UID is missing",
+                "source.not-dicom",
+                "no SOP Class UID or SOP Instance UID: not a DICOM instance",
                 where,
             )
         ]
-    record_type = record_type_for(sop_class)
-    meta_ts = meta.text(0x00020010) if meta.has_prefix else None
-    encoding = _encoding_ts(ds, meta_ts)
+    return [
+        finding(
+            "read.missing-identifier",
+            "(0008,0016) SOP Class UID or (0008,0018) SOP Instance UID is missing",
+            where,
+        )
+    ]
+
+
+def _encoding_findings(
+    ds: Dataset, meta: filemeta.RawMeta, uids: tuple[str, str], encoding: str, where: str
+) -> tuple[list[Finding], bool]:
+    """File Meta and modality findings, and whether group 0002 sits inside the data set."""
     findings = filemeta.check(
         meta,
-        sop_class_uid=sop_class,
-        sop_instance_uid=sop_instance,
+        sop_class_uid=uids[0],
+        sop_instance_uid=uids[1],
         encoding_ts=encoding,
         where=where,
     )
@@ -282,14 +327,37 @@ def _describe(
                 where,
             )
         )
-    findings += check_modality(sop_class, raw_text(ds, 0x00080060), where)
+    findings += check_modality(uids[0], raw_text(ds, 0x00080060), where)
+    return findings, group2
+
+
+def _record_keys(
+    ds: Dataset, record_type: str | None, options: ScanOptions, where: str
+) -> tuple[tuple[bytes, bytes, bytes, bytes], list[tuple[Level, str]], list[Finding]]:
+    """The encoded directory record keys per level, the keys missing, and notes about them."""
     blobs: list[bytes] = [b"", b"", b"", b""]
     missing: list[tuple[Level, str]] = []
+    findings: list[Finding] = []
     if record_type is not None and options.encode_keys:
         for level, rtype, keys in _level_keys(record_type, options):
             blobs[level], miss, notes = encode_keys(ds, keys, rtype, level)
             missing += miss
             findings += [finding(code, message, where) for code, message in notes]
+    return (blobs[0], blobs[1], blobs[2], blobs[3]), missing, findings
+
+
+def _describe(
+    ref: SourceRef, size: int, meta: filemeta.RawMeta, ds: Dataset, options: ScanOptions
+) -> InstanceInfo | list[Finding]:
+    where = ref.display
+    uids = _identity(ds, meta, where)
+    if isinstance(uids, list):
+        return uids
+    record_type = record_type_for(uids[0])
+    meta_ts = meta.text(0x00020010) if meta.has_prefix else None
+    encoding = _encoding_ts(ds, meta_ts)
+    findings, group2 = _encoding_findings(ds, meta, uids, encoding, where)
+    keys, missing, notes = _record_keys(ds, record_type, options, where)
     needs_reencode = (
         encoding in (IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, DEFLATED)
         or not meta.has_prefix
@@ -299,8 +367,8 @@ def _describe(
     return InstanceInfo(
         source=ref,
         size=size,
-        sop_class_uid=sop_class,
-        sop_instance_uid=sop_instance,
+        sop_class_uid=uids[0],
+        sop_instance_uid=uids[1],
         transfer_syntax=encoding,
         dataset_offset=meta.end if meta.has_prefix else 0,
         record_type=record_type,
@@ -320,10 +388,10 @@ def _describe(
         series_description=_text(ds, "SeriesDescription"),
         instance_number=raw_text(ds, 0x00200013),
         related_general_sop_classes=raw_text(ds, 0x0008001A),
-        keys=(blobs[0], blobs[1], blobs[2], blobs[3]),
+        keys=keys,
         missing=tuple(missing),
         needs_reencode=needs_reencode,
-        findings=tuple(findings),
+        findings=tuple(findings + notes),
         pixel=_pixel_info(ds),
     )
 
@@ -387,7 +455,8 @@ def _scan_chunk(
     args: tuple[Sequence[SourceRef], ScanOptions],
 ) -> list[InstanceInfo | list[Finding]]:
     refs, options = args
-    return [scan_one(ref, options) for ref in refs]
+    with ZipMembers() as members:  # each archive of the chunk opened once
+        return [scan_one(ref, options, members) for ref in refs]
 
 
 def scan_all(

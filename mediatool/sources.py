@@ -1,78 +1,100 @@
 """Expand the inputs a user names (files, folders, zip archives) into :class:`SourceRef` values.
 
-Folders are walked recursively in sorted order; zip archives are opened and their members listed
-(never extracted). Foreign input is hostile input: zip member names that leave the archive root and
-members that would inflate beyond a limit are reported and not read; symbolic links inside a
-folder are not followed out of it.
+Folders and zip archives are listed by the media readers (:class:`~mediatool.media.FolderReader`,
+:class:`~mediatool.media.ZipReader`), the same readers ``validate`` and ``import`` use, so one set
+of rules decides which files are read (issue 13): names that leave the root, links that leave it
+or point to folders, special files, encrypted members and zip bombs (limits in
+:mod:`mediatool.limits`) are reported and not read. Zip members are never extracted.
+
+What the readers report keeps their codes and words, except the two build codes older than the
+shared readers, which stay stable: an unsafe zip member name is ``source.zip-unsafe-member`` and
+a member beyond the size limits ``source.zip-too-large`` (both warnings: the member is left out).
 """
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import stat
-import zipfile
-from collections.abc import Iterable, Iterator
-from pathlib import Path, PurePosixPath
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Final
 
-from mediatool.errors import SourceError
+from mediatool.errors import MediaError, SourceError
 from mediatool.findings import Finding, finding
-from mediatool.limits import ZIP_MEMBER_LIMIT, ZIP_RATIO_LIMIT
+from mediatool.media import FolderReader, MediaReader, ZipReader
+from mediatool.media.zip import looks_like_zip
 from mediatool.model import SourceRef
 
+#: Reader codes reported under build's own, older code for a zip input.
+_ZIP_CODES: Final = {
+    "media.unsafe-name": "source.zip-unsafe-member",
+    "media.zip-too-large": "source.zip-too-large",
+}
 
-def is_zip(path: Path) -> bool:
+Listed = tuple[list[SourceRef], list[Finding]]
+
+
+def _container_findings(reader: MediaReader, given: str, *, zipped: bool) -> list[Finding]:
+    """The reader's findings, ``where`` named as the user gave the input (``in/a/LINK``,
+    ``export.zip!../evil.dcm``)."""
+    out: list[Finding] = []
+    for found in reader.container_findings():
+        if not found.where:
+            where = given
+        else:
+            where = f"{given}!{found.where}" if zipped else str(Path(given, found.where))
+        code = _ZIP_CODES.get(found.code) if zipped else None
+        if code is None:
+            out.append(dataclasses.replace(found, where=where))
+        else:
+            out.append(finding(code, found.message, where))
+    return out
+
+
+def _zip_members(path: Path) -> Listed:
     try:
-        with path.open("rb") as fp:
-            return fp.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
-    except OSError:
-        return False
+        reader = ZipReader(path)
+    except MediaError as exc:
+        return [], [finding("source.unreadable", str(exc), str(path))]
+    with reader:
+        refs = [SourceRef(str(path), entry.raw_name) for entry in reader.entries()]
+        return refs, _container_findings(reader, str(path), zipped=True)
 
 
-def safe_member_name(name: str) -> bool:
-    """Reject absolute names, drive letters and ``..`` components (zip path traversal)."""
-    posix = name.replace("\\", "/")
-    parts = PurePosixPath(posix).parts
-    return bool(parts) and not posix.startswith("/") and ".." not in parts and ":" not in parts[0]
-
-
-def _zip_members(path: Path) -> Iterator[SourceRef | Finding]:
+def _folder(path: Path) -> Listed:
+    """The files of a folder (one walk, by the media reader); zip archives in it are opened."""
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        yield finding("source.unreadable", f"cannot open zip archive: {exc}", str(path))
-        return
-    with archive:
-        for info in sorted(archive.infolist(), key=lambda i: i.filename):
-            if info.is_dir():
-                continue
-            where = f"{path}!{info.filename}"
-            if not safe_member_name(info.filename):
-                yield finding(
-                    "source.zip-unsafe-member",
-                    f"member name {info.filename!r} leaves the archive root",
-                    where,
-                )
-            elif info.file_size > ZIP_MEMBER_LIMIT or (
-                info.compress_size and info.file_size / info.compress_size > ZIP_RATIO_LIMIT
-            ):
-                yield finding(
-                    "source.zip-too-large",
-                    f"member inflates to {info.file_size} bytes from {info.compress_size}",
-                    where,
-                )
+        reader = FolderReader(path)
+    except MediaError as exc:
+        return [], [finding("source.unreadable", str(exc), str(path))]
+    refs: list[SourceRef] = []
+    with reader:
+        findings = _container_findings(reader, str(path), zipped=False)
+        for entry in reader.entries():
+            file = path / entry.path
+            if file.suffix.lower() == ".zip":
+                more, notes = _zip_members(file)
+                refs += more
+                findings += notes
             else:
-                yield SourceRef(str(path), info.filename)
+                refs.append(SourceRef(str(file)))
+    return refs, findings
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Regular files below ``root`` in sorted order; links are not followed."""
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        for name in sorted(filenames):
-            yield Path(dirpath) / name
+def _file(path: Path) -> Listed:
+    """A file named on the command line (a link to one is followed: the user chose it)."""
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except OSError as exc:
+        return [], [finding("source.unreadable", str(exc), str(path))]
+    if not regular:
+        return [], [finding("source.unreadable", "not a regular file", str(path))]
+    if path.suffix.lower() == ".zip" or looks_like_zip(path):
+        return _zip_members(path)
+    return [SourceRef(str(path))], []
 
 
-def collect(inputs: Iterable[str]) -> tuple[list[SourceRef], list[Finding]]:
+def collect(inputs: Iterable[str]) -> Listed:
     """Expand user inputs into sources, in a deterministic order.
 
     Raises
@@ -86,24 +108,8 @@ def collect(inputs: Iterable[str]) -> tuple[list[SourceRef], list[Finding]]:
         path = Path(given)
         if not path.exists():
             raise SourceError(f"input {given!r} does not exist")
-        candidates = _walk(path) if path.is_dir() else [path]
-        for file in candidates:
-            try:
-                mode = file.lstat().st_mode
-            except OSError as exc:
-                findings.append(finding("source.unreadable", str(exc), str(file)))
-                continue
-            if stat.S_ISLNK(mode) or not stat.S_ISREG(mode):
-                if file is not path:
-                    continue  # links and special files inside a folder are not followed
-                mode = file.stat().st_mode
-                if not stat.S_ISREG(mode):
-                    findings.append(finding("source.unreadable", "not a regular file", str(file)))
-                    continue
-            if file.suffix.lower() == ".zip" or (file is path and is_zip(file)):
-                for item in _zip_members(file):
-                    (refs if isinstance(item, SourceRef) else findings).append(item)  # type: ignore[arg-type]
-            else:
-                refs.append(SourceRef(str(file)))
+        more, notes = _folder(path) if path.is_dir() else _file(path)
+        refs += more
+        findings += notes
     unique = sorted(set(refs), key=SourceRef.sort_key)
     return unique, findings

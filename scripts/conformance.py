@@ -24,7 +24,10 @@ from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts
 
 from mediatool import __version__, modalities, profiles, recordtypes
 from mediatool.cli import main as cli
-from mediatool.importer import commit, pacs, store, worklist
+from mediatool.importer import commit, worklist
+from mediatool.net import association as pacs
+from mediatool.net import store
+from mediatool.net.find import STUDY_ROOT_FIND
 from mediatool.retrieve import find, get, move
 from mediatool.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
 from mediatool.validate.common import DEFINED_CHARSETS
@@ -87,7 +90,7 @@ def network_classes() -> str:
             native,
         ),
         _uid_row(worklist.MWL_FIND, "SCU", "import --worklist", native),
-        _uid_row(find.STUDY_ROOT_FIND, "SCU", "find, build --from-pacs", native),
+        _uid_row(STUDY_ROOT_FIND, "SCU", "find, build --from-pacs", native),
         _uid_row(find.PATIENT_ROOT_FIND, "SCU", "find, build --from-pacs", native),
         _uid_row(get.STUDY_ROOT_GET, "SCU", "build --from-pacs", native),
         _uid_row(get.PATIENT_ROOT_GET, "SCU", "build --from-pacs", native),

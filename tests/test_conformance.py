@@ -14,7 +14,7 @@ from types import ModuleType
 import click
 
 from mediatool.cli import main
-from mediatool.importer import pacs
+from mediatool.net import association as pacs
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "conformance-statement.md"

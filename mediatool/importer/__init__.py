@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from mediatool.importer.accounting import FileOutcome, Outcome, Summary
     from mediatool.importer.listing import Listing, listing
-    from mediatool.importer.pacs import EchoResult, Network, Peer, echo, parse_peer
     from mediatool.importer.reconcile import Coercion, LocalIdentity, coerce
     from mediatool.importer.run import (
         ArchiveTarget,
@@ -34,13 +33,17 @@ if TYPE_CHECKING:
     from mediatool.importer.select import ImportPlan, Selection, check_selection, plan_import
     from mediatool.importer.survey import MediaFile, Survey, survey_media
     from mediatool.media.base import MediaReader
+    from mediatool.net.association import EchoResult, Network, Peer, echo, parse_peer
 
-#: Public names → their module, imported on first use (PEP 562): ``import mediatool.importer``
-#: stays cheap, and pynetdicom is loaded only when a PACS is used.
+#: Public names → their module (in this package unless a full name), imported on first use
+#: (PEP 562): ``import mediatool.importer`` stays cheap, and pynetdicom is loaded only when a
+#: PACS is used.
 _LAZY: Final = {
     **dict.fromkeys(("FileOutcome", "Outcome", "Summary"), "accounting"),
     **dict.fromkeys(("Listing", "listing"), "listing"),
-    **dict.fromkeys(("EchoResult", "Network", "Peer", "echo", "parse_peer"), "pacs"),
+    **dict.fromkeys(
+        ("EchoResult", "Network", "Peer", "echo", "parse_peer"), "mediatool.net.association"
+    ),
     **dict.fromkeys(("Coercion", "LocalIdentity", "coerce"), "reconcile"),
     **dict.fromkeys(
         ("ArchiveTarget", "Destination", "ImportReport", "PacsTarget", "RunOptions", "run_import"),
@@ -55,7 +58,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    path = module if module.startswith("mediatool.") else f"{__name__}.{module}"
+    value = getattr(importlib.import_module(path), name)
     globals()[name] = value
     return value
 

@@ -23,8 +23,8 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pynetdicom import evt
 
-from mediatool.importer.netfail import status_text
-from mediatool.importer.pacs import NATIVE, Network, Peer, associate, discard, make_ae
+from mediatool.net.association import NATIVE, Network, Peer, associate, discard, make_ae
+from mediatool.net.failure import status_text
 
 PUSH_MODEL: Final = "1.2.840.10008.1.20.1"
 PUSH_MODEL_INSTANCE: Final = "1.2.840.10008.1.20.1.1"

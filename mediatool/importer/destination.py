@@ -16,14 +16,12 @@ anything is sent (both IDs named). The journal of earlier runs never decides "al
 
 from __future__ import annotations
 
-import time
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
-from mediatool.importer.netfail import status_failure
-from mediatool.importer.pacs import (
+from mediatool.importer.select import Work
+from mediatool.net.association import (
     NATIVE,
     Network,
     Peer,
@@ -31,12 +29,8 @@ from mediatool.importer.pacs import (
     associate,
     discard,
     make_ae,
-    no_answer,
 )
-from mediatool.importer.select import Work
-
-STUDY_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.2.1"
-_PENDING: Final = frozenset({0xFF00, 0xFF01})
+from mediatool.net.find import STUDY_ROOT_FIND, c_find
 
 
 @dataclass
@@ -119,23 +113,6 @@ def archive_holdings(index: dict[str, set[str]], works: Iterable[Work]) -> Holdi
     return held
 
 
-def _find(assoc: Any, peer: Peer, net: Network, query: Any) -> list[Any]:
-    answers: list[Any] = []
-    started = time.monotonic()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for status, identifier in assoc.send_c_find(query, STUDY_ROOT_FIND):
-            code = status.get("Status") if status else None
-            if code is None:
-                raise PeerUnavailable(no_answer(assoc, peer, net, started, "the query"))
-            if code in _PENDING:
-                if identifier is not None:
-                    answers.append(identifier)
-            elif code != 0:
-                raise PeerUnavailable(status_failure(peer, int(code), "find", "the query"))
-    return answers
-
-
 def _text(ds: Any, keyword: str) -> str:
     value = ds.get(keyword) if ds is not None else None
     return "" if value is None else str(value).strip()
@@ -185,13 +162,18 @@ def pacs_holdings(peer: Peer, net: Network, works: Sequence[Work]) -> Holdings:
         if STUDY_ROOT_FIND not in {cx.abstract_syntax for cx in assoc.accepted_contexts}:
             raise PeerUnavailable(f"{peer} does not offer Study Root C-FIND to our AE title")
         for study in sorted(series):
-            pids = {_text(ds, "PatientID") for ds in _find(assoc, peer, net, _study_query(study))}
+            pids = {
+                _text(ds, "PatientID")
+                for ds in c_find(assoc, peer, net, _study_query(study), STUDY_ROOT_FIND)
+            }
             if not pids:
                 continue
             held.studies[study] = pids
             for pid in sorted(pids):
                 for uid in sorted(series[study]):
-                    for ds in _find(assoc, peer, net, _image_query(study, uid, pid)):
+                    for ds in c_find(
+                        assoc, peer, net, _image_query(study, uid, pid), STUDY_ROOT_FIND
+                    ):
                         sop = _text(ds, "SOPInstanceUID")
                         if sop:
                             held.instances.setdefault(sop, set()).add(_text(ds, "PatientID") or pid)

@@ -9,14 +9,13 @@ and Deflated data sets are first rewritten losslessly as Explicit VR Little Endi
 would otherwise mean re-compressing.
 
 Converting for a PACS that refuses the Transfer Syntax is done later, per association, by
-:mod:`.pacs`.
+:mod:`mediatool.net.store`.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
 from typing import Final
 
 from pydicom import dcmread
@@ -26,29 +25,11 @@ from pydicom.filewriter import write_dataset
 from mediatool import filemeta, transcode
 from mediatool.importer.reconcile import Coercion, coerce
 from mediatool.model import InstanceInfo
+from mediatool.net.store import Prepared
 
 EXPLICIT_LE: Final = "1.2.840.10008.1.2.1"
 IMPLICIT_LE: Final = "1.2.840.10008.1.2"
 _REWRITE_FIRST: Final = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
-
-
-def dataset_offset(part10: bytes) -> int:
-    """Where the data set starts in a Part 10 file written with :func:`filemeta.encode`:
-    after the preamble, ``DICM`` and the File Meta group, whose length (0002,0000) gives."""
-    return 144 + int.from_bytes(part10[140:144], "little")
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A Part 10 file ready to write or send, and what was changed in it."""
-
-    data: bytes
-    transfer_syntax: str
-    changed: tuple[str, ...] = ()
-
-    @property
-    def offset(self) -> int:
-        return dataset_offset(self.data)
 
 
 def _plain(data: bytes, info: InstanceInfo, ts: str, offset: int) -> Prepared:

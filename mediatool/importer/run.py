@@ -34,13 +34,14 @@ from mediatool.importer.destination import (
     pacs_holdings,
     patient_of,
 )
-from mediatool.importer.encode import EXPLICIT_LE, Prepared, prepare
-from mediatool.importer.netfail import Kind
-from mediatool.importer.pacs import Network, Peer, PeerUnavailable
+from mediatool.importer.encode import EXPLICIT_LE, prepare
 from mediatool.importer.reconcile import Clock, Coercion, LocalIdentity, stamp
 from mediatool.importer.select import ImportPlan, Work
-from mediatool.importer.send import INTERRUPTED, send_parallel
 from mediatool.media.base import MediaReader
+from mediatool.net.association import Network, Peer, PeerUnavailable
+from mediatool.net.failure import Kind
+from mediatool.net.send import INTERRUPTED, send_parallel
+from mediatool.net.store import Prepared
 
 Progress = Callable[[int, int | None, str], None]
 _REWRITTEN = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
@@ -292,8 +293,9 @@ def _send_all(
     coercion: Coercion,
     sleep: Callable[[float], None] | None,
 ) -> list[Work]:
-    """Send ``todo`` (see :mod:`.send`); the instances the PACS stored, in the order sent."""
-    from mediatool.importer.store import Delivery, StoreSession
+    """Send ``todo`` (see :mod:`mediatool.net.send`); the instances the PACS stored, in the
+    order sent."""
+    from mediatool.net.store import Delivery, StoreSession
 
     stored: list[Work] = []
     target = str(dest.peer)

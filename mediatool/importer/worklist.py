@@ -11,16 +11,14 @@ Issuer).
 from __future__ import annotations
 
 import contextlib
-import time
-import warnings
 from dataclasses import dataclass
 from typing import Final
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
-from mediatool.importer.netfail import status_failure
-from mediatool.importer.pacs import (
+from mediatool.importer.reconcile import LocalIdentity
+from mediatool.net.association import (
     NATIVE,
     Network,
     Peer,
@@ -28,12 +26,10 @@ from mediatool.importer.pacs import (
     associate,
     discard,
     make_ae,
-    no_answer,
 )
-from mediatool.importer.reconcile import LocalIdentity
+from mediatool.net.find import c_find
 
 MWL_FIND: Final = "1.2.840.10008.5.1.4.31"  # Modality Worklist Information Model - FIND
-_PENDING: Final = frozenset({0xFF00, 0xFF01})
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,23 +83,10 @@ def _find(peer: Peer, net: Network, query: Dataset) -> list[Dataset]:
     assoc, reason = associate(ae, peer, net)
     if assoc is None:
         raise PeerUnavailable(reason)
-    found: list[Dataset] = []
-    started = time.monotonic()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for status, identifier in assoc.send_c_find(query, MWL_FIND):
-                code = status.get("Status") if status else None
-                if code is None:
-                    raise PeerUnavailable(
-                        no_answer(assoc, peer, net, started, "the worklist query")
-                    )
-                if code in _PENDING and identifier is not None:
-                    found.append(identifier)
-                elif code not in _PENDING and code != 0:
-                    raise PeerUnavailable(
-                        status_failure(peer, int(code), "worklist", "the worklist query")
-                    )
+        found: list[Dataset] = c_find(
+            assoc, peer, net, query, MWL_FIND, service="worklist", doing="the worklist query"
+        )
     finally:
         if assoc.is_established:
             assoc.release()

@@ -14,7 +14,7 @@ from mediatool.errors import MediaError
 from mediatool.media.base import MediaEntry, MediaReader
 from mediatool.media.folder import FolderReader
 from mediatool.media.iso import IsoReader
-from mediatool.media.zip import ZipReader
+from mediatool.media.zip import ZIP_MAGIC, ZipReader
 
 __all__ = ["FolderReader", "IsoReader", "MediaEntry", "MediaReader", "ZipReader", "open_media"]
 
@@ -22,8 +22,6 @@ __all__ = ["FolderReader", "IsoReader", "MediaEntry", "MediaReader", "ZipReader"
 _ISO_MAGIC: Final = (16 * 2048 + 1, b"CD001")
 #: ECMA-167 Beginning Extended Area Descriptor: a UDF image without an ISO 9660 tree.
 _UDF_MAGIC: Final = (16 * 2048 + 1, b"BEA01")
-#: Local file header, and the end of central directory of an empty archive.
-_ZIP_MAGIC: Final = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 def open_media(path: str | Path) -> MediaReader:
@@ -47,7 +45,7 @@ def open_media(path: str | Path) -> MediaReader:
     head, volume = _magic(Path(path), shown)
     if volume == _ISO_MAGIC[1]:
         return IsoReader(path)
-    if head in _ZIP_MAGIC:
+    if head in ZIP_MAGIC:
         return ZipReader(path)
     if volume == _UDF_MAGIC[1]:
         raise MediaError(

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from mediatool.findings import CODES, Finding, Severity, finding
+from mediatool.net.find import PENDING
 
 SUCCESS, CANCEL = 0x0000, 0xFE00
 WARNING_STATUS = 0xB000
-PENDING = frozenset({0xFF00, 0xFF01})
 #: The severity policy of ``--allow-partial``: what the retrieve missed is a warning, not a
 #: refusal (README.TXT on the disc says what is missing).
 ALLOW_PARTIAL: Final = {
@@ -165,7 +165,7 @@ class RetrieveResult:
 
 
 def _refused(s: StudyOutcome, method: str, destination: str) -> str:
-    from mediatool.importer.netfail import status_text
+    from mediatool.net.failure import status_text
 
     code = s.status or 0
     text = f"the PACS answered with status {status_text(code, method)}"

@@ -7,15 +7,12 @@ Return keys are sent zero-length (PS3.4 C.2.2.1); a date range is ``YYYYMMDD-YYY
 from __future__ import annotations
 
 import contextlib
-import time
-import warnings
 from dataclasses import dataclass
 from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
-from mediatool.importer.netfail import status_failure
-from mediatool.importer.pacs import (
+from mediatool.net.association import (
     NATIVE,
     Network,
     Peer,
@@ -23,12 +20,10 @@ from mediatool.importer.pacs import (
     associate,
     discard,
     make_ae,
-    no_answer,
 )
+from mediatool.net.find import STUDY_ROOT_FIND, c_find
 
-STUDY_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.2.1"
 PATIENT_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.1.1"
-PENDING: Final = frozenset({0xFF00, 0xFF01})
 _KEYS: Final = (
     "PatientID",
     "PatientName",
@@ -159,8 +154,6 @@ def find_studies(peer: Peer, net: Network, q: StudyQuery) -> list[StudyMatch]:
     assoc, reason = associate(ae, peer, net)
     if assoc is None:
         raise PeerUnavailable(reason)
-    answers: list[Dataset] = []
-    started = time.monotonic()
     try:
         accepted = {cx.abstract_syntax for cx in assoc.accepted_contexts}
         if STUDY_ROOT_FIND in accepted:
@@ -169,17 +162,7 @@ def find_studies(peer: Peer, net: Network, q: StudyQuery) -> list[StudyMatch]:
             model = PATIENT_ROOT_FIND
         else:
             raise PeerUnavailable(f"{peer} offers no Study Root or Patient Root C-FIND")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for status, identifier in assoc.send_c_find(study_query(q), model):
-                code = status.get("Status") if status else None
-                if code is None:
-                    raise PeerUnavailable(no_answer(assoc, peer, net, started, "the query"))
-                if code in PENDING:
-                    if identifier is not None:
-                        answers.append(identifier)
-                elif code != 0:
-                    raise PeerUnavailable(status_failure(peer, int(code), "find", "the query"))
+        answers: list[Dataset] = c_find(assoc, peer, net, study_query(q), model)
     finally:
         if assoc.is_established:
             assoc.release()

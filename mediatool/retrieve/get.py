@@ -11,8 +11,7 @@ from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
-from mediatool.importer.netfail import NetFailure, lost
-from mediatool.importer.pacs import (
+from mediatool.net.association import (
     NATIVE,
     Network,
     Peer,
@@ -21,6 +20,7 @@ from mediatool.importer.pacs import (
     discard,
     make_ae,
 )
+from mediatool.net.failure import NetFailure, lost
 from mediatool.retrieve.accounting import RetrieveResult, StudyOutcome, record_response
 from mediatool.retrieve.find import StudyMatch
 from mediatool.retrieve.sink import Progress, Sink

@@ -10,7 +10,7 @@ from typing import Final
 from pydicom.dataset import Dataset
 
 from mediatool.errors import MediatoolError
-from mediatool.importer.pacs import (
+from mediatool.net.association import (
     NATIVE,
     Network,
     Peer,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mediatool.errors import MediatoolError
-from mediatool.importer.pacs import Network, PeerUnavailable, parse_peer
+from mediatool.net.association import Network, PeerUnavailable, parse_peer
 from mediatool.retrieve.accounting import RetrieveResult
 from mediatool.retrieve.find import StudyMatch, StudyQuery, find_studies
 from mediatool.retrieve.sink import Progress

@@ -18,8 +18,8 @@ from pynetdicom import AE
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]  # names made at run time
 
 from mediatool.cli import main
-from mediatool.importer.netfail import Kind, status_failure, status_text
-from mediatool.importer.pacs import Network, Peer, echo
+from mediatool.net.association import Network, Peer, echo
+from mediatool.net.failure import Kind, status_failure, status_text
 
 
 def test_status_meanings_come_from_pynetdicom() -> None:

@@ -13,8 +13,8 @@ from pacs_peers import Worklist
 from pydicom import dcmread
 
 from mediatool.cli import main
-from mediatool.importer.pacs import Network, parse_peer
 from mediatool.importer.worklist import find_patient
+from mediatool.net.association import Network, parse_peer
 
 pytestmark = pytest.mark.oracle
 

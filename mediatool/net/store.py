@@ -28,10 +28,7 @@ from typing import Any, Final
 from pydicom.uid import UID
 
 from mediatool import transcode
-from mediatool.importer.dimse import Sender
-from mediatool.importer.encode import Prepared, dataset_offset
-from mediatool.importer.netfail import status_text
-from mediatool.importer.pacs import (
+from mediatool.net.association import (
     NATIVE,
     Network,
     Peer,
@@ -41,6 +38,8 @@ from mediatool.importer.pacs import (
     make_ae,
     no_answer,
 )
+from mediatool.net.dimse import Sender
+from mediatool.net.failure import status_text
 
 MAX_CONTEXTS: Final = 128  # PS3.8 §9.3.2.2: presentation context IDs are odd numbers 1-255
 _WARNINGS: Final = frozenset({0xB000, 0xB006, 0xB007})
@@ -69,6 +68,25 @@ def plan_contexts(needs: Iterable[tuple[str, str]]) -> list[list[tuple[str, tupl
             groups.append([])
         groups[-1].extend(contexts)
     return [g for g in groups if g]
+
+
+def dataset_offset(part10: bytes) -> int:
+    """Where the data set starts in a Part 10 file written with :func:`mediatool.filemeta.encode`
+    (preamble, ``DICM``, then the File Meta group, whose length (0002,0000) gives)."""
+    return 144 + int.from_bytes(part10[140:144], "little")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A Part 10 file ready to write or send, and what was changed in it."""
+
+    data: bytes
+    transfer_syntax: str
+    changed: tuple[str, ...] = ()
+
+    @property
+    def offset(self) -> int:
+        return dataset_offset(self.data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,23 +20,35 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, Generic, Protocol, TypeVar
 
-from mediatool.importer.accounting import FileOutcome
-from mediatool.importer.encode import Prepared
-from mediatool.importer.pacs import PeerUnavailable
-from mediatool.importer.select import Work
-from mediatool.importer.store import Delivery, StoreSession
+from mediatool.model import InstanceInfo
+from mediatool.net.association import PeerUnavailable
+from mediatool.net.store import Delivery, Prepared, StoreSession
 
-Item = tuple[Work, Prepared]
-Report = Callable[[Work, Prepared | None, Delivery | FileOutcome], None]
+
+class Addressed(Protocol):
+    """What the caller sends: anything that names its instance (``importer.select.Work``)."""
+
+    @property
+    def info(self) -> InstanceInfo: ...
+
+
+W = TypeVar("W", bound=Addressed)
+#: What ``prepare`` returns instead of :class:`Prepared` when an instance is not sent (the
+#: caller's own outcome, e.g. ``importer.accounting.FileOutcome``); handed to ``report`` as is.
+Skipped = TypeVar("Skipped")
 _POLL: Final = 0.1  # seconds between checks of the stop flag while blocked
 INTERRUPTED: Final = "interrupted by the user"
 
 
-class _Pool:
-    def __init__(self, senders: int, report: Report) -> None:
-        self.queue: queue.Queue[Item] = queue.Queue()  # bounded by :meth:`put`, not by size
+class _Pool(Generic[W, Skipped]):
+    def __init__(
+        self, senders: int, report: Callable[[W, Prepared | None, Delivery | Skipped], None]
+    ) -> None:
+        self.queue: queue.Queue[tuple[W, Prepared]] = (
+            queue.Queue()
+        )  # bounded by :meth:`put`, not by size
         self.limit = 2 * senders
         self.stop = threading.Event()
         self.done = threading.Event()  # everything to send is queued
@@ -63,7 +75,7 @@ class _Pool:
         if last and unreachable is not None:
             self.halt(f"the PACS cannot be reached: {unreachable}")
 
-    def put(self, item: Item) -> bool:
+    def put(self, item: tuple[W, Prepared]) -> bool:
         """Queue ``item`` once there is room; False when the run stopped or no sender is left."""
         while not self.stop.is_set():
             if self.alive == 0:
@@ -75,7 +87,7 @@ class _Pool:
         return False
 
 
-def _sender(pool: _Pool, session: StoreSession, first: bool) -> None:
+def _sender(pool: _Pool[W, Skipped], session: StoreSession, first: bool) -> None:
     unreachable: str | None = None
     try:
         unreachable = _send(pool, session, first)
@@ -87,7 +99,7 @@ def _sender(pool: _Pool, session: StoreSession, first: bool) -> None:
         pool.leave(unreachable)
 
 
-def _send(pool: _Pool, session: StoreSession, first: bool) -> str | None:
+def _send(pool: _Pool[W, Skipped], session: StoreSession, first: bool) -> str | None:
     """Connect, then send what the queue gives until all is sent or the run stops; why the
     PACS could not be reached, or None."""
     try:
@@ -111,16 +123,16 @@ def _send(pool: _Pool, session: StoreSession, first: bool) -> str | None:
 
 
 def send_parallel(
-    todo: Sequence[Work],
-    prepare: Callable[[Work], Prepared | FileOutcome],
+    todo: Sequence[W],
+    prepare: Callable[[W], Prepared | Skipped],
     make_session: Callable[[], StoreSession],
     associations: int,
-    report: Report,
+    report: Callable[[W, Prepared | None, Delivery | Skipped], None],
 ) -> str | None:
     """Send ``todo`` in order over up to ``associations`` associations; ``report`` (called from
     several threads) gets every outcome. Returns why the run stopped early, or None."""
     count = max(1, min(associations, len(todo)))
-    pool = _Pool(count, report)
+    pool: _Pool[W, Skipped] = _Pool(count, report)
     threads = [
         threading.Thread(
             target=_sender, args=(pool, make_session(), n == 0), name=f"store-{n}", daemon=True
@@ -134,7 +146,7 @@ def send_parallel(
             if pool.stop.is_set():
                 break
             item = prepare(work)
-            if isinstance(item, FileOutcome):
+            if not isinstance(item, Prepared):
                 report(work, None, item)
             elif not pool.put((work, item)):
                 break

@@ -1,7 +1,8 @@
 """Talking to a DICOM peer with pynetdicom: who it is, how we connect, and C-ECHO (PS3.4 A).
 
-:mod:`.store` sends the instances (C-STORE), :mod:`.commit` asks for Storage Commitment and
-:mod:`.worklist` queries a Modality Worklist; all of them connect through :func:`associate`.
+:mod:`.store` sends the instances (C-STORE), :mod:`mediatool.importer.commit` asks for Storage
+Commitment and :mod:`mediatool.importer.worklist` queries a Modality Worklist; all of them connect
+through :func:`associate`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
 from mediatool import __version__
 from mediatool.errors import MediatoolError
-from mediatool.importer.encode import EXPLICIT_LE, IMPLICIT_LE
-from mediatool.importer.netfail import (
+from mediatool.net.failure import (
     NetFailure,
     connect_failure,
     lost,
@@ -26,7 +28,8 @@ from mediatool.importer.netfail import (
     status_failure,
 )
 
-NATIVE: Final = (EXPLICIT_LE, IMPLICIT_LE)
+#: The uncompressed syntaxes every Storage SCP accepts (PS3.5 §10.1), as plain strings.
+NATIVE: Final = (str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian))
 VERIFICATION: Final = "1.2.840.10008.1.1"
 _AE_TITLE: Final = re.compile(r"[ -\[\]-~]{1,16}")  # PS3.5 AE VR: no backslash, no control
 
@@ -38,7 +41,7 @@ class PeerError(MediatoolError):
 class PeerUnavailable(Exception):
     """The PACS cannot be reached or refuses every association; the import cannot go on.
 
-    Given a :class:`.netfail.NetFailure` (or plain words); ``failure`` keeps the former."""
+    Given a :class:`.failure.NetFailure` (or plain words); ``failure`` keeps the former."""
 
     @property
     def failure(self) -> NetFailure | None:
@@ -159,7 +162,7 @@ def _tcp_problem(peer: Peer, timeout: float) -> NetFailure | None:
 
 def associate(ae: Any, peer: Peer, net: Network, **kwargs: Any) -> tuple[Any, NetFailure | None]:
     """``(association, None)`` once established (Nagle off), else ``(None, why)`` classified by
-    :mod:`.netfail` (refused, rejected with its reason, aborted, time-out)."""
+    :mod:`.failure` (refused, rejected with its reason, aborted, time-out)."""
     problem = _tcp_problem(peer, net.timeout)
     if problem is not None:
         return None, problem
