@@ -18,8 +18,7 @@ from typing import Any
 
 from pydicom import dcmread
 
-from mediatool import sources
-from mediatool.build import volumes
+from mediatool.build import sources, volumes
 from mediatool.build.plan import MediaPlan, PlanOptions, build_plan, build_policy
 from mediatool.build.request import DESCRIPTOR_FILE_ID, BuildRequest, capacity_of, scan_options
 from mediatool.build.write import NOT_WRITTEN as _NOT_WRITTEN

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from factories import make_instance, write_instance
 
-from mediatool import sources
+from mediatool.build import sources
 from mediatool.cli import main
 from mediatool.limits import ZIP_RATIO_LIMIT
 from mediatool.media import FolderReader, ZipReader
