@@ -11,11 +11,12 @@ from typing import Any
 
 import click
 
-from mediatool import output, profiles
+from mediatool import profiles
 from mediatool.cli import (
     _handle_errors,
     fail_on_option,
     json_option,
+    output,
     profile_option,
     quiet_option,
 )
@@ -324,7 +325,7 @@ def build(
       mediatool build --from-pacs PACS@10.0.0.5:104 --patient-id 4711 --iso patient.iso
     """
     from mediatool import build as build_mod
-    from mediatool.cli_iso import parse_date
+    from mediatool.cli.iso import parse_date
     from mediatool.plan import MediaPlan
 
     if bool(sources) == bool(from_pacs):
@@ -369,7 +370,7 @@ def build(
         )
         try:
             if from_pacs:
-                from mediatool.cli_find import build_from_pacs
+                from mediatool.cli.find import build_from_pacs
 
                 media_plan = build_from_pacs(
                     request,

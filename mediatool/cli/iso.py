@@ -14,8 +14,7 @@ from typing import Any, Final
 
 import click
 
-from mediatool import output
-from mediatool.cli import _handle_errors, fail_on_option, json_option, quiet_option
+from mediatool.cli import _handle_errors, fail_on_option, json_option, output, quiet_option
 from mediatool.errors import MediaError, OutputError, PlanRejected
 from mediatool.findings import Finding, Severity, fails
 from mediatool.writers import iso as iso_writer

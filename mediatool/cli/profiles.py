@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from pydicom.uid import UID
 
-from mediatool import output, profiles
-from mediatool.cli import _handle_errors, json_option
+from mediatool import profiles
+from mediatool.cli import _handle_errors, json_option, output
 
 
 def _ts_names(uids: tuple[str, ...]) -> str:

@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from mediatool import output
-from mediatool.cli import F, _handle_errors, json_option
+from mediatool.cli import F, _handle_errors, json_option, output
 from mediatool.modalities import labels as modality_labels
 from mediatool.retrieve.dates import DATE_HELP, date_range
 

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 import click
 
-from mediatool import __version__, output, profiles
+from mediatool import __version__, profiles
+from mediatool.cli import output
 from mediatool.errors import MediatoolError, PlanRejected
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -114,29 +115,29 @@ def main() -> None:
     logging.getLogger("pydicom").propagate = False
 
 
-from mediatool.cli_build import build, demo, sample  # noqa: E402
+from mediatool.cli.build import build, demo, sample  # noqa: E402
 
 main.add_command(sample)
 main.add_command(demo)
 main.add_command(build)
 
-from mediatool.cli_iso import iso  # noqa: E402
+from mediatool.cli.iso import iso  # noqa: E402
 
 main.add_command(iso)
 
-from mediatool.cli_validate import validate  # noqa: E402
+from mediatool.cli.validate import validate  # noqa: E402
 
 main.add_command(validate)
 
-from mediatool.cli_import import echo, import_  # noqa: E402
+from mediatool.cli.importer import echo, import_  # noqa: E402
 
 main.add_command(import_)
 main.add_command(echo)
 
-from mediatool.cli_profiles import command as profiles_command  # noqa: E402
+from mediatool.cli.profiles import command as profiles_command  # noqa: E402
 
 main.add_command(profiles_command)
 
-from mediatool import cli_find  # noqa: E402
+from mediatool.cli.find import find_command  # noqa: E402
 
-main.add_command(cli_find.find_command)
+main.add_command(find_command)

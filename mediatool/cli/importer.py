@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mediatool import output
-from mediatool.cli import _handle_errors, json_option, quiet_option
+from mediatool.cli import _handle_errors, json_option, output, quiet_option
 from mediatool.errors import MediatoolError, SourceError
 
 if TYPE_CHECKING:  # imported when a command runs: pynetdicom must not slow down every command

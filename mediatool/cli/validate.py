@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mediatool import output, profiles
+from mediatool import profiles
 from mediatool.cli import (
     _handle_errors,
     claimed_profile_option,
     fail_on_option,
     json_option,
+    output,
     quiet_option,
 )
 from mediatool.findings import Severity
