@@ -1,183 +1,108 @@
-"""``mediatool sample``, ``demo`` and ``build``: the commands that make discs.
-
-Registered on the ``mediatool`` group by :mod:`mediatool.cli`; they share its option helpers and
-its one error-to-exit-code translation point.
-"""
+"""``mediatool build``: make a DICOM File-set (folder and/or ISO image) from files or a PACS."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mediatool import profiles
-from mediatool.cli import (
-    _handle_errors,
+from mediatool.cli.build_report import Targets, report_build
+from mediatool.cli.errors import handle_errors
+from mediatool.cli.from_pacs import PacsOptions, build_from_pacs, pacs_options
+from mediatool.cli.options import (
     fail_on_option,
+    jobs_option,
     json_option,
-    output,
+    parse_date,
+    parse_size,
     profile_option,
     quiet_option,
+    take,
 )
-from mediatool.errors import MediatoolError, PlanRejected
+from mediatool.cli.output import Progress
+from mediatool.errors import PlanRejected
 from mediatool.findings import Severity
 
-
-@click.command()
-@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--instances",
-    default=120,
-    show_default=True,
-    type=click.IntRange(20, 200000),
-    help="About how many DICOM instances to write.",
-)
-@click.option(
-    "--seed",
-    default=1,
-    show_default=True,
-    type=int,
-    help="Changes UIDs and pixel content; the same seed gives the same bytes.",
-)
-@json_option
-def sample(out: Path, instances: int, seed: int, as_json: bool) -> None:
-    """Write a deterministic sample of messy "foreign" DICOM files to OUT.
-
-    Several patients, studies and series of many kinds (CT, MR, US, CR, MG, NM, XA, RT, SR, PDF,
-    ECG, presentation state, key objects), messy names, and a few defective files on purpose.
-
-    \b
-    Example:
-      mediatool sample ./incoming --instances 200
-    """
-    from mediatool.sample import generate_sample
-
-    with _handle_errors():
-        if out.exists() and any(out.iterdir()):
-            raise MediatoolError(f"the folder {str(out)!r} is not empty; choose a new folder")
-        result = generate_sample(out, instances=instances, seed=seed)
-        if as_json:
-            output.emit_json(
-                {
-                    "schema": output.SAMPLE_SCHEMA,
-                    "out": str(out),
-                    "patients": result.patients,
-                    "studies": result.studies,
-                    "series": result.series,
-                    "instances": result.instances,
-                    "files": [{"path": f.path, "kind": f.kind} for f in result.files],
-                }
-            )
-        else:
-            click.echo(
-                f"Wrote {len(result.files)} files ({result.instances} instances, "
-                f"{result.patients} patients, {result.studies} studies, {result.series} "
-                f"series) to {out}"
-            )
+if TYPE_CHECKING:  # imported when the command runs: --help stays fast
+    from mediatool.build import BuildRequest
 
 
-@click.command()
-@click.argument(
-    "folder", type=click.Path(file_okay=False, path_type=Path), default="mediatool-demo"
-)
-@quiet_option
-def demo(folder: Path, quiet: bool, verbose: bool) -> None:
-    """Run the main job on the bundled sample: FOLDER/incoming → FOLDER/disc and disc.iso.
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """The options of ``build`` other than the PACS ones (:class:`.PacsOptions`)."""
 
-    Writes a fresh sample of messy foreign files (`mediatool sample`) and builds a STD-GEN-CD
-    patient disc from it (`mediatool build`): the File-set with IHE PDI web content and the
-    browser viewer in FOLDER/disc, the same as an ISO image FOLDER/disc.iso, and a printable
-    label FOLDER/label.png. Re-running replaces them.
+    sources: tuple[str, ...]
+    out: Path | None
+    iso_file: Path | None
+    media: str | None
+    capacity_text: str | None
+    compress: str
+    allow_lossy: bool
+    date_text: str | None
+    web: bool
+    site: Path | None
+    viewer: Path | None
+    window_presets: str
+    label: Path | None
+    fileset_id: str
+    descriptor: Path | None
+    invent: bool
+    skip_invalid: bool
+    dry_run: bool
+    force: bool
+    jobs: int | None
+    profile_id: str
+    profile_dir: Path | None
+    fail_on: str
+    as_json: bool
+    quiet: bool
+    verbose: bool
 
-    \b
-    Example:
-      mediatool demo ./mediatool-demo
-    """
-    import shutil
+    def check(self) -> None:
+        """Usage errors (exit 2) among these options."""
+        if self.out is None and self.iso_file is None and not self.dry_run:
+            raise click.UsageError("give --out DIR and/or --iso FILE (or --dry-run to plan only)")
+        if self.compress == "lossy" and not self.allow_lossy:
+            raise click.UsageError("--compress lossy loses information: add --allow-lossy")
 
-    from mediatool import build as build_mod
-    from mediatool.sample import generate_sample
+    def request(self, capacity: int | None, date: datetime | None) -> BuildRequest:
+        """The library's request (loads the profile: may raise a MediatoolError)."""
+        from mediatool.build import BuildRequest
 
-    progress = output.Progress(enabled=not quiet)
-    with _handle_errors():
-        incoming, disc = folder / "incoming", folder / "disc"
-        iso_file, label = folder / "disc.iso", folder / "label.png"
-        shutil.rmtree(incoming, ignore_errors=True)
-        sample_result = generate_sample(incoming)
-        click.echo(
-            f"Sample: {len(sample_result.files)} files ({sample_result.instances} "
-            f"instances) in {incoming}",
-            err=True,
-        )
-        request = build_mod.BuildRequest(
-            sources=(str(incoming),),
-            out=disc,
-            profile=profiles.load(profiles.DEFAULT_PROFILE),
-            fileset_id="MEDIATOOL_DEMO",
-            force=True,
-            iso=iso_file,
-            label=label,
-        )
-        try:
-            media_plan = build_mod.run(request, progress)
-        finally:
-            progress.close()
-        _report_build(
-            media_plan, disc, dry_run=False, as_json=False, verbose=verbose, iso_file=iso_file
-        )
-        click.echo(
-            f"Open {disc / 'INDEX.HTM'} in a web browser (or {disc / 'DICOMDIR'} in a DICOM "
-            f"viewer); burn {iso_file}; print {label}; check with: mediatool validate {iso_file}",
-            err=True,
+        fileset_id = self.fileset_id
+        return BuildRequest(
+            sources=self.sources,
+            out=self.out,
+            profile=profiles.load(self.profile_id, self.profile_dir),
+            fileset_id=fileset_id.upper() if fileset_id.isascii() else fileset_id,
+            descriptor=self.descriptor,
+            invent=self.invent,
+            force=self.force,
+            dry_run=self.dry_run,
+            fail_on=Severity[self.fail_on.upper()],
+            jobs=self.jobs,
+            iso=self.iso_file,
+            media=self.media,
+            capacity=capacity,
+            compress=self.compress,
+            allow_lossy=self.allow_lossy,
+            date=date,
+            web=self.web,
+            site=self.site,
+            viewer=self.viewer,
+            presets=self.window_presets,
+            label=self.label,
+            skip_invalid=self.skip_invalid,
         )
 
 
 @click.command()
 @click.argument("sources", nargs=-1, required=False, type=click.Path(path_type=str))
-@click.option(
-    "--from-pacs",
-    metavar="AET@HOST:PORT",
-    help="Collect the instances from this PACS (Query/Retrieve) instead of SOURCES.",
-)
-@click.option("--patient-id", default="", help="With --from-pacs: the patient's studies.")
-@click.option("--accession", default="", help="With --from-pacs: the study with this number.")
-@click.option(
-    "--study",
-    "study_uids",
-    multiple=True,
-    metavar="UID",
-    help="With --from-pacs: only this Study Instance UID (repeatable).",
-)
-@click.option("--calling-aet", default="MEDIATOOL", show_default=True, help="Our AE title.")
-@click.option(
-    "--retrieve",
-    "retrieve_method",
-    type=click.Choice(["get", "move"]),
-    default="get",
-    show_default=True,
-    help="C-GET, or C-MOVE to a storage SCP this command runs (--move-aet, --port).",
-)
-@click.option("--move-aet", help="AE title of our storage SCP for C-MOVE (known to the PACS).")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port our storage SCP listens on.")
-@click.option(
-    "--listen-host",
-    default="0.0.0.0",
-    show_default=True,
-    help="Address our storage SCP listens on for C-MOVE.",
-)
-@click.option(
-    "--allow-partial",
-    is_flag=True,
-    help="Burn what arrived when the retrieve is incomplete (README.TXT says what is missing).",
-)
-@click.option(
-    "--timeout",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(0.5, 3600),
-    help="Seconds to wait for the PACS.",
-)
+@pacs_options
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -271,50 +196,12 @@ def demo(folder: Path, quiet: bool, verbose: bool) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Plan only; write nothing.")
 @click.option("--force", is_flag=True, help="Replace the content of a non-empty --out folder.")
-@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
+@jobs_option("Worker processes (default: all cores).")
 @profile_option
 @fail_on_option
 @json_option
 @quiet_option
-def build(
-    sources: tuple[str, ...],
-    from_pacs: str | None,
-    patient_id: str,
-    accession: str,
-    study_uids: tuple[str, ...],
-    calling_aet: str,
-    retrieve_method: str,
-    move_aet: str | None,
-    port: int | None,
-    listen_host: str,
-    allow_partial: bool,
-    timeout: float,
-    out: Path | None,
-    iso_file: Path | None,
-    media: str | None,
-    capacity_text: str | None,
-    compress: str,
-    allow_lossy: bool,
-    date_text: str | None,
-    web: bool,
-    site: Path | None,
-    viewer: Path | None,
-    window_presets: str,
-    label: Path | None,
-    fileset_id: str,
-    descriptor: Path | None,
-    invent: bool,
-    skip_invalid: bool,
-    dry_run: bool,
-    force: bool,
-    jobs: int | None,
-    profile_id: str,
-    profile_dir: Path | None,
-    fail_on: str,
-    as_json: bool,
-    quiet: bool,
-    verbose: bool,
-) -> None:
+def build(**params: Any) -> None:
     """Build a DICOM File-set (DICOMDIR + Part 10 files) from files, folders and zip archives.
 
     \b
@@ -324,186 +211,34 @@ def build(
       mediatool build export.zip more/ --dry-run --json
       mediatool build --from-pacs PACS@10.0.0.5:104 --patient-id 4711 --iso patient.iso
     """
+    pacs = take(PacsOptions, params)
+    args = take(BuildOptions, params)
+    if bool(args.sources) == bool(pacs.from_pacs):
+        raise click.UsageError("give SOURCES or --from-pacs AET@HOST:PORT (exactly one)")
+    pacs.check()
+    args.check()
+    capacity = parse_size(args.capacity_text) if args.capacity_text is not None else None
+    date = parse_date(args.date_text)
+    progress = Progress(enabled=not args.quiet and not args.as_json)
+    with handle_errors():
+        _run(args.request(capacity, date), progress, args, pacs)
+
+
+def _run(request: BuildRequest, progress: Progress, args: BuildOptions, pacs: PacsOptions) -> None:
+    """Plan and write (or only plan), then report; a refused plan is reported with --json."""
     from mediatool import build as build_mod
-    from mediatool.cli.iso import parse_date
     from mediatool.plan import MediaPlan
 
-    if bool(sources) == bool(from_pacs):
-        raise click.UsageError("give SOURCES or --from-pacs AET@HOST:PORT (exactly one)")
-    pacs_only = (patient_id, accession, study_uids, move_aet, port, allow_partial)
-    if not from_pacs and (any(pacs_only) or retrieve_method != "get"):
-        raise click.UsageError(
-            "--patient-id, --accession, --study, --retrieve, --move-aet, --port and "
-            "--allow-partial need --from-pacs"
-        )
-    if out is None and iso_file is None and not dry_run:
-        raise click.UsageError("give --out DIR and/or --iso FILE (or --dry-run to plan only)")
-    if compress == "lossy" and not allow_lossy:
-        raise click.UsageError("--compress lossy loses information: add --allow-lossy")
-    capacity = parse_size(capacity_text) if capacity_text is not None else None
-    date = parse_date(date_text)
-    progress = output.Progress(enabled=not quiet and not as_json)
-    with _handle_errors():
-        request = build_mod.BuildRequest(
-            sources=sources,
-            out=out,
-            profile=profiles.load(profile_id, profile_dir),
-            fileset_id=fileset_id.upper() if fileset_id.isascii() else fileset_id,
-            descriptor=descriptor,
-            invent=invent,
-            force=force,
-            dry_run=dry_run,
-            fail_on=Severity[fail_on.upper()],
-            jobs=jobs,
-            iso=iso_file,
-            media=media,
-            capacity=capacity,
-            compress=compress,
-            allow_lossy=allow_lossy,
-            date=date,
-            web=web,
-            site=site,
-            viewer=viewer,
-            presets=window_presets,
-            label=label,
-            skip_invalid=skip_invalid,
-        )
-        try:
-            if from_pacs:
-                from mediatool.cli.find import build_from_pacs
-
-                media_plan = build_from_pacs(
-                    request,
-                    progress,
-                    from_pacs=from_pacs,
-                    patient_id=patient_id,
-                    accession=accession,
-                    study_uids=study_uids,
-                    calling_aet=calling_aet,
-                    retrieve_method=retrieve_method,
-                    move_aet=move_aet,
-                    port=port,
-                    listen_host=listen_host,
-                    allow_partial=allow_partial,
-                    timeout=timeout,
-                )
-            else:
-                media_plan = build_mod.run(request, progress)
-        except PlanRejected as exc:
-            if as_json and isinstance(exc.result, MediaPlan):
-                _report_build(
-                    exc.result,
-                    out,
-                    dry_run=dry_run,
-                    as_json=True,
-                    verbose=verbose,
-                    iso_file=iso_file,
-                )
-            raise
-        finally:
-            progress.close()
-        _report_build(
-            media_plan, out, dry_run=dry_run, as_json=as_json, verbose=verbose, iso_file=iso_file
-        )
-
-
-def parse_size(text: str) -> int:
-    """``700M``, ``4.7G``, ``650000000`` → bytes (K, M, G: powers of 1000; KiB, MiB, GiB too)."""
-    units = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-    units |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "KB": 10**3, "MB": 10**6, "GB": 10**9}
-    raw = text.strip().upper().replace(" ", "")
-    number = raw.rstrip("KMGTIB")
-    unit = raw[len(number) :]
+    targets = Targets(args.out, args.iso_file, args.dry_run)
     try:
-        value = float(number)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a size such as 700M or 4.7G") from None
-    if unit not in units or value <= 0:
-        raise click.BadParameter(f"{text!r} is not a size such as 700M or 4.7G")
-    return int(value * units[unit])
-
-
-def _volumes_json(media_plan: Any, out: Path | None, iso_file: Path | None) -> list[dict[str, Any]]:
-    volumes = media_plan.volumes
-    return [
-        {
-            "k": k,
-            "volume_id": v.fileset_id,
-            "fileset_uid": v.fileset_uid,
-            "out": str(out / v.fileset_id) if out else None,
-            "iso": str(iso_file.with_name(f"{iso_file.stem}_{k}{iso_file.suffix}"))
-            if iso_file
-            else None,
-            "counts": v.tree.counts(),
-        }
-        for k, v in enumerate(volumes, 1)
-    ]
-
-
-def _report_build(
-    media_plan: Any,
-    out: Path | None,
-    *,
-    dry_run: bool,
-    as_json: bool,
-    verbose: bool,
-    iso_file: Path | None = None,
-) -> None:
-    from mediatool.model import render_file_id
-
-    findings = media_plan.findings
-    summary = media_plan.summary()
-    if as_json:
-        doc: dict[str, Any] = {
-            "schema": output.BUILD_SCHEMA,
-            "ok": media_plan.ok,
-            "dry_run": dry_run,
-            "out": str(out) if out else None,
-            "iso": str(iso_file) if iso_file else None,
-            "profile": media_plan.profile.id,
-            "fileset": {"uid": media_plan.fileset_uid},
-            "counts": summary,
-            "findings": [f.as_dict() for f in findings],
-        }
-        if media_plan.volumes:
-            doc["volumes"] = _volumes_json(media_plan, out, iso_file)
-        if media_plan.left_out:
-            doc["left_out"] = [
-                {"source": where, "code": why.code, "reason": why.message}
-                for where, why in media_plan.left_out
-            ]
-        if dry_run:
-            doc["files"] = [
-                {
-                    "file_id": render_file_id(media_plan.file_ids[i.sop_instance_uid]),
-                    "source": i.source.display,
-                    "action": media_plan.decisions[i.sop_instance_uid].action.value,
-                    "transfer_syntax": media_plan.decisions[i.sop_instance_uid].target_ts,
-                }
-                for i in media_plan.tree.instances()
-            ]
-        output.emit_json(doc)
-        return
-    output.findings_to_stderr(findings, verbose=verbose)
-    verb = "Planned" if dry_run else "Wrote"
-    if media_plan.volumes:
-        for volume in _volumes_json(media_plan, out, iso_file):
-            click.echo(
-                f"  volume {volume['k']} of {len(media_plan.volumes)}: {volume['volume_id']}, "
-                f"{volume['counts']['instances']} instances"
-                + (f" -> {volume['out'] or volume['iso']}" if not dry_run else "")
-            )
-    targets = [str(t) for t in (out, iso_file) if t is not None]
-    where = "" if dry_run else " to " + " and ".join(targets)
-    click.echo(
-        f"{verb} a {media_plan.profile.id} File-set{where}: {summary['patients']} "
-        f"patients, {summary['studies']} studies, {summary['series']} series, "
-        f"{summary['instances']} instances (from {summary['files_seen']} input files); "
-        f"findings: {output.summary_line(findings)}"
-    )
-    if media_plan.left_out:
-        click.echo(
-            f"Left out {len(media_plan.left_out)} of {summary['files_seen']} input files "
-            "(--skip-invalid): each is a build.left-out finding with its reason"
-            + ("" if dry_run else ", and README.TXT lists them")
-        )
+        if pacs.from_pacs:
+            media_plan = build_from_pacs(request, progress, pacs)
+        else:
+            media_plan = build_mod.run(request, progress)
+    except PlanRejected as exc:
+        if args.as_json and isinstance(exc.result, MediaPlan):
+            report_build(exc.result, targets, as_json=True, verbose=args.verbose)
+        raise
+    finally:
+        progress.close()
+    report_build(media_plan, targets, as_json=args.as_json, verbose=args.verbose)

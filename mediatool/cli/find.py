@@ -1,4 +1,4 @@
-"""``mediatool find``: list the studies a PACS has (C-FIND), and the ``build --from-pacs`` glue.
+"""``mediatool find``: list the studies a PACS has (C-FIND).
 
 Exit codes: 0 the PACS answered (even with no match); 2 could not run (bad arguments, PACS
 unreachable or refusing the query).
@@ -6,43 +6,35 @@ unreachable or refusing the query).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from mediatool.cli import F, _handle_errors, json_option, output
+from mediatool.cli.errors import handle_errors
+from mediatool.cli.options import PEER, F, calling_aet_option, json_option, timeout_option
+from mediatool.cli.options import peer as parse_peer
+from mediatool.cli.output import emit_json
 from mediatool.modalities import labels as modality_labels
 from mediatool.retrieve.dates import DATE_HELP, date_range
 
+if TYPE_CHECKING:
+    from mediatool.retrieve.find import StudyMatch
+
 FIND_SCHEMA = "mediatool.find/1"
 ALL_LIMIT = 500  # rows printed as text; --json has every study
-_PEER = "AET@HOST:PORT"
 
 
 def query_options(f: F) -> F:
-    """The study selection shared by ``find`` and ``build --from-pacs``."""
+    """The study selection of ``find`` (``build --from-pacs`` words its own help)."""
     f = click.option("--accession", default="", help="Accession Number of the study.")(f)
     return click.option("--patient-id", default="", help="Patient ID at the PACS.")(f)
-
-
-def network_options(f: F) -> F:
-    f = click.option(
-        "--timeout",
-        default=30.0,
-        show_default=True,
-        type=click.FloatRange(0.5, 3600),
-        help="Seconds to wait for the PACS.",
-    )(f)
-    return click.option(
-        "--calling-aet", default="MEDIATOOL", show_default=True, help="Our AE title."
-    )(f)
 
 
 def _format_date(value: str) -> str:
     return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 else value or "-"
 
 
-def study_table(studies: list[Any]) -> list[str]:
+def study_table(studies: list[StudyMatch]) -> list[str]:
     """Text rows (pure): date, patient, accession, modalities, instances, description, UID.
 
     Names are shown as people write them (``Müller, Jürgen``); ``--json`` keeps the raw value."""
@@ -71,7 +63,7 @@ def study_table(studies: list[Any]) -> list[str]:
 
 
 @click.command("find")
-@click.argument("peer", metavar=_PEER)
+@click.argument("peer", metavar=PEER)
 @query_options
 @click.option("--study-date", default="", metavar="RANGE", help=DATE_HELP)
 @click.option("--modality", default="", help="Only studies with this modality (CT, MR, ...).")
@@ -81,7 +73,8 @@ def study_table(studies: list[Any]) -> list[str]:
     is_flag=True,
     help=f"List every study at the PACS (no filter needed; at most {ALL_LIMIT} shown).",
 )
-@network_options
+@calling_aet_option
+@timeout_option()
 @json_option
 def find(
     peer: str,
@@ -106,7 +99,7 @@ def find(
       mediatool find PACS@10.0.0.5:104 --study-date 2024-01-01..2024-03-31 --modality CT
     """
     from mediatool.errors import MediatoolError
-    from mediatool.importer.pacs import Network, PeerError, PeerUnavailable, parse_peer
+    from mediatool.importer.pacs import Network, PeerUnavailable
     from mediatool.retrieve.find import StudyQuery, find_studies
 
     try:
@@ -118,17 +111,14 @@ def find(
         raise click.UsageError(
             "give --patient-id, --accession or --study-date (or --all to list every study)"
         )
-    with _handle_errors():
-        try:
-            where = parse_peer(peer)
-        except PeerError as exc:
-            raise click.BadParameter(str(exc), param_hint="PEER") from None
+    with handle_errors():
+        where = parse_peer(peer, "PEER")
         try:
             studies = find_studies(where, Network(calling_aet, timeout, retries=1), query)
         except PeerUnavailable as exc:
             raise MediatoolError(f"the PACS {where} cannot be queried: {exc}") from exc
         if as_json:
-            output.emit_json(
+            emit_json(
                 {
                     "schema": FIND_SCHEMA,
                     "peer": str(where),
@@ -143,53 +133,3 @@ def find(
             click.echo(line)
         shown = f"the first {ALL_LIMIT} of " if len(studies) > ALL_LIMIT else ""
         click.echo(f"{shown}{len(studies)} studies at {where}", err=True)
-
-
-find_command: click.Command = find  # typed here: mypy cannot infer it through the cli import cycle
-
-
-def build_from_pacs(request: Any, progress: Any, **a: Any) -> Any:
-    """``build --from-pacs``: validate the PACS options, retrieve, build; returns the plan."""
-    from mediatool.errors import PlanRejected
-    from mediatool.importer.pacs import PeerError, check_ae_title, parse_peer
-    from mediatool.retrieve.burn import build_from_pacs as burn
-    from mediatool.retrieve.find import StudyQuery
-    from mediatool.retrieve.run import RetrieveRequest
-
-    try:
-        parse_peer(a["from_pacs"])
-        check_ae_title(a["calling_aet"], "--calling-aet")
-    except PeerError as exc:
-        raise click.BadParameter(str(exc), param_hint="--from-pacs") from None
-    if not (a["patient_id"] or a["accession"] or a["study_uids"]):
-        raise click.UsageError("--from-pacs needs --patient-id, --accession or --study UID")
-    if a["retrieve_method"] == "move" and not (a["move_aet"] and a["port"]):
-        raise click.UsageError("--retrieve move needs --move-aet AET and --port N")
-    retrieve = RetrieveRequest(
-        peer=a["from_pacs"],
-        query=StudyQuery(a["patient_id"], a["accession"], study_uids=tuple(a["study_uids"])),
-        method=a["retrieve_method"],
-        calling_aet=a["calling_aet"],
-        timeout=a["timeout"],
-        move_aet=a["move_aet"],
-        port=a["port"],
-        listen_host=a["listen_host"],
-    )
-    try:
-        done = burn(request, retrieve, allow_partial=a["allow_partial"], progress=progress)
-    except PlanRejected as exc:
-        if exc.result is not None and hasattr(exc.result, "studies"):
-            _accounting_to_stderr(exc.result)
-        raise
-    if done.retrieve.partial:
-        _accounting_to_stderr(done.retrieve)
-    return done.plan
-
-
-def _accounting_to_stderr(result: Any) -> None:
-    for s in result.studies:
-        click.echo(
-            f"Retrieve {s.study_uid}: completed {s.completed}, failed {s.failed}, warning "
-            f"{s.warning}, remaining {s.remaining}, received {len(s.written)}",
-            err=True,
-        )

@@ -1,4 +1,4 @@
-"""``mediatool import`` (outside media → archive folder or PACS, reconciled) and ``mediatool echo``.
+"""``mediatool import``: outside media → archive folder or PACS, reconciled.
 
 Exit codes: 0 every DICOM instance of the media (that was chosen) is at the destination (or was
 already); 1 something DICOM was not imported, or no single local patient could be chosen;
@@ -7,55 +7,109 @@ already); 1 something DICOM was not imported, or no single local patient could b
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mediatool.cli import _handle_errors, json_option, output, quiet_option
+from mediatool.cli.errors import handle_errors, json_on_error
+from mediatool.cli.options import (
+    PEER,
+    calling_aet_option,
+    jobs_option,
+    json_option,
+    quiet_option,
+    retries_option,
+    retry_delay_option,
+    take,
+    timeout_option,
+)
+from mediatool.cli.options import peer as parse_peer
+from mediatool.cli.output import Progress, emit_json, findings_to_stderr
 from mediatool.errors import MediatoolError, SourceError
 
 if TYPE_CHECKING:  # imported when a command runs: pynetdicom must not slow down every command
     from mediatool.importer import identity as ident
     from mediatool.importer import pacs
     from mediatool.importer.reconcile import LocalIdentity
+    from mediatool.importer.run import ArchiveTarget, ImportReport, PacsTarget
+    from mediatool.importer.select import Selection
+    from mediatool.importer.survey import Survey
+    from mediatool.media.base import MediaReader
 
-_PEER = "AET@HOST:PORT"
+IMPORT_SCHEMA = "mediatool.import/1"
+LIST_SCHEMA = "mediatool.import-list/1"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """The options of ``import`` (MEDIA apart), as click parsed them."""
+
+    list_only: bool
+    into: Path | None
+    to_pacs: str | None
+    calling_aet: str
+    commit: bool
+    listen_port: int | None
+    commit_timeout: float
+    timeout: float
+    retries: int
+    associations: int
+    retry_delay: float
+    studies: tuple[str, ...]
+    patient: str | None
+    patient_id: str | None
+    issuer: str | None
+    patient_name: str | None
+    birth_date: str | None
+    sex: str | None
+    map_file: Path | None
+    worklist: str | None
+    accession: str | None
+    source: str | None
+    state_dir: Path | None
+    no_pacs_check: bool
+    jobs: int | None
+    dry_run: bool
+    as_json: bool
+    quiet: bool
+    verbose: bool
+
+    def check(self) -> None:
+        """Usage errors (exit 2): destinations, identity sources and PACS-only options."""
+        destinations = [k for k in ("list_only", "into", "to_pacs") if getattr(self, k)]
+        if len(destinations) != 1:
+            raise click.UsageError(
+                "give exactly one of --list, --into DIR or --to-pacs AET@HOST:PORT"
+            )
+        sources = [k for k in ("patient_id", "map_file", "worklist") if getattr(self, k)]
+        if len(sources) > 1:
+            raise click.UsageError("give only one of --patient-id, --map or --worklist")
+        demographics = [
+            k for k in ("issuer", "patient_name", "birth_date", "sex") if getattr(self, k)
+        ]
+        if demographics and not self.patient_id:
+            flags = ", ".join("--" + k.replace("_", "-") for k in demographics)
+            raise click.UsageError(f"{flags} need --patient-id")
+        if (self.commit or self.listen_port) and not self.to_pacs:
+            raise click.UsageError("--commit and --listen-port need --to-pacs")
+        if self.no_pacs_check and not self.to_pacs:
+            raise click.UsageError("--no-pacs-check needs --to-pacs")
+
+    @property
+    def state_folder(self) -> Path:
+        from mediatool.importer.journal import default_state_dir
+
+        return self.state_dir if self.state_dir else default_state_dir()
 
 
 def interactive() -> bool:
     """Whether a person can answer a question (stdin and stderr are terminals)."""
     return sys.stdin.isatty() and sys.stderr.isatty()
-
-
-def _peer(text: str, what: str) -> pacs.Peer:
-    from mediatool.importer import pacs
-
-    try:
-        return pacs.parse_peer(text)
-    except pacs.PeerError as exc:
-        raise click.BadParameter(str(exc), param_hint=what) from None
-
-
-def _check_args(**a: object) -> None:
-    destinations = [k for k in ("list_only", "into", "to_pacs") if a[k]]
-    if len(destinations) != 1:
-        raise click.UsageError("give exactly one of --list, --into DIR or --to-pacs AET@HOST:PORT")
-    sources = [k for k in ("patient_id", "map_file", "worklist") if a[k]]
-    if len(sources) > 1:
-        raise click.UsageError("give only one of --patient-id, --map or --worklist")
-    demographics = [k for k in ("issuer", "patient_name", "birth_date", "sex") if a[k]]
-    if demographics and not a["patient_id"]:
-        flags = ", ".join("--" + k.replace("_", "-") for k in demographics)
-        raise click.UsageError(f"{flags} need --patient-id")
-    if (a["commit"] or a["listen_port"]) and not a["to_pacs"]:
-        raise click.UsageError("--commit and --listen-port need --to-pacs")
-    if a["no_pacs_check"] and not a["to_pacs"]:
-        raise click.UsageError("--no-pacs-check needs --to-pacs")
 
 
 def _worklist_identities(
@@ -94,34 +148,40 @@ def _worklist_identities(
 
 
 def _identities(
-    survey: object, selection: object, a: Mapping[str, object], net: pacs.Network
+    survey: Survey, selection: Selection, a: ImportOptions, net: pacs.Network
 ) -> dict[str, LocalIdentity] | None:
     from mediatool.importer import identity as ident
     from mediatool.importer.reconcile import LocalIdentity
-    from mediatool.importer.select import Selection, selected
-    from mediatool.importer.survey import Survey
+    from mediatool.importer.select import selected
 
-    assert isinstance(survey, Survey) and isinstance(selection, Selection)
     patients = ident.media_patients(selected(survey, selection))
-    if a["patient_id"]:
+    if a.patient_id:
         given = LocalIdentity(
-            str(a["patient_id"]),
-            issuer=a["issuer"] or None,  # type: ignore[arg-type]
-            name=a["patient_name"] or None,  # type: ignore[arg-type]
-            birth_date=a["birth_date"] or None,  # type: ignore[arg-type]
-            sex=str(a["sex"]).upper() if a["sex"] else None,
+            a.patient_id,
+            issuer=a.issuer or None,
+            name=a.patient_name or None,
+            birth_date=a.birth_date or None,
+            sex=a.sex.upper() if a.sex else None,
         )
         return ident.single(patients, given)
-    if a["map_file"]:
-        path = Path(str(a["map_file"]))
+    if a.map_file:
+        path = a.map_file
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SourceError(f"cannot read the map {str(path)!r}: {exc}") from exc
         return ident.from_map(patients, ident.parse_map(text, str(path)))
-    if a["worklist"]:
-        return _worklist_identities(_peer(str(a["worklist"]), "--worklist"), net, patients)
+    if a.worklist:
+        return _worklist_identities(parse_peer(a.worklist, "--worklist"), net, patients)
     return None
+
+
+def _error_document(media: str, schema: str) -> Callable[[MediatoolError], Mapping[str, Any]]:
+    """The one JSON document of an import (or --list) that stopped with an error (exit 2)."""
+    return lambda exc: {
+        "schema": schema, "ok": False, "media": media, "error": str(exc), "hint": exc.hint,
+        "summary": None, "files": [], "findings": [],
+    }  # fmt: skip
 
 
 def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
@@ -130,15 +190,16 @@ def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
     from mediatool.media import open_media
     from mediatool.validate import validate_media
 
-    progress = output.Progress(enabled=not quiet and not as_json)
-    with _handle_errors(), _document_on_error(as_json, media, "mediatool.import-list/1"):
+    progress = Progress(enabled=not quiet and not as_json)
+    document = _error_document(media, LIST_SCHEMA)
+    with handle_errors(), json_on_error(as_json, document):
         try:
             with open_media(media) as reader:
                 result = listing(validate_media(reader, None, progress))
         finally:
             progress.close()
         if as_json:
-            output.emit_json(result.as_dict())
+            emit_json(result.as_dict())
         else:
             click.echo(render.listing_text(result, verbose=verbose))
     sys.exit(0 if result.ok else 1)
@@ -152,8 +213,8 @@ def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Archive folder to import into (Part 10 files by patient and study).",
 )
-@click.option("--to-pacs", metavar=_PEER, help="PACS to send to with C-STORE.")
-@click.option("--calling-aet", default="MEDIATOOL", show_default=True, help="Our AE title.")
+@click.option("--to-pacs", metavar=PEER, help="PACS to send to with C-STORE.")
+@calling_aet_option
 @click.option("--commit", is_flag=True, help="Ask the PACS for Storage Commitment and wait.")
 @click.option(
     "--listen-port",
@@ -167,20 +228,8 @@ def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
     type=click.FloatRange(0.1),
     help="Seconds to wait for the Storage Commitment report.",
 )
-@click.option(
-    "--timeout",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="Network time-out in seconds.",
-)
-@click.option(
-    "--retries",
-    default=3,
-    show_default=True,
-    type=click.IntRange(0, 20),
-    help="Tries again after a lost association or a busy PACS.",
-)
+@timeout_option()
+@retries_option
 @click.option(
     "--associations",
     default=4,
@@ -188,13 +237,7 @@ def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
     type=click.IntRange(1, 16),
     help="Associations to send over side by side (fewer if the PACS refuses more).",
 )
-@click.option(
-    "--retry-delay",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds before the first retry (doubling the pause each time).",
-)
+@retry_delay_option
 @click.option(
     "--study",
     "studies",
@@ -214,7 +257,7 @@ def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="CSV: foreign_id,local_id[,issuer,name,birth_date,sex].",
 )
-@click.option("--worklist", metavar=_PEER, help="Modality Worklist to find the local patient in.")
+@click.option("--worklist", metavar=PEER, help="Modality Worklist to find the local patient in.")
 @click.option("--accession", help="Local Accession Number to give the imported studies.")
 @click.option("--source", help="Source of Previous Values (default: issuer or institution).")
 @click.option(
@@ -230,11 +273,11 @@ def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
     help="Send without first asking the PACS (C-FIND) what it holds and under which Patient "
     "ID; only for a PACS that refuses queries. Recorded in the result.",
 )
-@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes for reading headers.")
+@jobs_option("Worker processes for reading headers.")
 @click.option("--dry-run", is_flag=True, help="Show what would happen; write and send nothing.")
 @json_option
 @quiet_option
-def import_(media: str, **a: object) -> None:
+def import_(media: str, **params: Any) -> None:
     """Import an outside disc (folder, mounted disc, ISO image, zip) into an archive or a PACS.
 
     Every file on the media is accounted for: imported, already there, nothing to import, or
@@ -254,121 +297,135 @@ def import_(media: str, **a: object) -> None:
       mediatool import disc.iso --into /archive --patient-id 12345 --issuer HOSP
       mediatool import disc.iso --to-pacs PACS@10.0.0.5:104 --commit --listen-port 11113
     """
-    as_json, quiet, verbose = bool(a["as_json"]), bool(a["quiet"]), bool(a["verbose"])
-    _check_args(**a)
-    if a["list_only"]:
-        _list(media, as_json, verbose, quiet)
+    a = take(ImportOptions, params)
+    a.check()
+    if a.list_only:
+        _list(media, a.as_json, a.verbose, a.quiet)
         return
-    _run(media, a, as_json, quiet, verbose)
-
-
-@contextlib.contextmanager
-def _document_on_error(
-    as_json: bool, media: str, schema: str = "mediatool.import/1"
-) -> Iterator[list[bool]]:
-    """With ``--json``, an import that stops with an error (exit 2) still prints one document,
-    saying why; ``printed`` gets True once the report itself was printed."""
-    printed: list[bool] = []
-    try:
-        yield printed
-    except MediatoolError as exc:
-        if as_json and not printed:
-            output.emit_json(
-                {"schema": schema, "ok": False, "media": media, "error": str(exc),
-                 "hint": exc.hint, "summary": None, "files": [], "findings": []}
-            )  # fmt: skip
-        raise
-
-
-def _run(media: str, a: Mapping[str, object], as_json: bool, quiet: bool, verbose: bool) -> None:
-    from mediatool.importer import pacs, render, same_content
-    from mediatool.importer.journal import default_state_dir
-    from mediatool.importer.run import ArchiveTarget, PacsTarget, RunOptions, run_import
-    from mediatool.importer.select import Selection, check_selection, plan_import
-    from mediatool.importer.survey import survey_media
-    from mediatool.media import open_media
-
-    with _handle_errors(), _document_on_error(as_json, media) as printed:
-        net = pacs.Network(
-            calling_aet=pacs.check_ae_title(str(a["calling_aet"]), "--calling-aet"),
-            timeout=float(a["timeout"]),  # type: ignore[arg-type]
-            retries=int(a["retries"]),  # type: ignore[call-overload]
-            retry_delay=float(a["retry_delay"]),  # type: ignore[arg-type]
-        )
-        destination: ArchiveTarget | PacsTarget
-        if a["into"]:
-            archive = Path(str(a["into"]))
-            source = Path(media).resolve()
-            if archive.resolve().is_relative_to(source) or source.is_relative_to(archive.resolve()):
-                # the media is never modified: an archive inside it (or around it) would be
-                raise MediatoolError(
-                    f"the archive folder {str(archive)!r} overlaps the media {media!r}; "
-                    "choose an archive folder outside it"
-                )
-            destination = ArchiveTarget(archive)
-        else:
-            peer = _peer(str(a["to_pacs"]), "--to-pacs")
-            destination = PacsTarget(
-                peer,
-                net,
-                Path(str(a["state_dir"])) if a["state_dir"] else default_state_dir(),
-                commit=bool(a["commit"]),
-                listen_port=a["listen_port"],  # type: ignore[arg-type]
-                commit_wait=float(a["commit_timeout"]),  # type: ignore[arg-type]
-                associations=int(a["associations"]),  # type: ignore[call-overload]
-                check=not a["no_pacs_check"],
-            )
-            if not a["dry_run"]:
-                answer = pacs.echo(peer, net)
-                if not answer.ok:
-                    raise MediatoolError(
-                        f"the PACS does not answer: {answer.message}",
-                        hint=f"check it with: mediatool echo {peer}",
-                    )
-        progress = output.Progress(enabled=not quiet and not as_json)
-        selection = Selection(
-            frozenset(map(str, a["studies"])),  # type: ignore[call-overload]
-            str(a["patient"]) if a["patient"] else None,
-        )
-        try:
-            with open_media(media) as reader:
-                survey = survey_media(reader, progress=progress, jobs=a["jobs"])  # type: ignore[arg-type]
-                check_selection(survey, selection)
-                identities = _identities(survey, selection, a, net)
-                plan = plan_import(survey, selection, identities, same_content(reader))
-                options = RunOptions(
-                    accession=str(a["accession"]) if a["accession"] else None,
-                    source=str(a["source"]) if a["source"] is not None else None,
-                    dry_run=bool(a["dry_run"]),
-                )
-                report = run_import(reader, plan, destination, options, progress=progress)
-        finally:
-            progress.close()
-        output.findings_to_stderr(report.findings, verbose=verbose)
-        log = None if a["dry_run"] else _outcome_log(report, a)
-        if as_json:
-            output.emit_json(render.import_json(report) | {"log": log})
-            printed.append(True)
-        else:
-            click.echo(render.import_text(report, verbose=verbose, log_path=log))
+    with (
+        handle_errors(),
+        json_on_error(a.as_json, _error_document(media, IMPORT_SCHEMA)) as printed,
+    ):
+        report = _run(media, a)
+        _report(report, a, printed)
         if report.error is not None:
             raise report.error  # after the accounting: exit 2 with the message and hint
     sys.exit(0 if report.ok else 1)
 
 
-def _outcome_log(report: object, a: Mapping[str, object]) -> str | None:
+def _network(a: ImportOptions) -> pacs.Network:
+    from mediatool.importer import pacs
+
+    return pacs.Network(
+        calling_aet=pacs.check_ae_title(a.calling_aet, "--calling-aet"),
+        timeout=a.timeout,
+        retries=a.retries,
+        retry_delay=a.retry_delay,
+    )
+
+
+def _archive(media: str, archive: Path) -> ArchiveTarget:
+    from mediatool.importer.run import ArchiveTarget
+
+    source = Path(media).resolve()
+    if archive.resolve().is_relative_to(source) or source.is_relative_to(archive.resolve()):
+        # the media is never modified: an archive inside it (or around it) would be
+        raise MediatoolError(
+            f"the archive folder {str(archive)!r} overlaps the media {media!r}; "
+            "choose an archive folder outside it"
+        )
+    return ArchiveTarget(archive)
+
+
+def _pacs(a: ImportOptions, net: pacs.Network) -> PacsTarget:
+    """The PACS to send to; unless --dry-run, it must answer a C-ECHO first."""
+    from mediatool.importer import pacs
+    from mediatool.importer.run import PacsTarget
+
+    assert a.to_pacs is not None
+    where = parse_peer(a.to_pacs, "--to-pacs")
+    target = PacsTarget(
+        where,
+        net,
+        a.state_folder,
+        commit=a.commit,
+        listen_port=a.listen_port,
+        commit_wait=a.commit_timeout,
+        associations=a.associations,
+        check=not a.no_pacs_check,
+    )
+    if not a.dry_run:
+        answer = pacs.echo(where, net)
+        if not answer.ok:
+            raise MediatoolError(
+                f"the PACS does not answer: {answer.message}",
+                hint=f"check it with: mediatool echo {where}",
+            )
+    return target
+
+
+def _run(media: str, a: ImportOptions) -> ImportReport:
+    """Survey the media, choose, reconcile and import: the report of every file."""
+    from mediatool.media import open_media
+
+    net = _network(a)
+    destination = _archive(media, a.into) if a.into else _pacs(a, net)
+    progress = Progress(enabled=not a.quiet and not a.as_json)
+    try:
+        with open_media(media) as reader:
+            return _import(reader, a, net, destination, progress)
+    finally:
+        progress.close()
+
+
+def _import(
+    reader: MediaReader,
+    a: ImportOptions,
+    net: pacs.Network,
+    destination: ArchiveTarget | PacsTarget,
+    progress: Progress,
+) -> ImportReport:
+    from mediatool.importer import same_content
+    from mediatool.importer.run import RunOptions, run_import
+    from mediatool.importer.select import Selection, check_selection, plan_import
+    from mediatool.importer.survey import survey_media
+
+    selection = Selection(frozenset(a.studies), a.patient if a.patient else None)
+    survey = survey_media(reader, progress=progress, jobs=a.jobs)
+    check_selection(survey, selection)
+    identities = _identities(survey, selection, a, net)
+    plan = plan_import(survey, selection, identities, same_content(reader))
+    options = RunOptions(
+        accession=a.accession if a.accession else None,
+        source=a.source,
+        dry_run=a.dry_run,
+    )
+    return run_import(reader, plan, destination, options, progress=progress)
+
+
+def _report(report: ImportReport, a: ImportOptions, printed: list[bool]) -> None:
+    """Findings on stderr, then the report (text, or one JSON document) on stdout."""
+    from mediatool.importer import render
+
+    findings_to_stderr(report.findings, verbose=a.verbose)
+    log = None if a.dry_run else _outcome_log(report, a)
+    if a.as_json:
+        emit_json(render.import_json(report) | {"log": log})
+        printed.append(True)
+    else:
+        click.echo(render.import_text(report, verbose=a.verbose, log_path=log))
+
+
+def _outcome_log(report: ImportReport, a: ImportOptions) -> str | None:
     """Write every file's outcome to a log in the state folder when something was not imported;
     its path (None when all went well, or when it cannot be written: said on stderr)."""
     import time
 
     from mediatool.importer import render
-    from mediatool.importer.journal import default_state_dir
-    from mediatool.importer.run import ImportReport
 
-    assert isinstance(report, ImportReport)
     if report.ok or not report.found_dicom:
         return None
-    folder = Path(str(a["state_dir"])) if a["state_dir"] else default_state_dir()
+    folder = a.state_folder
     path = folder / time.strftime(f"import-%Y%m%d-%H%M%S-{os.getpid()}.log")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -377,48 +434,3 @@ def _outcome_log(report: object, a: Mapping[str, object]) -> str | None:
         click.echo(f"Warning: cannot write the list of outcomes to {str(path)!r}: {exc}", err=True)
         return None
     return str(path)
-
-
-@click.command("echo")
-@click.argument("peer", metavar=_PEER)
-@click.option("--calling-aet", default="MEDIATOOL", show_default=True, help="Our AE title.")
-@click.option(
-    "--timeout",
-    default=10.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="Network time-out in seconds.",
-)
-@json_option
-def echo(peer: str, calling_aet: str, timeout: float, as_json: bool) -> None:
-    """Check that a DICOM peer answers (C-ECHO, Verification SOP Class).
-
-    Exit 0 when it answers, 1 when it does not.
-
-    \b
-    Example:
-      mediatool echo PACS@10.0.0.5:104 --calling-aet RECEPTION
-    """
-    from mediatool.importer import pacs
-
-    with _handle_errors():
-        target = _peer(peer, "PEER")
-        net = pacs.Network(
-            calling_aet=pacs.check_ae_title(calling_aet, "--calling-aet"), timeout=timeout
-        )
-        answer = pacs.echo(target, net)
-    if as_json:
-        output.emit_json(
-            {
-                "schema": "mediatool.echo/1",
-                "ok": answer.ok,
-                "peer": str(target),
-                "message": answer.message,
-                "seconds": round(answer.seconds, 3),
-            }
-        )
-    elif answer.ok:
-        click.echo(f"{answer.message} in {answer.seconds * 1000:.0f} ms")
-    else:
-        click.echo(f"Error: {answer.message}", err=True)
-    sys.exit(0 if answer.ok else 1)
