@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from mediatool.cli import main
 from mediatool.cli.build import BuildOptions
 from mediatool.cli.from_pacs import PacsOptions
-from mediatool.cli.importer import ImportOptions
+from mediatool.cli.import_options import ImportOptions
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mediatool"
 

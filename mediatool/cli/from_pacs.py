@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
-from mediatool.cli.options import PEER, calling_aet_option, peer, timeout_option
+from mediatool.cli.options import PEER, calling_aet_option, option_group, peer, timeout_option
 
 if TYPE_CHECKING:
     from mediatool.build import BuildRequest
@@ -16,8 +15,6 @@ if TYPE_CHECKING:
     from mediatool.plan import MediaPlan
     from mediatool.retrieve.accounting import RetrieveResult
     from mediatool.retrieve.run import RetrieveRequest
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,51 +46,46 @@ class PacsOptions:
             )
 
 
-def pacs_options(f: F) -> F:
-    """``--from-pacs`` and the options that go with it, in the order ``build --help`` shows."""
-    f = timeout_option()(f)
-    f = click.option(
-        "--allow-partial",
-        is_flag=True,
-        help="Burn what arrived when the retrieve is incomplete (README.TXT says what is missing).",
-    )(f)
-    f = click.option(
-        "--listen-host",
-        default="0.0.0.0",
-        show_default=True,
-        help="Address our storage SCP listens on for C-MOVE.",
-    )(f)
-    f = click.option(
-        "--port", type=click.IntRange(1, 65535), help="Port our storage SCP listens on."
-    )(f)
-    f = click.option(
-        "--move-aet", help="AE title of our storage SCP for C-MOVE (known to the PACS)."
-    )(f)
-    f = click.option(
+#: ``--from-pacs`` and the options that go with it
+pacs_options = option_group(
+    click.option(
+        "--from-pacs",
+        metavar=PEER,
+        help="Collect the instances from this PACS (Query/Retrieve) instead of SOURCES.",
+    ),
+    click.option("--patient-id", default="", help="With --from-pacs: the patient's studies."),
+    click.option("--accession", default="", help="With --from-pacs: the study with this number."),
+    click.option(
+        "--study",
+        "study_uids",
+        multiple=True,
+        metavar="UID",
+        help="With --from-pacs: only this Study Instance UID (repeatable).",
+    ),
+    calling_aet_option,
+    click.option(
         "--retrieve",
         "retrieve_method",
         type=click.Choice(["get", "move"]),
         default="get",
         show_default=True,
         help="C-GET, or C-MOVE to a storage SCP this command runs (--move-aet, --port).",
-    )(f)
-    f = calling_aet_option(f)
-    f = click.option(
-        "--study",
-        "study_uids",
-        multiple=True,
-        metavar="UID",
-        help="With --from-pacs: only this Study Instance UID (repeatable).",
-    )(f)
-    f = click.option(
-        "--accession", default="", help="With --from-pacs: the study with this number."
-    )(f)
-    f = click.option("--patient-id", default="", help="With --from-pacs: the patient's studies.")(f)
-    return click.option(
-        "--from-pacs",
-        metavar=PEER,
-        help="Collect the instances from this PACS (Query/Retrieve) instead of SOURCES.",
-    )(f)
+    ),
+    click.option("--move-aet", help="AE title of our storage SCP for C-MOVE (known to the PACS)."),
+    click.option("--port", type=click.IntRange(1, 65535), help="Port our storage SCP listens on."),
+    click.option(
+        "--listen-host",
+        default="0.0.0.0",
+        show_default=True,
+        help="Address our storage SCP listens on for C-MOVE.",
+    ),
+    click.option(
+        "--allow-partial",
+        is_flag=True,
+        help="Burn what arrived when the retrieve is incomplete (README.TXT says what is missing).",
+    ),
+    timeout_option(),
+)
 
 
 def _retrieve_request(a: PacsOptions) -> RetrieveRequest:

@@ -31,6 +31,17 @@ PEER: Final = "AET@HOST:PORT"
 TIMEOUT_RANGE: Final = click.FloatRange(0.5, 3600)
 
 
+def option_group(*decorators: Callable[[Any], Any]) -> Callable[[F], F]:
+    """Several option decorators as one, listed in the order ``--help`` shows them."""
+
+    def apply(f: F) -> F:
+        for decorate in reversed(decorators):
+            f = decorate(f)
+        return f
+
+    return apply
+
+
 def json_option(f: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of text."
