@@ -117,19 +117,18 @@ def find(
             studies = find_studies(where, Network(calling_aet, timeout, retries=1), query)
         except PeerUnavailable as exc:
             raise MediatoolError(f"the PACS {where} cannot be queried: {exc}") from exc
-        if as_json:
-            emit_json(
-                {
-                    "schema": FIND_SCHEMA,
-                    "peer": str(where),
-                    "studies": [s.as_dict() for s in studies],
-                }
-            )
-            return
-        if not studies:
-            click.echo(f"No study at {where} matches.", err=True)
-            return
-        for line in study_table(studies[:ALL_LIMIT]):
-            click.echo(line)
-        shown = f"the first {ALL_LIMIT} of " if len(studies) > ALL_LIMIT else ""
-        click.echo(f"{shown}{len(studies)} studies at {where}", err=True)
+        _report(studies, str(where), as_json)
+
+
+def _report(studies: list[StudyMatch], where: str, as_json: bool) -> None:
+    """The studies as one JSON document, or as a table (the count on stderr)."""
+    if as_json:
+        emit_json({"schema": FIND_SCHEMA, "peer": where, "studies": [s.as_dict() for s in studies]})
+        return
+    if not studies:
+        click.echo(f"No study at {where} matches.", err=True)
+        return
+    for line in study_table(studies[:ALL_LIMIT]):
+        click.echo(line)
+    shown = f"the first {ALL_LIMIT} of " if len(studies) > ALL_LIMIT else ""
+    click.echo(f"{shown}{len(studies)} studies at {where}", err=True)
