@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from oracles import isoinfo_listing, isoinfo_pvd, xorriso_extract
 
 from mediatool.cli import main
-from mediatool.cli_iso import read_fileset_id
+from mediatool.cli.iso import read_fileset_id
 from mediatool.errors import MediatoolError, OutputError, PlanRejected
 from mediatool.sample import generate_sample
 from mediatool.writers.iso import MEDIA_CAPACITY, check_capacity, pack

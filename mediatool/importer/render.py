@@ -1,6 +1,6 @@
 """Text and JSON for ``mediatool import``: plain words for people, one document for scripts.
 
-Pure: values in, strings and dicts out; :mod:`mediatool.cli_import` prints them.
+Pure: values in, strings and dicts out; :mod:`mediatool.cli.importer` prints them.
 """
 
 from __future__ import annotations

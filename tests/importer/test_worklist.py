@@ -97,7 +97,7 @@ def test_several_matches_without_a_terminal_are_refused(
 def test_several_matches_with_a_person_to_choose(
     worklist: Worklist, media: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("mediatool.cli_import.interactive", lambda: True)
+    monkeypatch.setattr("mediatool.cli.importer.interactive", lambda: True)
     result = run(str(media), "--into", str(tmp_path / "a"), "--patient", "PID0002",
                  "--worklist", worklist.peer, "--json", stdin="2\n")  # fmt: skip
     assert result.exit_code == 0, result.output

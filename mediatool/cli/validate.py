@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mediatool import output, profiles
-from mediatool.cli import (
-    _handle_errors,
+from mediatool import profiles
+from mediatool.cli.errors import handle_errors
+from mediatool.cli.options import (
     claimed_profile_option,
     fail_on_option,
+    jobs_option,
     json_option,
     quiet_option,
 )
+from mediatool.cli.output import Progress
 from mediatool.findings import Severity
 
 if TYPE_CHECKING:  # imported when the command runs, as the rest of validate
@@ -39,7 +41,7 @@ def _write_atomically(path: Path, content: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write a self-contained HTML QA report to this file.",
 )
-@click.option("--jobs", type=click.IntRange(1, 64), help="Worker processes (default: all cores).")
+@jobs_option("Worker processes (default: all cores).")
 @claimed_profile_option
 @fail_on_option
 @json_option
@@ -73,8 +75,8 @@ def validate(
     from mediatool.validate import render, validate_media
 
     threshold = Severity[fail_on.upper()]
-    progress = output.Progress(enabled=not quiet and not as_json)
-    with _handle_errors():
+    progress = Progress(enabled=not quiet and not as_json)
+    with handle_errors():
         profile = profiles.load(profile_id, profile_dir) if profile_id else None
         try:
             with open_media(media) as reader:

@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 from pydicom.uid import UID
 
-from mediatool import output, profiles
-from mediatool.cli import _handle_errors, json_option
+from mediatool import profiles
+from mediatool.cli.errors import handle_errors
+from mediatool.cli.options import json_option, profile_dir_option
+from mediatool.cli.output import emit_json
 
 
 def _ts_names(uids: tuple[str, ...]) -> str:
@@ -16,11 +18,7 @@ def _ts_names(uids: tuple[str, ...]) -> str:
 
 
 @click.group("profiles", invoke_without_command=True)
-@click.option(
-    "--profile-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder with Application Profile files of your own.",
-)
+@profile_dir_option
 @json_option
 @click.pass_context
 def profiles_group(ctx: click.Context, profile_dir: Path | None, as_json: bool) -> None:
@@ -36,12 +34,10 @@ def profiles_group(ctx: click.Context, profile_dir: Path | None, as_json: bool) 
     ctx.obj["profile_dir"] = profile_dir
     if ctx.invoked_subcommand is not None:
         return
-    with _handle_errors():
+    with handle_errors():
         found = profiles.list_profiles(profile_dir)
         if as_json:
-            output.emit_json(
-                {"schema": "mediatool.profiles/1", "profiles": [p.as_dict() for p in found]}
-            )
+            emit_json({"schema": "mediatool.profiles/1", "profiles": [p.as_dict() for p in found]})
             return
         width = max(len(p.id) for p in found)
         for p in found:
@@ -65,11 +61,11 @@ def show(ctx: click.Context, profile_id: str, as_json: bool) -> None:
       mediatool profiles show STD-CTMR-CD
       mediatool profiles show STD-GEN-CD --json
     """
-    with _handle_errors():
+    with handle_errors():
         profile = profiles.load(profile_id, ctx.obj.get("profile_dir"))
         doc = profile.as_dict()
         if as_json:
-            output.emit_json({"schema": "mediatool.profile/1", **doc})
+            emit_json({"schema": "mediatool.profile/1", **doc})
             return
         click.echo(_text(profile))
 
@@ -125,7 +121,3 @@ def _text(p: profiles.Profile) -> str:
         lines.append(f"  image rule ({scope}): {'; '.join(parts)}")
     lines.append(f"  file: {p.path}")
     return "\n".join(lines)
-
-
-#: The command group, typed (``cli`` imports it while this module imports ``cli``).
-command: click.Group = profiles_group

@@ -1,38 +1,26 @@
 """``mediatool iso DIR FILE``: check a File-set folder, then pack it into an ISO 9660 image.
 
-Exit codes as everywhere (cli.py): 0 written; 1 refused because of findings (a name Level 1
-cannot carry, no DICOMDIR, a validation error); 2 could not run (no such folder, FILE exists
-without --force, the image does not fit the medium, unwritable output).
+Exit codes as everywhere (:mod:`.errors`): 0 written; 1 refused because of findings (a name
+Level 1 cannot carry, no DICOMDIR, a validation error); 2 could not run (no such folder, FILE
+exists without --force, the image does not fit the medium, unwritable output).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
 import click
 
-from mediatool import output
-from mediatool.cli import _handle_errors, fail_on_option, json_option, quiet_option
+from mediatool.cli.errors import handle_errors
+from mediatool.cli.options import fail_on_option, json_option, parse_date, quiet_option
+from mediatool.cli.output import Progress, emit_json, findings_to_stderr
 from mediatool.errors import MediaError, OutputError, PlanRejected
 from mediatool.findings import Finding, Severity, fails
 from mediatool.writers import iso as iso_writer
 
 ISO_SCHEMA: Final = "mediatool.iso/1"
-
-
-def parse_date(text: str | None) -> datetime | None:
-    """``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SS`` (optionally with ``Z``/``+HH:MM``; naive = UTC)."""
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS", param_hint="'--date'"
-        ) from exc
 
 
 def read_fileset_id(folder: Path) -> str:
@@ -58,7 +46,7 @@ def read_fileset_id(folder: Path) -> str:
     return str(ds.get("FileSetID", "") or "").strip()
 
 
-def _validation_findings(folder: Path, progress: output.Progress | None) -> list[Finding]:
+def _validation_findings(folder: Path, progress: Progress | None) -> list[Finding]:
     """Findings of ``mediatool validate`` on the folder (same checkers as the command)."""
     from mediatool.media import open_media
     from mediatool.validate import validate_media
@@ -67,7 +55,7 @@ def _validation_findings(folder: Path, progress: output.Progress | None) -> list
         return list(validate_media(reader, progress=progress).findings)
 
 
-def check_folder(folder: Path, progress: output.Progress | None = None) -> list[Finding]:
+def check_folder(folder: Path, progress: Progress | None = None) -> list[Finding]:
     """Level 1 names, depth, one DICOMDIR at the root, then the full File-set validation."""
     if not folder.is_dir():
         reason = "does not exist" if not folder.exists() else "is not a folder"
@@ -151,26 +139,16 @@ def iso(
       mediatool iso ./disc big.iso --media dvd --force
     """
     date = parse_date(date_text)
-    progress = output.Progress(enabled=not quiet and not as_json)
-    with _handle_errors():
+    progress = Progress(enabled=not quiet and not as_json)
+    with handle_errors():
         if file.exists() and not force:
             raise OutputError(f"{str(file)!r} exists", hint="use --force to replace it")
-        findings = check_folder(folder, progress)
-        if fails(findings, Severity[fail_on.upper()]):
-            if as_json:
-                output.emit_json(_document(False, findings, None, media))
-            raise PlanRejected(
-                f"{str(folder)!r} was not packed because of the findings above; nothing was "
-                "written",
-                findings,
-            )
-        if volume_id is None:
-            volume_id = read_fileset_id(folder)
         try:
+            findings = _checked(folder, media, Severity[fail_on.upper()], as_json, progress)
             result = iso_writer.pack(
                 folder,
                 file,
-                volume_id=volume_id,
+                volume_id=read_fileset_id(folder) if volume_id is None else volume_id,
                 date=date,
                 capacity=iso_writer.MEDIA_CAPACITY[media],
                 progress=progress,
@@ -178,13 +156,40 @@ def iso(
             )
         finally:
             progress.close()
+        _report(findings, result, media, as_json=as_json, verbose=verbose)
+
+
+def _checked(
+    folder: Path, media: str, threshold: Severity, as_json: bool, progress: Progress
+) -> list[Finding]:
+    """The folder's findings; refused (exit 1, the document printed with --json) when one is
+    at or above ``threshold``."""
+    findings = check_folder(folder, progress)
+    if fails(findings, threshold):
         if as_json:
-            output.emit_json(_document(True, findings, result, media))
-            return
-        output.findings_to_stderr(findings, verbose=verbose)
-        capacity = iso_writer.MEDIA_CAPACITY[media]
-        share = f", {result.size * 100 / capacity:.0f}% of a {media.upper()}" if capacity else ""
-        click.echo(
-            f"Wrote {result.iso}: ISO 9660 Level 1, volume {result.volume_id!r}, "
-            f"{result.files} files in {result.directories} folders, {result.size} bytes{share}"
+            emit_json(_document(False, findings, None, media))
+        raise PlanRejected(
+            f"{str(folder)!r} was not packed because of the findings above; nothing was written",
+            findings,
         )
+    return findings
+
+
+def _report(
+    findings: list[Finding],
+    result: iso_writer.PackResult,
+    media: str,
+    *,
+    as_json: bool,
+    verbose: bool,
+) -> None:
+    if as_json:
+        emit_json(_document(True, findings, result, media))
+        return
+    findings_to_stderr(findings, verbose=verbose)
+    capacity = iso_writer.MEDIA_CAPACITY[media]
+    share = f", {result.size * 100 / capacity:.0f}% of a {media.upper()}" if capacity else ""
+    click.echo(
+        f"Wrote {result.iso}: ISO 9660 Level 1, volume {result.volume_id!r}, "
+        f"{result.files} files in {result.directories} folders, {result.size} bytes{share}"
+    )

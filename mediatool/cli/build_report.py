@@ -1,0 +1,114 @@
+"""What ``build`` (and ``demo``) print about the File-set they planned or wrote.
+
+Text on stdout (findings on stderr), or with ``--json`` one ``mediatool.build/1`` document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mediatool.cli.output import BUILD_SCHEMA, emit_json, findings_to_stderr, summary_line
+
+if TYPE_CHECKING:
+    from mediatool.build.plan import MediaPlan
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """Where the build writes (or would write): the folder, the ISO image, or neither."""
+
+    out: Path | None
+    iso_file: Path | None
+    dry_run: bool
+
+
+def report_build(media_plan: MediaPlan, targets: Targets, *, as_json: bool, verbose: bool) -> None:
+    """Print the result: one JSON document, or the findings and a summary for people."""
+    if as_json:
+        emit_json(_document(media_plan, targets))
+        return
+    findings_to_stderr(media_plan.findings, verbose=verbose)
+    _text(media_plan, targets)
+
+
+def _volumes(media_plan: MediaPlan, targets: Targets) -> list[dict[str, Any]]:
+    out, iso_file = targets.out, targets.iso_file
+    return [
+        {
+            "k": k,
+            "volume_id": v.fileset_id,
+            "fileset_uid": v.fileset_uid,
+            "out": str(out / v.fileset_id) if out else None,
+            "iso": str(iso_file.with_name(f"{iso_file.stem}_{k}{iso_file.suffix}"))
+            if iso_file
+            else None,
+            "counts": v.tree.counts(),
+        }
+        for k, v in enumerate(media_plan.volumes, 1)
+    ]
+
+
+def _document(media_plan: MediaPlan, targets: Targets) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "schema": BUILD_SCHEMA,
+        "ok": media_plan.ok,
+        "dry_run": targets.dry_run,
+        "out": str(targets.out) if targets.out else None,
+        "iso": str(targets.iso_file) if targets.iso_file else None,
+        "profile": media_plan.profile.id,
+        "fileset": {"uid": media_plan.fileset_uid},
+        "counts": media_plan.summary(),
+        "findings": [f.as_dict() for f in media_plan.findings],
+    }
+    if media_plan.volumes:
+        doc["volumes"] = _volumes(media_plan, targets)
+    if media_plan.left_out:
+        doc["left_out"] = [
+            {"source": where, "code": why.code, "reason": why.message}
+            for where, why in media_plan.left_out
+        ]
+    if targets.dry_run:
+        doc["files"] = _planned_files(media_plan)
+    return doc
+
+
+def _planned_files(media_plan: MediaPlan) -> list[dict[str, Any]]:
+    from mediatool.model import render_file_id
+
+    return [
+        {
+            "file_id": render_file_id(media_plan.file_ids[i.sop_instance_uid]),
+            "source": i.source.display,
+            "action": media_plan.decisions[i.sop_instance_uid].action.value,
+            "transfer_syntax": media_plan.decisions[i.sop_instance_uid].target_ts,
+        }
+        for i in media_plan.tree.instances()
+    ]
+
+
+def _text(media_plan: MediaPlan, targets: Targets) -> None:
+    summary, dry_run = media_plan.summary(), targets.dry_run
+    for volume in _volumes(media_plan, targets):
+        click.echo(
+            f"  volume {volume['k']} of {len(media_plan.volumes)}: {volume['volume_id']}, "
+            f"{volume['counts']['instances']} instances"
+            + (f" -> {volume['out'] or volume['iso']}" if not dry_run else "")
+        )
+    written = [str(t) for t in (targets.out, targets.iso_file) if t is not None]
+    where = "" if dry_run else " to " + " and ".join(written)
+    click.echo(
+        f"{'Planned' if dry_run else 'Wrote'} a {media_plan.profile.id} File-set{where}: "
+        f"{summary['patients']} patients, {summary['studies']} studies, {summary['series']} "
+        f"series, {summary['instances']} instances (from {summary['files_seen']} input files); "
+        f"findings: {summary_line(media_plan.findings)}"
+    )
+    if media_plan.left_out:
+        click.echo(
+            f"Left out {len(media_plan.left_out)} of {summary['files_seen']} input files "
+            "(--skip-invalid): each is a build.left-out finding with its reason"
+            + ("" if dry_run else ", and README.TXT lists them")
+        )
