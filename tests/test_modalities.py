@@ -244,6 +244,24 @@ def test_import_list_names_modalities(sample_disc: Path) -> None:
     assert "ES (Endoscopy)" not in out and '"ES"' in out  # JSON keeps the code
 
 
+def test_listings_name_modalities_in_portuguese(sample_disc: Path) -> None:
+    """import --list and find speak both languages (--language pt-BR); JSON keeps the code."""
+    from mediatool.cli.find import study_table
+    from mediatool.retrieve.find import StudyMatch
+
+    code, out, _ = run("import", sample_disc, "--list", "--language", "pt-BR")
+    assert code == 0
+    assert "CT (Tomografia computadorizada)" in out and "ES (Endoscopia)" in out
+    assert "Computed Tomography" not in out
+    study = StudyMatch(
+        study_uid="1.2.3", patient_id="P1", patient_name="Silva^Ana", date="20240312",
+        accession="A1", description="Abdome", modalities=("CT", "SR"), instances=3,
+    )  # fmt: skip
+    (row,) = [line for line in study_table([study], "pt-BR") if line.startswith("2024")]
+    assert "CT (Tomografia computadorizada), SR (Laudo estruturado)" in row
+    assert "Silva, Ana" in row
+
+
 @pytest.mark.oracle
 def test_dciodvfy_enforces_the_enumerated_values_marked_as_checked(
     sample_disc: Path, tmp_path: Path

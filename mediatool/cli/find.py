@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 import click
 
 from mediatool.cli.errors import handle_errors
-from mediatool.cli.options import PEER, F, calling_aet_option, json_option, timeout_option
+from mediatool.cli.options import (
+    PEER,
+    F,
+    calling_aet_option,
+    json_option,
+    language_option,
+    timeout_option,
+)
 from mediatool.cli.options import peer as parse_peer
 from mediatool.cli.output import emit_json
 from mediatool.modalities import labels as modality_labels
@@ -34,7 +41,7 @@ def _format_date(value: str) -> str:
     return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 else value or "-"
 
 
-def study_table(studies: list[StudyMatch]) -> list[str]:
+def study_table(studies: list[StudyMatch], language: str = "en") -> list[str]:
     """Text rows (pure): date, patient, accession, modalities, instances, description, UID.
 
     Names are shown as people write them (``Müller, Jürgen``); ``--json`` keeps the raw value."""
@@ -47,7 +54,7 @@ def study_table(studies: list[StudyMatch]) -> list[str]:
             s.patient_id or "-",
             person(s.patient_name) if s.patient_name else "-",
             s.accession or "-",
-            modality_labels(s.modalities) or "-",
+            modality_labels(s.modalities, language) or "-",
             "?" if s.instances is None else str(s.instances),
             s.description or "-",
         )
@@ -75,8 +82,9 @@ def study_table(studies: list[StudyMatch]) -> list[str]:
 )
 @calling_aet_option
 @timeout_option()
+@language_option
 @json_option
-def find(
+def find(  # noqa: PLR0913 - a click command: one parameter per option
     peer: str,
     patient_id: str,
     accession: str,
@@ -85,6 +93,7 @@ def find(
     list_all: bool,
     calling_aet: str,
     timeout: float,
+    language: str,
     as_json: bool,
 ) -> None:
     """List the studies at a PACS (C-FIND, Study Root; Patient Root when refused).
@@ -117,10 +126,10 @@ def find(
             studies = find_studies(where, Network(calling_aet, timeout, retries=1), query)
         except PeerUnavailable as exc:
             raise MediatoolError(f"the PACS {where} cannot be queried: {exc}") from exc
-        _report(studies, str(where), as_json)
+        _report(studies, str(where), as_json, language)
 
 
-def _report(studies: list[StudyMatch], where: str, as_json: bool) -> None:
+def _report(studies: list[StudyMatch], where: str, as_json: bool, language: str) -> None:
     """The studies as one JSON document, or as a table (the count on stderr)."""
     if as_json:
         emit_json({"schema": FIND_SCHEMA, "peer": where, "studies": [s.as_dict() for s in studies]})
@@ -128,7 +137,7 @@ def _report(studies: list[StudyMatch], where: str, as_json: bool) -> None:
     if not studies:
         click.echo(f"No study at {where} matches.", err=True)
         return
-    for line in study_table(studies[:ALL_LIMIT]):
+    for line in study_table(studies[:ALL_LIMIT], language):
         click.echo(line)
     shown = f"the first {ALL_LIMIT} of " if len(studies) > ALL_LIMIT else ""
     click.echo(f"{shown}{len(studies)} studies at {where}", err=True)

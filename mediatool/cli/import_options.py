@@ -13,6 +13,7 @@ from mediatool.cli.options import (
     calling_aet_option,
     jobs_option,
     json_option,
+    language_option,
     option_group,
     quiet_option,
     retries_option,
@@ -95,6 +96,7 @@ import_options = option_group(
     jobs_option("Worker processes for reading headers."),
     click.option("--dry-run", is_flag=True, help="Show what would happen; write and send nothing."),
     json_option,
+    language_option,
     quiet_option,
 )
 
@@ -130,6 +132,7 @@ class ImportOptions:
     jobs: int | None
     dry_run: bool
     as_json: bool
+    language: str
     quiet: bool
     verbose: bool
 

@@ -113,7 +113,7 @@ def _error_document(media: str, schema: str) -> Callable[[MediatoolError], Mappi
     }  # fmt: skip
 
 
-def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
+def _list(media: str, as_json: bool, verbose: bool, quiet: bool, language: str) -> None:
     from mediatool.importer import render
     from mediatool.importer.listing import listing
     from mediatool.media import open_media
@@ -130,7 +130,7 @@ def _list(media: str, as_json: bool, verbose: bool, quiet: bool) -> None:
         if as_json:
             emit_json(result.as_dict())
         else:
-            click.echo(render.listing_text(result, verbose=verbose))
+            click.echo(render.listing_text(result, verbose=verbose, language=language))
     sys.exit(0 if result.ok else 1)
 
 
@@ -160,7 +160,7 @@ def import_(media: str, **params: Any) -> None:
     a = take(ImportOptions, params)
     a.check()
     if a.list_only:
-        _list(media, a.as_json, a.verbose, a.quiet)
+        _list(media, a.as_json, a.verbose, a.quiet, a.language)
         return
     with (
         handle_errors(),

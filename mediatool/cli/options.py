@@ -85,6 +85,20 @@ def profile_dir_option(f: F) -> F:
     )(f)
 
 
+def language_option(f: F) -> F:
+    """The language of the modality names a person reads (issue 18); JSON keeps the codes."""
+    from mediatool.modalities import DEFAULT_LANGUAGE, LANGUAGES
+
+    return click.option(
+        "--language",
+        type=click.Choice(LANGUAGES),
+        default=DEFAULT_LANGUAGE,
+        show_default=True,
+        help="Language of the modality names shown (CT: Computed Tomography / Tomografia "
+        "Computadorizada); --json keeps the codes.",
+    )(f)
+
+
 def quiet_option(f: F) -> F:
     f = click.option("-v", "--verbose", is_flag=True, help="Also show notices.")(f)
     return click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")(f)

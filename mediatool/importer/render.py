@@ -56,7 +56,8 @@ def day(value: str) -> str:
     return v or "no date"
 
 
-def listing_text(listing: Listing, *, verbose: bool = False) -> str:
+def listing_text(listing: Listing, *, verbose: bool = False, language: str = "en") -> str:
+    """The listing for a person; modality names in ``language`` (en, pt-BR)."""
     report = listing.report
     counts = report.inventory.counts()
     lines = [
@@ -74,15 +75,17 @@ def listing_text(listing: Listing, *, verbose: bool = False) -> str:
             n = sum(s.instances for s in st.series.values())
             desc = f'"{st.description}"' if st.description else "(no description)"
             acc = f"accession {st.accession}" if st.accession else "no accession number"
+            names = modality_labels(modalities(st), language) or "?"
             lines.append(
-                f"  Study {day(st.date)}  {desc}  {modality_labels(modalities(st)) or '?'}  {acc}  "
+                f"  Study {day(st.date)}  {desc}  {names}  {acc}  "
                 f"{len(st.series)} series, {n} image(s)"
             )
             if verbose:
                 lines.append(f"    Study Instance UID {st.uid}")
                 for se in sorted(st.series.values(), key=lambda s: (s.number.zfill(8), s.uid)):
+                    name = modality_label(se.modality, language) or "?"
                     lines.append(
-                        f"    Series {se.number or '?'}  {modality_label(se.modality) or '?'}  "
+                        f"    Series {se.number or '?'}  {name}  "
                         f"{se.description or ''}  {se.instances} image(s)"
                     )
     lines.append("")
