@@ -115,7 +115,7 @@ def _document(
 @fail_on_option
 @json_option
 @quiet_option
-def iso(
+def iso(  # noqa: PLR0913 - a click command: one parameter per option
     folder: Path,
     file: Path,
     media: str,

@@ -46,7 +46,7 @@ def _write_atomically(path: Path, content: str) -> None:
 @fail_on_option
 @json_option
 @quiet_option
-def validate(
+def validate(  # noqa: PLR0913 - a click command: one parameter per option
     media: str,
     html_path: Path | None,
     jobs: int | None,

@@ -143,7 +143,7 @@ def _lost(assoc: Any, peer: str, started: float, verb: str) -> NetFailure:
     )
 
 
-def run_studies(
+def run_studies(  # noqa: PLR0913 - the association, its sink, result and the verb's parts
     assoc: Any,
     studies: Sequence[StudyMatch],
     sink: Sink,

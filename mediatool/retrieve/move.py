@@ -29,7 +29,7 @@ PATIENT_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.1.2"
 VERIFICATION: Final = "1.2.840.10008.1.1"
 
 
-def move_studies(
+def move_studies(  # noqa: PLR0913 - the peer, the studies and the SCP's keyword settings
     peer: Peer,
     net: Network,
     studies: Sequence[StudyMatch],

@@ -10,6 +10,7 @@ the viewer's report panel. Pure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final, TypedDict
 
 from pydicom.dataset import Dataset
@@ -74,37 +75,32 @@ def _reference(item: Dataset) -> tuple[str, str]:
     return f"{name}{suffix}", uid
 
 
+#: Content items whose value is one text (PS3.3 C.17.3.2.1, Value Type).
+_TEXTS: dict[str, Callable[[Dataset], str]] = {
+    "TEXT": lambda item: str(item.get("TextValue", "")).strip(),
+    "CODE": lambda item: _meaning(item, "ConceptCodeSequence"),
+    "NUM": lambda item: _num(item),
+    "DATE": lambda item: format_date(str(item.get("Date", ""))),
+    "TIME": lambda item: format_time(str(item.get("Time", ""))),
+    "DATETIME": lambda item: format_datetime(str(item.get("DateTime", ""))),
+    "PNAME": lambda item: format_name(item.get("PersonName", "")),
+    "UIDREF": lambda item: str(item.get("UID", "")).strip(),
+    "CONTAINER": lambda item: "",
+}
+
+
 def _value(item: Dataset) -> tuple[str, str]:
     kind = str(item.get("ValueType", "")).strip().upper()
-    ref = ""
-    if kind == "TEXT":
-        value = str(item.get("TextValue", "")).strip()
-    elif kind == "CODE":
-        value = _meaning(item, "ConceptCodeSequence")
-    elif kind == "NUM":
-        value = _num(item)
-    elif kind == "DATE":
-        value = format_date(str(item.get("Date", "")))
-    elif kind == "TIME":
-        value = format_time(str(item.get("Time", "")))
-    elif kind == "DATETIME":
-        value = format_datetime(str(item.get("DateTime", "")))
-    elif kind == "PNAME":
-        value = format_name(item.get("PersonName", ""))
-    elif kind == "UIDREF":
-        value = str(item.get("UID", "")).strip()
-    elif kind in ("IMAGE", "COMPOSITE", "WAVEFORM"):
-        value, ref = _reference(item)
-    elif kind in ("SCOORD", "SCOORD3D", "TCOORD"):
-        value = f"({kind.lower()} coordinates)"
-    elif kind == "CONTAINER":
-        value = ""
-    elif "ReferencedContentItemIdentifier" in item:
+    if kind in _TEXTS:
+        return _TEXTS[kind](item), ""
+    if kind in ("IMAGE", "COMPOSITE", "WAVEFORM"):
+        return _reference(item)
+    if kind in ("SCOORD", "SCOORD3D", "TCOORD"):
+        return f"({kind.lower()} coordinates)", ""
+    if "ReferencedContentItemIdentifier" in item:
         ids = ".".join(str(v) for v in item.ReferencedContentItemIdentifier)
-        value = f"(see content item {ids})"
-    else:
-        value = f"({kind.lower() or 'item'})"
-    return value, ref
+        return f"(see content item {ids})", ""
+    return f"({kind.lower() or 'item'})", ""
 
 
 def _nodes(items: Any, depth: int, budget: list[int]) -> list[SRNode]:
