@@ -17,11 +17,12 @@ from pathlib import Path
 
 from pydicom.uid import UID
 
-from mediatool import filemeta, staging, transcode, workers
+from mediatool import filemeta, staging, workers
 from mediatool.conform import Action
 from mediatool.errors import OutputError
 from mediatool.findings import Finding, finding
 from mediatool.model import FileID, SourceRef
+from mediatool.pixels import transcode
 from mediatool.scan import open_source
 
 Progress = Callable[[int, int | None, str], None]
@@ -46,7 +47,7 @@ def _icon_of_copy(task: WriteTask, data: bytes) -> tuple[bytes | None, str | Non
     """The icon of an instance written unchanged (its pixel data is decoded only for it)."""
     from pydicom import dcmread
 
-    from mediatool import icons
+    from mediatool.pixels import icons
 
     assert task.icon_size is not None
     try:

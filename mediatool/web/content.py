@@ -35,7 +35,8 @@ from pydicom import dcmread
 
 from mediatool.errors import MediatoolError
 from mediatool.findings import Finding
-from mediatool.web import fileset, pages, render, viewer
+from mediatool.pixels import render
+from mediatool.web import fileset, pages, viewer
 from mediatool.web.site import DEFAULT_SITE, Site
 from mediatool.web.work import Job, Outcome, run_batch, web_finding
 from mediatool.workers import pool as worker_pool

@@ -20,7 +20,8 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
 from mediatool.findings import CODES, Finding
-from mediatool.web import render, sr, waveform
+from mediatool.pixels import render
+from mediatool.web import sr, waveform
 from mediatool.workers import ensure_parent
 
 #: Finding codes of the web content (registered in ``mediatool.findings.CODES`` when present).

@@ -5,7 +5,7 @@ An icon is one item: Samples per Pixel 1, MONOCHROME2, Rows = Columns = the prof
 Stored = 8, High Bit 7, Pixel Representation 0, Pixel Data OB, uncompressed (the DICOMDIR is
 Explicit VR Little Endian). The grey levels are the image's own rendering: Modality LUT, then
 its VOI LUT or window, else its minimum and maximum (the web content's pipeline,
-:mod:`mediatool.web.render`); MONOCHROME1 is inverted, colour becomes luminance. A multi-frame
+:mod:`mediatool.pixels.render`); MONOCHROME1 is inverted, colour becomes luminance. A multi-frame
 image is represented by its Representative Frame Number (0028,6010), else by the frame about a
 third of the way through (PS3.11 A.3.3.2).
 
@@ -42,7 +42,7 @@ def _frame_8bit(ds: Any, frame: int) -> Any:
     from PIL import Image
     from pydicom.pixels.processing import apply_color_lut
 
-    from mediatool.web import render
+    from mediatool.pixels import render
 
     frames = render.frame_count(ds)
     arr = ds.pixel_array

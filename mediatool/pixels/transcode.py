@@ -2,9 +2,9 @@
 
 Native re-encoding (Implicit VR, Big Endian, Deflated → Explicit VR Little Endian), decoding
 compressed pixel data through pydicom's pixel plugins (pylibjpeg, openjpeg, rle), encoding it in
-the syntax a profile asks for (:mod:`mediatool.codecs`), and the icon of the directory record
-(:mod:`mediatool.icons`) from the decoded pixels. Lossy compression makes a derived instance by
-the rules of PS3.3 C.7.6.1.1.5 and C.7.6.16 (see :func:`mark_lossy`).
+the syntax a profile asks for (:mod:`mediatool.pixels.codecs`), and the icon of the directory
+record (:mod:`mediatool.pixels.icons`) from the decoded pixels. Lossy compression makes a derived
+instance by the rules of PS3.3 C.7.6.1.1.5 and C.7.6.16 (see :func:`mark_lossy`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.uid import UID
 
-from mediatool import codecs, filemeta, icons
+from mediatool import filemeta
+from mediatool.pixels import codecs, icons
 from mediatool.syntaxes import LOSSY_METHOD, NATIVE, is_lossy
 
 _WORD: Final = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
