@@ -18,6 +18,7 @@ from mediatool import execute, sources
 from mediatool.errors import MediatoolError, OutputError, PlanRejected, SourceError
 from mediatool.findings import CODES, Finding, Severity, fails, finding
 from mediatool.model import InstanceInfo, ScanResult, SourceRef
+from mediatool.pixels import icons as icon_maker
 from mediatool.plan import MediaPlan, PlanOptions, build_plan
 from mediatool.profiles import Profile
 from mediatool.scan import ScanOptions, open_source, scan_all, scan_one
@@ -339,9 +340,13 @@ def write(
     site = load_site(request.site) if request.site is not None else None
     staging = execute.staging_dir(target)
     try:
-        _materialise(media_plan, staging, request, progress)
+        later: dict[str, int] | None = {} if request.web else None
+        made = _materialise(media_plan, staging, request, progress, later)
         if request.web:
-            media_plan.findings.extend(_web_content(staging, request, site, progress))
+            order = icon_maker.IconOrder(later or {})
+            media_plan.findings.extend(_web_content(staging, request, site, progress, icons=order))
+            if later:
+                _add_icons(media_plan, staging, request, made, order)
         if must_fit is not None:
             size = iso_writer.image_size(staging, media_plan.fileset_id)
             if size is None or size > must_fit:
@@ -384,6 +389,7 @@ def _web_content(
     disc: tuple[int, int] = (1, 1),
     described: Sequence[Mapping[str, Any]] = (),
     capacity: int | None = None,
+    icons: icon_maker.IconOrder | None = None,
 ) -> list[Finding]:
     """IHE PDI web content and the viewer, written into the staging folder (so the folder and
     the image carry the same). With presets "auto", CT window presets are dropped again when
@@ -401,6 +407,7 @@ def _web_content(
             replace=replace,
             volumes=described,
             notes=request.notes,
+            icons=icons,
         )
 
     found = render(request.presets != "off", replace=False)
@@ -426,8 +433,14 @@ def _size(root: Path) -> int:
     return sum(-(-p.stat().st_size // sector) * sector for p in root.rglob("*") if p.is_file())
 
 
-def write_tasks(media_plan: MediaPlan) -> list[execute.WriteTask]:
-    """One task per instance: how to write it, and whether to make its record's icon."""
+def write_tasks(
+    media_plan: MediaPlan, later: dict[str, int] | None = None
+) -> list[execute.WriteTask]:
+    """One task per instance: how to write it, and whether to make its record's icon.
+
+    ``later``: icons the web content will make from its own decode of the file written (by SOP
+    Instance UID: their size), so that each image is decoded once. Not those of lossy derived
+    images: their icons show the pixels before the loss, which only the writer has."""
     rule = media_plan.profile.icons
     tasks = []
     for inst in media_plan.tree.instances():
@@ -437,6 +450,9 @@ def write_tasks(media_plan: MediaPlan) -> list[execute.WriteTask]:
             and inst.pixel is not None
             and (inst.record_type in rule.records or "SERIES" in rule.records)
         )
+        if wants_icon and rule is not None and later is not None and not decision.lossy:
+            later[inst.sop_instance_uid] = rule.size
+            wants_icon = False
         tasks.append(
             execute.WriteTask(
                 source=inst.source,
@@ -456,12 +472,18 @@ def write_tasks(media_plan: MediaPlan) -> list[execute.WriteTask]:
 
 
 def _materialise(
-    media_plan: MediaPlan, staging: Path, request: BuildRequest, progress: Progress | None
-) -> None:
+    media_plan: MediaPlan,
+    staging: Path,
+    request: BuildRequest,
+    progress: Progress | None,
+    later: dict[str, int] | None = None,
+) -> dict[str, bytes]:
     """Write every instance, then the DICOMDIR: its icons and the records of lossy derived
-    images (new SOP Instance UID, new key values) are known only once the files are written."""
+    images (new SOP Instance UID, new key values) are known only once the files are written.
+    Icons left for ``later`` (see :func:`write_tasks`) are black placeholders of their final
+    size until :func:`_add_icons`. Returns the icons made."""
     icons: dict[str, bytes] = {}
-    tasks = write_tasks(media_plan)
+    tasks = write_tasks(media_plan, later)
     _, written = execute.write_all(
         tasks, staging, jobs=request.jobs, progress=progress, icons=icons
     )
@@ -477,10 +499,40 @@ def _materialise(
     ]
     if lossy:
         _rebind_lossy(media_plan, lossy, staging, icons)
-    media_plan.dicomdir = media_plan.encode_dicomdir(icons)
+    placeholders = {uid: icon_maker.placeholder(size) for uid, size in (later or {}).items()}
+    media_plan.dicomdir = media_plan.encode_dicomdir({**placeholders, **icons})
     (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
     if media_plan.descriptor_data is not None:
         staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)
+    return icons
+
+
+def _add_icons(
+    media_plan: MediaPlan,
+    staging: Path,
+    request: BuildRequest,
+    icons: dict[str, bytes],
+    order: icon_maker.IconOrder,
+) -> None:
+    """The DICOMDIR again, with the icons the web content made from its decode."""
+    shown = {i.sop_instance_uid: i.source.display for i in media_plan.tree.instances()}
+    failed = [
+        finding(
+            "build.icon-failed",
+            f"no icon for the directory record: {reason}",
+            shown.get(uid, uid),
+        )
+        for uid, reason in order.failed.items()
+    ]
+    media_plan.findings.extend(failed)
+    if fails(failed, request.fail_on):
+        raise PlanRejected(
+            "the build was refused because of the findings above; nothing was written",
+            media_plan.findings,
+            media_plan,
+        )
+    media_plan.dicomdir = media_plan.encode_dicomdir({**icons, **order.made})
+    (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
 
 
 #: What the plan said build will do to a file; void once writing that file failed.

@@ -8,7 +8,6 @@ ever opened for reading. Naming, modes, publishing and the clean-up after a hard
 
 from __future__ import annotations
 
-import io
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -45,16 +44,14 @@ class WriteTask:
 
 def _icon_of_copy(task: WriteTask, data: bytes) -> tuple[bytes | None, str | None]:
     """The icon of an instance written unchanged (its pixel data is decoded only for it)."""
-    from pydicom import dcmread
-
     from mediatool.pixels import icons
 
     assert task.icon_size is not None
     try:
-        ds = dcmread(io.BytesIO(data), force=True)
+        ds = transcode.read(data, task.source_ts)
         return icons.make_icon(ds, task.icon_size), None
     except Exception as exc:
-        return None, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return None, icons.failure(exc)
 
 
 def _icon_finding(task: WriteTask, reason: str) -> Finding:

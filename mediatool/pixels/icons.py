@@ -9,20 +9,45 @@ to 8 bits (the one pipeline of :mod:`mediatool.pixels.render`, shared with the w
 colour becomes luminance. A multi-frame image is represented by its Representative Frame
 Number (0028,6010), else by the frame about a third of the way through (PS3.11 A.3.3.2).
 
-Made in the worker that writes the instance (the pixel data is read there anyway); the
-DICOMDIR is encoded after all workers are done.
+Made where the image's pixel data is decoded anyway, from that one decode: by the worker that
+renders its web pictures when the disc has web content (an :class:`IconOrder`), else by the
+worker that writes the instance. The DICOMDIR is encoded after all workers are done.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:  # numpy and Pillow load only when an icon is made
     from mediatool.pixels.render import Picture
 
 ICON_TAG: Final = 0x00880200
+
+
+@dataclass(slots=True)
+class IconOrder:
+    """Icons asked of the web content's workers (by SOP Instance UID), and what they made."""
+
+    sizes: Mapping[str, int]
+    made: dict[str, bytes] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # why no icon, in the decoder's words
+
+
+def placeholder(size: int) -> bytes:
+    """An encoded black icon: exactly as long as the real one, to size a DICOMDIR early."""
+    return encode_icon(bytes(size * size), size)
+
+
+def failure(exc: BaseException) -> str:
+    """Why an icon could not be made (a decoder's own words, not our wrapping of them)."""
+    from mediatool.pixels.render import RenderError
+
+    cause = exc.__cause__ if isinstance(exc, RenderError) and exc.__cause__ else exc
+    text = str(cause)
+    return text.splitlines()[0][:200] if text else type(cause).__name__
 
 
 def representative_frame(ds: Any) -> int:

@@ -104,6 +104,19 @@ def mark_lossy(ds: Dataset, *, new_uid: str, ratio: float, target_ts: str) -> No
     ds.ImageType = ["DERIVED", *image_type[1:]] if image_type else ["DERIVED", "SECONDARY"]
 
 
+def read(data: bytes, source_ts: str = "") -> Dataset:
+    """The data set of a Part 10 file, or of a raw data set (no File Meta Information): that one
+    gets the Transfer Syntax the scan found (``source_ts``), else its pixel data is undecodable."""
+    from pydicom.dataset import FileMetaDataset
+
+    ds = dcmread(io.BytesIO(data), force=True)
+    if source_ts and "TransferSyntaxUID" not in getattr(ds, "file_meta", ()):
+        if not hasattr(ds, "file_meta"):
+            ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = UID(source_ts)
+    return ds
+
+
 def _native_little_endian(ds: Dataset) -> None:
     """Byte-swap a Big Endian data set and record it as Little Endian (for pixel decoding)."""
     _to_little_endian(ds)
@@ -127,7 +140,7 @@ def convert(
     ``new_uid`` is given: the derived image gets it); ``icon_size`` also makes the record's
     icon from the decoded pixels. Raises on pixel data no decoder or encoder accepts.
     """
-    ds = dcmread(io.BytesIO(data), force=True)
+    ds = read(data, source_ts)
     if source_ts not in NATIVE:
         ds.decompress(generate_instance_uid=False)  # same instance, another encoding
         if is_lossy(source_ts) and str(ds.get("LossyImageCompression", "")) != "01":
@@ -139,7 +152,7 @@ def convert(
         try:
             icon = icons.make_icon(ds, icon_size)
         except Exception as exc:
-            icon_error = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            icon_error = icons.failure(exc)
     ratio = None
     if target_ts not in NATIVE:
         ratio = codecs.compress(ds, target_ts)
