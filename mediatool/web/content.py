@@ -202,6 +202,13 @@ def _write_logo(root: Path, site: Site) -> str:
     return path
 
 
+def _write_files(root: Path, files: Iterable[tuple[str, bytes]]) -> None:
+    for relative, data in files:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
 def write_web_content(
     root: Path,
     *,
@@ -252,14 +259,8 @@ def write_web_content(
         notes=notes,
     )
     write_thumbnails(root, model)
-    for relative, data in pages.render_pages(model):
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    for relative, data in viewer.viewer_files(model):
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    _write_files(root, pages.render_pages(model))
+    _write_files(root, viewer.viewer_files(model))
     if progress:
         progress(len(planned), len(planned), "web content written")
     return findings
