@@ -346,7 +346,7 @@ def write(
             order = icon_maker.IconOrder(later or {})
             media_plan.findings.extend(_web_content(staging, request, site, progress, icons=order))
             if later:
-                _add_icons(media_plan, staging, request, made, order)
+                media_plan.findings.extend(_add_icons(media_plan, staging, request, made, order))
         if must_fit is not None:
             size = iso_writer.image_size(staging, media_plan.fileset_id)
             if size is None or size > must_fit:
@@ -513,8 +513,9 @@ def _add_icons(
     request: BuildRequest,
     icons: dict[str, bytes],
     order: icon_maker.IconOrder,
-) -> None:
-    """The DICOMDIR again, with the icons the web content made from its decode."""
+) -> list[Finding]:
+    """The DICOMDIR again, with the icons the web content made from its decode; the icons it
+    could not make are findings (raises :class:`PlanRejected` when they fail the build)."""
     shown = {i.sop_instance_uid: i.source.display for i in media_plan.tree.instances()}
     failed = [
         finding(
@@ -524,15 +525,15 @@ def _add_icons(
         )
         for uid, reason in order.failed.items()
     ]
-    media_plan.findings.extend(failed)
     if fails(failed, request.fail_on):
         raise PlanRejected(
             "the build was refused because of the findings above; nothing was written",
-            media_plan.findings,
+            [*media_plan.findings, *failed],
             media_plan,
         )
     media_plan.dicomdir = media_plan.encode_dicomdir({**icons, **order.made})
     (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
+    return failed
 
 
 #: What the plan said build will do to a file; void once writing that file failed.

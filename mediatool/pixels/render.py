@@ -1,4 +1,7 @@
-"""A DICOM image → 8-bit pictures for the web content (one per frame).
+"""A DICOM image → 8-bit pictures: the one pipeline for the web content's JPEGs (one per
+frame), the viewer's CT window presets and the directory records' icons
+(:mod:`mediatool.pixels.icons`). :class:`Picture` decodes the pixel data once
+(:func:`decode`, the only call of pydicom's decoders here) and serves every rendering of it.
 
 The grayscale pipeline of PS3.4 Annex N, in the order a display applies it:
 
