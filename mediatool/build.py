@@ -523,7 +523,7 @@ def _add_icons(
             f"no icon for the directory record: {reason}",
             shown.get(uid, uid),
         )
-        for uid, reason in order.failed.items()
+        for uid, reason in _icon_failures(order).items()
     ]
     if fails(failed, request.fail_on):
         raise PlanRejected(
@@ -534,6 +534,12 @@ def _add_icons(
     media_plan.dicomdir = media_plan.encode_dicomdir({**icons, **order.made})
     (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
     return failed
+
+
+def _icon_failures(order: icon_maker.IconOrder) -> dict[str, str]:
+    """Why each icon asked of the web content is missing (a record it did not see, too)."""
+    unseen = [uid for uid in order.sizes if uid not in order.made and uid not in order.failed]
+    return {**order.failed, **dict.fromkeys(unseen, "the web content did not reach its file")}
 
 
 #: What the plan said build will do to a file; void once writing that file failed.
