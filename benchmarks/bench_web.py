@@ -124,6 +124,7 @@ def main() -> int:
                 "--out",
                 str(fileset),
                 "--force",
+                "--no-web",
                 "-q",
             ],
             check=True,

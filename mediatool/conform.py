@@ -26,9 +26,9 @@ from typing import Final
 
 from pydicom.uid import UID
 
-from mediatool.codecs import cannot_encode
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo, PixelInfo
+from mediatool.pixels.codecs import cannot_encode
 from mediatool.profiles import ImageRule, Profile
 from mediatool.syntaxes import NATIVE, is_lossy
 from mediatool.uids import derive_uid

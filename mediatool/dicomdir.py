@@ -20,8 +20,8 @@ from typing import Final
 
 from mediatool import filemeta
 from mediatool.hierarchy import Tree
-from mediatool.icons import ICON_TAG, insert_element
 from mediatool.model import FileID, InstanceInfo, Level
+from mediatool.pixels.icons import ICON_TAG, insert_element
 
 MEDIA_STORAGE_DIRECTORY: Final = "1.2.840.10008.1.3.10"
 _NEXT_AT: Final = 16  # (0004,1400) value: item header 8 + element header 8

@@ -32,6 +32,7 @@ from mediatool.conform import Action
 from mediatool.errors import OutputError
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo
+from mediatool.pixels.icons import IconOrder
 from mediatool.web import load_site, make_label
 from mediatool.web.text import alphabetic_name, format_date, to_ascii
 from mediatool.writers import folder as folder_writer
@@ -213,14 +214,17 @@ def _write_all(
     site = load_site(request.site) if request.site is not None else None
     volumes = media_plan.volumes
     sizes = []
+    made: list[tuple[dict[str, bytes], dict[str, int]]] = []
     for volume in volumes:
         folder = root / volume.fileset_id
         folder.mkdir()
-        write.materialise(volume, folder, request, progress)
+        later: dict[str, int] | None = {} if request.web else None  # made by the web content
+        made.append((write.materialise(volume, folder, request, progress, later), later or {}))
         media_plan.findings.extend(volume.findings)
     for k, volume in enumerate(volumes, 1):
         folder = root / volume.fileset_id
         if request.web:
+            order = IconOrder(made[k - 1][1])
             media_plan.findings.extend(
                 write.web_content(
                     folder,
@@ -230,8 +234,13 @@ def _write_all(
                     disc=(k, len(volumes)),
                     described=describe(volumes, k),
                     capacity=None,
+                    icons=order,
                 )
             )
+            if order.sizes:
+                media_plan.findings.extend(
+                    write.add_icons(volume, folder, request, made[k - 1][0], order)
+                )
         size = iso_writer.image_size(folder, volume.fileset_id)
         sizes.append(size if size is not None else write.folder_size(folder))
     return sizes

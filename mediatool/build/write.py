@@ -11,7 +11,6 @@ volume of a split set with the same steps (:func:`materialise`, :func:`web_conte
 
 from __future__ import annotations
 
-import io
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,13 +20,15 @@ from typing import Any, Final, NamedTuple
 
 from pydicom.uid import UID
 
-from mediatool import filemeta, transcode, workers
+from mediatool import filemeta, workers
 from mediatool.build.plan import MediaPlan, build_policy
 from mediatool.build.request import DESCRIPTOR_FILE_ID, BuildRequest, capacity_of, scan_options
 from mediatool.conform import Action
 from mediatool.errors import MediatoolError, OutputError, PlanRejected
 from mediatool.findings import Finding, Severity, apply_policy, fails, finding
 from mediatool.model import FileID, InstanceInfo, SourceRef
+from mediatool.pixels import icons as icon_maker
+from mediatool.pixels import transcode
 from mediatool.scan import open_source, scan_one
 from mediatool.web import Site, load_site, make_label, write_web_content
 from mediatool.writers import folder
@@ -53,16 +54,14 @@ class WriteTask:
 
 def _icon_of_copy(task: WriteTask, data: bytes) -> tuple[bytes | None, str | None]:
     """The icon of an instance written unchanged (its pixel data is decoded only for it)."""
-    from pydicom import dcmread
-
-    from mediatool import icons
+    from mediatool.pixels import icons
 
     assert task.icon_size is not None
     try:
-        ds = dcmread(io.BytesIO(data), force=True)
+        ds = transcode.read(data, task.source_ts)
         return icons.make_icon(ds, task.icon_size), None
     except Exception as exc:
-        return None, str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return None, icons.failure(exc)
 
 
 def _icon_finding(task: WriteTask, reason: str) -> Finding:
@@ -243,9 +242,7 @@ def write_fileset(
     site = load_site(request.site) if request.site is not None else None
     staging = folder.staging_dir(target)
     try:
-        materialise(media_plan, staging, request, progress)
-        if request.web:
-            media_plan.findings.extend(web_content(staging, request, site, progress))
+        _content(media_plan, staging, request, site, progress)
         if must_fit is not None:
             size = iso_writer.image_size(staging, media_plan.fileset_id)
             if size is None or size > must_fit:
@@ -279,6 +276,24 @@ def write_fileset(
         raise
 
 
+def _content(
+    media_plan: MediaPlan,
+    staging: Path,
+    request: BuildRequest,
+    site: Site | None,
+    progress: Progress | None,
+) -> None:
+    """The instances, the DICOMDIR and the web content; with web content, each image's icon is
+    made from the web content's decode of it (one decode per image, issue 13)."""
+    later: dict[str, int] | None = {} if request.web else None
+    made = materialise(media_plan, staging, request, progress, later)
+    if request.web:
+        order = icon_maker.IconOrder(later or {})
+        media_plan.findings.extend(web_content(staging, request, site, progress, icons=order))
+        if later:
+            media_plan.findings.extend(add_icons(media_plan, staging, request, made, order))
+
+
 def web_content(
     staging: Path,
     request: BuildRequest,
@@ -288,6 +303,7 @@ def web_content(
     disc: tuple[int, int] = (1, 1),
     described: Sequence[Mapping[str, Any]] = (),
     capacity: int | None = None,
+    icons: icon_maker.IconOrder | None = None,
 ) -> list[Finding]:
     """IHE PDI web content and the viewer, written into the staging folder (so the folder and
     the image carry the same). With presets "auto", CT window presets are dropped again when
@@ -305,6 +321,7 @@ def web_content(
             replace=replace,
             volumes=described,
             notes=request.notes,
+            icons=icons,
         )
 
     found = render(request.presets != "off", replace=False)
@@ -330,8 +347,12 @@ def folder_size(root: Path) -> int:
     return sum(-(-p.stat().st_size // sector) * sector for p in root.rglob("*") if p.is_file())
 
 
-def write_tasks(media_plan: MediaPlan) -> list[WriteTask]:
-    """One task per instance: how to write it, and whether to make its record's icon."""
+def write_tasks(media_plan: MediaPlan, later: dict[str, int] | None = None) -> list[WriteTask]:
+    """One task per instance: how to write it, and whether to make its record's icon.
+
+    ``later``: icons the web content will make from its own decode of the file written (by SOP
+    Instance UID: their size), so that each image is decoded once. Not those of lossy derived
+    images: their icons show the pixels before the loss, which only the writer has."""
     rule = media_plan.profile.icons
     tasks = []
     for inst in media_plan.tree.instances():
@@ -341,6 +362,9 @@ def write_tasks(media_plan: MediaPlan) -> list[WriteTask]:
             and inst.pixel is not None
             and (inst.record_type in rule.records or "SERIES" in rule.records)
         )
+        if wants_icon and rule is not None and later is not None and not decision.lossy:
+            later[inst.sop_instance_uid] = rule.size
+            wants_icon = False
         tasks.append(
             WriteTask(
                 source=inst.source,
@@ -360,12 +384,18 @@ def write_tasks(media_plan: MediaPlan) -> list[WriteTask]:
 
 
 def materialise(
-    media_plan: MediaPlan, staging: Path, request: BuildRequest, progress: Progress | None
-) -> None:
+    media_plan: MediaPlan,
+    staging: Path,
+    request: BuildRequest,
+    progress: Progress | None,
+    later: dict[str, int] | None = None,
+) -> dict[str, bytes]:
     """Write every instance, then the DICOMDIR: its icons and the records of lossy derived
-    images (new SOP Instance UID, new key values) are known only once the files are written."""
+    images (new SOP Instance UID, new key values) are known only once the files are written.
+    Icons left for ``later`` (see :func:`write_tasks`) are black placeholders of their final
+    size until :func:`add_icons`. Returns the icons made."""
     icons: dict[str, bytes] = {}
-    tasks = write_tasks(media_plan)
+    tasks = write_tasks(media_plan, later)
     _, written = write_all(tasks, staging, jobs=request.jobs, progress=progress, icons=icons)
     media_plan.findings[:] = _one_story(media_plan.findings, written)
     judged = apply_policy(written, build_policy(request.profile))
@@ -380,10 +410,47 @@ def materialise(
     ]
     if lossy:
         _rebind_lossy(media_plan, lossy, staging, icons)
-    media_plan.dicomdir = media_plan.encode_dicomdir(icons)
+    placeholders = {uid: icon_maker.placeholder(size) for uid, size in (later or {}).items()}
+    media_plan.dicomdir = media_plan.encode_dicomdir({**placeholders, **icons})
     (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
     if media_plan.descriptor_data is not None:
         staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)
+    return icons
+
+
+def add_icons(
+    media_plan: MediaPlan,
+    staging: Path,
+    request: BuildRequest,
+    icons: dict[str, bytes],
+    order: icon_maker.IconOrder,
+) -> list[Finding]:
+    """The DICOMDIR again, with the icons the web content made from its decode; the icons it
+    could not make are findings (raises :class:`PlanRejected` when they fail the build)."""
+    shown = {i.sop_instance_uid: i.source.display for i in media_plan.tree.instances()}
+    failed = [
+        finding(
+            "build.icon-failed",
+            f"no icon for the directory record: {reason}",
+            shown.get(uid, uid),
+        )
+        for uid, reason in _icon_failures(order).items()
+    ]
+    if fails(apply_policy(failed, build_policy(request.profile)), request.fail_on):
+        raise PlanRejected(
+            "the build was refused because of the findings above; nothing was written",
+            [*media_plan.findings, *failed],
+            media_plan,
+        )
+    media_plan.dicomdir = media_plan.encode_dicomdir({**icons, **order.made})
+    (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
+    return failed
+
+
+def _icon_failures(order: icon_maker.IconOrder) -> dict[str, str]:
+    """Why each icon asked of the web content is missing (a record it did not see, too)."""
+    unseen = [uid for uid in order.sizes if uid not in order.made and uid not in order.failed]
+    return {**order.failed, **dict.fromkeys(unseen, "the web content did not reach its file")}
 
 
 #: What the plan said build will do to a file; void once writing that file failed.

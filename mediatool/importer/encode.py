@@ -5,7 +5,7 @@ Without coercion the data set bytes are copied unchanged behind a new File Meta 
 parse, no re-encoding. With coercion the data set is read in full, edited by
 :func:`.reconcile.coerce` and written again in the same Transfer Syntax; Explicit VR Big Endian
 and Deflated data sets are first rewritten losslessly as Explicit VR Little Endian
-(:func:`mediatool.transcode.rewrite`), because Big Endian is retired (PS3.5 A.3) and the edit
+(:func:`mediatool.pixels.transcode.rewrite`), because Big Endian is retired (PS3.5 A.3) and the edit
 would otherwise mean re-compressing.
 
 Converting for a PACS that refuses the Transfer Syntax is done later, per association, by
@@ -22,10 +22,11 @@ from pydicom import dcmread
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 
-from mediatool import filemeta, transcode
+from mediatool import filemeta
 from mediatool.importer.reconcile import Coercion, coerce
 from mediatool.model import InstanceInfo
 from mediatool.net.store import Prepared
+from mediatool.pixels import transcode
 
 EXPLICIT_LE: Final = "1.2.840.10008.1.2.1"
 IMPLICIT_LE: Final = "1.2.840.10008.1.2"

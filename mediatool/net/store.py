@@ -5,8 +5,8 @@ instances need, one context per Transfer Syntax the media uses, plus one fallbac
 offering Explicit and Implicit VR Little Endian, which every Storage SCP must accept (PS3.5
 §10.1, Implicit VR Little Endian is the default Transfer Syntax). When the PACS refuses the
 original Transfer Syntax, the instance is converted losslessly into the accepted native one
-(:func:`mediatool.transcode.rewrite`: re-encoding, or decompression of lossless or lossy pixel
-data without new loss) and the outcome says so (``import.converted``).
+(:func:`mediatool.pixels.transcode.rewrite`: re-encoding, or decompression of lossless or
+lossy pixel data without new loss) and the outcome says so (``import.converted``).
 
 Per-instance status (PS3.4 B.2.3, PS3.7 C): success and the warnings B000, B006, B007 mean
 stored; A7xx "out of resources" is retried; any other failure is the PACS's refusal. A lost
@@ -27,7 +27,6 @@ from typing import Any, Final
 
 from pydicom.uid import UID
 
-from mediatool import transcode
 from mediatool.net.association import (
     NATIVE,
     Network,
@@ -40,6 +39,7 @@ from mediatool.net.association import (
 )
 from mediatool.net.dimse import Sender
 from mediatool.net.failure import status_text
+from mediatool.pixels import transcode
 
 MAX_CONTEXTS: Final = 128  # PS3.8 §9.3.2.2: presentation context IDs are odd numbers 1-255
 _WARNINGS: Final = frozenset({0xB000, 0xB006, 0xB007})

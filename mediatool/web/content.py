@@ -35,7 +35,9 @@ from pydicom import dcmread
 
 from mediatool.errors import MediatoolError
 from mediatool.findings import Finding
-from mediatool.web import fileset, pages, render, viewer
+from mediatool.pixels import render
+from mediatool.pixels.icons import IconOrder
+from mediatool.web import fileset, pages, viewer
 from mediatool.web.site import DEFAULT_SITE, Site
 from mediatool.web.work import Job, Outcome, run_batch, web_finding
 from mediatool.workers import pool as worker_pool
@@ -105,8 +107,12 @@ def fill_patient_keys(root: Path, tree: list[fileset.PatientNode]) -> None:
                 continue
 
 
-def plan_jobs(tree: list[fileset.PatientNode], presets: bool) -> list[Job]:
-    """Names for every leaf, chosen before any file is read (workers never coordinate)."""
+def plan_jobs(
+    tree: list[fileset.PatientNode], presets: bool, icon_sizes: Mapping[str, int] | None = None
+) -> list[Job]:
+    """Names for every leaf, chosen before any file is read (workers never coordinate), and
+    the size of the icon to make of it (``icon_sizes`` by SOP Instance UID)."""
+    icon_sizes = icon_sizes or {}
     jobs: list[Job] = []
     pdf = 0
     for p, patient in enumerate(tree, 1):
@@ -126,6 +132,7 @@ def plan_jobs(tree: list[fileset.PatientNode], presets: bool) -> list[Job]:
                             stem=f"IMG{k:05d}",
                             preset_dir=f"VIEWER/{key}" if presets else "",
                             pdf_path=pdf_path,
+                            icon_size=icon_sizes.get(leaf.sop_instance_uid),
                         )
                     )
     return jobs
@@ -150,6 +157,18 @@ def run_jobs(
         with worker_pool(workers) as pool:
             consume(pool.map(run_batch, batches))
     return outcomes
+
+
+def _collect_icons(
+    tree: list[fileset.PatientNode], outcomes: Sequence[Outcome], icons: IconOrder
+) -> None:
+    leaves = [lf for p in tree for st in p.studies for se in st.series for lf in se.leaves]
+    for outcome in outcomes:
+        uid = leaves[outcome.index].sop_instance_uid
+        if outcome.icon is not None:
+            icons.made[uid] = outcome.icon
+        elif outcome.icon_error:
+            icons.failed[uid] = outcome.icon_error
 
 
 def write_thumbnails(root: Path, model: pages.Model) -> None:
@@ -183,6 +202,13 @@ def _write_logo(root: Path, site: Site) -> str:
     return path
 
 
+def _write_files(root: Path, files: Iterable[tuple[str, bytes]]) -> None:
+    for relative, data in files:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
 def write_web_content(
     root: Path,
     *,
@@ -195,6 +221,7 @@ def write_web_content(
     replace: bool = False,
     volumes: Sequence[Mapping[str, Any]] = (),
     notes: Sequence[str] = (),
+    icons: IconOrder | None = None,
 ) -> list[Finding]:
     """Write README.TXT, INDEX.HTM, IHE_PDI/, REPORTS/ and VIEWER/ (and, with ``viewer_dir``,
     APP/ and AUTORUN.INF) into the File-set folder ``root``.
@@ -202,7 +229,8 @@ def write_web_content(
     ``volumes`` describes each disc of a set split over several (see ``pages.build_model``).
     ``presets`` renders the CT window presets the viewer offers (up to 4 more JPEGs per CT
     image). ``replace`` removes web content an earlier run (or another tool) left in ``root``;
-    without it such content is an error.
+    without it such content is an error. ``icons``: directory record icons to make from the same
+    decode as the pictures (its ``made`` and ``failed`` are filled in).
     Raises :class:`MediatoolError` when ``root`` has no readable DICOMDIR or ``viewer_dir`` is
     unusable; problems with single objects are returned as findings.
     """
@@ -211,8 +239,10 @@ def write_web_content(
         viewer.check_third_party(viewer_dir)
     tree, findings = read_dicomdir(root)
     _make_room(root, replace)
-    planned = plan_jobs(tree, presets)
+    planned = plan_jobs(tree, presets, icons.sizes if icons is not None else None)
     outcomes = run_jobs(planned, root, jobs_n=jobs, progress=progress)
+    if icons is not None:
+        _collect_icons(tree, outcomes, icons)
     for outcome in outcomes:
         findings.extend(outcome.findings)
     logo = _write_logo(root, site)
@@ -229,14 +259,8 @@ def write_web_content(
         notes=notes,
     )
     write_thumbnails(root, model)
-    for relative, data in pages.render_pages(model):
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    for relative, data in viewer.viewer_files(model):
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    _write_files(root, pages.render_pages(model))
+    _write_files(root, viewer.viewer_files(model))
     if progress:
         progress(len(planned), len(planned), "web content written")
     return findings

@@ -19,8 +19,9 @@ import markupsafe
 
 import mediatool
 from mediatool import modalities
+from mediatool.pixels import render
 from mediatool.resources import data_dir
-from mediatool.web import product, render
+from mediatool.web import product
 from mediatool.web.fileset import PatientNode, SeriesNode, StudyNode
 from mediatool.web.links import CASE_SCRIPT, lower_links
 from mediatool.web.site import Site

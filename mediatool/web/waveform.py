@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from pydicom.dataset import Dataset
 
-from mediatool.web.render import RenderError
+from mediatool.pixels.render import RenderError
 
 PX_PER_MM: Final = 4
 SPEED_MM_S: Final = 25

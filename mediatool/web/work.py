@@ -20,7 +20,8 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
 from mediatool.findings import CODES, Finding
-from mediatool.web import render, sr, waveform
+from mediatool.pixels import icons, render
+from mediatool.web import sr, waveform
 from mediatool.workers import ensure_parent
 
 #: Finding codes of the web content (registered in ``mediatool.findings.CODES`` when present).
@@ -41,6 +42,7 @@ class Job:
     stem: str  # IMG00001: IMG00001.JPG (one frame) or IMG00001/F00001.JPG ... (multi-frame)
     preset_dir: str  # VIEWER/P0001/S0001/SE0001 (CT presets), "" for none
     pdf_path: str  # REPORTS/RPT00001.PDF, "" unless the record is an ENCAP DOC
+    icon_size: int | None = None  # make the record's icon (PS3.3 F.7) from the same decode
 
 
 @dataclass(slots=True)
@@ -60,6 +62,8 @@ class Outcome:
     document: sr.SRDocument | None = None
     pdf: str = ""
     findings: list[Finding] = field(default_factory=list)
+    icon: bytes | None = None  # the encoded (0088,0200), when the job asked for it
+    icon_error: str = ""  # why there is none
 
 
 def _where(job: Job) -> str:
@@ -94,7 +98,7 @@ def _render_images(ds: Dataset, job: Job, root: Path, out: Outcome) -> None:
     # shows the default rendering for it instead (see pages._presets).
     out.same = [p.key for p in presets if window is not None and p.window == window]
     presets = tuple(p for p in presets if p.key not in out.same)
-    result = render.render(ds, presets)
+    result = render.render_picture(_decoded(ds, job, out), presets)
     names = _image_names(job, len(result.frames))
     for name, image in zip(names, result.frames, strict=True):
         _write(root, f"{job.image_dir}/{name}", render.encode_jpeg(image))
@@ -107,6 +111,22 @@ def _render_images(ds: Dataset, job: Job, root: Path, out: Outcome) -> None:
     out.presets = list(result.presets)
     if window is not None:
         out.window = f"C {window.center:g} / W {window.width:g}"
+
+
+def _decoded(ds: Dataset, job: Job, out: Outcome) -> render.Picture:
+    """The image decoded once: its record's icon, when asked for, comes from the same decode."""
+    try:
+        picture = render.Picture(ds)
+    except render.RenderError as exc:
+        if job.icon_size is not None:
+            out.icon_error = icons.failure(exc)
+        raise
+    if job.icon_size is not None:
+        try:
+            out.icon = icons.encode_icon(icons.icon_of(picture, job.icon_size), job.icon_size)
+        except Exception as exc:
+            out.icon_error = icons.failure(exc)
+    return picture
 
 
 def _pdf(ds: Dataset, job: Job, root: Path, out: Outcome) -> None:
@@ -187,7 +207,15 @@ def run_job(job: Job, root: Path) -> Outcome:
     for w in caught:
         message = str(w.message).splitlines()[0][:300] if str(w.message) else "warning"
         out.findings.append(web_finding("read.pydicom-warning", message, where))
+    if job.icon_size is not None and out.icon is None and not out.icon_error:
+        out.icon_error = _icon_missing(out)
     return out
+
+
+def _icon_missing(out: Outcome) -> str:
+    """Why an icon asked for was not made although nothing failed while decoding."""
+    unreadable = [f.message for f in out.findings if f.code == "web.unreadable"]
+    return unreadable[0] if unreadable else "the object has no pixel data"
 
 
 def _reason(exc: BaseException) -> str:

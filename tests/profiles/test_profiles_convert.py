@@ -15,7 +15,7 @@ from profile_helpers import build_json, errors, make_xa, pixels_by_uid, run, uid
 from pydicom import dcmread
 from pydicom.uid import UID
 
-from mediatool.icons import insert_element
+from mediatool.pixels.icons import insert_element
 
 ELE = "1.2.840.10008.1.2.1"
 JPEG_LOSSLESS = "1.2.840.10008.1.2.4.70"
@@ -213,7 +213,7 @@ def test_xabc_compresses_xa_and_adds_128_icons(
 
 
 def test_icon_of_a_multiframe_image_is_its_representative_frame() -> None:
-    from mediatool.icons import representative_frame
+    from mediatool.pixels.icons import representative_frame
 
     ds = make_xa(1, frames=9)
     assert representative_frame(ds) == 2  # a third of the way through (A.3.3.2)
@@ -266,7 +266,7 @@ def test_ctmr_icons_and_validate_d12_g07(pydicom_inputs: Path, tmp_path: Path) -
 
 
 def test_validate_d12_on_a_bad_icon_record() -> None:
-    from mediatool.icons import encode_icon
+    from mediatool.pixels.icons import encode_icon
 
     icon = encode_icon(bytes(64 * 64), 64)
     keys = b"\x20\x00\x13\x00IS\x02\x001 "

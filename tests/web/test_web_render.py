@@ -11,8 +11,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
-from mediatool.web import render
-from mediatool.web.render import CT_PRESETS, RenderError, Window
+from mediatool.pixels import render
+from mediatool.pixels.render import CT_PRESETS, RenderError, Window
 
 
 def bundled(name: str) -> Dataset:

@@ -1,4 +1,7 @@
-"""A DICOM image → 8-bit pictures for the web content (one per frame).
+"""A DICOM image → 8-bit pictures: the one pipeline for the web content's JPEGs (one per
+frame), the viewer's CT window presets and the directory records' icons
+(:mod:`mediatool.pixels.icons`). :class:`Picture` decodes the pixel data once
+(:func:`decode`, the only call of pydicom's decoders here) and serves every rendering of it.
 
 The grayscale pipeline of PS3.4 Annex N, in the order a display applies it:
 
@@ -311,13 +314,68 @@ def _frames(arr: np.ndarray, ds: Dataset, color: bool) -> list[np.ndarray]:
     raise RenderError(f"unexpected pixel array shape {arr.shape} for {frames} frame(s)")
 
 
-def _decode(ds: Dataset) -> np.ndarray:
+def decode(ds: Dataset) -> np.ndarray:
+    """The pixel data as stored, decoded: the one place pixels are decoded (pydicom's plugins)."""
     try:
         arr: np.ndarray = ds.pixel_array
     except Exception as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise RenderError(f"cannot decode the pixel data: {reason}") from exc
     return arr
+
+
+def _palette(arr: np.ndarray, ds: Dataset) -> tuple[np.ndarray, int]:
+    """PALETTE COLOR through its lookup tables: RGB values and the bits they use."""
+    try:
+        rgb: np.ndarray = apply_color_lut(arr, ds)
+        return rgb, int(ds.RedPaletteColorLookupTableDescriptor[2])
+    except Exception as exc:
+        raise RenderError(f"cannot apply the palette: {exc}") from exc
+
+
+class Picture:
+    """One image's pixel data, decoded once, and its frames in 8 bits (the one pipeline).
+
+    Palette colour goes through its lookup tables, colour (RGB, or YBR that pydicom converts to
+    RGB) is scaled to 8 bits per sample, grayscale goes through :class:`GrayFrame` (Modality
+    LUT, VOI LUT or window, else minimum/maximum) and MONOCHROME1 is inverted. Web renderings,
+    viewer presets and directory record icons are all made from it.
+    """
+
+    def __init__(self, ds: Dataset) -> None:
+        if not has_pixels(ds):
+            raise RenderError("the object has no pixel data")
+        photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
+        samples = int(ds.get("SamplesPerPixel", 1) or 1)
+        arr = decode(ds)
+        self.ds = ds
+        self.aspect = _aspect(ds)
+        self.color_bits: int | None = None
+        if photometric == "PALETTE COLOR":
+            arr, self.color_bits = _palette(arr, ds)
+            samples = 3
+        ybr = photometric.startswith("YBR") and not _converted_by_pydicom(photometric)
+        if samples == 3 and ybr:
+            raise RenderError(f"colour space {photometric!r} is not displayed")
+        if samples not in (1, 3):
+            raise RenderError(f"{samples} samples per pixel are not displayed")
+        self.color = samples == 3
+        self.frames = _frames(arr, ds, color=self.color)
+        self.invert = not self.color and is_inverted(ds)
+
+    def gray(self, index: int) -> GrayFrame:
+        """Frame ``index`` of a grayscale image, for its default rendering or a window."""
+        return GrayFrame(self.ds, self.frames[index], index)
+
+    def default(self, index: int) -> np.ndarray:
+        """Frame ``index`` in 8 bits as the file asks to show it, (H, W) or (H, W, 3)."""
+        if self.color:
+            return _color_8bit(self.frames[index], self.ds, self.color_bits)
+        return _maybe_invert(self.gray(index).default(), self.invert)
+
+    def windowed(self, gray: GrayFrame, window: Window) -> np.ndarray:
+        """A grayscale frame through ``window`` in 8 bits (MONOCHROME1 inverted)."""
+        return _maybe_invert(gray.windowed(window), self.invert)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,38 +392,22 @@ def render(ds: Dataset, presets: Sequence[Preset] = ()) -> Rendered:
     Raises :class:`RenderError` when the pixel data cannot be decoded or has a form we do not
     display (the caller reports it and carries on).
     """
-    if not has_pixels(ds):
-        raise RenderError("the object has no pixel data")
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
-    arr = _decode(ds)
-    aspect = _aspect(ds)
-    color_bits: int | None = None
-    if photometric == "PALETTE COLOR":
-        try:
-            arr = apply_color_lut(arr, ds)
-            color_bits = int(ds.RedPaletteColorLookupTableDescriptor[2])
-        except Exception as exc:
-            raise RenderError(f"cannot apply the palette: {exc}") from exc
-        samples = 3
-    if samples == 3:
-        if photometric.startswith("YBR") and not _converted_by_pydicom(photometric):
-            raise RenderError(f"colour space {photometric!r} is not displayed")
-        images = [
-            to_image(_color_8bit(f, ds, color_bits), aspect) for f in _frames(arr, ds, color=True)
-        ]
+    return render_picture(Picture(ds), presets)
+
+
+def render_picture(picture: Picture, presets: Sequence[Preset] = ()) -> Rendered:
+    """Every frame of a decoded image as a picture for the browser (see :func:`render`)."""
+    aspect = picture.aspect
+    if picture.color:
+        images = [to_image(picture.default(i), aspect) for i in range(len(picture.frames))]
         return Rendered(images, {})
-    if samples != 1:
-        raise RenderError(f"{samples} samples per pixel are not displayed")
-    invert = is_inverted(ds)
     frames: list[Image.Image] = []
     by_preset: dict[str, list[Image.Image]] = {p.key: [] for p in presets}
-    for index, stored in enumerate(_frames(arr, ds, color=False)):
-        gray = GrayFrame(ds, stored, index)
-        frames.append(to_image(_maybe_invert(gray.default(), invert), aspect))
+    for index in range(len(picture.frames)):
+        gray = picture.gray(index)
+        frames.append(to_image(_maybe_invert(gray.default(), picture.invert), aspect))
         for preset in presets:
-            pixels = _maybe_invert(gray.windowed(preset.window), invert)
-            by_preset[preset.key].append(to_image(pixels, aspect))
+            by_preset[preset.key].append(to_image(picture.windowed(gray, preset.window), aspect))
     return Rendered(frames, by_preset)
 
 
@@ -382,6 +424,6 @@ def _converted_by_pydicom(photometric: str) -> bool:
 
 def iter_gray_frames(ds: Dataset) -> Iterator[GrayFrame]:
     """Grayscale frames of ``ds`` (for callers that need the values, e.g. tests)."""
-    arr = _decode(ds)
+    arr = decode(ds)
     for index, stored in enumerate(_frames(arr, ds, color=False)):
         yield GrayFrame(ds, stored, index)

@@ -2,9 +2,9 @@
 
 Native re-encoding (Implicit VR, Big Endian, Deflated → Explicit VR Little Endian), decoding
 compressed pixel data through pydicom's pixel plugins (pylibjpeg, openjpeg, rle), encoding it in
-the syntax a profile asks for (:mod:`mediatool.codecs`), and the icon of the directory record
-(:mod:`mediatool.icons`) from the decoded pixels. Lossy compression makes a derived instance by
-the rules of PS3.3 C.7.6.1.1.5 and C.7.6.16 (see :func:`mark_lossy`).
+the syntax a profile asks for (:mod:`mediatool.pixels.codecs`), and the icon of the directory
+record (:mod:`mediatool.pixels.icons`) from the decoded pixels. Lossy compression makes a derived
+instance by the rules of PS3.3 C.7.6.1.1.5 and C.7.6.16 (see :func:`mark_lossy`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.uid import UID
 
-from mediatool import codecs, filemeta, icons
+from mediatool import filemeta
+from mediatool.pixels import codecs, icons
 from mediatool.syntaxes import LOSSY_METHOD, NATIVE, is_lossy
 
 _WORD: Final = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
@@ -103,6 +104,19 @@ def mark_lossy(ds: Dataset, *, new_uid: str, ratio: float, target_ts: str) -> No
     ds.ImageType = ["DERIVED", *image_type[1:]] if image_type else ["DERIVED", "SECONDARY"]
 
 
+def read(data: bytes, source_ts: str = "") -> Dataset:
+    """The data set of a Part 10 file, or of a raw data set (no File Meta Information): that one
+    gets the Transfer Syntax the scan found (``source_ts``), else its pixel data is undecodable."""
+    from pydicom.dataset import FileMetaDataset
+
+    ds = dcmread(io.BytesIO(data), force=True)
+    if source_ts and "TransferSyntaxUID" not in getattr(ds, "file_meta", ()):
+        if not hasattr(ds, "file_meta"):
+            ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = UID(source_ts)
+    return ds
+
+
 def _native_little_endian(ds: Dataset) -> None:
     """Byte-swap a Big Endian data set and record it as Little Endian (for pixel decoding)."""
     _to_little_endian(ds)
@@ -126,7 +140,7 @@ def convert(
     ``new_uid`` is given: the derived image gets it); ``icon_size`` also makes the record's
     icon from the decoded pixels. Raises on pixel data no decoder or encoder accepts.
     """
-    ds = dcmread(io.BytesIO(data), force=True)
+    ds = read(data, source_ts)
     if source_ts not in NATIVE:
         ds.decompress(generate_instance_uid=False)  # same instance, another encoding
         if is_lossy(source_ts) and str(ds.get("LossyImageCompression", "")) != "01":
@@ -138,7 +152,7 @@ def convert(
         try:
             icon = icons.make_icon(ds, icon_size)
         except Exception as exc:
-            icon_error = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            icon_error = icons.failure(exc)
     ratio = None
     if target_ts not in NATIVE:
         ratio = codecs.compress(ds, target_ts)
