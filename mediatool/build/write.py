@@ -294,7 +294,7 @@ def _content(
             media_plan.findings.extend(add_icons(media_plan, staging, request, made, order))
 
 
-def web_content(
+def web_content(  # noqa: PLR0913 - keyword-only settings of one web-content run
     staging: Path,
     request: BuildRequest,
     site: Site | None,

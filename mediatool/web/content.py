@@ -209,7 +209,7 @@ def _write_files(root: Path, files: Iterable[tuple[str, bytes]]) -> None:
         path.write_bytes(data)
 
 
-def write_web_content(
+def write_web_content(  # noqa: PLR0913 - keyword-only settings, each with a default
     root: Path,
     *,
     site: Site | None,
