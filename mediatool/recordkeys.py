@@ -81,10 +81,12 @@ def encode_keys(
             el = _latest_verification(ds)
         el = _checked(el, key.keyword, notes)
         value = None if el is None else el.value
+        vr = (getattr(el, "VR", None) if el is not None else None) or _vr(key.keyword)
         if (
             value is None
             or value in (b"", "")
-            or (isinstance(value, bytes) and not value.strip(b" \x00"))
+            # padding counts as empty only in a text: US 32 is the bytes 20 00
+            or (isinstance(value, bytes) and vr not in _BINARY and not value.strip(b" \x00"))
         ):
             if key.type == "1" or key.keyword in _ALWAYS_REQUIRED:
                 missing.append((level, key.keyword))
@@ -147,6 +149,10 @@ def _latest_verification(ds: Dataset) -> DataElement | None:
 
 #: 1C keys that are in practice always required: STUDY records reference no file (F.5.2).
 _ALWAYS_REQUIRED: Final = frozenset({"StudyInstanceUID"})
+#: VRs whose value is binary: a 0x20 or 0x00 byte there is data, not padding (PS3.5 6.2).
+_BINARY: Final = frozenset(
+    {"AT", "FD", "FL", "OB", "OD", "OF", "OL", "OV", "OW", "SL", "SS", "SV", "UL", "UN", "US", "UV"}
+)
 
 
 @functools.cache

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 from factories import make_instance, write_instance
 from pydicom.data import get_testdata_file
+from pydicom.fileset import FileSet
 
 from mediatool.cli import main
 
@@ -118,6 +119,19 @@ def test_an_undefined_vr_is_refused(tmp_path: Path, vr: bytes, said: str) -> Non
     (bad,) = [f for f in found if f["code"] == "read.invalid-vr"]
     assert f"(0020,0013) {said}" in bad["message"]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_32_pixel_wide_image_has_its_rows_and_columns(tmp_path: Path) -> None:
+    """US 32 is the bytes 20 00: read as space padding, Rows and Columns looked empty, so a
+    profile that keys IMAGE records on them refused the file (or --invent crashed on it)."""
+    ds = make_instance(Rows=32, Columns=32, PixelData=bytes(32 * 32 * 2))
+    write_instance(tmp_path / "in" / "a.dcm", ds)
+    result = run(
+        "build", tmp_path / "in", "--out", tmp_path / "out", "--profile", "STD-CTMR-CD", "-q"
+    )
+    assert result.exit_code == 0, result.stderr
+    records = list(FileSet(tmp_path / "out" / "DICOMDIR"))
+    assert [(r.Rows, r.Columns) for r in records] == [(32, 32)]
 
 
 def bundled_files() -> list[Path]:

@@ -32,6 +32,8 @@ from mediatool.recordkeys import write_pydicom
 from mediatool.uids import derive_uid
 
 #: Keyword → InstanceInfo field for the keys the hierarchy itself depends on.
+#: VRs of a text a placeholder can honestly fill ("UNKNOWN"); other keys are not invented.
+_TEXT_VRS: Final = frozenset({"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"})
 _FIELDS: Final = {
     "PatientID": "patient_id",
     "StudyInstanceUID": "study_uid",
@@ -77,8 +79,8 @@ def _sibling_value(
     return lambda inst: known.get(getattr(inst, group_attr))
 
 
-def _derived(inst: InstanceInfo, keyword: str, index: dict[str, int]) -> str:
-    """Step 2: a value derived from what identifies the entity."""
+def _derived(inst: InstanceInfo, keyword: str, index: dict[str, int]) -> str | None:
+    """Step 2: a value derived from what identifies the entity (None: not to be invented)."""
     if keyword == "PatientID":
         return "MT" + _digest(inst.patient_name, inst.birth_date)
     if keyword == "StudyInstanceUID":
@@ -105,7 +107,9 @@ def _derived(inst: InstanceInfo, keyword: str, index: dict[str, int]) -> str:
         return inst.study_time or "000000"
     if vr == "DT":
         return (inst.study_date or "19000101") + (inst.study_time or "000000")
-    return "UNKNOWN"
+    if vr in _TEXT_VRS:
+        return "UNKNOWN"
+    return None  # a number (Rows, Columns...) or binary: made up, it would mislead a viewer
 
 
 def _numbering(instances: Sequence[InstanceInfo]) -> tuple[dict[str, int], dict[str, int]]:
@@ -167,6 +171,9 @@ def fill_missing(
                 siblings[keyword] = _sibling_value(instances, keyword)
             index = series_no if keyword == "SeriesNumber" else instance_no
             value = siblings[keyword](inst) or _derived(inst, keyword, index)
+            if value is None:
+                findings.append(_not_invented(inst, level, keyword))
+                continue
             keys = list(inst.keys)
             keys[level] = _patch_blob(keys[level], keyword, value)
             changes: dict[str, object] = {"keys": tuple(keys)}
@@ -181,6 +188,16 @@ def fill_missing(
             )
         result.append(replace(inst, missing=()))
     return result, findings, patches
+
+
+def _not_invented(inst: InstanceInfo, level: Level, keyword: str) -> Finding:
+    return finding(
+        "hierarchy.missing-key",
+        f"Type 1 key {keyword} of the {_level_name(level, inst)} record is missing or empty, "
+        f"and --invent does not make up a {dictionary_VR(keyword)} value (a number or binary "
+        "value of the object); leave the file out with --skip-invalid, or ask for it again",
+        inst.source.display,
+    )
 
 
 def _level_name(level: Level, inst: InstanceInfo) -> str:
