@@ -27,11 +27,11 @@ from typing import Final
 from pydicom.uid import UID
 
 from mediatool.codecs import cannot_encode
+from mediatool.dicom.syntaxes import NATIVE, is_lossy
+from mediatool.dicom.uids import derive_uid
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo, PixelInfo
 from mediatool.profiles import ImageRule, Profile
-from mediatool.syntaxes import NATIVE, is_lossy
-from mediatool.uids import derive_uid
 
 #: Kept for callers of the old name.
 _NATIVE: Final = NATIVE

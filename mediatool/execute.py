@@ -17,8 +17,9 @@ from pathlib import Path
 
 from pydicom.uid import UID
 
-from mediatool import filemeta, staging, transcode, workers
+from mediatool import staging, transcode, workers
 from mediatool.conform import Action
+from mediatool.dicom import filemeta
 from mediatool.errors import OutputError
 from mediatool.findings import Finding, finding
 from mediatool.model import FileID, SourceRef

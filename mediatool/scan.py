@@ -24,12 +24,13 @@ from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.tag import BaseTag
 
-from mediatool import filemeta, integrity, workers
+from mediatool import workers
+from mediatool.dicom import filemeta, integrity
+from mediatool.dicom.recordkeys import encode_keys, raw_text
+from mediatool.dicom.recordtypes import RECORD_KEYS, Key, record_type_for
 from mediatool.findings import Finding, finding
 from mediatool.modality_check import check_modality
 from mediatool.model import InstanceInfo, Level, PixelInfo, ScanResult, SourceRef
-from mediatool.recordkeys import encode_keys, raw_text
-from mediatool.recordtypes import RECORD_KEYS, Key, record_type_for
 
 Progress = Callable[[int, int | None, str], None]
 

@@ -21,8 +21,9 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.uid import UID
 
-from mediatool import codecs, filemeta, icons
-from mediatool.syntaxes import LOSSY_METHOD, NATIVE, is_lossy
+from mediatool import codecs, icons
+from mediatool.dicom import filemeta
+from mediatool.dicom.syntaxes import LOSSY_METHOD, NATIVE, is_lossy
 
 _WORD: Final = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
 

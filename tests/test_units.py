@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mediatool import fileids, filemeta, hierarchy, profiles, vr
+from mediatool import hierarchy, profiles
+from mediatool.dicom import fileids, filemeta, vr
 from mediatool.errors import ProfileError
 from mediatool.model import InstanceInfo, SourceRef
 

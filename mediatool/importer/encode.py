@@ -1,7 +1,7 @@
 """The bytes of one instance as it goes to the destination: Part 10, our File Meta, coerced.
 
 Without coercion the data set bytes are copied unchanged behind a new File Meta Information
-(:func:`mediatool.filemeta.encode`, PS3.10 §7.1), in the Transfer Syntax the media used: no
+(:func:`mediatool.dicom.filemeta.encode`, PS3.10 §7.1), in the Transfer Syntax the media used: no
 parse, no re-encoding. With coercion the data set is read in full, edited by
 :func:`.reconcile.coerce` and written again in the same Transfer Syntax; Explicit VR Big Endian
 and Deflated data sets are first rewritten losslessly as Explicit VR Little Endian
@@ -23,7 +23,8 @@ from pydicom import dcmread
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 
-from mediatool import filemeta, transcode
+from mediatool import transcode
+from mediatool.dicom import filemeta
 from mediatool.importer.reconcile import Coercion, coerce
 from mediatool.model import InstanceInfo
 

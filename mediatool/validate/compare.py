@@ -1,6 +1,6 @@
 """A directory record against the file it references (PS3.3 F.3.2.2, F.5): checklist D03-D08,
-E18-E21. (The file's own truncation, E23, is :mod:`mediatool.integrity`, run by the header scan
-for build and validate alike.)
+E18-E21. (The file's own truncation, E23, is :mod:`mediatool.dicom.integrity`, run by the header
+scan for build and validate alike.)
 
 Runs inside the header read of :func:`mediatool.scan.scan_stream` (its ``inspect`` hook), in the
 worker process that read the file, so no data set ever leaves the worker. Only the record's keys
@@ -24,9 +24,9 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
+from mediatool.dicom.recordtypes import record_type_for
+from mediatool.dicom.values import raw_dataset, tag_name
 from mediatool.findings import Finding, finding
-from mediatool.recordtypes import record_type_for
-from mediatool.validate.common import raw_dataset, tag_name
 
 #: Identifiers of the entity levels: a difference is an error (D07), other keys a warning (D08).
 IDENTIFIERS: Final = {
@@ -373,7 +373,7 @@ def inspect(
 ) -> Sequence[Finding]:
     """The ``inspect`` hook of :func:`mediatool.scan.scan_stream` for one file on the media."""
     # The file's own integrity (E23: truncation) is checked by scan_stream itself, for build
-    # and validate alike (mediatool.integrity).
+    # and validate alike (mediatool.dicom.integrity).
     out: list[Finding] = element_order(ds, where)
     if spec is None:
         return out

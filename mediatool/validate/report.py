@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from mediatool import fileids
+from mediatool.dicom import dicomdir_read, fileids
 from mediatool.findings import (
     Finding,
     Severity,
@@ -30,7 +30,7 @@ from mediatool.findings import (
 )
 from mediatool.media.base import MediaEntry, MediaReader, strip_iso_version
 from mediatool.profiles import Profile
-from mediatool.validate import dicomdir_reader, files, structure
+from mediatool.validate import files, structure
 from mediatool.validate.crosscheck import cross_check
 from mediatool.validate.discfiles import expected_companion
 from mediatool.validate.header import Header, check_header
@@ -199,9 +199,9 @@ def _same_content(reader: MediaReader) -> Callable[[files.FileTask, files.FileTa
 
 def _read_directory(
     reader: MediaReader, entry: MediaEntry, run: _Run
-) -> dicomdir_reader.RawDirectory | None:
+) -> dicomdir_read.RawDirectory | None:
     try:
-        return dicomdir_reader.load(reader, entry)
+        return dicomdir_read.load(reader, entry)
     except OSError as exc:
         run.findings.append(finding("dicomdir.unreadable", f"cannot read: {exc}", entry.path))
         return None
@@ -243,7 +243,7 @@ def _validate(
         chosen = _locate(reader, entries, run)
     head = Header()
     resolution = files.Resolution()
-    directory: dicomdir_reader.RawDirectory | None = None
+    directory: dicomdir_read.RawDirectory | None = None
     tree: structure.DirTree | None = None
     if chosen is not None:
         prefix = tuple(chosen.path.split("/")[:-1])

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
-from mediatool.profiles import Profile
-from mediatool.validate.compare import KeySet, RecordSpec
-from mediatool.validate.dicomdir_reader import (
+from mediatool.dicom.dicomdir_read import (
     FILE_ID,
     REF_CLASS,
     REF_INSTANCE,
@@ -16,6 +14,8 @@ from mediatool.validate.dicomdir_reader import (
     RawDirectory,
     RawRecord,
 )
+from mediatool.profiles import Profile
+from mediatool.validate.compare import KeySet, RecordSpec
 from mediatool.validate.icon import ICON_SEQUENCE
 from mediatool.validate.structure import DirTree
 

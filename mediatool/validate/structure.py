@@ -17,14 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
-from mediatool.findings import Finding, Severity, finding
-from mediatool.recordtypes import (
-    ALLOWED_CHILDREN,
-    DEFINED_RECORD_TYPES,
-    ROOT_RECORD_TYPES,
-    allowed_child,
-)
-from mediatool.validate.dicomdir_reader import (
+from mediatool.dicom.dicomdir_read import (
     FILE_ID,
     IN_USE,
     LOWER,
@@ -32,6 +25,13 @@ from mediatool.validate.dicomdir_reader import (
     RawDirectory,
     RawRecord,
 )
+from mediatool.dicom.recordtypes import (
+    ALLOWED_CHILDREN,
+    DEFINED_RECORD_TYPES,
+    ROOT_RECORD_TYPES,
+    allowed_child,
+)
+from mediatool.findings import Finding, Severity, finding
 
 ROOT: Final = -1
 FIRST: Final = 0x00041200

@@ -18,7 +18,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, XRayAngiographicImageStorage
 
 from mediatool.cli import main
-from mediatool.uids import derive_uid
+from mediatool.dicom.uids import derive_uid
 
 #: pydicom's compressed (and oddly encoded) test files that build converts for STD-GEN-CD.
 COMPRESSED = (

@@ -8,7 +8,7 @@ import pytest
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
 
-from mediatool.validate.dicomdir_reader import (
+from mediatool.dicom.dicomdir_read import (
     EXPLICIT_BE,
     EXPLICIT_LE,
     IMPLICIT_LE,

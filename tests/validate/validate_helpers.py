@@ -16,10 +16,10 @@ from click.testing import CliRunner
 from factories import make_instance, write_instance
 
 from mediatool.cli import main
+from mediatool.dicom.dicomdir_read import RawDirectory, parse
 from mediatool.media import open_media
 from mediatool.profiles import Profile
 from mediatool.validate import Report, validate_media
-from mediatool.validate.dicomdir_reader import RawDirectory, parse
 
 
 def build(src: Path, out: Path, *extra: str) -> Path:

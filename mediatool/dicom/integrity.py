@@ -76,7 +76,7 @@ def header_truncation(ds: Dataset, size: int, where: str) -> list[Finding]:
         short = True
     if not short:
         return []
-    from mediatool.validate.common import tag_name  # here: validate imports scan, which imports us
+    from mediatool.dicom.values import tag_name  # here: validate imports scan, which imports us
 
     return [
         finding(

@@ -1,9 +1,9 @@
 """Directory record keys of one instance, encoded as they go into a Directory Record.
 
-PS3.3 F.5: the keys of each record type (tables in :mod:`mediatool.recordtypes`, plus the
+PS3.3 F.5: the keys of each record type (tables in :mod:`mediatool.dicom.recordtypes`, plus the
 profile's), copied from the instance in its own character set, Explicit VR Little Endian, with
 (0008,0005) in front only when a key needs it. Values that break their VR are normalised when
-they are legacy ACR-NEMA dates or times and left out otherwise (:mod:`mediatool.vr`).
+they are legacy ACR-NEMA dates or times and left out otherwise (:mod:`mediatool.dicom.vr`).
 Used by :mod:`mediatool.scan` (build) and :mod:`mediatool.invent`.
 """
 
@@ -22,9 +22,9 @@ from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.tag import BaseTag
 
-from mediatool import vr
+from mediatool.dicom import vr
+from mediatool.dicom.recordtypes import CONCEPT_MOD_SEQUENCE_TYPES, Key
 from mediatool.model import Level
-from mediatool.recordtypes import CONCEPT_MOD_SEQUENCE_TYPES, Key
 
 _CHARSET_TAG: Final = 0x00080005
 _LONG_VRS: Final = frozenset(

@@ -19,10 +19,11 @@ from typing import Final
 from pydicom.dataset import Dataset
 from pydicom.valuerep import VR
 
-from mediatool import filemeta, limits
+from mediatool import limits
+from mediatool.dicom import filemeta
+from mediatool.dicom.values import raw_dataset
 from mediatool.findings import Finding, finding
 from mediatool.media.base import MediaEntry, MediaReader
-from mediatool.validate.common import raw_dataset
 
 EXPLICIT_LE: Final = "1.2.840.10008.1.2.1"
 IMPLICIT_LE: Final = "1.2.840.10008.1.2"
@@ -189,7 +190,7 @@ def parse(data: bytes, where: str = "DICOMDIR") -> RawDirectory:
     if enc is None:
         return directory
     # the walk needs this module's data classes: imported here to keep the import graph acyclic
-    from mediatool.validate.dicomdir_walk import LimitReached, Walker, read_data_set
+    from mediatool.dicom.dicomdir_walk import LimitReached, Walker, read_data_set
 
     walker = Walker(data, enc, where)
     try:

@@ -21,9 +21,9 @@ from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import UID
 
 from mediatool import __version__
+from mediatool.dicom.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
+from mediatool.dicom.vr import UID_PATTERN
 from mediatool.findings import Finding, finding
-from mediatool.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
-from mediatool.vr import UID_PATTERN
 
 PREAMBLE_LEN: Final = 128
 PREFIX: Final = b"DICM"

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from mediatool import filemeta
+from mediatool.dicom import filemeta
 from mediatool.hierarchy import Tree
 from mediatool.icons import ICON_TAG, insert_element
 from mediatool.model import FileID, InstanceInfo, Level
