@@ -13,8 +13,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
+from mediatool.dicom.tree import TreeLike
 from mediatool.findings import Finding, finding
-from mediatool.hierarchy import Tree
 from mediatool.model import FileID
 
 _COMPONENT: Final = re.compile(r"^[A-Z0-9_]{1,8}$")
@@ -82,7 +82,7 @@ def conformant_id(text: str, limit: int = 16) -> str:
     return out[:limit]
 
 
-def default_fileset_id(tree: Tree) -> str:
+def default_fileset_id(tree: TreeLike) -> str:
     """A File-set ID when none is given, so the ISO volume label is not blank: the patient
     (Patient ID, else name) and the latest study date when one patient is on the disc
     (``PID4711_20240312``), else the number of patients and the date (``3_PAT_20240312``).
@@ -109,7 +109,7 @@ def default_fileset_id(tree: Tree) -> str:
     return f"{count}_PAT_{date}" if date and count < 100 else f"{count}_PATIENTS"
 
 
-def assign(tree: Tree) -> dict[str, FileID]:
+def assign(tree: TreeLike) -> dict[str, FileID]:
     """SOP Instance UID → File ID, following the tree's (deterministic) order."""
     ids: dict[str, FileID] = {}
     for p, patient in enumerate(tree.patients, 1):

@@ -13,11 +13,12 @@ from typing import BinaryIO, Final
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
+from mediatool.dicom.elements import LONG_VRS
+from mediatool.dicom.values import tag_name
 from mediatool.findings import Finding, finding
 from mediatool.limits import ELEMENT_LENGTH_LIMIT
 
 _PIXEL_TAGS: Final = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
-_LONG_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"UN"})
 _DEFLATED: Final = "1.2.840.10008.1.2.1.99"
 
 
@@ -40,7 +41,7 @@ def pixel_truncation(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[F
     group, elem = struct.unpack(endian + "HH", head[:4])
     if (group << 16 | elem) not in _PIXEL_TAGS:
         return []
-    if implicit or head[4:6] not in _LONG_VRS:
+    if implicit or head[4:6] not in LONG_VRS:
         length, header = struct.unpack(endian + "L", head[4:8])[0], 8
     elif len(head) == 12:
         length, header = struct.unpack(endian + "L", head[8:12])[0], 12
@@ -76,8 +77,6 @@ def header_truncation(ds: Dataset, size: int, where: str) -> list[Finding]:
         short = True
     if not short:
         return []
-    from mediatool.dicom.values import tag_name  # here: validate imports scan, which imports us
-
     return [
         finding(
             "read.truncated",

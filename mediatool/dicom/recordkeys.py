@@ -23,13 +23,11 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.tag import BaseTag
 
 from mediatool.dicom import vr
+from mediatool.dicom.elements import header
 from mediatool.dicom.recordtypes import CONCEPT_MOD_SEQUENCE_TYPES, Key
 from mediatool.model import Level
 
 _CHARSET_TAG: Final = 0x00080005
-_LONG_VRS: Final = frozenset(
-    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-)
 _CONTENT_SEQUENCE: Final = 0x0040A730
 _RELATIONSHIP_TYPE: Final = 0x0040A010
 _VERIFICATION_DATETIME: Final = 0x0040A030
@@ -161,12 +159,6 @@ def _vr(keyword: str) -> str:
     return str(dictionary_VR(keyword))
 
 
-def _header(tag: int, vr: bytes, length: int) -> bytes:
-    if vr in _LONG_VRS:
-        return struct.pack("<HH2sHL", tag >> 16, tag & 0xFFFF, vr, 0, length)
-    return struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr, length)
-
-
 def _encode_elements(
     chosen: Sequence[tuple[int, RawDataElement | DataElement | None, str]], ds: Dataset
 ) -> bytes:
@@ -182,10 +174,10 @@ def _encode_elements(
     parts: list[bytes] = []
     for tag, el, vr_name in sorted(chosen, key=lambda c: c[0]):
         if el is None:
-            parts.append(_header(tag, vr_name.encode("ascii"), 0))
+            parts.append(header(tag, vr_name.encode("ascii"), 0))
         elif fast and isinstance(el, RawDataElement) and el.VR not in (None, "SQ"):
             raw: bytes = el.value or b""
-            parts.append(_header(tag, el.VR.encode("ascii"), len(raw)) + raw)
+            parts.append(header(tag, el.VR.encode("ascii"), len(raw)) + raw)
         else:
             out = Dataset()
             charset = ds.get_item(BaseTag(_CHARSET_TAG))
