@@ -13,8 +13,7 @@ import struct
 from typing import Final
 
 from mediatool import limits
-from mediatool.dicom.dicomdir_read import (
-    LONG_VRS,
+from mediatool.dicom.dicomdir_raw import (
     LOWER,
     NEXT,
     RECORD_SEQUENCE,
@@ -24,6 +23,7 @@ from mediatool.dicom.dicomdir_read import (
     RawDirectory,
     RawRecord,
 )
+from mediatool.dicom.elements import LONG_VRS
 from mediatool.findings import Finding, finding
 
 _ITEM: Final = 0xFFFEE000

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from mediatool.dicom import fileids, filemeta
-from mediatool.dicom.dicomdir_read import EXPLICIT_LE, RawDirectory
+from mediatool.dicom.dicomdir_raw import EXPLICIT_LE, RawDirectory
 from mediatool.dicom.values import DEFINED_CHARSETS, text_values
 from mediatool.findings import Finding, finding
 from mediatool.media.base import MediaReader

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
-from mediatool.dicom.dicomdir_read import RawRecord
+from mediatool.dicom.dicomdir_raw import RawRecord
 from mediatool.dicom.values import captured, raw_dataset
 from mediatool.findings import Finding, finding
 

@@ -16,7 +16,7 @@ from typing import Any, Final, cast
 from pydicom.datadict import dictionary_VR, get_entry, tag_for_keyword
 from pydicom.valuerep import VALIDATORS
 
-from mediatool.dicom.dicomdir_read import (
+from mediatool.dicom.dicomdir_raw import (
     FILE_ID,
     IN_USE,
     LOWER,

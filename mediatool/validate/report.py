@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from mediatool.dicom import dicomdir_read, fileids
+from mediatool.dicom import dicomdir_raw, dicomdir_read, fileids
 from mediatool.findings import (
     Finding,
     Severity,
@@ -199,7 +199,7 @@ def _same_content(reader: MediaReader) -> Callable[[files.FileTask, files.FileTa
 
 def _read_directory(
     reader: MediaReader, entry: MediaEntry, run: _Run
-) -> dicomdir_read.RawDirectory | None:
+) -> dicomdir_raw.RawDirectory | None:
     try:
         return dicomdir_read.load(reader, entry)
     except OSError as exc:
@@ -243,7 +243,7 @@ def _validate(
         chosen = _locate(reader, entries, run)
     head = Header()
     resolution = files.Resolution()
-    directory: dicomdir_read.RawDirectory | None = None
+    directory: dicomdir_raw.RawDirectory | None = None
     tree: structure.DirTree | None = None
     if chosen is not None:
         prefix = tuple(chosen.path.split("/")[:-1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
-from mediatool.dicom.dicomdir_read import (
+from mediatool.dicom.dicomdir_raw import (
     FILE_ID,
     REF_CLASS,
     REF_INSTANCE,

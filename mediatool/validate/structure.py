@@ -17,14 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
-from mediatool.dicom.dicomdir_read import (
-    FILE_ID,
-    IN_USE,
-    LOWER,
-    NEXT,
-    RawDirectory,
-    RawRecord,
-)
+from mediatool.dicom.dicomdir_raw import FILE_ID, IN_USE, LOWER, NEXT, RawDirectory, RawRecord
 from mediatool.dicom.recordtypes import (
     ALLOWED_CHILDREN,
     DEFINED_RECORD_TYPES,

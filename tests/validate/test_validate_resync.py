@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from validate_helpers import Dicomdir, codes, problems, small_fileset, validate
 
-from mediatool.dicom.dicomdir_read import LOWER, NEXT, Element, parse
+from mediatool.dicom.dicomdir_raw import LOWER, NEXT, Element
+from mediatool.dicom.dicomdir_read import parse
 from mediatool.findings import Severity
 
 ITEM = struct.pack("<HHL", 0xFFFE, 0xE000, 0xFFFFFFFF)
