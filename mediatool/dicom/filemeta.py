@@ -23,7 +23,7 @@ from pydicom.uid import UID
 from mediatool import __version__
 from mediatool.dicom.elements import LONG_VRS, element, padded
 from mediatool.dicom.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
-from mediatool.dicom.vr import UID_PATTERN
+from mediatool.dicom.values import UID_PATTERN
 from mediatool.findings import Finding, finding
 
 PREAMBLE_LEN: Final = 128

@@ -3,7 +3,7 @@
 PS3.3 F.5: the keys of each record type (tables in :mod:`mediatool.dicom.recordtypes`, plus the
 profile's), copied from the instance in its own character set, Explicit VR Little Endian, with
 (0008,0005) in front only when a key needs it. Values that break their VR are normalised when
-they are legacy ACR-NEMA dates or times and left out otherwise (:mod:`mediatool.dicom.vr`).
+they are legacy ACR-NEMA dates or times and left out otherwise (:mod:`mediatool.dicom.values`).
 Used by :mod:`mediatool.scan` (build) and :mod:`mediatool.invent`.
 """
 
@@ -22,7 +22,7 @@ from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.tag import BaseTag
 
-from mediatool.dicom import vr
+from mediatool.dicom import values
 from mediatool.dicom.elements import header
 from mediatool.dicom.recordtypes import CONCEPT_MOD_SEQUENCE_TYPES, Key
 from mediatool.model import Level
@@ -104,7 +104,7 @@ def _checked(
     if el is None or el.value is None:
         return el
     vr_name = el.VR or _vr(keyword)
-    if vr_name not in vr.CHECKED_VRS:
+    if vr_name not in values.CHECKED_VRS:
         return el
     value = el.value
     if isinstance(value, bytes):
@@ -113,10 +113,10 @@ def _checked(
         text = "\\".join(str(v) for v in value)
     else:
         text = str(value)
-    why = vr.problem(vr_name, text)
+    why = values.problem(vr_name, text)
     if why is None:
         return el
-    fixed = vr.normalise(vr_name, text)
+    fixed = values.normalise(vr_name, text)
     if fixed is not None:
         notes.append(
             (

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, cast
@@ -25,7 +24,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
 from mediatool.dicom.recordtypes import record_type_for
-from mediatool.dicom.values import raw_dataset, tag_name
+from mediatool.dicom.values import normalise, raw_dataset, tag_name
 from mediatool.findings import Finding, finding
 
 #: Identifiers of the entity levels: a difference is an error (D07), other keys a warning (D08).
@@ -45,7 +44,6 @@ IDENTIFYING: Final = {
 _SKIP: Final = frozenset({0x00080005, 0x00880200, 0x0040A730, 0x0040A043})
 _REFERENCED_IMAGES: Final = 0x00081140
 _RELATED_CLASSES: Final = 0x0008001A
-_ACR_NEMA_DATE: Final = re.compile(r"^\d{4}\.\d{2}\.\d{2}$")
 
 
 #: Parent records' keys as Datasets, per worker process (by record location).
@@ -115,10 +113,8 @@ def _norm(element: DataElement, *, as_written: bool = False) -> tuple[str, ...] 
                 text = repr(float(text))
         elif element.VR == "PN":
             text = text.rstrip("^= ")
-        elif element.VR == "DA" and _ACR_NEMA_DATE.match(text):
-            text = text.replace(".", "")  # PS3.5 6.2 DA: "yyyy.mm.dd" of ACR-NEMA is the same date
-        elif element.VR == "TM":
-            text = text.replace(":", "")  # PS3.5 6.2 TM: "hh:mm:ss" of ACR-NEMA is the same time
+        elif element.VR in ("DA", "TM"):
+            text = normalise(element.VR, text) or text  # PS3.5 6.2: the ACR-NEMA form, same value
         out.append(text)
     while out and out[-1] == "":
         out.pop()

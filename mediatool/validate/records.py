@@ -31,8 +31,14 @@ from mediatool.dicom.dicomdir_raw import (
     RawRecord,
 )
 from mediatool.dicom.recordtypes import DEFINED_RECORD_TYPES, RECORD_KEYS, RETIRED_RECORD_TYPES
-from mediatool.dicom.values import ASCII_VRS, DEFINED_CHARSETS, TEXT_VRS, tag_name, text_values
-from mediatool.dicom.vr import UID_PATTERN
+from mediatool.dicom.values import (
+    ASCII_VRS,
+    DEFINED_CHARSETS,
+    TEXT_VRS,
+    UID_PATTERN,
+    tag_name,
+    text_values,
+)
 from mediatool.findings import Finding, finding
 from mediatool.profiles import Profile
 from mediatool.validate.icon import ICON_SEQUENCE, check_icon, icon_form
