@@ -22,6 +22,8 @@ IMPLICIT_LE: Final = "1.2.840.10008.1.2"
 EXPLICIT_BE: Final = "1.2.840.10008.1.2.2"
 VR_CODES: Final = frozenset(v.value.encode("ascii") for v in VR if len(v.value) == 2)
 RECORD_SEQUENCE: Final = 0x00041220
+#: (0004,1130) File-set ID (PS3.3 F.3.2.1).
+FILESET_ID: Final = 0x00041130
 
 # Directory Information elements of a record (PS3.3 Table F.3-3).
 NEXT: Final = 0x00041400

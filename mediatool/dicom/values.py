@@ -20,6 +20,7 @@ from pydicom.charset import python_encoding
 from pydicom.datadict import dictionary_description
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 
 from mediatool.findings import Finding, finding
@@ -66,6 +67,24 @@ def raw_dataset(
             for tag, vr, value in elements
         }
     )
+
+
+def text(ds: Dataset, keyword: str) -> str:
+    """THE tolerant value → text: the value of ``keyword`` in ``ds`` as shown to a person.
+
+    Absent, empty or undecodable values are ""; several values are joined by backslashes
+    (PS3.5 6.4); the character set of ``ds`` is applied. Never raises: a value pydicom cannot
+    decode is shown as missing (its warning, if any, is the caller's to capture).
+    """
+    try:
+        value = ds.get(keyword)
+    except Exception:  # a value pydicom cannot decode is shown as missing
+        return ""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | MultiValue):
+        return "\\".join(str(v) for v in value).strip()
+    return str(value).strip()
 
 
 def text_values(raw: bytes) -> list[str]:

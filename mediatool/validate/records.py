@@ -30,6 +30,7 @@ from mediatool.dicom.dicomdir_raw import (
     RawDirectory,
     RawRecord,
 )
+from mediatool.dicom.dicomdir_tree import DirTree
 from mediatool.dicom.recordtypes import DEFINED_RECORD_TYPES, RECORD_KEYS, RETIRED_RECORD_TYPES
 from mediatool.dicom.values import (
     ASCII_VRS,
@@ -42,7 +43,7 @@ from mediatool.dicom.values import (
 from mediatool.findings import Finding, finding
 from mediatool.profiles import Profile
 from mediatool.validate.icon import ICON_SEQUENCE, check_icon, icon_form
-from mediatool.validate.structure import INSTANCE_TYPES, DirTree
+from mediatool.validate.structure import INSTANCE_TYPES
 
 CHARSET: Final = 0x00080005
 #: Checked elsewhere with a more precise code: File IDs (fileids), (0008,0005) (D09).

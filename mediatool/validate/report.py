@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from mediatool.dicom import dicomdir_raw, dicomdir_read, fileids
+from mediatool.dicom import dicomdir_raw, dicomdir_read, dicomdir_tree, fileids
 from mediatool.findings import (
     Finding,
     Severity,
@@ -244,7 +244,7 @@ def _validate(
     head = Header()
     resolution = files.Resolution()
     directory: dicomdir_raw.RawDirectory | None = None
-    tree: structure.DirTree | None = None
+    tree: dicomdir_tree.DirTree | None = None
     if chosen is not None:
         prefix = tuple(chosen.path.split("/")[:-1])
         with run.stage("reading the DICOMDIR", chosen.path):
@@ -258,7 +258,7 @@ def _validate(
                 run.findings += head.findings
                 run.findings += _volume_id(reader, head)
             with run.stage("following the offsets", chosen.path):
-                tree, found = structure.walk(directory)
+                tree, found = dicomdir_tree.walk(directory)
                 run.findings += found
                 run.findings = _with_context(run.findings, structure.describe(directory, tree))
                 reserved = [("DICOMDIR",)] + ([head.descriptor] if head.descriptor else [])

@@ -14,10 +14,10 @@ from mediatool.dicom.dicomdir_raw import (
     RawDirectory,
     RawRecord,
 )
+from mediatool.dicom.dicomdir_tree import DirTree
 from mediatool.profiles import Profile
 from mediatool.validate.compare import KeySet, RecordSpec
 from mediatool.validate.icon import ICON_SEQUENCE
-from mediatool.validate.structure import DirTree
 
 _NOT_COMPARED: Final = frozenset({ICON_SEQUENCE})
 
