@@ -4,6 +4,9 @@ Layout: ``DICOM/PTnnnnnn/STnnnnnn/SEnnnnnn/IMnnnnnn`` (five components), numbere
 order, so the same input always gets the same File IDs. Root-level objects (hanging protocols,
 palettes, implant templates) go to ``DICOM/OTHER/OBnnnnnn``. PS3.10 §8.2 forbids giving the
 names any meaning; readers find instances through the DICOMDIR, not through the names.
+
+Also THE ISO 9660 Level 1 name rule (ECMA-119 7.5.1, 7.6.1, 10.1; PS3.12 Annex F), used by the
+ISO writer, the ISO reader and the viewer folder check: File IDs are Level 1 directory names.
 """
 
 from __future__ import annotations
@@ -21,6 +24,26 @@ _COMPONENT: Final = re.compile(r"^[A-Z0-9_]{1,8}$")
 _FILESET_ID: Final = re.compile(r"^[A-Z0-9_]{0,16}$")
 MAX_COMPONENTS: Final = 8
 ROOT_DIR: Final = "DICOM"
+#: ECMA-119 7.4.1 d-characters.
+_D_CHARACTERS: Final = re.compile(r"[A-Z0-9_]*")
+
+
+def is_level1_directory(name: str) -> bool:
+    """ECMA-119 7.6.1, 10.1: a directory identifier of 1 to 8 d-characters (A-Z 0-9 _)."""
+    return 1 <= len(name) <= 8 and _D_CHARACTERS.fullmatch(name) is not None
+
+
+def is_level1_file(name: str) -> bool:
+    """ECMA-119 7.5.1, 10.1: a file identifier (without ``;1``) of a File Name of up to 8 and a
+    File Name Extension of up to 3 d-characters, not both empty, joined by one '.'."""
+    stem, _, extension = name.partition(".")
+    return (
+        len(stem) <= 8
+        and len(extension) <= 3
+        and bool(stem or extension)
+        and _D_CHARACTERS.fullmatch(stem) is not None
+        and _D_CHARACTERS.fullmatch(extension) is not None
+    )
 
 
 def check_file_id(components: Sequence[str], where: str | None = None) -> list[Finding]:
