@@ -27,8 +27,7 @@ from typing import Final
 from pydicom.uid import UID
 
 from mediatool.codecs import cannot_encode
-from mediatool.dicom.syntaxes import NATIVE, is_lossy
-from mediatool.dicom.uids import derive_uid
+from mediatool.dicom.uids import NATIVE, derive_uid, is_lossy
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo, PixelInfo
 from mediatool.profiles import ImageRule, Profile

@@ -23,7 +23,7 @@ from pydicom.datadict import keyword_dict
 from pydicom.uid import UID
 
 from mediatool.dicom.recordtypes import DEFINED_RECORD_TYPES
-from mediatool.dicom.syntaxes import is_lossy
+from mediatool.dicom.uids import is_lossy
 from mediatool.errors import ProfileError
 from mediatool.findings import CODES, Severity
 from mediatool.resources import data_dir

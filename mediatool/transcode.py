@@ -23,7 +23,7 @@ from pydicom.uid import UID
 
 from mediatool import codecs, icons
 from mediatool.dicom import filemeta
-from mediatool.dicom.syntaxes import LOSSY_METHOD, NATIVE, is_lossy
+from mediatool.dicom.uids import EXPLICIT_VR_LITTLE_ENDIAN, LOSSY_METHOD, NATIVE, is_lossy
 
 _WORD: Final = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
 
@@ -109,7 +109,7 @@ def _native_little_endian(ds: Dataset) -> None:
     _to_little_endian(ds)
     ds.set_original_encoding(False, True, ds.original_character_set)
     if hasattr(ds, "file_meta"):
-        ds.file_meta.TransferSyntaxUID = UID(filemeta.EXPLICIT_VR_LITTLE_ENDIAN)
+        ds.file_meta.TransferSyntaxUID = UID(EXPLICIT_VR_LITTLE_ENDIAN)
 
 
 def convert(

@@ -14,12 +14,17 @@ from pydicom.dataset import Dataset
 from pydicom.valuerep import VR
 
 from mediatool.dicom import filemeta
+from mediatool.dicom.uids import (
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+)
 from mediatool.dicom.values import raw_dataset
 from mediatool.findings import Finding
 
-EXPLICIT_LE: Final = "1.2.840.10008.1.2.1"
-IMPLICIT_LE: Final = "1.2.840.10008.1.2"
-EXPLICIT_BE: Final = "1.2.840.10008.1.2.2"
+EXPLICIT_LE: Final = EXPLICIT_VR_LITTLE_ENDIAN
+IMPLICIT_LE: Final = IMPLICIT_VR_LITTLE_ENDIAN
+EXPLICIT_BE: Final = EXPLICIT_VR_BIG_ENDIAN
 VR_CODES: Final = frozenset(v.value.encode("ascii") for v in VR if len(v.value) == 2)
 RECORD_SEQUENCE: Final = 0x00041220
 #: (0004,1130) File-set ID (PS3.3 F.3.2.1).

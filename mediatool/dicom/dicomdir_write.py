@@ -17,8 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from pydicom.uid import MediaStorageDirectoryStorage
-
 from mediatool.dicom import filemeta
 from mediatool.dicom.elements import (
     ICON_IMAGE_SEQUENCE,
@@ -31,9 +29,9 @@ from mediatool.dicom.elements import (
 )
 from mediatool.dicom.elements import uid as _uid
 from mediatool.dicom.tree import TreeLike
+from mediatool.dicom.uids import EXPLICIT_VR_LITTLE_ENDIAN, MEDIA_STORAGE_DIRECTORY
 from mediatool.model import FileID, InstanceInfo, Level
 
-MEDIA_STORAGE_DIRECTORY: Final = str(MediaStorageDirectoryStorage)
 _NEXT_AT: Final = 16  # (0004,1400) value: item header 8 + element header 8
 _LOWER_AT: Final = 38  # (0004,1420) value: + UL 12 + US 10 + element header 8
 _RECORD_HEAD: Final = 12 + 10 + 12  # (0004,1400) UL, (0004,1410) US, (0004,1420) UL
@@ -199,7 +197,7 @@ def encode(
     ``icons`` maps SOP Instance UID → an encoded Icon Image Sequence, written into the records
     of the types in ``icon_records`` (IMAGE: its own; SERIES: its middle image's).
     """
-    meta = filemeta.encode(MEDIA_STORAGE_DIRECTORY, fileset_uid, filemeta.EXPLICIT_VR_LITTLE_ENDIAN)
+    meta = filemeta.encode(MEDIA_STORAGE_DIRECTORY, fileset_uid, EXPLICIT_VR_LITTLE_ENDIAN)
     head = _head(fileset_id, descriptor)
     flat: list[tuple[_Record, int, int]] = []
     _flatten(_records(tree, file_ids, transfer_syntaxes, icons, icon_records), flat)

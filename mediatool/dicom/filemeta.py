@@ -22,13 +22,15 @@ from pydicom.uid import UID
 
 from mediatool import __version__
 from mediatool.dicom.elements import LONG_VRS, element, padded
-from mediatool.dicom.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
+from mediatool.dicom.uids import (
+    IMPLEMENTATION_CLASS_UID,
+    implementation_version_name,
+)
 from mediatool.dicom.values import UID_PATTERN
 from mediatool.findings import Finding, finding
 
 PREAMBLE_LEN: Final = 128
 PREFIX: Final = b"DICM"
-EXPLICIT_VR_LITTLE_ENDIAN: Final = "1.2.840.10008.1.2.1"
 _VERSION_NAME_RE: Final = re.compile(r"^[A-Z0-9_]{1,16}$")
 #: Executable signatures that must never sit in a preamble (PS3.10 §7.5; checklist E07).
 _EXEC_MAGIC: Final = (b"MZ", b"\x7fELF", b"#!")

@@ -14,12 +14,12 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 from mediatool.dicom.elements import LONG_VRS
+from mediatool.dicom.uids import DEFLATED
 from mediatool.dicom.values import tag_name
 from mediatool.findings import Finding, finding
 from mediatool.limits import ELEMENT_LENGTH_LIMIT
 
 _PIXEL_TAGS: Final = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
-_DEFLATED: Final = "1.2.840.10008.1.2.1.99"
 
 
 def check(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[Finding]:
@@ -30,7 +30,7 @@ def check(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[Finding]:
 def pixel_truncation(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[Finding]:
     """E23: the header read stopped at Pixel Data; does the file hold all of its value?"""
     meta = getattr(ds, "file_meta", None)
-    if meta is not None and str(meta.get("TransferSyntaxUID", "")) == _DEFLATED:
+    if meta is not None and str(meta.get("TransferSyntaxUID", "")) == DEFLATED:
         return []
     implicit, little = ds.original_encoding
     pos = fp.tell()

@@ -25,12 +25,18 @@ from pydicom.filewriter import write_dataset
 
 from mediatool import transcode
 from mediatool.dicom import filemeta
+from mediatool.dicom.uids import (
+    DEFLATED,
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+)
 from mediatool.importer.reconcile import Coercion, coerce
 from mediatool.model import InstanceInfo
 
-EXPLICIT_LE: Final = "1.2.840.10008.1.2.1"
-IMPLICIT_LE: Final = "1.2.840.10008.1.2"
-_REWRITE_FIRST: Final = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
+EXPLICIT_LE: Final = EXPLICIT_VR_LITTLE_ENDIAN
+IMPLICIT_LE: Final = IMPLICIT_VR_LITTLE_ENDIAN
+_REWRITE_FIRST: Final = frozenset({EXPLICIT_VR_BIG_ENDIAN, DEFLATED})
 
 
 def dataset_offset(part10: bytes) -> int:

@@ -24,6 +24,11 @@ from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
 from mediatool.dicom.recordtypes import record_type_for
+from mediatool.dicom.uids import (
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+)
 from mediatool.dicom.values import normalise, raw_dataset, tag_name
 from mediatool.findings import Finding, finding
 
@@ -193,9 +198,9 @@ def _references(spec: RecordSpec, ds: Dataset, where: str) -> list[Finding]:
     meta = getattr(ds, "file_meta", None) or Dataset()
     implicit, little = ds.original_encoding
     actual = (
-        "1.2.840.10008.1.2"
+        IMPLICIT_VR_LITTLE_ENDIAN
         if implicit
-        else ("1.2.840.10008.1.2.1" if little is not False else "1.2.840.10008.1.2.2")
+        else (EXPLICIT_VR_LITTLE_ENDIAN if little is not False else EXPLICIT_VR_BIG_ENDIAN)
     )
     checks = (
         ("file.sop-class-mismatch", "(0004,1510)", spec.ref_class,
