@@ -38,7 +38,9 @@ def header(tag: int, vr: bytes, length: int) -> bytes:
 
 def element(tag: int, vr: bytes, value: bytes) -> bytes:
     """One element of explicit length (``value`` already of even length)."""
-    return header(tag, vr, len(value)) + value
+    if vr in LONG_VRS:  # header() written out: this runs for every element of every file
+        return _LONG.pack(tag >> 16, tag & 0xFFFF, vr, 0, len(value)) + value
+    return _SHORT.pack(tag >> 16, tag & 0xFFFF, vr, len(value)) + value
 
 
 def item(body: bytes) -> bytes:

@@ -307,6 +307,10 @@ _TAIL: Final = element(0x00020012, b"UI", padded(IMPLEMENTATION_CLASS_UID, b"\x0
 )
 
 
+_META_VERSION: Final = element(0x00020001, b"OB", b"\x00\x01")
+_PREAMBLE: Final = b"\x00" * PREAMBLE_LEN + PREFIX
+
+
 def encode(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> bytes:
     """Preamble, prefix and our File Meta Information, ready to put before a data set.
 
@@ -316,14 +320,14 @@ def encode(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> b
     build. ``tests/test_filemeta.py`` checks the bytes against pydicom's encoder.
     """
     body = (
-        element(0x00020001, b"OB", b"\x00\x01")
+        _META_VERSION
         + element(0x00020002, b"UI", padded(sop_class_uid, b"\x00"))
         + element(0x00020003, b"UI", padded(sop_instance_uid, b"\x00"))
         + element(0x00020010, b"UI", padded(transfer_syntax, b"\x00"))
         + _TAIL
     )
     length = element(0x00020000, b"UL", struct.pack("<L", len(body)))
-    return b"\x00" * PREAMBLE_LEN + PREFIX + length + body
+    return _PREAMBLE + length + body
 
 
 def encode_with_pydicom(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> bytes:
