@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from io import BytesIO
+
 import pytest
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
@@ -13,7 +15,7 @@ from mediatool.dicom import elements
 
 
 def _read(blob: bytes) -> Dataset:
-    return read_dataset(DicomBytesIO(blob), is_implicit_VR=False, is_little_endian=True)
+    return read_dataset(BytesIO(blob), is_implicit_VR=False, is_little_endian=True)
 
 
 @pytest.mark.parametrize(
