@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from mediatool.dicom import fileids, filemeta
-from mediatool.dicom.dicomdir_raw import EXPLICIT_LE, RawDirectory
+from mediatool.dicom.dicomdir_raw import EXPLICIT_LE, FILESET_ID, RawDirectory
 from mediatool.dicom.uids import MEDIA_STORAGE_DIRECTORY
 from mediatool.dicom.values import DEFINED_CHARSETS, text_values
 from mediatool.findings import Finding, finding
 from mediatool.media.base import MediaReader
 
-FILESET_ID: Final = 0x00041130
 DESCRIPTOR_ID: Final = 0x00041141
 DESCRIPTOR_CHARSET: Final = 0x00041142
 CONSISTENCY: Final = 0x00041212
