@@ -34,10 +34,10 @@ sys.path.insert(0, str(HERE.parent / "tests" / "validate"))
 from pydicom.data import get_testdata_file  # noqa: E402
 from validate_helpers import small_fileset  # noqa: E402
 
+from mediatool.dicom.dicomdir_read import parse  # noqa: E402
 from mediatool.findings import CODES  # noqa: E402
 from mediatool.media import open_media  # noqa: E402
 from mediatool.validate import validate_media  # noqa: E402
-from mediatool.validate.dicomdir_reader import parse  # noqa: E402
 
 INTERESTING = (0, 1, 2, 8, 0xFF, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFE, 0xFFFFFFFF)
 

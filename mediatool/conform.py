@@ -26,12 +26,11 @@ from typing import Final
 
 from pydicom.uid import UID
 
+from mediatool.dicom.uids import NATIVE, derive_uid, is_lossy
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo, PixelInfo
 from mediatool.pixels.codecs import cannot_encode
 from mediatool.profiles import ImageRule, Profile
-from mediatool.syntaxes import NATIVE, is_lossy
-from mediatool.uids import derive_uid
 
 #: Kept for callers of the old name.
 _NATIVE: Final = NATIVE

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from mediatool.dicom.recordtypes import ROOT_RECORD_TYPES
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo
-from mediatool.recordtypes import ROOT_RECORD_TYPES
 
 
 @dataclass(slots=True)

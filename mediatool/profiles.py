@@ -22,11 +22,11 @@ import pydicom.uid
 from pydicom.datadict import keyword_dict
 from pydicom.uid import UID
 
+from mediatool.dicom.recordtypes import DEFINED_RECORD_TYPES
+from mediatool.dicom.uids import is_lossy
 from mediatool.errors import ProfileError
 from mediatool.findings import CODES, Severity
-from mediatool.recordtypes import DEFINED_RECORD_TYPES
 from mediatool.resources import data_dir
-from mediatool.syntaxes import is_lossy
 
 DEFAULT_PROFILE: Final = "STD-GEN-CD"
 _TOP_KEYS: Final = {

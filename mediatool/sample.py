@@ -32,8 +32,8 @@ from mediatool import _sample_documents as docs
 from mediatool import _sample_objects as img
 from mediatool import _sample_vl as vl
 from mediatool._sample_objects import Patient, Ref, Series, Study
+from mediatool.dicom.uids import derive_uid
 from mediatool.errors import OutputError
-from mediatool.uids import derive_uid
 
 __all__ = ["SampleFile", "SampleResult", "generate_sample"]
 

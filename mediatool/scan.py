@@ -23,20 +23,25 @@ from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.tag import BaseTag
 
-from mediatool import filemeta, integrity, workers
+from mediatool import workers
+from mediatool.dicom import filemeta, integrity
+from mediatool.dicom.recordkeys import encode_keys, raw_text
+from mediatool.dicom.recordtypes import RECORD_KEYS, Key, record_type_for
+from mediatool.dicom.uids import (
+    DEFLATED,
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+    MEDIA_STORAGE_DIRECTORY,
+)
 from mediatool.findings import Finding, finding
 from mediatool.media.zip import ZipMembers
 from mediatool.modality_check import check_modality
 from mediatool.model import InstanceInfo, Level, PixelInfo, ScanResult, SourceRef
-from mediatool.recordkeys import encode_keys, raw_text
-from mediatool.recordtypes import RECORD_KEYS, Key, record_type_for
 
 Progress = Callable[[int, int | None, str], None]
 
-IMPLICIT_VR_LITTLE_ENDIAN: Final = "1.2.840.10008.1.2"
-EXPLICIT_VR_BIG_ENDIAN: Final = "1.2.840.10008.1.2.2"
-DEFLATED: Final = "1.2.840.10008.1.2.1.99"
-DICOMDIR_SOP_CLASS: Final = "1.2.840.10008.1.3.10"
+DICOMDIR_SOP_CLASS: Final = MEDIA_STORAGE_DIRECTORY
 _HEAD: Final = 16384
 
 
@@ -119,7 +124,7 @@ def _encoding_ts(ds: Dataset, meta_ts: str | None) -> str:
         return EXPLICIT_VR_BIG_ENDIAN
     if meta_ts and meta_ts not in (IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN):
         return meta_ts
-    return filemeta.EXPLICIT_VR_LITTLE_ENDIAN
+    return EXPLICIT_VR_LITTLE_ENDIAN
 
 
 def _level_keys(record_type: str, options: ScanOptions) -> list[tuple[Level, str, list[Key]]]:

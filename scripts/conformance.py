@@ -22,15 +22,16 @@ import click
 from pydicom.uid import UID
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts
 
-from mediatool import __version__, modalities, profiles, recordtypes
+from mediatool import __version__, modalities, profiles
 from mediatool.cli import main as cli
+from mediatool.dicom import recordtypes
+from mediatool.dicom.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
+from mediatool.dicom.values import DEFINED_CHARSETS
 from mediatool.importer import commit, worklist
 from mediatool.net import association as pacs
 from mediatool.net import store
 from mediatool.net.find import STUDY_ROOT_FIND
 from mediatool.retrieve import find, get, move
-from mediatool.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
-from mediatool.validate.common import DEFINED_CHARSETS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "conformance-statement.md"
 _BLOCK = re.compile(r"(<!-- generated:(\w+):begin -->\n).*?(<!-- generated:\2:end -->)", re.S)

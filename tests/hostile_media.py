@@ -12,7 +12,7 @@ from typing import IO
 
 from factories import make_instance, study_folder, write_instance
 
-from mediatool.validate.dicomdir_reader import parse
+from mediatool.dicom.dicomdir_read import parse
 
 #: Directory Record (ISO 9660 §9.1): Location of Extent at byte 2, Data Length at byte 10, both
 #: recorded twice (little-endian, then big-endian); File Identifier length at 32, the name at 33.

@@ -1,5 +1,6 @@
 """Build: nothing that validate rejects is written (issue 11). The same per-file checks run on
-the inputs at build as on the files of a disc at validate (mediatool.integrity via scan_stream)."""
+the inputs at build as on the files of a disc at validate (mediatool.dicom.integrity via
+scan_stream)."""
 
 from __future__ import annotations
 
@@ -261,7 +262,7 @@ def test_without_fileset_id_the_volume_label_is_not_blank(tmp_path: Path) -> Non
 
 
 def test_default_fileset_ids() -> None:
-    from mediatool.fileids import check_fileset_id, conformant_id, default_fileset_id
+    from mediatool.dicom.fileids import check_fileset_id, conformant_id, default_fileset_id
     from mediatool.hierarchy import build_tree
     from mediatool.model import SourceRef
     from mediatool.scan import ScanOptions, scan_one

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mediatool import fileids, filemeta, hierarchy, profiles, vr
+from mediatool import hierarchy, profiles
+from mediatool.dicom import fileids, filemeta, values
 from mediatool.errors import ProfileError
 from mediatool.model import InstanceInfo, SourceRef
 
@@ -239,10 +240,10 @@ def test_malformed_profile_messages(tmp_path: Path, text: str, message: str) -> 
     ],
 )
 def test_vr_problem(vr_name: str, value: str, ok: bool) -> None:
-    assert (vr.problem(vr_name, value) is None) is ok
+    assert (values.problem(vr_name, value) is None) is ok
 
 
 def test_vr_normalise_legacy_forms() -> None:
-    assert vr.normalise("DA", "1997.04.24") == "19970424"
-    assert vr.normalise("TM", "14:04:38") == "140438"
-    assert vr.normalise("DA", "24/04/1997") is None
+    assert values.normalise("DA", "1997.04.24") == "19970424"
+    assert values.normalise("TM", "14:04:38") == "140438"
+    assert values.normalise("DA", "24/04/1997") is None

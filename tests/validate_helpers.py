@@ -16,10 +16,11 @@ from click.testing import CliRunner
 from factories import make_instance, write_instance
 
 from mediatool.cli import main
+from mediatool.dicom.dicomdir_raw import RawDirectory
+from mediatool.dicom.dicomdir_read import parse
 from mediatool.media import open_media
 from mediatool.profiles import Profile
 from mediatool.validate import Report, validate_media
-from mediatool.validate.dicomdir_reader import RawDirectory, parse
 
 
 def build(src: Path, out: Path, *extra: str) -> Path:

@@ -26,10 +26,10 @@ from typing import Final
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.filereader import read_dataset
 
+from mediatool.dicom.recordkeys import write_pydicom
+from mediatool.dicom.uids import derive_uid
 from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo, Level
-from mediatool.recordkeys import write_pydicom
-from mediatool.uids import derive_uid
 
 #: Keyword → InstanceInfo field for the keys the hierarchy itself depends on.
 #: VRs of a text a placeholder can honestly fill ("UNKNOWN"); other keys are not invented.

@@ -12,13 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from mediatool import dicomdir, fileids, hierarchy
+from mediatool import hierarchy
 from mediatool.build import invent
 from mediatool.conform import Action, Decision, decide
+from mediatool.dicom import dicomdir_write, fileids
+from mediatool.dicom.uids import derive_uid
 from mediatool.findings import Finding, Severity, apply_policy, finding, worst
 from mediatool.model import FileID, InstanceInfo, ScanResult, render_file_id
 from mediatool.profiles import Profile
-from mediatool.uids import derive_uid
 
 ContentEqual = Callable[[InstanceInfo, InstanceInfo], bool]
 
@@ -76,7 +77,7 @@ class MediaPlan:
     def encode_dicomdir(self, icons: Mapping[str, bytes] | None = None) -> bytes:
         """The DICOMDIR of the plan's tree, with the icons made while writing (PS3.3 F.7)."""
         ts = {uid: d.target_ts for uid, d in self.decisions.items()}
-        return dicomdir.encode(
+        return dicomdir_write.encode(
             self.tree,
             self.file_ids,
             ts,
@@ -240,7 +241,7 @@ def build_plan(
     findings = apply_policy(findings, build_policy(profile))  # the plan's verdict
     dicomdir_bytes = b""
     if (tree.patients or tree.root_instances) and (worst(findings) or 0) < Severity.ERROR:
-        dicomdir_bytes = dicomdir.encode(
+        dicomdir_bytes = dicomdir_write.encode(
             tree,
             file_ids,
             ts,

@@ -20,10 +20,11 @@ from typing import Any, Final, NamedTuple
 
 from pydicom.uid import UID
 
-from mediatool import filemeta, workers
+from mediatool import workers
 from mediatool.build.plan import MediaPlan, build_policy
 from mediatool.build.request import DESCRIPTOR_FILE_ID, BuildRequest, capacity_of, scan_options
 from mediatool.conform import Action
+from mediatool.dicom import filemeta
 from mediatool.errors import MediatoolError, OutputError, PlanRejected
 from mediatool.findings import Finding, Severity, apply_policy, fails, finding
 from mediatool.model import FileID, InstanceInfo, SourceRef

@@ -31,19 +31,20 @@ def read_fileset_id(folder: Path) -> str:
     MediaError
         The DICOMDIR cannot be read (validation has passed by then, so this is rare).
     """
-    import warnings
-
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
+    from mediatool import limits
+    from mediatool.dicom import dicomdir_read
+    from mediatool.dicom.dicomdir_raw import FILESET_ID
 
     path = folder / "DICOMDIR"
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the reader's complaints are validate's business
-            ds = dcmread(path, stop_before_pixels=True, specific_tags=[0x00041130])
-    except (OSError, InvalidDicomError, ValueError, EOFError) as exc:
+        with path.open("rb") as fp:
+            data = fp.read(limits.DICOMDIR_SIZE_LIMIT + 1)
+    except OSError as exc:
         raise MediaError(f"cannot read the File-set ID from {str(path)!r}: {exc}") from exc
-    return str(ds.get("FileSetID", "") or "").strip()
+    directory = dicomdir_read.parse(data, str(path))  # the one tolerant reader; never raises
+    if directory.encoding is None:
+        raise MediaError(f"cannot read the File-set ID from {str(path)!r}: no DICOM data set")
+    return directory.text(FILESET_ID) or ""
 
 
 def _validation_findings(folder: Path, progress: Progress | None) -> list[Finding]:

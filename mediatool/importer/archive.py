@@ -25,8 +25,8 @@ import re
 from pathlib import Path
 from typing import Final
 
+from mediatool.dicom.filemeta import is_valid_uid
 from mediatool.errors import OutputError
-from mediatool.filemeta import is_valid_uid
 from mediatool.model import InstanceInfo
 
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")

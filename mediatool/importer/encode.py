@@ -1,7 +1,7 @@
 """The bytes of one instance as it goes to the destination: Part 10, our File Meta, coerced.
 
 Without coercion the data set bytes are copied unchanged behind a new File Meta Information
-(:func:`mediatool.filemeta.encode`, PS3.10 §7.1), in the Transfer Syntax the media used: no
+(:func:`mediatool.dicom.filemeta.encode`, PS3.10 §7.1), in the Transfer Syntax the media used: no
 parse, no re-encoding. With coercion the data set is read in full, edited by
 :func:`.reconcile.coerce` and written again in the same Transfer Syntax; Explicit VR Big Endian
 and Deflated data sets are first rewritten losslessly as Explicit VR Little Endian
@@ -22,15 +22,21 @@ from pydicom import dcmread
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 
-from mediatool import filemeta
+from mediatool.dicom import filemeta
+from mediatool.dicom.uids import (
+    DEFLATED,
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+)
 from mediatool.importer.reconcile import Coercion, coerce
 from mediatool.model import InstanceInfo
 from mediatool.net.store import Prepared
 from mediatool.pixels import transcode
 
-EXPLICIT_LE: Final = "1.2.840.10008.1.2.1"
-IMPLICIT_LE: Final = "1.2.840.10008.1.2"
-_REWRITE_FIRST: Final = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
+EXPLICIT_LE: Final = EXPLICIT_VR_LITTLE_ENDIAN
+IMPLICIT_LE: Final = IMPLICIT_VR_LITTLE_ENDIAN
+_REWRITE_FIRST: Final = frozenset({EXPLICIT_VR_BIG_ENDIAN, DEFLATED})
 
 
 def _plain(data: bytes, info: InstanceInfo, ts: str, offset: int) -> Prepared:

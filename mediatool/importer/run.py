@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mediatool import __version__
+from mediatool.dicom.uids import DEFLATED, EXPLICIT_VR_BIG_ENDIAN
 from mediatool.errors import MediatoolError, OutputError
 from mediatool.findings import Finding, finding
 from mediatool.importer import journal as jr
@@ -44,7 +45,7 @@ from mediatool.net.send import INTERRUPTED, send_parallel
 from mediatool.net.store import Prepared
 
 Progress = Callable[[int, int | None, str], None]
-_REWRITTEN = frozenset({"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"})
+_REWRITTEN = frozenset({EXPLICIT_VR_BIG_ENDIAN, DEFLATED})
 _NOT_DICOM = frozenset({"import.not-dicom", "import.dicomdir"})
 
 

@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+from mediatool.dicom import dicomdir_read, dicomdir_tree
 from mediatool.media.base import MediaEntry, MediaReader, strip_iso_version
 from mediatool.model import InstanceInfo
-from mediatool.validate import dicomdir_reader, specs, structure
+from mediatool.validate import specs
 from mediatool.validate.files import FileResult, FileTask, read_all, resolve
 
 Progress = Callable[[int, int | None, str], None]
@@ -106,13 +107,13 @@ def _references(reader: MediaReader, dicomdirs: Iterable[MediaEntry]) -> _Refere
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # damage is validate's business, not the import's
-                directory = dicomdir_reader.load(reader, entry)  # bounded (mediatool/limits.py)
+                directory = dicomdir_read.load(reader, entry)  # bounded (mediatool/limits.py)
         except OSError:
             continue  # the file itself is reported as unreadable
         prefix = tuple(entry.path.split("/")[:-1])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # damage is validate's business, not the import's
-            tree, _ = structure.walk(directory)
+            tree, _ = dicomdir_tree.walk(directory)
             resolution = resolve(
                 reader, specs.references(directory, tree, None), prefix, [("DICOMDIR",)]
             )

@@ -10,13 +10,13 @@ Issuer).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import Final
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
+from mediatool.dicom.values import text as _text  # the one tolerant value -> text
 from mediatool.importer.reconcile import LocalIdentity
 from mediatool.net.association import (
     NATIVE,
@@ -68,13 +68,6 @@ def _query(name: str, birth_date: str) -> Dataset:
     step.ScheduledStationAETitle = ""
     ds.ScheduledProcedureStepSequence = DicomSequence([step])
     return ds
-
-
-def _text(ds: Dataset, keyword: str) -> str:
-    with contextlib.suppress(Exception):
-        value = ds.get(keyword)
-        return "" if value is None else str(value).strip()
-    return ""
 
 
 def _find(peer: Peer, net: Network, query: Dataset) -> list[Dataset]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import io
-import re
 from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final, cast
@@ -21,6 +20,7 @@ import pycdlib
 from pycdlib.dr import DirectoryRecord
 from pycdlib.pycdlibexception import PyCdlibException
 
+from mediatool.dicom.fileids import is_level1_directory, is_level1_file
 from mediatool.errors import MediaError
 from mediatool.findings import Finding, finding
 from mediatool.media.base import (
@@ -38,9 +38,6 @@ if TYPE_CHECKING:
 #: Deepest directory level allowed, the root being level 1 (PS3.12 F.1.2.1; ISO 9660 §6.8.2.1).
 MAX_LEVELS: Final = 8
 #: ISO 9660 Level 1 (§10.1): d-characters, names 8.3, directory identifiers up to 8 characters.
-_LEVEL1_DIR: Final = re.compile(r"[A-Z0-9_]{1,8}")
-_LEVEL1_NAME: Final = re.compile(r"[A-Z0-9_]{0,8}")
-_LEVEL1_EXT: Final = re.compile(r"[A-Z0-9_]{0,3}")
 #: PS3.12 F.2.2.1: System Identifier blank unless a CD-I application is present.
 _CD_BRIDGE: Final = "CD-RTOS CD-BRIDGE"
 #: File Flags (ISO 9660 §9.1.6)
@@ -151,7 +148,7 @@ class IsoReader(IndexedReader):
         return found
 
     def _check_directory(self, raw: str, where: str, level: int) -> None:
-        if not _LEVEL1_DIR.fullmatch(raw):
+        if not is_level1_directory(raw):
             self._report(
                 "media.iso-not-level1",
                 f"directory identifier {raw!r} is not 1-8 d-characters (A-Z 0-9 _)",
@@ -348,7 +345,7 @@ def _name_problems(raw: str) -> list[tuple[str, str]]:
     stem, semicolon, version = raw.rpartition(";")
     if not semicolon:
         stem, version = raw, ""
-    name, dot, extension = stem.partition(".")
+    dot = "." in stem
     out: list[tuple[str, str]] = []
     form = []
     if not dot:
@@ -359,13 +356,7 @@ def _name_problems(raw: str) -> list[tuple[str, str]]:
         form.append(f"version {version!r} instead of 1")
     if form:
         out.append(("media.iso-name-form", f"file identifier {raw!r} has {' and '.join(form)}"))
-    level1 = (
-        _LEVEL1_NAME.fullmatch(name)
-        and _LEVEL1_EXT.fullmatch(extension)
-        and (name or extension)
-        and (dot or name)
-    )
-    if not level1:
+    if not is_level1_file(stem):
         out.append(
             ("media.iso-not-level1", f"file identifier {raw!r} is not 8.3 d-characters (A-Z 0-9 _)")
         )

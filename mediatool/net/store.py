@@ -71,8 +71,9 @@ def plan_contexts(needs: Iterable[tuple[str, str]]) -> list[list[tuple[str, tupl
 
 
 def dataset_offset(part10: bytes) -> int:
-    """Where the data set starts in a Part 10 file written with :func:`mediatool.filemeta.encode`
-    (preamble, ``DICM``, then the File Meta group, whose length (0002,0000) gives)."""
+    """Where the data set starts in a Part 10 file written with
+    :func:`mediatool.dicom.filemeta.encode` (preamble, ``DICM``, then the File Meta group, whose
+    length (0002,0000) gives)."""
     return 144 + int.from_bytes(part10[140:144], "little")
 
 

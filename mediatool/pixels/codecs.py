@@ -19,13 +19,15 @@ import io
 from collections.abc import Sequence
 from typing import Any, Final
 
+from pydicom import uid as pu
+
 from mediatool.model import PixelInfo
 
-JPEG_LOSSLESS_SV1: Final = "1.2.840.10008.1.2.4.70"
-JPEG_BASELINE: Final = "1.2.840.10008.1.2.4.50"
-J2K_LOSSLESS: Final = "1.2.840.10008.1.2.4.90"
-J2K: Final = "1.2.840.10008.1.2.4.91"
-RLE: Final = "1.2.840.10008.1.2.5"
+JPEG_LOSSLESS_SV1: Final = pu.JPEGLosslessSV1
+JPEG_BASELINE: Final = pu.JPEGBaseline8Bit
+J2K_LOSSLESS: Final = pu.JPEG2000Lossless
+J2K: Final = pu.JPEG2000
+RLE: Final = pu.RLELossless
 #: Compression ratio asked of lossy JPEG 2000, and the quality of lossy JPEG Baseline.
 J2K_LOSSY_RATIO: Final = 10
 JPEG_QUALITY: Final = 90

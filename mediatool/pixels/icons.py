@@ -16,15 +16,15 @@ worker that writes the instance. The DICOMDIR is encoded after all workers are d
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
+
+from mediatool.dicom.elements import ICON_IMAGE_SEQUENCE, element, sequence, us
 
 if TYPE_CHECKING:  # numpy and Pillow load only when an icon is made
     from mediatool.pixels.render import Picture
 
-ICON_TAG: Final = 0x00880200
 
 
 @dataclass(slots=True)
@@ -86,91 +86,23 @@ def icon_of(picture: Picture, size: int) -> bytes:
 
 
 def encode_icon(pixels: bytes, size: int) -> bytes:
-    """The whole (0088,0200) element, Explicit VR Little Endian, explicit lengths."""
-    us = struct.Struct("<H").pack
-    item = (
-        (0x00280002, b"US", us(1)),
-        (0x00280004, b"CS", b"MONOCHROME2 "),
-        (0x00280010, b"US", us(size)),
-        (0x00280011, b"US", us(size)),
-        (0x00280100, b"US", us(8)),
-        (0x00280101, b"US", us(8)),
-        (0x00280102, b"US", us(7)),
-        (0x00280103, b"US", us(0)),
-        (0x7FE00010, b"OB", pixels + (b"\x00" if len(pixels) % 2 else b"")),
+    """The whole (0088,0200) element, Explicit VR Little Endian, explicit lengths (PS3.3 F.7)."""
+    body = b"".join(
+        (
+            element(0x00280002, b"US", us(1)),
+            element(0x00280004, b"CS", b"MONOCHROME2 "),
+            element(0x00280010, b"US", us(size)),
+            element(0x00280011, b"US", us(size)),
+            element(0x00280100, b"US", us(8)),
+            element(0x00280101, b"US", us(8)),
+            element(0x00280102, b"US", us(7)),
+            element(0x00280103, b"US", us(0)),
+            element(0x7FE00010, b"OB", pixels + (b"\x00" if len(pixels) % 2 else b"")),
+        )
     )
-    return _sequence_of_one_item(ICON_TAG, item)
-
-
-def _sequence_of_one_item(tag: int, item: Sequence[tuple[int, bytes, bytes]]) -> bytes:
-    """Explicit VR Little Endian bytes of a sequence with one item, explicit lengths.
-
-    The only byte encoder here: to be replaced by the project's one element encoder
-    (``mediatool.dicom.elements``) once it exists.
-    """
-
-    def element(tag: int, vr: bytes, value: bytes) -> bytes:
-        if vr in (b"OB", b"SQ"):
-            return struct.pack("<HH2sHL", tag >> 16, tag & 0xFFFF, vr, 0, len(value)) + value
-        return struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr, len(value)) + value
-
-    body = b"".join(element(*each) for each in item)
-    return element(tag, b"SQ", struct.pack("<HHL", 0xFFFE, 0xE000, len(body)) + body)
+    return sequence(ICON_IMAGE_SEQUENCE, [body])
 
 
 def make_icon(ds: Any, size: int) -> bytes:
     """The encoded Icon Image Sequence of ``ds`` (raises on undecodable pixel data)."""
     return encode_icon(icon_pixels(ds, size), size)
-
-
-_LONG: Final = frozenset(
-    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-)
-_UNDEFINED: Final = 0xFFFFFFFF
-
-
-def _tag_at(blob: bytes, pos: int) -> tuple[int, int]:
-    group, elem, length = struct.unpack_from("<HHL", blob, pos)
-    return group << 16 | elem, length
-
-
-def _skip_sequence(blob: bytes, pos: int) -> int:
-    """Past the items of an undefined-length value and its (FFFE,E0DD)."""
-    while pos + 8 <= len(blob):
-        tag, length = _tag_at(blob, pos)
-        if tag == 0xFFFEE0DD:
-            return pos + 8
-        if tag != 0xFFFEE000:
-            break
-        pos = _skip_item(blob, pos + 8) if length == _UNDEFINED else pos + 8 + length
-    return len(blob)
-
-
-def _skip_item(blob: bytes, pos: int) -> int:
-    """Past the elements of an undefined-length item and its (FFFE,E00D)."""
-    while pos + 8 <= len(blob):
-        tag, _ = _tag_at(blob, pos)
-        if tag == 0xFFFEE00D:
-            return pos + 8
-        pos = _skip_element(blob, pos)
-    return len(blob)
-
-
-def _skip_element(blob: bytes, pos: int) -> int:
-    if blob[pos + 4 : pos + 6] in _LONG:
-        long_length: int = struct.unpack_from("<L", blob, pos + 8)[0]
-        pos += 12
-        return _skip_sequence(blob, pos) if long_length == _UNDEFINED else pos + long_length
-    length: int = struct.unpack_from("<H", blob, pos + 6)[0]
-    return pos + 8 + length
-
-
-def insert_element(blob: bytes, element: bytes, tag: int) -> bytes:
-    """Put an encoded element into a record's keys (Explicit VR LE, ascending tags)."""
-    pos = 0
-    while pos + 8 <= len(blob):
-        found, _ = _tag_at(blob, pos)
-        if found > tag:
-            break
-        pos = _skip_element(blob, pos)
-    return blob[:pos] + element + blob[pos:]

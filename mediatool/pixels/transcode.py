@@ -21,9 +21,9 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.uid import UID
 
-from mediatool import filemeta
+from mediatool.dicom import filemeta
+from mediatool.dicom.uids import EXPLICIT_VR_LITTLE_ENDIAN, LOSSY_METHOD, NATIVE, is_lossy
 from mediatool.pixels import codecs, icons
-from mediatool.syntaxes import LOSSY_METHOD, NATIVE, is_lossy
 
 _WORD: Final = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
 
@@ -122,7 +122,7 @@ def _native_little_endian(ds: Dataset) -> None:
     _to_little_endian(ds)
     ds.set_original_encoding(False, True, ds.original_character_set)
     if hasattr(ds, "file_meta"):
-        ds.file_meta.TransferSyntaxUID = UID(filemeta.EXPLICIT_VR_LITTLE_ENDIAN)
+        ds.file_meta.TransferSyntaxUID = UID(EXPLICIT_VR_LITTLE_ENDIAN)
 
 
 def convert(

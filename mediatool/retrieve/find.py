@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
+from mediatool.dicom.values import text as _text  # the one tolerant value -> text
 from mediatool.net.association import (
     NATIVE,
     Network,
@@ -87,13 +88,6 @@ def study_query(q: StudyQuery) -> Dataset:
     if q.study_uids:
         ds.StudyInstanceUID = list(q.study_uids) if len(q.study_uids) > 1 else q.study_uids[0]
     return ds
-
-
-def _text(ds: Dataset, keyword: str) -> str:
-    with contextlib.suppress(Exception):
-        value = ds.get(keyword)
-        return "" if value is None else str(value).strip()
-    return ""
 
 
 def _multi(ds: Dataset, keyword: str) -> tuple[str, ...]:

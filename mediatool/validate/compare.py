@@ -1,6 +1,6 @@
 """A directory record against the file it references (PS3.3 F.3.2.2, F.5): checklist D03-D08,
-E18-E21. (The file's own truncation, E23, is :mod:`mediatool.integrity`, run by the header scan
-for build and validate alike.)
+E18-E21. (The file's own truncation, E23, is :mod:`mediatool.dicom.integrity`, run by the header
+scan for build and validate alike.)
 
 Runs inside the header read of :func:`mediatool.scan.scan_stream` (its ``inspect`` hook), in the
 worker process that read the file, so no data set ever leaves the worker. Only the record's keys
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, cast
@@ -24,9 +23,14 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
+from mediatool.dicom.recordtypes import record_type_for
+from mediatool.dicom.uids import (
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+)
+from mediatool.dicom.values import normalise, raw_dataset, tag_name
 from mediatool.findings import Finding, finding
-from mediatool.recordtypes import record_type_for
-from mediatool.validate.common import raw_dataset, tag_name
 
 #: Identifiers of the entity levels: a difference is an error (D07), other keys a warning (D08).
 IDENTIFIERS: Final = {
@@ -45,7 +49,6 @@ IDENTIFYING: Final = {
 _SKIP: Final = frozenset({0x00080005, 0x00880200, 0x0040A730, 0x0040A043})
 _REFERENCED_IMAGES: Final = 0x00081140
 _RELATED_CLASSES: Final = 0x0008001A
-_ACR_NEMA_DATE: Final = re.compile(r"^\d{4}\.\d{2}\.\d{2}$")
 
 
 #: Parent records' keys as Datasets, per worker process (by record location).
@@ -115,10 +118,8 @@ def _norm(element: DataElement, *, as_written: bool = False) -> tuple[str, ...] 
                 text = repr(float(text))
         elif element.VR == "PN":
             text = text.rstrip("^= ")
-        elif element.VR == "DA" and _ACR_NEMA_DATE.match(text):
-            text = text.replace(".", "")  # PS3.5 6.2 DA: "yyyy.mm.dd" of ACR-NEMA is the same date
-        elif element.VR == "TM":
-            text = text.replace(":", "")  # PS3.5 6.2 TM: "hh:mm:ss" of ACR-NEMA is the same time
+        elif element.VR in ("DA", "TM"):
+            text = normalise(element.VR, text) or text  # PS3.5 6.2: the ACR-NEMA form, same value
         out.append(text)
     while out and out[-1] == "":
         out.pop()
@@ -197,9 +198,9 @@ def _references(spec: RecordSpec, ds: Dataset, where: str) -> list[Finding]:
     meta = getattr(ds, "file_meta", None) or Dataset()
     implicit, little = ds.original_encoding
     actual = (
-        "1.2.840.10008.1.2"
+        IMPLICIT_VR_LITTLE_ENDIAN
         if implicit
-        else ("1.2.840.10008.1.2.1" if little is not False else "1.2.840.10008.1.2.2")
+        else (EXPLICIT_VR_LITTLE_ENDIAN if little is not False else EXPLICIT_VR_BIG_ENDIAN)
     )
     checks = (
         ("file.sop-class-mismatch", "(0004,1510)", spec.ref_class,
@@ -373,7 +374,7 @@ def inspect(
 ) -> Sequence[Finding]:
     """The ``inspect`` hook of :func:`mediatool.scan.scan_stream` for one file on the media."""
     # The file's own integrity (E23: truncation) is checked by scan_stream itself, for build
-    # and validate alike (mediatool.integrity).
+    # and validate alike (mediatool.dicom.integrity).
     out: list[Finding] = element_order(ds, where)
     if spec is None:
         return out

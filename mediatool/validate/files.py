@@ -1,7 +1,7 @@
 """The files of the File-set: resolve every Referenced File ID (E01-E05), find the DICOM files no
 record references (F01, F02), and read every DICOM file's header exactly once (E06-E23, through
-:func:`mediatool.scan.scan_stream` and :func:`mediatool.filemeta.check`, the checkers ``build``
-uses) with the record comparison of :mod:`mediatool.validate.compare`.
+:func:`mediatool.scan.scan_stream` and :func:`mediatool.dicom.filemeta.check`, the checkers
+``build`` uses) with the record comparison of :mod:`mediatool.validate.compare`.
 
 Headers are read in worker processes when there are many files (fork, chunks of 64, as
 ``scan.scan_all``); each worker opens the medium again through ``open_media``, because a reader's
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
-from mediatool import fileids
+from mediatool.dicom import fileids
 from mediatool.findings import Finding, finding
 from mediatool.media.base import MediaEntry, MediaReader
 from mediatool.model import InstanceInfo, SourceRef

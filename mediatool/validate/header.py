@@ -1,19 +1,19 @@
 """The DICOMDIR as a Part 10 file and its File-set Identification (PS3.10 §8.6, PS3.3 F.3.2):
-checklist B01-B11. File Meta checks are :func:`mediatool.filemeta.check`, as for every file."""
+checklist B01-B11. File Meta checks are :func:`mediatool.dicom.filemeta.check`, as for every
+file."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Final
 
-from mediatool import fileids, filemeta
+from mediatool.dicom import fileids, filemeta
+from mediatool.dicom.dicomdir_raw import EXPLICIT_LE, FILESET_ID, RawDirectory
+from mediatool.dicom.uids import MEDIA_STORAGE_DIRECTORY
+from mediatool.dicom.values import DEFINED_CHARSETS, text_values
 from mediatool.findings import Finding, finding
 from mediatool.media.base import MediaReader
-from mediatool.validate.common import DEFINED_CHARSETS, text_values
-from mediatool.validate.dicomdir_reader import EXPLICIT_LE, RawDirectory
 
-MEDIA_STORAGE_DIRECTORY: Final = "1.2.840.10008.1.3.10"
-FILESET_ID: Final = 0x00041130
 DESCRIPTOR_ID: Final = 0x00041141
 DESCRIPTOR_CHARSET: Final = 0x00041142
 CONSISTENCY: Final = 0x00041212

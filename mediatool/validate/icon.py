@@ -7,9 +7,9 @@ from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
+from mediatool.dicom.dicomdir_raw import RawRecord
+from mediatool.dicom.values import captured, raw_dataset
 from mediatool.findings import Finding, finding
-from mediatool.validate.common import captured, raw_dataset
-from mediatool.validate.dicomdir_reader import RawRecord
 
 ICON_SEQUENCE: Final = 0x00880200
 _PHOTOMETRIC: Final = frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR"})

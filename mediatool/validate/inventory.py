@@ -16,8 +16,8 @@ from typing import Any
 
 from pydicom.uid import UID
 
+from mediatool.dicom.recordtypes import ROOT_RECORD_TYPES
 from mediatool.model import InstanceInfo
-from mediatool.recordtypes import ROOT_RECORD_TYPES
 from mediatool.validate.compare import KeySet
 from mediatool.validate.files import FileResult
 

@@ -2,7 +2,7 @@
 (D01-D03), character set (D09), Value Representations (D10), icon (D11), ENCAP DOC (D13), and the
 uniqueness of PATIENT, STUDY and SERIES records (F05-F07).
 
-Key tables come from :mod:`mediatool.recordtypes` (PS3.3 F.5, transcribed in dicomdir.md §5),
+Key tables come from :mod:`mediatool.dicom.recordtypes` (PS3.3 F.5, transcribed in dicomdir.md §5),
 the same tables the builder writes from. Values are read from the raw bytes where the VR allows
 (ASCII VRs) and decoded by pydicom, with the record's own (0008,0005), where text is needed.
 """
@@ -16,11 +16,7 @@ from typing import Any, Final, cast
 from pydicom.datadict import dictionary_VR, get_entry, tag_for_keyword
 from pydicom.valuerep import VALIDATORS
 
-from mediatool.findings import Finding, finding
-from mediatool.profiles import Profile
-from mediatool.recordtypes import DEFINED_RECORD_TYPES, RECORD_KEYS, RETIRED_RECORD_TYPES
-from mediatool.validate.common import ASCII_VRS, DEFINED_CHARSETS, TEXT_VRS, tag_name, text_values
-from mediatool.validate.dicomdir_reader import (
+from mediatool.dicom.dicomdir_raw import (
     FILE_ID,
     IN_USE,
     LOWER,
@@ -34,9 +30,20 @@ from mediatool.validate.dicomdir_reader import (
     RawDirectory,
     RawRecord,
 )
+from mediatool.dicom.dicomdir_tree import DirTree
+from mediatool.dicom.recordtypes import DEFINED_RECORD_TYPES, RECORD_KEYS, RETIRED_RECORD_TYPES
+from mediatool.dicom.values import (
+    ASCII_VRS,
+    DEFINED_CHARSETS,
+    TEXT_VRS,
+    UID_PATTERN,
+    tag_name,
+    text_values,
+)
+from mediatool.findings import Finding, finding
+from mediatool.profiles import Profile
 from mediatool.validate.icon import ICON_SEQUENCE, check_icon, icon_form
-from mediatool.validate.structure import INSTANCE_TYPES, DirTree
-from mediatool.vr import UID_PATTERN
+from mediatool.validate.structure import INSTANCE_TYPES
 
 CHARSET: Final = 0x00080005
 #: Checked elsewhere with a more precise code: File IDs (fileids), (0008,0005) (D09).

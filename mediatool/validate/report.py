@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from mediatool import fileids
+from mediatool.dicom import dicomdir_raw, dicomdir_read, dicomdir_tree, fileids
 from mediatool.findings import (
     Finding,
     Severity,
@@ -30,7 +30,7 @@ from mediatool.findings import (
 )
 from mediatool.media.base import MediaEntry, MediaReader, strip_iso_version
 from mediatool.profiles import Profile
-from mediatool.validate import dicomdir_reader, files, structure
+from mediatool.validate import files, structure
 from mediatool.validate.crosscheck import cross_check
 from mediatool.validate.discfiles import expected_companion
 from mediatool.validate.header import Header, check_header
@@ -199,9 +199,9 @@ def _same_content(reader: MediaReader) -> Callable[[files.FileTask, files.FileTa
 
 def _read_directory(
     reader: MediaReader, entry: MediaEntry, run: _Run
-) -> dicomdir_reader.RawDirectory | None:
+) -> dicomdir_raw.RawDirectory | None:
     try:
-        return dicomdir_reader.load(reader, entry)
+        return dicomdir_read.load(reader, entry)
     except OSError as exc:
         run.findings.append(finding("dicomdir.unreadable", f"cannot read: {exc}", entry.path))
         return None
@@ -238,8 +238,8 @@ class _Directory:
     chosen: MediaEntry | None = None
     head: Header = field(default_factory=Header)
     resolution: files.Resolution = field(default_factory=files.Resolution)
-    directory: dicomdir_reader.RawDirectory | None = None
-    tree: structure.DirTree | None = None
+    directory: dicomdir_raw.RawDirectory | None = None
+    tree: dicomdir_tree.DirTree | None = None
 
 
 def _validate(
@@ -295,7 +295,7 @@ def _read_dicomdir(
         run.findings += found.head.findings
         run.findings += _volume_id(reader, found.head)
     with run.stage("following the offsets", chosen.path):
-        found.tree, located = structure.walk(directory)
+        found.tree, located = dicomdir_tree.walk(directory)
         run.findings += located
         run.findings = _with_context(run.findings, structure.describe(directory, found.tree))
         reserved = [("DICOMDIR",)] + ([found.head.descriptor] if found.head.descriptor else [])

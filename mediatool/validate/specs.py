@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
-from mediatool.profiles import Profile
-from mediatool.validate.compare import KeySet, RecordSpec
-from mediatool.validate.dicomdir_reader import (
+from mediatool.dicom.dicomdir_raw import (
     FILE_ID,
     REF_CLASS,
     REF_INSTANCE,
@@ -16,8 +14,10 @@ from mediatool.validate.dicomdir_reader import (
     RawDirectory,
     RawRecord,
 )
+from mediatool.dicom.dicomdir_tree import DirTree
+from mediatool.profiles import Profile
+from mediatool.validate.compare import KeySet, RecordSpec
 from mediatool.validate.icon import ICON_SEQUENCE
-from mediatool.validate.structure import DirTree
 
 _NOT_COMPARED: Final = frozenset({ICON_SEQUENCE})
 

@@ -33,6 +33,8 @@ from typing import Any
 from PIL import Image
 from pydicom import dcmread
 
+from mediatool import limits
+from mediatool.dicom import dicomdir_read
 from mediatool.errors import MediatoolError
 from mediatool.findings import Finding
 from mediatool.pixels import render
@@ -66,18 +68,27 @@ def _make_room(root: Path, replace: bool) -> None:
 
 
 def read_dicomdir(root: Path) -> tuple[list[fileset.PatientNode], list[Finding]]:
-    """The record tree of ``root/DICOMDIR`` (pydicom warnings become findings)."""
+    """The record tree of ``root/DICOMDIR`` through the one tolerant reader (pydicom warnings
+    on decoding its values become findings)."""
     path = root / "DICOMDIR"
+    try:
+        if path.stat().st_size > limits.DICOMDIR_SIZE_LIMIT:
+            raise MediatoolError(
+                f"{str(path)!r} is larger than {limits.DICOMDIR_SIZE_LIMIT} bytes "
+                "(limits.DICOMDIR_SIZE_LIMIT); web content is not written"
+            )
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise MediatoolError(f"no DICOMDIR in {str(root)!r}: not a File-set folder") from exc
+    except OSError as exc:
+        raise MediatoolError(f"cannot read {str(path)!r}: {exc}") from exc
+    directory = dicomdir_read.parse(data, "DICOMDIR")
+    if directory.encoding is None:
+        raise MediatoolError(f"cannot read {str(path)!r}: no DICOM data set in it")
     findings: list[Finding] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            ds = dcmread(path)
-        except FileNotFoundError as exc:
-            raise MediatoolError(f"no DICOMDIR in {str(root)!r}: not a File-set folder") from exc
-        except Exception as exc:
-            raise MediatoolError(f"cannot read {str(path)!r}: {exc}") from exc
-        tree = fileset.read_tree(ds)
+        tree = fileset.read_tree(directory)
     fill_patient_keys(root, tree)
     for w in caught:
         findings.append(web_finding("read.pydicom-warning", str(w.message)[:300], "DICOMDIR"))

@@ -1,20 +1,21 @@
 """The File-set as the web content sees it: DICOMDIR records → Patient/Study/Series/leaf tree.
 
-Reads the Basic Directory (PS3.3 Annex F) by following the record offsets: (0004,1200) Offset
-of the First Directory Record of the Root Directory Entity, (0004,1400) Offset of the Next
-Directory Record and (0004,1420) Offset of Referenced Lower-Level Directory Entity. Records keep
-the order the DICOMDIR gives them (ours is deterministic); inactive records ((0004,1410) = 0000H)
-are skipped. Pure: a parsed ``Dataset`` in, plain dataclasses out.
+The DICOMDIR is read by the one tolerant reader (:mod:`mediatool.dicom.dicomdir_read`) and its
+offset walk (:mod:`mediatool.dicom.dicomdir_tree`, PS3.3 F.3.2.2), as validate and import read
+it. Only what the offsets reach is shown, in the order they give (ours is deterministic);
+inactive records ((0004,1410) = 0000H) and what lies below them are skipped. Pure: a
+:class:`~mediatool.dicom.dicomdir_raw.RawDirectory` in, plain dataclasses out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
 
 from pydicom.dataset import Dataset
 
-_INACTIVE: Final = 0x0000
+from mediatool.dicom.dicomdir_raw import RawDirectory, RawRecord
+from mediatool.dicom.dicomdir_tree import ROOT, DirTree, walk
+from mediatool.dicom.values import text
 
 
 @dataclass(slots=True)
@@ -56,89 +57,85 @@ class PatientNode:
     studies: list[StudyNode] = field(default_factory=list)
 
 
-def _text(record: Dataset, keyword: str) -> str:
-    try:
-        value = record.get(keyword)
-    except Exception:  # a value pydicom cannot decode is shown as missing
-        return ""
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple) or type(value).__name__ == "MultiValue":
-        return "\\".join(str(v) for v in value).strip()
-    return str(value).strip()
+class _Records:
+    """The active records the offsets reach, one parent's children at a time."""
+
+    def __init__(self, directory: RawDirectory) -> None:
+        self.records = directory.records
+        self.tree: DirTree = walk(directory)[0]  # the walk's findings are validate's business
+
+    def below(self, parent: int, record_type: str) -> list[tuple[int, Dataset]]:
+        """(index, keys) of the children of ``parent`` of ``record_type``, in offset order."""
+        out: list[tuple[int, Dataset]] = []
+        for i in self.tree.children.get(parent, []):
+            record = self.records[i]
+            if self.tree.reached[i] and self.tree.active[i] and record.record_type == record_type:
+                out.append((i, record.dataset()))
+        return out
+
+    def leaves(self, parent: int) -> list[Leaf]:
+        out: list[Leaf] = []
+        for i in self.tree.children.get(parent, []):
+            if self.tree.reached[i] and self.tree.active[i]:
+                leaf = _leaf(self.records[i])
+                if leaf is not None:
+                    out.append(leaf)
+        return out
 
 
-def _children(first: int | None, by_offset: dict[int, Dataset], seen: set[int]) -> list[Dataset]:
-    """The records of one directory entity, following (0004,1400) from ``first``."""
-    records: list[Dataset] = []
-    offset = first
-    while offset and offset in by_offset and offset not in seen:
-        seen.add(offset)
-        record = by_offset[offset]
-        if int(record.get("RecordInUseFlag", 0xFFFF)) != _INACTIVE:
-            records.append(record)
-        offset = int(record.get("OffsetOfTheNextDirectoryRecord", 0) or 0)
-    return records
-
-
-def _lower(record: Dataset, by_offset: dict[int, Dataset], seen: set[int]) -> list[Dataset]:
-    offset = int(record.get("OffsetOfReferencedLowerLevelDirectoryEntity", 0) or 0)
-    return _children(offset, by_offset, seen)
-
-
-def _leaf(record: Dataset) -> Leaf | None:
-    file_id = record.get("ReferencedFileID")
+def _leaf(record: RawRecord) -> Leaf | None:
+    file_id = record.file_id
     if file_id is None:
         return None
-    parts = (file_id,) if isinstance(file_id, str) else tuple(str(p) for p in file_id)
+    keys = record.dataset()
     return Leaf(
-        record_type=_text(record, "DirectoryRecordType"),
-        file_id=parts,
-        sop_class_uid=_text(record, "ReferencedSOPClassUIDInFile"),
-        sop_instance_uid=_text(record, "ReferencedSOPInstanceUIDInFile"),
-        instance_number=_text(record, "InstanceNumber"),
+        record_type=record.record_type or "",
+        file_id=file_id,
+        sop_class_uid=text(keys, "ReferencedSOPClassUIDInFile"),
+        sop_instance_uid=text(keys, "ReferencedSOPInstanceUIDInFile"),
+        instance_number=text(keys, "InstanceNumber"),
     )
 
 
-def read_tree(dicomdir: Dataset) -> list[PatientNode]:
-    """The Patient → Study → Series → leaf tree of a parsed DICOMDIR."""
-    sequence = dicomdir.get("DirectoryRecordSequence") or []
-    by_offset = {int(item.seq_item_tell): item for item in sequence}
-    seen: set[int] = set()
-    first = int(dicomdir.get("OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity", 0) or 0)
+def _patient(keys: Dataset) -> PatientNode:
+    return PatientNode(
+        name=text(keys, "PatientName"),
+        patient_id=text(keys, "PatientID"),
+        birth_date=text(keys, "PatientBirthDate"),
+        sex=text(keys, "PatientSex"),
+    )
+
+
+def _study(keys: Dataset) -> StudyNode:
+    return StudyNode(
+        uid=text(keys, "StudyInstanceUID"),
+        date=text(keys, "StudyDate"),
+        time=text(keys, "StudyTime"),
+        description=text(keys, "StudyDescription"),
+        study_id=text(keys, "StudyID"),
+        accession=text(keys, "AccessionNumber"),
+    )
+
+
+def _series(keys: Dataset) -> SeriesNode:
+    return SeriesNode(
+        modality=text(keys, "Modality"),
+        number=text(keys, "SeriesNumber"),
+        uid=text(keys, "SeriesInstanceUID"),
+    )
+
+
+def read_tree(directory: RawDirectory) -> list[PatientNode]:
+    """The Patient → Study → Series → leaf tree of a DICOMDIR read by the tolerant reader."""
+    records = _Records(directory)
     patients: list[PatientNode] = []
-    for p_rec in _children(first, by_offset, seen):
-        if _text(p_rec, "DirectoryRecordType") != "PATIENT":
-            continue
-        patient = PatientNode(
-            name=_text(p_rec, "PatientName"),
-            patient_id=_text(p_rec, "PatientID"),
-            birth_date=_text(p_rec, "PatientBirthDate"),
-            sex=_text(p_rec, "PatientSex"),
-        )
-        for s_rec in _lower(p_rec, by_offset, seen):
-            if _text(s_rec, "DirectoryRecordType") != "STUDY":
-                continue
-            study = StudyNode(
-                uid=_text(s_rec, "StudyInstanceUID"),
-                date=_text(s_rec, "StudyDate"),
-                time=_text(s_rec, "StudyTime"),
-                description=_text(s_rec, "StudyDescription"),
-                study_id=_text(s_rec, "StudyID"),
-                accession=_text(s_rec, "AccessionNumber"),
-            )
-            for se_rec in _lower(s_rec, by_offset, seen):
-                if _text(se_rec, "DirectoryRecordType") != "SERIES":
-                    continue
-                series = SeriesNode(
-                    modality=_text(se_rec, "Modality"),
-                    number=_text(se_rec, "SeriesNumber"),
-                    uid=_text(se_rec, "SeriesInstanceUID"),
-                )
-                for i_rec in _lower(se_rec, by_offset, seen):
-                    leaf = _leaf(i_rec)
-                    if leaf is not None:
-                        series.leaves.append(leaf)
+    for p, p_keys in records.below(ROOT, "PATIENT"):
+        patient = _patient(p_keys)
+        for s, s_keys in records.below(p, "STUDY"):
+            study = _study(s_keys)
+            for se, se_keys in records.below(s, "SERIES"):
+                series = _series(se_keys)
+                series.leaves = records.leaves(se)
                 study.series.append(series)
             patient.studies.append(study)
         patients.append(patient)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import unicodedata
 from typing import Any, Final
 
+from mediatool.dicom.values import normalise
+
 _MONTHS: Final = (
     "Jan",
     "Feb",
@@ -90,9 +92,8 @@ def format_date(value: str) -> str:
     v = (value or "").strip()
     if len(v) == 8 and v.isdigit():
         return f"{v[:4]}-{v[4:6]}-{v[6:]}"
-    if len(v) == 10 and v[4] == "." and v[7] == ".":  # ACR-NEMA form
-        return v.replace(".", "-")
-    return v
+    legacy = normalise("DA", v)  # the ACR-NEMA form yyyy.mm.dd (PS3.5 6.2)
+    return f"{legacy[:4]}-{legacy[4:6]}-{legacy[6:]}" if legacy else v
 
 
 def long_date(value: str) -> str:
@@ -105,7 +106,8 @@ def long_date(value: str) -> str:
 
 def format_time(value: str) -> str:
     """TM ``HHMMSS.FFFFFF`` → ``HH:MM[:SS]``."""
-    v = (value or "").strip().split(".")[0].replace(":", "")
+    v = (value or "").strip()
+    v = (normalise("TM", v) or v).split(".")[0]  # the ACR-NEMA form hh:mm:ss (PS3.5 6.2)
     if not v.isdigit() or len(v) < 2:
         return (value or "").strip()
     parts = [v[i : i + 2] for i in range(0, min(len(v), 6), 2)]

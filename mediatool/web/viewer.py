@@ -14,11 +14,11 @@ program ``AUTORUN.INF`` starts (IHE PDI: the medium must stay usable without aut
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 from typing import Any, Final
 
+from mediatool.dicom.fileids import is_level1_directory, is_level1_file
 from mediatool.errors import MediatoolError
 from mediatool.resources import data_dir
 from mediatool.web.links import lower_links, lower_path
@@ -28,8 +28,6 @@ from mediatool.web.text import to_ascii
 
 APP_DIR: Final = "APP"
 STATIC: Final = ("VIEWER.JS", "VIEWER.CSS")
-_FILE: Final = re.compile(r"^[A-Z0-9_]{1,8}(\.[A-Z0-9_]{1,3})?$")
-_DIR: Final = re.compile(r"^[A-Z0-9_]{1,8}$")
 MAX_DEPTH: Final = 7  # APP itself is the 8th level (ISO 9660 level 1: 8 levels)
 
 
@@ -163,8 +161,8 @@ def check_third_party(folder: Path) -> list[Path]:
         if path.is_symlink():
             raise MediatoolError(f"viewer folder {str(folder)!r}: {str(relative)!r} is a link")
         parts = relative.parts
-        ok = len(parts) <= MAX_DEPTH and all(_DIR.match(p) for p in parts[:-1])
-        ok = ok and bool((_FILE if path.is_file() else _DIR).match(parts[-1]))
+        ok = len(parts) <= MAX_DEPTH and all(is_level1_directory(p) for p in parts[:-1])
+        ok = ok and (is_level1_file if path.is_file() else is_level1_directory)(parts[-1])
         if not ok:
             bad.append(relative.as_posix())
         if path.is_file():

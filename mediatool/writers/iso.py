@@ -42,6 +42,7 @@ from pycdlib.dates import DirectoryRecordDate, VolumeDescriptorDate
 from pycdlib.pycdlibexception import PyCdlibException
 
 from mediatool import __version__
+from mediatool.dicom.fileids import is_level1_directory, is_level1_file
 from mediatool.errors import MediaError, MediatoolError, OutputError, PlanRejected
 from mediatool.findings import Finding, Severity, finding
 from mediatool.writers import folder as staging
@@ -65,10 +66,6 @@ MEDIA_CAPACITY: Final[Mapping[str, int | None]] = {
 }
 _MEDIA_NAMES: Final = {"cd": "a CD", "cd74": "a 74-minute CD", "dvd": "a DVD", "bd": "a BD"}
 
-#: ECMA-119 7.5.1 / 10.1 Level 1: file name of 1-8 d-characters, optional extension of up
-#: to 3; directory identifiers of 1-8 d-characters (d-characters: A-Z 0-9 _).
-_FILE_NAME: Final = re.compile(r"^[A-Z0-9_]{1,8}(\.[A-Z0-9_]{1,3})?$")
-_DIR_NAME: Final = re.compile(r"^[A-Z0-9_]{1,8}$")
 #: ECMA-119 8.4.6: the Volume Identifier holds up to 32 d-characters.
 _VOLUME_ID: Final = re.compile(r"^[A-Z0-9_]{0,32}$")
 #: PS3.12 F.1.2.1 / ECMA-119 6.8.2.1: at most 8 directory levels, the root being level 1.
@@ -126,9 +123,9 @@ def _iso_identifier(name: str, is_dir: bool) -> str:
 
 
 def _name_findings(name: str, parts: tuple[str, ...], is_dir: bool) -> list[Finding]:
-    if is_dir and not _DIR_NAME.match(name):
+    if is_dir and not is_level1_directory(name):
         rule = "1 to 8 of A-Z 0-9 _ for a directory"
-    elif not is_dir and not _FILE_NAME.match(name):
+    elif not is_dir and not is_level1_file(name):
         rule = "1 to 8 of A-Z 0-9 _, optionally '.' and up to 3 more"
     else:
         return []

@@ -13,7 +13,7 @@ from profile_helpers import make_xa
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
 
-from mediatool.uids import derive_uid
+from mediatool.dicom.uids import derive_uid
 
 #: pydicom's compressed (and oddly encoded) test files that build converts for STD-GEN-CD.
 COMPRESSED = (

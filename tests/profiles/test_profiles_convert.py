@@ -15,7 +15,7 @@ from profile_helpers import build_json, errors, make_xa, pixels_by_uid, run, uid
 from pydicom import dcmread
 from pydicom.uid import UID
 
-from mediatool.pixels.icons import insert_element
+from mediatool.dicom.elements import insert_element
 
 ELE = "1.2.840.10008.1.2.1"
 JPEG_LOSSLESS = "1.2.840.10008.1.2.4.70"

@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 from pydicom.data import get_testdata_file
 from validate_helpers import small_fileset
 
+from mediatool.dicom.dicomdir_read import parse
+from mediatool.dicom.dicomdir_tree import walk
 from mediatool.findings import CODES
 from mediatool.media import open_media
 from mediatool.validate import Report, validate_media
-from mediatool.validate.dicomdir_reader import parse
 from mediatool.validate.records import check_records
-from mediatool.validate.structure import check_hierarchy, walk
+from mediatool.validate.structure import check_hierarchy
 
 SETTINGS = settings(
     derandomize=True,

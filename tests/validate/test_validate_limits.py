@@ -14,7 +14,7 @@ from validate_helpers import codes, problems, validate
 
 from mediatool import limits
 from mediatool.cli import main
-from mediatool.validate.dicomdir_reader import parse
+from mediatool.dicom.dicomdir_read import parse
 
 
 def limit_findings(root: Path) -> list[str]:

@@ -8,12 +8,8 @@ import pytest
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
 
-from mediatool.validate.dicomdir_reader import (
-    EXPLICIT_BE,
-    EXPLICIT_LE,
-    IMPLICIT_LE,
-    parse,
-)
+from mediatool.dicom.dicomdir_raw import EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE
+from mediatool.dicom.dicomdir_read import parse
 
 DIR = Path(str(get_testdata_file("DICOMDIR", download=False))).parent
 

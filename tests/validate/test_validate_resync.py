@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from validate_helpers import Dicomdir, codes, problems, small_fileset, validate
 
+from mediatool.dicom.dicomdir_raw import LOWER, NEXT, Element
+from mediatool.dicom.dicomdir_read import parse
 from mediatool.findings import Severity
-from mediatool.validate.dicomdir_reader import LOWER, NEXT, Element, parse
 
 ITEM = struct.pack("<HHL", 0xFFFE, 0xE000, 0xFFFFFFFF)
 ITEM_END = struct.pack("<HHL", 0xFFFE, 0xE00D, 0)

@@ -1,9 +1,9 @@
 """Directory record keys of one instance, encoded as they go into a Directory Record.
 
-PS3.3 F.5: the keys of each record type (tables in :mod:`mediatool.recordtypes`, plus the
+PS3.3 F.5: the keys of each record type (tables in :mod:`mediatool.dicom.recordtypes`, plus the
 profile's), copied from the instance in its own character set, Explicit VR Little Endian, with
 (0008,0005) in front only when a key needs it. Values that break their VR are normalised when
-they are legacy ACR-NEMA dates or times and left out otherwise (:mod:`mediatool.vr`).
+they are legacy ACR-NEMA dates or times and left out otherwise (:mod:`mediatool.dicom.values`).
 Used by :mod:`mediatool.scan` (build) and :mod:`mediatool.build.invent`.
 """
 
@@ -22,14 +22,12 @@ from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.tag import BaseTag
 
-from mediatool import vr
+from mediatool.dicom import values
+from mediatool.dicom.elements import header
+from mediatool.dicom.recordtypes import CONCEPT_MOD_SEQUENCE_TYPES, Key
 from mediatool.model import Level
-from mediatool.recordtypes import CONCEPT_MOD_SEQUENCE_TYPES, Key
 
 _CHARSET_TAG: Final = 0x00080005
-_LONG_VRS: Final = frozenset(
-    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-)
 _CONTENT_SEQUENCE: Final = 0x0040A730
 _RELATIONSHIP_TYPE: Final = 0x0040A010
 _VERIFICATION_DATETIME: Final = 0x0040A030
@@ -108,7 +106,7 @@ def _checked(
     if el is None or el.value is None:
         return el
     vr_name = el.VR or _vr(keyword)
-    if vr_name not in vr.CHECKED_VRS:
+    if vr_name not in values.CHECKED_VRS:
         return el
     value = el.value
     if isinstance(value, bytes):
@@ -117,10 +115,10 @@ def _checked(
         text = "\\".join(str(v) for v in value)
     else:
         text = str(value)
-    why = vr.problem(vr_name, text)
+    why = values.problem(vr_name, text)
     if why is None:
         return el
-    fixed = vr.normalise(vr_name, text)
+    fixed = values.normalise(vr_name, text)
     if fixed is not None:
         notes.append(
             (
@@ -167,12 +165,6 @@ def _vr(keyword: str) -> str:
     return str(dictionary_VR(keyword))
 
 
-def _header(tag: int, vr: bytes, length: int) -> bytes:
-    if vr in _LONG_VRS:
-        return struct.pack("<HH2sHL", tag >> 16, tag & 0xFFFF, vr, 0, length)
-    return struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr, length)
-
-
 def _encode_elements(
     chosen: Sequence[tuple[int, RawDataElement | DataElement | None, str]], ds: Dataset
 ) -> bytes:
@@ -188,10 +180,10 @@ def _encode_elements(
     parts: list[bytes] = []
     for tag, el, vr_name in sorted(chosen, key=lambda c: c[0]):
         if el is None:
-            parts.append(_header(tag, vr_name.encode("ascii"), 0))
+            parts.append(header(tag, vr_name.encode("ascii"), 0))
         elif fast and isinstance(el, RawDataElement) and el.VR not in (None, "SQ"):
             raw: bytes = el.value or b""
-            parts.append(_header(tag, el.VR.encode("ascii"), len(raw)) + raw)
+            parts.append(header(tag, el.VR.encode("ascii"), len(raw)) + raw)
         else:
             out = Dataset()
             charset = ds.get_item(BaseTag(_CHARSET_TAG))

@@ -13,33 +13,36 @@ re-reads every instance and re-assigns File IDs (design.md, "How much of pydicom
 from __future__ import annotations
 
 import itertools
-import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from mediatool import filemeta
-from mediatool.hierarchy import Tree
+from mediatool.dicom import filemeta
+from mediatool.dicom.elements import (
+    ICON_IMAGE_SEQUENCE,
+    element,
+    insert_element,
+    item,
+    padded,
+    ul,
+    us,
+)
+from mediatool.dicom.elements import uid as _uid
+from mediatool.dicom.tree import TreeLike
+from mediatool.dicom.uids import EXPLICIT_VR_LITTLE_ENDIAN, MEDIA_STORAGE_DIRECTORY
 from mediatool.model import FileID, InstanceInfo, Level
-from mediatool.pixels.icons import ICON_TAG, insert_element
 
-MEDIA_STORAGE_DIRECTORY: Final = "1.2.840.10008.1.3.10"
 _NEXT_AT: Final = 16  # (0004,1400) value: item header 8 + element header 8
 _LOWER_AT: Final = 38  # (0004,1420) value: + UL 12 + US 10 + element header 8
+_RECORD_HEAD: Final = 12 + 10 + 12  # (0004,1400) UL, (0004,1410) US, (0004,1420) UL
 
 
 def _element(group: int, elem: int, vr: bytes, value: bytes) -> bytes:
-    """One Explicit VR Little Endian element with a short (16-bit) length."""
-    return struct.pack("<HH2sH", group, elem, vr, len(value)) + value
+    return element(group << 16 | elem, vr, value)
 
 
 def _pad(text: str, pad: bytes = b" ") -> bytes:
-    raw = text.encode("ascii")
-    return raw + pad if len(raw) % 2 else raw
-
-
-def _uid(value: str) -> bytes:
-    return _pad(value, b"\x00")
+    return padded(text, pad)
 
 
 @dataclass(slots=True)
@@ -63,11 +66,11 @@ def _instance_refs(inst: InstanceInfo, file_id: FileID, ts: str) -> bytes:
 
 
 def _with_icon(keys: bytes, icon: bytes | None) -> bytes:
-    return keys if icon is None else insert_element(keys, icon, ICON_TAG)
+    return keys if icon is None else insert_element(keys, icon, ICON_IMAGE_SEQUENCE)
 
 
 def _series_icon(
-    series: list[InstanceInfo], icons: Mapping[str, bytes], records: Sequence[str]
+    series: Sequence[InstanceInfo], icons: Mapping[str, bytes], records: Sequence[str]
 ) -> bytes | None:
     """A SERIES record's icon: the icon of the middle image of the series."""
     if "SERIES" not in records:
@@ -77,7 +80,7 @@ def _series_icon(
 
 
 def _records(
-    tree: Tree,
+    tree: TreeLike,
     file_ids: Mapping[str, FileID],
     ts: Mapping[str, str],
     icons: Mapping[str, bytes] | None = None,
@@ -131,8 +134,53 @@ def _flatten(entity: Sequence[_Record], out: list[tuple[_Record, int, int]]) -> 
         out[a] = (r, b, low)
 
 
-def encode(
-    tree: Tree,
+def _head(fileset_id: str, descriptor: tuple[FileID, str | None] | None) -> bytes:
+    """(0004,1130) File-set ID and the optional File-set Descriptor File ID and its charset."""
+    head = _element(0x0004, 0x1130, b"CS", _pad(fileset_id))
+    if descriptor is not None:
+        head += _element(0x0004, 0x1141, b"CS", _pad("\\".join(descriptor[0])))
+        if descriptor[1]:
+            head += _element(0x0004, 0x1142, b"CS", _pad(descriptor[1]))
+    return head
+
+
+def _items(
+    flat: Sequence[tuple[_Record, int, int]], first_item: int
+) -> tuple[list[bytes], list[int]]:
+    """Each record as an item with its offsets filled in, and the file position of each item."""
+    positions: list[int] = []
+    pos = first_item
+    for rec, _, _ in flat:
+        positions.append(pos)
+        pos += 8 + _RECORD_HEAD + len(rec.body)
+    items: list[bytes] = []
+    for rec, nxt, low in flat:
+        body = (
+            _element(0x0004, 0x1400, b"UL", ul(positions[nxt] if nxt >= 0 else 0))
+            + _element(0x0004, 0x1410, b"US", b"\xff\xff")
+            + _element(0x0004, 0x1420, b"UL", ul(positions[low] if low >= 0 else 0))
+            + rec.body
+        )
+        items.append(item(body))
+    return items, positions
+
+
+def _root_chain(
+    flat: Sequence[tuple[_Record, int, int]], positions: Sequence[int]
+) -> tuple[int, int]:
+    """(0004,1200) and (0004,1202): the first and the last record of the root entity."""
+    if not flat:
+        return 0, 0
+    first = last = 0
+    n = 0
+    while n >= 0:
+        last = n
+        n = flat[n][1]
+    return positions[first], positions[last]
+
+
+def encode(  # noqa: PLR0913 - the tree, its File IDs and the File-set's own values
+    tree: TreeLike,
     file_ids: Mapping[str, FileID],
     transfer_syntaxes: Mapping[str, str],
     *,
@@ -149,46 +197,18 @@ def encode(
     ``icons`` maps SOP Instance UID → an encoded Icon Image Sequence, written into the records
     of the types in ``icon_records`` (IMAGE: its own; SERIES: its middle image's).
     """
-    meta = filemeta.encode(MEDIA_STORAGE_DIRECTORY, fileset_uid, filemeta.EXPLICIT_VR_LITTLE_ENDIAN)
-    head = _element(0x0004, 0x1130, b"CS", _pad(fileset_id))
-    if descriptor is not None:
-        head += _element(0x0004, 0x1141, b"CS", _pad("\\".join(descriptor[0])))
-        if descriptor[1]:
-            head += _element(0x0004, 0x1142, b"CS", _pad(descriptor[1]))
+    meta = filemeta.encode(MEDIA_STORAGE_DIRECTORY, fileset_uid, EXPLICIT_VR_LITTLE_ENDIAN)
+    head = _head(fileset_id, descriptor)
     flat: list[tuple[_Record, int, int]] = []
     _flatten(_records(tree, file_ids, transfer_syntaxes, icons, icon_records), flat)
     # (0004,1200) UL, (0004,1202) UL, (0004,1212) US, then the sequence header (12 bytes).
-    first_item = len(meta) + len(head) + 12 + 12 + 10 + 12
-    positions: list[int] = []
-    items: list[bytes] = []
-    pos = first_item
-    for rec, _, _ in flat:
-        body_len = 12 + 10 + 12 + len(rec.body)
-        positions.append(pos)
-        items.append(b"")  # filled below
-        pos += 8 + body_len
-    for n, (rec, nxt, low) in enumerate(flat):
-        body = (
-            _element(0x0004, 0x1400, b"UL", struct.pack("<L", positions[nxt] if nxt >= 0 else 0))
-            + _element(0x0004, 0x1410, b"US", b"\xff\xff")
-            + _element(0x0004, 0x1420, b"UL", struct.pack("<L", positions[low] if low >= 0 else 0))
-            + rec.body
-        )
-        items[n] = struct.pack("<HHL", 0xFFFE, 0xE000, len(body)) + body
-    root_chain = [positions[0]] if flat else []
-    nxt = flat[0][1] if flat else -1
-    while nxt >= 0:
-        root_chain.append(positions[nxt])
-        nxt = flat[nxt][1]
-    first = root_chain[0] if root_chain else 0
-    last = root_chain[-1] if root_chain else 0
-    seq_body = b"".join(items)
-    dataset = (
-        head
-        + _element(0x0004, 0x1200, b"UL", struct.pack("<L", first))
-        + _element(0x0004, 0x1202, b"UL", struct.pack("<L", last))
-        + _element(0x0004, 0x1212, b"US", b"\x00\x00")
-        + struct.pack("<HH2sHL", 0x0004, 0x1220, b"SQ", 0, len(seq_body))
-        + seq_body
+    items, positions = _items(flat, len(meta) + len(head) + 12 + 12 + 10 + 12)
+    first, last = _root_chain(flat, positions)
+    return (
+        meta
+        + head
+        + _element(0x0004, 0x1200, b"UL", ul(first))
+        + _element(0x0004, 0x1202, b"UL", ul(last))
+        + _element(0x0004, 0x1212, b"US", us(0))
+        + element(0x00041220, b"SQ", b"".join(items))
     )
-    return meta + dataset

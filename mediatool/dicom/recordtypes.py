@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from pydicom import uid as pu
+
 _P = "1.2.840.10008.5.1.4.1.1."
 
 
@@ -63,11 +65,11 @@ SOP_CLASS_RECORD_TYPE: Final[Mapping[str, str]] = {
     **_classes("ASSESSMENT", "90.1"),
     **_classes("ANNOTATION", "91.1"),
     **_classes("INVENTORY", "201.1"),
-    "1.2.840.10008.5.1.4.38.1": "HANGING PROTOCOL",
-    "1.2.840.10008.5.1.4.39.1": "PALETTE",
-    "1.2.840.10008.5.1.4.43.1": "IMPLANT",
-    "1.2.840.10008.5.1.4.44.1": "IMPLANT ASSY",
-    "1.2.840.10008.5.1.4.45.1": "IMPLANT GROUP",
+    pu.HangingProtocolStorage: "HANGING PROTOCOL",
+    pu.ColorPaletteStorage: "PALETTE",
+    pu.GenericImplantTemplateStorage: "IMPLANT",
+    pu.ImplantAssemblyTemplateStorage: "IMPLANT ASSY",
+    pu.ImplantTemplateGroupStorage: "IMPLANT GROUP",
 }
 
 #: Record types placed directly in the root Directory Entity (Table F.4-1).
@@ -78,7 +80,7 @@ ROOT_RECORD_TYPES: Final = frozenset(
 #: SOP Classes that never get a record: the DICOMDIR itself and the protocol objects for which
 #: DCMTK defines no record type (dicomdir.md §7 "Never indexed").
 NO_RECORD_SOP_CLASSES: Final = frozenset(
-    {"1.2.840.10008.1.3.10", _P + "200.1", _P + "200.3", _P + "200.7"}
+    {pu.MediaStorageDirectoryStorage, _P + "200.1", _P + "200.3", _P + "200.7"}
 )
 
 #: Retired record types: readers tolerate them, writers never create them (dicomdir.md §4).

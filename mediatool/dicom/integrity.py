@@ -14,12 +14,13 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.valuerep import VR
 
+from mediatool.dicom.elements import LONG_VRS
+from mediatool.dicom.uids import DEFLATED
+from mediatool.dicom.values import tag_name
 from mediatool.findings import Finding, finding
 from mediatool.limits import ELEMENT_LENGTH_LIMIT
 
 _PIXEL_TAGS: Final = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
-_LONG_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"UN"})
-_DEFLATED: Final = "1.2.840.10008.1.2.1.99"
 #: bytes of the shortest data element header (tag, VR or length: PS3.5 7.1.2, 7.1.3)
 _HEADER: Final = 8
 
@@ -67,7 +68,7 @@ def value_representations(ds: Dataset, where: str) -> list[Finding]:
 def pixel_truncation(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[Finding]:
     """E23: the header read stopped at Pixel Data; does the file hold all of its value?"""
     meta = getattr(ds, "file_meta", None)
-    if meta is not None and str(meta.get("TransferSyntaxUID", "")) == _DEFLATED:
+    if meta is not None and str(meta.get("TransferSyntaxUID", "")) == DEFLATED:
         return []
     implicit, little = ds.original_encoding
     pos = fp.tell()
@@ -78,7 +79,7 @@ def pixel_truncation(ds: Dataset, fp: BinaryIO, size: int, where: str) -> list[F
     group, elem = struct.unpack(endian + "HH", head[:4])
     if (group << 16 | elem) not in _PIXEL_TAGS:
         return []
-    if implicit or head[4:6] not in _LONG_VRS:
+    if implicit or head[4:6] not in LONG_VRS:
         length, header = struct.unpack(endian + "L", head[4:8])[0], 8
     elif len(head) == 12:
         length, header = struct.unpack(endian + "L", head[8:12])[0], 12
@@ -123,8 +124,6 @@ def header_truncation(ds: Dataset, size: int, where: str) -> list[Finding]:
     end = element.value_tell + element.length
     if value is None and end > size:
         short = True
-    from mediatool.validate.common import tag_name  # here: validate imports scan, which imports us
-
     if short:
         declared = element.length
         message = f"the file ends inside {tag_name(tags[-1])}, which declares {declared} bytes"

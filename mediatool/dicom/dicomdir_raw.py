@@ -1,13 +1,7 @@
-"""Raw, tolerant parse of a DICOMDIR file: every Directory Record with the position of its Item tag.
+"""A DICOMDIR as found in the file: its records, elements and encoding (PS3.3 F.3, PS3.10 §8.6).
 
-The offsets of PS3.3 F.3.2.2 count bytes from the first byte of the file (preamble included) to the
-Item tag (FFFE,E000) of a record, so the structure checks need the exact position of every item.
-pydicom's reader silently repairs or gives up on exactly the damage we must report (wrong item
-lengths, a Big Endian or Implicit VR data set, a truncated file), so the walk is done here, by
-hand, bounded by the size of the file: every loop advances, nesting is capped, a length that
-points past its container is clipped and reported. The keys of each record become a pydicom
-:class:`~pydicom.dataset.Dataset` of raw elements, decoded lazily (with the record's own
-(0008,0005), PS3.3 F.5) only when a check asks for a value.
+The values the tolerant reader (:mod:`.dicomdir_read`, with the byte walk of
+:mod:`.dicomdir_walk`) produces and the validate and import checks consume. No parsing here.
 """
 
 from __future__ import annotations
@@ -19,19 +13,22 @@ from typing import Final
 from pydicom.dataset import Dataset
 from pydicom.valuerep import VR
 
-from mediatool import filemeta, limits
-from mediatool.findings import Finding, finding
-from mediatool.media.base import MediaEntry, MediaReader
-from mediatool.validate.common import raw_dataset
-
-EXPLICIT_LE: Final = "1.2.840.10008.1.2.1"
-IMPLICIT_LE: Final = "1.2.840.10008.1.2"
-EXPLICIT_BE: Final = "1.2.840.10008.1.2.2"
-VR_CODES: Final = frozenset(v.value.encode("ascii") for v in VR if len(v.value) == 2)
-LONG_VRS: Final = frozenset(
-    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+from mediatool.dicom import filemeta
+from mediatool.dicom.uids import (
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
 )
+from mediatool.dicom.values import raw_dataset
+from mediatool.findings import Finding
+
+EXPLICIT_LE: Final = EXPLICIT_VR_LITTLE_ENDIAN
+IMPLICIT_LE: Final = IMPLICIT_VR_LITTLE_ENDIAN
+EXPLICIT_BE: Final = EXPLICIT_VR_BIG_ENDIAN
+VR_CODES: Final = frozenset(v.value.encode("ascii") for v in VR if len(v.value) == 2)
 RECORD_SEQUENCE: Final = 0x00041220
+#: (0004,1130) File-set ID (PS3.3 F.3.2.1).
+FILESET_ID: Final = 0x00041130
 
 # Directory Information elements of a record (PS3.3 Table F.3-3).
 NEXT: Final = 0x00041400
@@ -162,67 +159,3 @@ class RawDirectory:
     def text(self, tag: int) -> str | None:
         el = self.top.get(tag)
         return None if el is None else el.value.decode("latin-1").strip(" \x00")
-
-
-def _sniff(data: bytes, pos: int, declared: str | None) -> Encoding | None:
-    """The encoding of the data set starting at ``pos``, from its first element header."""
-    if pos + 8 > len(data):
-        return None
-    le_group = struct.unpack_from("<H", data, pos)[0]
-    be_group = struct.unpack_from(">H", data, pos)[0]
-    little = declared != EXPLICIT_BE if le_group == be_group else le_group < be_group
-    explicit = data[pos + 4 : pos + 6] in VR_CODES
-    return Encoding(implicit=not explicit, little=little)
-
-
-def parse(data: bytes, where: str = "DICOMDIR") -> RawDirectory:
-    """Parse a DICOMDIR file's bytes; facts about damage are in ``findings``. Never raises.
-
-    Time is linear in ``len(data)`` and the objects made are bounded by :mod:`mediatool.limits`;
-    beyond a limit, ``limit`` says which and the records are left out.
-    """
-    meta = filemeta.parse(data)
-    start = meta.end if meta.has_prefix else 0
-    declared = meta.text(0x00020010) if meta.has_prefix else None
-    enc = _sniff(data, start, declared)
-    directory = RawDirectory(len(data), meta, enc, where=where)
-    if enc is None:
-        return directory
-    # the walk needs this module's data classes: imported here to keep the import graph acyclic
-    from mediatool.validate.dicomdir_walk import LimitReached, Walker, read_data_set
-
-    walker = Walker(data, enc, where)
-    try:
-        read_data_set(walker, directory, start)
-    except LimitReached as exc:
-        _over_limit(directory, str(exc))
-    directory.findings = walker.findings + walker.overflow() + directory.findings
-    directory.damage_at = walker.damage_at
-    return directory
-
-
-def _over_limit(directory: RawDirectory, why: str) -> None:
-    directory.limit = why
-    directory.records = []
-    directory.findings = [
-        finding(
-            "dicomdir.limit",
-            f"the DICOMDIR has {why}; it is not read further and its records are not checked",
-            directory.where,
-        )
-    ]
-
-
-def load(reader: MediaReader, entry: MediaEntry) -> RawDirectory:
-    """Read and parse the DICOMDIR ``entry`` within the size limit. ``OSError`` propagates."""
-    if entry.size > limits.DICOMDIR_SIZE_LIMIT:
-        directory = RawDirectory(entry.size, filemeta.parse(b""), None, where=entry.path)
-        _over_limit(
-            directory,
-            f"{entry.size} bytes, more than {limits.DICOMDIR_SIZE_LIMIT} "
-            "(limits.DICOMDIR_SIZE_LIMIT)",
-        )
-        return directory
-    with reader.open(entry) as fp:
-        data = fp.read(limits.DICOMDIR_SIZE_LIMIT + 1)
-    return parse(data, entry.path)

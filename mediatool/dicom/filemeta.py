@@ -21,16 +21,16 @@ from pydicom.filewriter import write_file_meta_info
 from pydicom.uid import UID
 
 from mediatool import __version__
+from mediatool.dicom.elements import LONG_VRS, element, padded
+from mediatool.dicom.uids import (
+    IMPLEMENTATION_CLASS_UID,
+    implementation_version_name,
+)
+from mediatool.dicom.values import UID_PATTERN
 from mediatool.findings import Finding, finding
-from mediatool.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
-from mediatool.vr import UID_PATTERN
 
 PREAMBLE_LEN: Final = 128
 PREFIX: Final = b"DICM"
-EXPLICIT_VR_LITTLE_ENDIAN: Final = "1.2.840.10008.1.2.1"
-_LONG_VRS: Final = frozenset(
-    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-)
 _VERSION_NAME_RE: Final = re.compile(r"^[A-Z0-9_]{1,16}$")
 #: Executable signatures that must never sit in a preamble (PS3.10 §7.5; checklist E07).
 _EXEC_MAGIC: Final = (b"MZ", b"\x7fELF", b"#!")
@@ -108,7 +108,7 @@ def parse(data: bytes) -> RawMeta:
         if pos == PREAMBLE_LEN + 4 and not vr_bytes.isalpha():
             explicit = False
         if explicit:
-            if vr_bytes in _LONG_VRS:
+            if vr_bytes in LONG_VRS:
                 if pos + 12 > len(data):
                     truncated = True
                     break
@@ -301,21 +301,14 @@ def _check_consistency(
     return out
 
 
-def _element(tag: int, vr: bytes, value: bytes) -> bytes:
-    if vr in _LONG_VRS:
-        return struct.pack("<HH2sHL", tag >> 16, tag & 0xFFFF, vr, 0, len(value)) + value
-    return struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr, len(value)) + value
-
-
-def _padded(text: str, pad: bytes) -> bytes:
-    raw = text.encode("ascii")
-    return raw + pad if len(raw) % 2 else raw
-
-
-_VERSION_NAME: Final = _padded(implementation_version_name(__version__), b" ")
-_TAIL: Final = _element(0x00020012, b"UI", _padded(IMPLEMENTATION_CLASS_UID, b"\x00")) + _element(
+_VERSION_NAME: Final = padded(implementation_version_name(__version__), b" ")
+_TAIL: Final = element(0x00020012, b"UI", padded(IMPLEMENTATION_CLASS_UID, b"\x00")) + element(
     0x00020013, b"SH", _VERSION_NAME
 )
+
+
+_META_VERSION: Final = element(0x00020001, b"OB", b"\x00\x01")
+_PREAMBLE: Final = b"\x00" * PREAMBLE_LEN + PREFIX
 
 
 def encode(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> bytes:
@@ -327,14 +320,14 @@ def encode(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> b
     build. ``tests/test_filemeta.py`` checks the bytes against pydicom's encoder.
     """
     body = (
-        _element(0x00020001, b"OB", b"\x00\x01")
-        + _element(0x00020002, b"UI", _padded(sop_class_uid, b"\x00"))
-        + _element(0x00020003, b"UI", _padded(sop_instance_uid, b"\x00"))
-        + _element(0x00020010, b"UI", _padded(transfer_syntax, b"\x00"))
+        _META_VERSION
+        + element(0x00020002, b"UI", padded(sop_class_uid, b"\x00"))
+        + element(0x00020003, b"UI", padded(sop_instance_uid, b"\x00"))
+        + element(0x00020010, b"UI", padded(transfer_syntax, b"\x00"))
         + _TAIL
     )
-    length = _element(0x00020000, b"UL", struct.pack("<L", len(body)))
-    return b"\x00" * PREAMBLE_LEN + PREFIX + length + body
+    length = element(0x00020000, b"UL", struct.pack("<L", len(body)))
+    return _PREAMBLE + length + body
 
 
 def encode_with_pydicom(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> bytes:

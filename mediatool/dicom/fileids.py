@@ -4,6 +4,9 @@ Layout: ``DICOM/PTnnnnnn/STnnnnnn/SEnnnnnn/IMnnnnnn`` (five components), numbere
 order, so the same input always gets the same File IDs. Root-level objects (hanging protocols,
 palettes, implant templates) go to ``DICOM/OTHER/OBnnnnnn``. PS3.10 §8.2 forbids giving the
 names any meaning; readers find instances through the DICOMDIR, not through the names.
+
+Also THE ISO 9660 Level 1 name rule (ECMA-119 7.5.1, 7.6.1, 10.1; PS3.12 Annex F), used by the
+ISO writer, the ISO reader and the viewer folder check: File IDs are Level 1 directory names.
 """
 
 from __future__ import annotations
@@ -13,14 +16,34 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
+from mediatool.dicom.tree import TreeLike
 from mediatool.findings import Finding, finding
-from mediatool.hierarchy import Tree
 from mediatool.model import FileID
 
 _COMPONENT: Final = re.compile(r"^[A-Z0-9_]{1,8}$")
 _FILESET_ID: Final = re.compile(r"^[A-Z0-9_]{0,16}$")
 MAX_COMPONENTS: Final = 8
 ROOT_DIR: Final = "DICOM"
+#: ECMA-119 7.4.1 d-characters.
+_D_CHARACTERS: Final = re.compile(r"[A-Z0-9_]*")
+
+
+def is_level1_directory(name: str) -> bool:
+    """ECMA-119 7.6.1, 10.1: a directory identifier of 1 to 8 d-characters (A-Z 0-9 _)."""
+    return 1 <= len(name) <= 8 and _D_CHARACTERS.fullmatch(name) is not None
+
+
+def is_level1_file(name: str) -> bool:
+    """ECMA-119 7.5.1, 10.1: a file identifier (without ``;1``) of a File Name of up to 8 and a
+    File Name Extension of up to 3 d-characters, not both empty, joined by one '.'."""
+    stem, _, extension = name.partition(".")
+    return (
+        len(stem) <= 8
+        and len(extension) <= 3
+        and bool(stem or extension)
+        and _D_CHARACTERS.fullmatch(stem) is not None
+        and _D_CHARACTERS.fullmatch(extension) is not None
+    )
 
 
 def check_file_id(components: Sequence[str], where: str | None = None) -> list[Finding]:
@@ -82,7 +105,7 @@ def conformant_id(text: str, limit: int = 16) -> str:
     return out[:limit]
 
 
-def default_fileset_id(tree: Tree) -> str:
+def default_fileset_id(tree: TreeLike) -> str:
     """A File-set ID when none is given, so the ISO volume label is not blank: the patient
     (Patient ID, else name) and the latest study date when one patient is on the disc
     (``PID4711_20240312``), else the number of patients and the date (``3_PAT_20240312``).
@@ -109,7 +132,7 @@ def default_fileset_id(tree: Tree) -> str:
     return f"{count}_PAT_{date}" if date and count < 100 else f"{count}_PATIENTS"
 
 
-def assign(tree: Tree) -> dict[str, FileID]:
+def assign(tree: TreeLike) -> dict[str, FileID]:
     """SOP Instance UID → File ID, following the tree's (deterministic) order."""
     ids: dict[str, FileID] = {}
     for p, patient in enumerate(tree.patients, 1):

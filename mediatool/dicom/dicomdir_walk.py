@@ -1,4 +1,4 @@
-"""The walk over a DICOMDIR's bytes behind :func:`mediatool.validate.dicomdir_reader.parse`:
+"""The walk over a DICOMDIR's bytes behind :func:`mediatool.dicom.dicomdir_read.parse`:
 elements, items and the Directory Record Sequence, bounded by :mod:`mediatool.limits`.
 
 After a structural defect (a length that does not fit, an item delimiter without its length, a
@@ -13,9 +13,7 @@ import struct
 from typing import Final
 
 from mediatool import limits
-from mediatool.findings import Finding, finding
-from mediatool.validate.dicomdir_reader import (
-    LONG_VRS,
+from mediatool.dicom.dicomdir_raw import (
     LOWER,
     NEXT,
     RECORD_SEQUENCE,
@@ -25,6 +23,8 @@ from mediatool.validate.dicomdir_reader import (
     RawDirectory,
     RawRecord,
 )
+from mediatool.dicom.elements import LONG_VRS
+from mediatool.findings import Finding, finding
 
 _ITEM: Final = 0xFFFEE000
 _ITEM_END: Final = 0xFFFEE00D
