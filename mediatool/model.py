@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mediatool.findings import Finding
+
+#: Progress of a stage: (done, total or None when unknown, what is being worked on); the CLI
+#: draws it on stderr, the station reports it to the browser.
+Progress = Callable[[int, int | None, str], None]
 
 #: A File ID: its components, e.g. ("DICOM", "PT000001", "ST000001", "SE000001", "IM000001").
 FileID = tuple[str, ...]

@@ -34,10 +34,10 @@ from mediatool import _sample_vl as vl
 from mediatool._sample_objects import Patient, Ref, Series, Study
 from mediatool.dicom.uids import derive_uid
 from mediatool.errors import OutputError
+from mediatool.model import Progress
 
 __all__ = ["SampleFile", "SampleResult", "generate_sample"]
 
-Progress = Callable[[int, int | None, str], None]
 
 #: (0002,0012) and (0002,0013) as two real-looking foreign writers put them (PS3.10 Table 7.1-1).
 _FOREIGN_META: Final = ("1.2.826.0.1.3680043.9.7433.1.1", "FOREIGNPACS_2")

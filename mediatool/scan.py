@@ -37,9 +37,7 @@ from mediatool.dicom.uids import (
 from mediatool.findings import Finding, finding
 from mediatool.media.zip import ZipMembers
 from mediatool.modality_check import check_modality
-from mediatool.model import InstanceInfo, Level, PixelInfo, ScanResult, SourceRef
-
-Progress = Callable[[int, int | None, str], None]
+from mediatool.model import InstanceInfo, Level, PixelInfo, Progress, ScanResult, SourceRef
 
 DICOMDIR_SOP_CLASS: Final = MEDIA_STORAGE_DIRECTORY
 _HEAD: Final = 16384

@@ -11,7 +11,7 @@ reached as ``mediatool.build.plan`` only through ``from mediatool.build.plan imp
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Any
@@ -25,13 +25,11 @@ from mediatool.build.write import NOT_WRITTEN as _NOT_WRITTEN
 from mediatool.build.write import DoesNotFit, write_fileset
 from mediatool.errors import PlanRejected, SourceError
 from mediatool.findings import CODES, Finding, Severity, apply_policy, fails, finding
-from mediatool.model import InstanceInfo, ScanResult
+from mediatool.model import InstanceInfo, Progress, ScanResult
 from mediatool.profiles import Profile
 from mediatool.scan import open_source, scan_all
 from mediatool.web import check_viewer_dir
 from mediatool.writers import folder
-
-Progress = Callable[[int, int | None, str], None]
 
 
 def _dataset_bytes(inst: InstanceInfo) -> bytes:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import shutil
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,14 +31,13 @@ from mediatool.build.request import BuildRequest
 from mediatool.conform import Action
 from mediatool.errors import OutputError
 from mediatool.findings import Finding, finding
-from mediatool.model import InstanceInfo
+from mediatool.model import InstanceInfo, Progress
 from mediatool.pixels.icons import IconOrder
 from mediatool.web import load_site, make_label
 from mediatool.web.text import alphabetic_name, format_date, to_ascii
 from mediatool.writers import folder as folder_writer
 from mediatool.writers import iso as iso_writer
 
-Progress = Callable[[int, int | None, str], None]
 SECTOR: Final = iso_writer.SECTOR
 #: Per volume: ISO 9660 structures, the viewer's scripts and style, the index pages.
 RESERVE: Final = 4 << 20

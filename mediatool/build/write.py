@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -27,15 +27,13 @@ from mediatool.conform import Action
 from mediatool.dicom import filemeta
 from mediatool.errors import MediatoolError, OutputError, PlanRejected
 from mediatool.findings import Finding, Severity, apply_policy, fails, finding
-from mediatool.model import FileID, InstanceInfo, SourceRef
+from mediatool.model import FileID, InstanceInfo, Progress, SourceRef
 from mediatool.pixels import icons as icon_maker
 from mediatool.pixels import transcode
 from mediatool.scan import open_source, scan_one
 from mediatool.web import Site, load_site, make_label, write_web_content
 from mediatool.writers import folder
 from mediatool.writers import iso as iso_writer
-
-Progress = Callable[[int, int | None, str], None]
 
 
 @dataclass(frozen=True, slots=True)

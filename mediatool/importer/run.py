@@ -39,12 +39,12 @@ from mediatool.importer.encode import EXPLICIT_LE, prepare
 from mediatool.importer.reconcile import Clock, Coercion, LocalIdentity, stamp
 from mediatool.importer.select import ImportPlan, Work
 from mediatool.media.base import MediaReader
+from mediatool.model import Progress
 from mediatool.net.association import Network, Peer, PeerUnavailable
 from mediatool.net.failure import Kind
 from mediatool.net.send import INTERRUPTED, send_parallel
 from mediatool.net.store import Prepared
 
-Progress = Callable[[int, int | None, str], None]
 _REWRITTEN = frozenset({EXPLICIT_VR_BIG_ENDIAN, DEFLATED})
 _NOT_DICOM = frozenset({"import.not-dicom", "import.dicomdir"})
 

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import enum
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Final
 
 from mediatool.dicom import dicomdir_read, dicomdir_tree
 from mediatool.media.base import MediaEntry, MediaReader, strip_iso_version
-from mediatool.model import InstanceInfo
+from mediatool.model import InstanceInfo, Progress
 from mediatool.validate import specs
 from mediatool.validate.files import FileResult, FileTask, read_all, resolve
-
-Progress = Callable[[int, int | None, str], None]
 
 #: Findings of the header read (validate's checks E23) that mean the file ends too soon.
 _TRUNCATED: Final = frozenset({"file.pixel-data-truncated", "read.truncated"})

@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # numpy and Pillow load only when an icon is made
     from mediatool.pixels.render import Picture
 
 
-
 @dataclass(slots=True)
 class IconOrder:
     """Icons asked of the web content's workers (by SOP Instance UID), and what they made."""

@@ -10,9 +10,9 @@ from mediatool import build as build_mod
 from mediatool.build.plan import MediaPlan
 from mediatool.errors import PlanRejected
 from mediatool.findings import Finding, apply_policy
+from mediatool.model import Progress
 from mediatool.retrieve.accounting import ALLOW_PARTIAL, RetrieveResult
 from mediatool.retrieve.run import RetrieveRequest, choose, collect
-from mediatool.retrieve.sink import Progress
 
 
 @dataclasses.dataclass(slots=True)

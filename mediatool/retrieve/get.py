@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
+from mediatool.model import Progress
 from mediatool.net.association import (
     NATIVE,
     Network,
@@ -23,7 +24,7 @@ from mediatool.net.association import (
 from mediatool.net.failure import NetFailure, lost
 from mediatool.retrieve.accounting import RetrieveResult, StudyOutcome, record_response
 from mediatool.retrieve.find import StudyMatch
-from mediatool.retrieve.sink import Progress, Sink
+from mediatool.retrieve.sink import Sink
 
 STUDY_ROOT_GET: Final = "1.2.840.10008.5.1.4.1.2.2.3"
 PATIENT_ROOT_GET: Final = "1.2.840.10008.5.1.4.1.2.1.3"

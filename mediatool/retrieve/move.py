@@ -10,6 +10,7 @@ from typing import Final
 from pydicom.dataset import Dataset
 
 from mediatool.errors import MediatoolError
+from mediatool.model import Progress
 from mediatool.net.association import (
     NATIVE,
     Network,
@@ -22,7 +23,7 @@ from mediatool.net.association import (
 from mediatool.retrieve.accounting import RetrieveResult
 from mediatool.retrieve.find import StudyMatch
 from mediatool.retrieve.get import run_studies
-from mediatool.retrieve.sink import Progress, Sink
+from mediatool.retrieve.sink import Sink
 
 STUDY_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.2.2"
 PATIENT_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.1.2"

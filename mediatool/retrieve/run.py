@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mediatool.errors import MediatoolError
+from mediatool.model import Progress
 from mediatool.net.association import Network, PeerUnavailable, parse_peer
 from mediatool.retrieve.accounting import RetrieveResult
 from mediatool.retrieve.find import StudyMatch, StudyQuery, find_studies
-from mediatool.retrieve.sink import Progress
 
 
 class NothingToRetrieve(MediatoolError):

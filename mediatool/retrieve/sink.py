@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mediatool.model import Progress
 from mediatool.retrieve.accounting import StudyOutcome
 
-Progress = Callable[[int, int | None, str], None]
 OUT_OF_RESOURCES = 0xA700
 PROCESSING_FAILURE = 0xC210
 

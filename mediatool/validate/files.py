@@ -21,12 +21,11 @@ from typing import Final
 from mediatool.dicom import fileids
 from mediatool.findings import Finding, finding
 from mediatool.media.base import MediaEntry, MediaReader
-from mediatool.model import InstanceInfo, SourceRef
+from mediatool.model import InstanceInfo, Progress, SourceRef
 from mediatool.scan import ScanOptions, scan_stream
 from mediatool.validate.compare import Diff, RecordSpec, inspect
 from mediatool.workers import pool as worker_pool
 
-Progress = Callable[[int, int | None, str], None]
 CHUNK: Final = 64
 _SNIFF: Final = 136
 _KINDS: Final = frozenset({"folder", "iso", "zip"})

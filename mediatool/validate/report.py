@@ -29,6 +29,7 @@ from mediatool.findings import (
     worst,
 )
 from mediatool.media.base import MediaEntry, MediaReader, strip_iso_version
+from mediatool.model import Progress
 from mediatool.profiles import Profile
 from mediatool.validate import files, structure
 from mediatool.validate.crosscheck import cross_check
@@ -38,7 +39,6 @@ from mediatool.validate.inventory import Inventory, build_inventory
 from mediatool.validate.records import check_records
 from mediatool.validate.specs import references
 
-Progress = Callable[[int, int | None, str], None]
 SCHEMA: Final = "mediatool.validate/1"
 
 

@@ -26,7 +26,7 @@ import io
 import os
 import shutil
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from mediatool import limits
 from mediatool.dicom import dicomdir_read
 from mediatool.errors import MediatoolError
 from mediatool.findings import Finding
+from mediatool.model import Progress
 from mediatool.pixels import render
 from mediatool.pixels.icons import IconOrder
 from mediatool.web import fileset, pages, viewer
@@ -44,7 +45,6 @@ from mediatool.web.site import DEFAULT_SITE, Site
 from mediatool.web.work import Job, Outcome, run_batch, web_finding
 from mediatool.workers import pool as worker_pool
 
-Progress = Callable[[int, int | None, str], None]
 CHUNK = 16
 #: What this module writes at the root of the File-set.
 OUTPUTS = ("README.TXT", "INDEX.HTM", "AUTORUN.INF", "IHE_PDI", "VIEWER", "REPORTS", "APP")

@@ -45,9 +45,8 @@ from mediatool import __version__
 from mediatool.dicom.fileids import is_level1_directory, is_level1_file
 from mediatool.errors import MediaError, MediatoolError, OutputError, PlanRejected
 from mediatool.findings import Finding, Severity, finding
+from mediatool.model import Progress
 from mediatool.writers import folder as staging
-
-Progress = Callable[[int, int | None, str], None]
 
 SECTOR: Final = 2048
 #: Usable capacity of each medium in bytes (user data, 2048-byte sectors).
