@@ -1,4 +1,5 @@
-"""Where ``profiles/`` and ``templates/`` are: the one place that knows.
+"""Where ``profiles/`` and ``templates/`` are: the one place that knows; and the one jinja
+Environment over ``templates/`` (disc web content, README.TXT, the QA report).
 
 In a source checkout or an editable install they sit beside the package (the project's layout
 rule); in an installed wheel they are carried inside it as ``mediatool/_data/...`` (pyproject's
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+
+import jinja2
 
 from mediatool.errors import MediatoolError
 
@@ -22,3 +25,14 @@ def data_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise MediatoolError(f"the {name}/ folder is missing from this installation of mediatool")
+
+
+@cache
+def templates() -> jinja2.Environment:
+    """The jinja Environment of ``templates/``: HTML escaped, a missing value an error."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        autoescape=jinja2.select_autoescape(["html", "htm"]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )

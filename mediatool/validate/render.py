@@ -13,11 +13,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Final
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
 from mediatool import __version__
 from mediatool.findings import CODES, Finding, Severity
-from mediatool.resources import data_dir
+from mediatool.resources import templates
 from mediatool.validate.report import Report
 
 TEMPLATE: Final = "validate_report.html"
@@ -137,12 +137,7 @@ def as_json(report: Report, threshold: Severity = Severity.ERROR) -> str:
 
 
 def environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(str(data_dir("templates"))),
-        autoescape=select_autoescape(["html", "htm"]),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-    )
+    return templates()
 
 
 def html(report: Report, threshold: Severity = Severity.ERROR) -> str:

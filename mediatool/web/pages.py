@@ -20,7 +20,7 @@ import markupsafe
 import mediatool
 from mediatool import modalities
 from mediatool.pixels import render
-from mediatool.resources import data_dir
+from mediatool.resources import templates
 from mediatool.web import product
 from mediatool.web.fileset import PatientNode, SeriesNode, StudyNode
 from mediatool.web.links import CASE_SCRIPT, lower_links
@@ -44,13 +44,9 @@ CONTENT_TYPE = "DICOM PLUS WEB"
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
-        autoescape=jinja2.select_autoescape(["html", "htm"]),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    env.globals["case_script"] = markupsafe.Markup(CASE_SCRIPT)
+    """The project's Environment (:func:`mediatool.resources.templates`) with the disc's globals."""
+    env = templates().overlay()
+    env.globals = {**env.globals, "case_script": markupsafe.Markup(CASE_SCRIPT)}  # its own dict
     return env
 
 
