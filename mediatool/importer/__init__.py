@@ -99,20 +99,12 @@ __all__ = [
 def same_content(reader: MediaReader) -> Callable[[MediaFile, MediaFile], bool]:
     """Byte comparison of two files of the media (for duplicate SOP Instance UIDs)."""
 
+    from mediatool.media.base import same_bytes  # lazily, like the rest of this package
+
     def same(a: MediaFile, b: MediaFile) -> bool:
-        if a.size != b.size:
-            return False
         ea, _ = reader.resolve(tuple(a.path.split("/")))
         eb, _ = reader.resolve(tuple(b.path.split("/")))
-        if ea is None or eb is None:
-            return False
-        with reader.open(ea) as fa, reader.open(eb) as fb:
-            while True:
-                ca, cb = fa.read(1 << 20), fb.read(1 << 20)
-                if ca != cb:
-                    return False
-                if not ca:
-                    return True
+        return ea is not None and eb is not None and same_bytes(reader, ea, eb)
 
     return same
 

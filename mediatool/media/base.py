@@ -96,6 +96,20 @@ _VERSION: Final = re.compile(r";[0-9]*\Z")
 _FORBIDDEN_IN_NAME: Final = ("/", "\\", "\x00")
 
 
+def same_bytes(reader: MediaReader, a: MediaEntry, b: MediaEntry) -> bool:
+    """Whether two files of the media hold the same bytes (read in 1 MiB pieces): the one test
+    validate and import use for two files under one SOP Instance UID (checklist F04)."""
+    if a.size != b.size:
+        return False
+    with reader.open(a) as fa, reader.open(b) as fb:
+        while True:
+            ca, cb = fa.read(1 << 20), fb.read(1 << 20)
+            if ca != cb:
+                return False
+            if not ca:
+                return True
+
+
 def unsafe_component(name: str) -> bool:
     """True for a path component that could name something outside the root or is ambiguous:
     empty, ``.``, ``..``, or containing ``/``, ``\\`` or NUL (I02)."""

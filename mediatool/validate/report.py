@@ -28,7 +28,7 @@ from mediatool.findings import (
     finding,
     worst,
 )
-from mediatool.media.base import MediaEntry, MediaReader, strip_iso_version
+from mediatool.media.base import MediaEntry, MediaReader, same_bytes, strip_iso_version
 from mediatool.model import Progress
 from mediatool.profiles import Profile
 from mediatool.validate import files, structure
@@ -183,18 +183,7 @@ def _volume_id(reader: MediaReader, head: Header) -> list[Finding]:
 
 
 def _same_content(reader: MediaReader) -> Callable[[files.FileTask, files.FileTask], bool]:
-    def same(a: files.FileTask, b: files.FileTask) -> bool:
-        if a.entry.size != b.entry.size:
-            return False
-        with reader.open(a.entry) as fa, reader.open(b.entry) as fb:
-            while True:
-                ca, cb = fa.read(1 << 20), fb.read(1 << 20)
-                if ca != cb:
-                    return False
-                if not ca:
-                    return True
-
-    return same
+    return lambda a, b: same_bytes(reader, a.entry, b.entry)
 
 
 def _read_directory(
