@@ -8,7 +8,7 @@ import numpy as np
 from pydicom import Dataset
 from pydicom.sequence import Sequence
 
-from mediatool._sample_objects import Ref, code, composite, pixels
+from mediatool.sample.objects import Ref, code, composite, pixels
 
 
 def _vl(ref: Ref, rgb: np.ndarray, image_type: list[str]) -> Dataset:

@@ -28,13 +28,13 @@ from pydicom import Dataset, dcmwrite
 from pydicom import uid as sop
 from pydicom.dataset import FileMetaDataset
 
-from mediatool import _sample_documents as docs
-from mediatool import _sample_objects as img
-from mediatool import _sample_vl as vl
-from mediatool._sample_objects import Patient, Ref, Series, Study
 from mediatool.dicom.uids import derive_uid
 from mediatool.errors import OutputError
 from mediatool.model import Progress
+from mediatool.sample import documents as docs
+from mediatool.sample import objects as img
+from mediatool.sample import vl
+from mediatool.sample.objects import Patient, Ref, Series, Study
 
 __all__ = ["SampleFile", "SampleResult", "generate_sample"]
 

@@ -1,7 +1,7 @@
 """Non-image IOD builders for the sample generator: RT, SR, PDF, ECG, GSPS and KOS objects.
 
 The RT objects, the presentation state and the key object selection refer to instances built by
-``mediatool._sample_objects``, passed in as ``Ref`` values (PS3.3 Annex A IODs cited per builder).
+``mediatool.sample.objects``, passed in as ``Ref`` values (PS3.3 Annex A IODs cited per builder).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 from pydicom import Dataset
 from pydicom.sequence import Sequence
 
-from mediatool._sample_objects import Ref, code, composite, pixels, plane, sop_ref
+from mediatool.sample.objects import Ref, code, composite, pixels, plane, sop_ref
 
 #: (0008,1150) value for an RT Referenced Study item: Detached Study Management SOP Class,
 #: retired, but PS3.3 C.8.8.5 still asks for it there.
