@@ -24,14 +24,13 @@ from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts
 
 from mediatool import __version__, modalities, profiles
 from mediatool.cli import main as cli
-from mediatool.dicom import recordtypes
+from mediatool.dicom import recordtypes, uids
 from mediatool.dicom.uids import IMPLEMENTATION_CLASS_UID, implementation_version_name
 from mediatool.dicom.values import DEFINED_CHARSETS
 from mediatool.importer import commit, worklist
 from mediatool.net import association as pacs
 from mediatool.net import store
-from mediatool.net.find import STUDY_ROOT_FIND
-from mediatool.retrieve import find, get, move
+from mediatool.retrieve import get
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "conformance-statement.md"
 _BLOCK = re.compile(r"(<!-- generated:(\w+):begin -->\n).*?(<!-- generated:\2:end -->)", re.S)
@@ -83,7 +82,7 @@ def implementation() -> str:
 def network_classes() -> str:
     native = _ts(pacs.NATIVE)
     rows = [
-        _uid_row(pacs.VERIFICATION, "SCU", "echo, import --to-pacs", native),
+        _uid_row(uids.VERIFICATION, "SCU", "echo, import --to-pacs", native),
         _uid_row(
             commit.PUSH_MODEL,
             "SCU (and SCP role for the N-EVENT-REPORT)",
@@ -91,12 +90,12 @@ def network_classes() -> str:
             native,
         ),
         _uid_row(worklist.MWL_FIND, "SCU", "import --worklist", native),
-        _uid_row(STUDY_ROOT_FIND, "SCU", "find, build --from-pacs", native),
-        _uid_row(find.PATIENT_ROOT_FIND, "SCU", "find, build --from-pacs", native),
-        _uid_row(get.STUDY_ROOT_GET, "SCU", "build --from-pacs", native),
-        _uid_row(get.PATIENT_ROOT_GET, "SCU", "build --from-pacs", native),
-        _uid_row(move.STUDY_ROOT_MOVE, "SCU", "build --from-pacs --move-aet", native),
-        _uid_row(move.PATIENT_ROOT_MOVE, "SCU", "build --from-pacs --move-aet", native),
+        _uid_row(uids.STUDY_ROOT_FIND, "SCU", "find, build --from-pacs", native),
+        _uid_row(uids.PATIENT_ROOT_FIND, "SCU", "find, build --from-pacs", native),
+        _uid_row(uids.STUDY_ROOT_GET, "SCU", "build --from-pacs", native),
+        _uid_row(uids.PATIENT_ROOT_GET, "SCU", "build --from-pacs", native),
+        _uid_row(uids.STUDY_ROOT_MOVE, "SCU", "build --from-pacs --move-aet", native),
+        _uid_row(uids.PATIENT_ROOT_MOVE, "SCU", "build --from-pacs --move-aet", native),
     ]
     return _table(["SOP Class", "UID", "role", "used by", "transfer syntaxes"], rows)
 

@@ -14,6 +14,7 @@ from types import ModuleType
 import click
 
 from mediatool.cli import main
+from mediatool.dicom import uids
 from mediatool.net import association as pacs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,7 +56,7 @@ def test_document_covers_every_ae_and_role() -> None:
         "Media Interchange",
         "FSU: No",
         "station",
-        pacs.VERIFICATION,
+        uids.VERIFICATION,
         "1.2.840.10008.1.20.1",  # Storage Commitment Push Model
         "1.2.840.10008.5.1.4.31",  # Modality Worklist FIND
         "1.2.840.10008.1.3.10",  # Media Storage Directory

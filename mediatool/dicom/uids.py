@@ -23,6 +23,20 @@ DEFLATED: Final = pu.DeflatedExplicitVRLittleEndian
 #: (0002,0002) of a DICOMDIR, Media Storage Directory Storage (PS3.10 §8.6).
 MEDIA_STORAGE_DIRECTORY: Final = pu.MediaStorageDirectoryStorage
 
+# Service SOP Classes of the network (PS3.4 A.4 Verification, C.6 Query/Retrieve Information
+# Models); pydicom.uid does not name them, and pynetdicom.sop_class takes a third of a second to
+# import, too slow for modules every command loads.
+VERIFICATION: Final = "1.2.840.10008.1.1"
+PATIENT_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.1.1"
+PATIENT_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.1.2"
+PATIENT_ROOT_GET: Final = "1.2.840.10008.5.1.4.1.2.1.3"
+STUDY_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.2.1"
+STUDY_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.2.2"
+STUDY_ROOT_GET: Final = "1.2.840.10008.5.1.4.1.2.2.3"
+STORAGE_COMMITMENT_PUSH: Final = "1.2.840.10008.1.20.1"  # PS3.4 J.3
+STORAGE_COMMITMENT_PUSH_INSTANCE: Final = "1.2.840.10008.1.20.1.1"  # its well-known instance
+MODALITY_WORKLIST_FIND: Final = "1.2.840.10008.5.1.4.31"  # PS3.4 K.6.1
+
 #: Encodings that change without touching pixel values: byte order, VR explicitness, deflate.
 NATIVE: Final = frozenset(
     {IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, DEFLATED}

@@ -23,11 +23,12 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pynetdicom import evt
 
+from mediatool.dicom.uids import STORAGE_COMMITMENT_PUSH, STORAGE_COMMITMENT_PUSH_INSTANCE
 from mediatool.net.association import NATIVE, Network, Peer, associate, discard, make_ae
 from mediatool.net.failure import status_text
 
-PUSH_MODEL: Final = "1.2.840.10008.1.20.1"
-PUSH_MODEL_INSTANCE: Final = "1.2.840.10008.1.20.1.1"
+PUSH_MODEL: Final = STORAGE_COMMITMENT_PUSH
+PUSH_MODEL_INSTANCE: Final = STORAGE_COMMITMENT_PUSH_INSTANCE
 _FAILURE: Final = {  # PS3.4 J.3.3.1.1.2 Failure Reason (0008,1197)
     0x0110: "processing failure",
     0x0112: "no such object instance",

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mediatool.dicom.uids import STUDY_ROOT_FIND
 from mediatool.importer.select import Work
 from mediatool.net.association import (
     NATIVE,
@@ -30,7 +31,7 @@ from mediatool.net.association import (
     discard,
     make_ae,
 )
-from mediatool.net.find import STUDY_ROOT_FIND, c_find
+from mediatool.net.find import c_find
 
 
 @dataclass

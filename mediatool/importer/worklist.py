@@ -16,6 +16,7 @@ from typing import Final
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
+from mediatool.dicom.uids import MODALITY_WORKLIST_FIND
 from mediatool.dicom.values import text as _text  # the one tolerant value -> text
 from mediatool.importer.reconcile import LocalIdentity
 from mediatool.net.association import (
@@ -29,7 +30,7 @@ from mediatool.net.association import (
 )
 from mediatool.net.find import c_find
 
-MWL_FIND: Final = "1.2.840.10008.5.1.4.31"  # Modality Worklist Information Model - FIND
+MWL_FIND: Final = MODALITY_WORKLIST_FIND
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from typing import Any, Final
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from mediatool import __version__
+from mediatool.dicom.uids import VERIFICATION
 from mediatool.errors import MediatoolError
 from mediatool.net.failure import (
     NetFailure,
@@ -30,7 +31,6 @@ from mediatool.net.failure import (
 
 #: The uncompressed syntaxes every Storage SCP accepts (PS3.5 §10.1), as plain strings.
 NATIVE: Final = (str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian))
-VERIFICATION: Final = "1.2.840.10008.1.1"
 _AE_TITLE: Final = re.compile(r"[ -\[\]-~]{1,16}")  # PS3.5 AE VR: no backslash, no control
 
 

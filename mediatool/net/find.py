@@ -11,7 +11,6 @@ from mediatool.net.association import Network, Peer, PeerUnavailable, no_answer
 from mediatool.net.failure import status_failure
 
 #: Study Root Query/Retrieve Information Model - FIND (PS3.4 C.6.2)
-STUDY_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.2.1"
 #: Pending statuses of C-FIND, C-GET and C-MOVE responses (PS3.4 C.4.1.1.4, C.4.2.1.5).
 PENDING: Final = frozenset({0xFF00, 0xFF01})
 

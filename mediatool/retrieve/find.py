@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from pydicom.dataset import Dataset
 
+from mediatool.dicom.uids import PATIENT_ROOT_FIND, STUDY_ROOT_FIND
 from mediatool.dicom.values import text as _text  # the one tolerant value -> text
 from mediatool.net.association import (
     NATIVE,
@@ -22,9 +23,8 @@ from mediatool.net.association import (
     discard,
     make_ae,
 )
-from mediatool.net.find import STUDY_ROOT_FIND, c_find
+from mediatool.net.find import c_find
 
-PATIENT_ROOT_FIND: Final = "1.2.840.10008.5.1.4.1.2.1.1"
 _KEYS: Final = (
     "PatientID",
     "PatientName",

@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import pydicom.uid as pu
 from pydicom.dataset import Dataset
 
+from mediatool.dicom.uids import PATIENT_ROOT_GET, STUDY_ROOT_GET
 from mediatool.model import Progress
 from mediatool.net.association import (
     NATIVE,
@@ -26,33 +28,31 @@ from mediatool.retrieve.accounting import RetrieveResult, StudyOutcome, record_r
 from mediatool.retrieve.find import StudyMatch
 from mediatool.retrieve.sink import Sink
 
-STUDY_ROOT_GET: Final = "1.2.840.10008.5.1.4.1.2.2.3"
-PATIENT_ROOT_GET: Final = "1.2.840.10008.5.1.4.1.2.1.3"
 MAX_CONTEXTS: Final = 128
 # asked for first when the PACS does not say which SOP classes a study holds
-COMMON: Final = (
-    "1.2.840.10008.5.1.4.1.1.2",  # CT
-    "1.2.840.10008.5.1.4.1.1.4",  # MR
-    "1.2.840.10008.5.1.4.1.1.7",  # Secondary Capture
-    "1.2.840.10008.5.1.4.1.1.1",  # CR
-    "1.2.840.10008.5.1.4.1.1.1.1",  # DX
-    "1.2.840.10008.5.1.4.1.1.1.2",  # MG
-    "1.2.840.10008.5.1.4.1.1.6.1",  # US
-    "1.2.840.10008.5.1.4.1.1.3.1",  # US multi-frame
-    "1.2.840.10008.5.1.4.1.1.12.1",  # XA
-    "1.2.840.10008.5.1.4.1.1.20",  # NM
-    "1.2.840.10008.5.1.4.1.1.128",  # PET
-    "1.2.840.10008.5.1.4.1.1.104.1",  # Encapsulated PDF
-    "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR
-    "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR
-    "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR
-    "1.2.840.10008.5.1.4.1.1.88.59",  # Key Object Selection
-    "1.2.840.10008.5.1.4.1.1.11.1",  # Grayscale Softcopy Presentation State
-    "1.2.840.10008.5.1.4.1.1.9.1.1",  # 12-lead ECG
-    "1.2.840.10008.5.1.4.1.1.481.1",  # RT Image
-    "1.2.840.10008.5.1.4.1.1.481.2",  # RT Dose
-    "1.2.840.10008.5.1.4.1.1.481.3",  # RT Structure Set
-    "1.2.840.10008.5.1.4.1.1.481.5",  # RT Plan
+COMMON: Final = (  # pydicom.uid's names
+    pu.CTImageStorage,
+    pu.MRImageStorage,
+    pu.SecondaryCaptureImageStorage,
+    pu.ComputedRadiographyImageStorage,
+    pu.DigitalXRayImageStorageForPresentation,
+    pu.DigitalMammographyXRayImageStorageForPresentation,
+    pu.UltrasoundImageStorage,
+    pu.UltrasoundMultiFrameImageStorage,
+    pu.XRayAngiographicImageStorage,
+    pu.NuclearMedicineImageStorage,
+    pu.PositronEmissionTomographyImageStorage,
+    pu.EncapsulatedPDFStorage,
+    pu.BasicTextSRStorage,
+    pu.EnhancedSRStorage,
+    pu.ComprehensiveSRStorage,
+    pu.KeyObjectSelectionDocumentStorage,
+    pu.GrayscaleSoftcopyPresentationStateStorage,
+    pu.TwelveLeadECGWaveformStorage,
+    pu.RTImageStorage,
+    pu.RTDoseStorage,
+    pu.RTStructureSetStorage,
+    pu.RTPlanStorage,
 )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Final
 
 from pydicom.dataset import Dataset
 
+from mediatool.dicom.uids import PATIENT_ROOT_MOVE, STUDY_ROOT_MOVE, VERIFICATION
 from mediatool.errors import MediatoolError
 from mediatool.model import Progress
 from mediatool.net.association import (
@@ -24,10 +24,6 @@ from mediatool.retrieve.accounting import RetrieveResult
 from mediatool.retrieve.find import StudyMatch
 from mediatool.retrieve.get import run_studies
 from mediatool.retrieve.sink import Sink
-
-STUDY_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.2.2"
-PATIENT_ROOT_MOVE: Final = "1.2.840.10008.5.1.4.1.2.1.2"
-VERIFICATION: Final = "1.2.840.10008.1.1"
 
 
 def move_studies(  # noqa: PLR0913 - the peer, the studies and the SCP's keyword settings
