@@ -34,6 +34,7 @@ from mediatool.findings import Finding, finding
 from mediatool.model import InstanceInfo, Progress
 from mediatool.pixels.icons import IconOrder
 from mediatool.web import load_site, make_label
+from mediatool.web.fileset import PatientNode
 from mediatool.web.text import alphabetic_name, format_date, to_ascii
 from mediatool.writers import folder as folder_writer
 from mediatool.writers import iso as iso_writer
@@ -208,11 +209,13 @@ def _numbered(path: Path, k: int) -> Path:
 
 def _write_all(
     media_plan: MediaPlan, request: BuildRequest, root: Path, progress: Progress | None
-) -> list[int]:
-    """Write every volume into ``root/<VOLUME_ID>``; the exact image size of each."""
+) -> tuple[list[int], list[list[PatientNode]]]:
+    """Write every volume into ``root/<VOLUME_ID>``; the exact image size of each, and the
+    record tree its web content and label show (the build's own, never read back)."""
     site = load_site(request.site) if request.site is not None else None
     volumes = media_plan.volumes
     sizes = []
+    trees: list[list[PatientNode]] = []
     made: list[tuple[dict[str, bytes], dict[str, int]]] = []
     for volume in volumes:
         folder = root / volume.fileset_id
@@ -222,6 +225,8 @@ def _write_all(
         media_plan.findings.extend(volume.findings)
     for k, volume in enumerate(volumes, 1):
         folder = root / volume.fileset_id
+        shown = write.shown_tree(volume, folder, request)
+        trees.append(shown[0])
         if request.web:
             order = IconOrder(made[k - 1][1])
             media_plan.findings.extend(
@@ -234,6 +239,7 @@ def _write_all(
                     described=describe(volumes, k),
                     capacity=None,
                     icons=order,
+                    shown=shown,
                 )
             )
             if order.sizes:
@@ -242,7 +248,7 @@ def _write_all(
                 )
         size = iso_writer.image_size(folder, volume.fileset_id)
         sizes.append(size if size is not None else write.folder_size(folder))
-    return sizes
+    return sizes, trees
 
 
 def write_volumes(
@@ -255,7 +261,7 @@ def write_volumes(
     scale: dict[str, float] = {}
     try:
         for attempt in range(_ATTEMPTS + 1):
-            sizes = _write_all(media_plan, request, root, progress)
+            sizes, trees = _write_all(media_plan, request, root, progress)
             over = [
                 (v, size)
                 for v, size in zip(media_plan.volumes, sizes, strict=True)
@@ -275,7 +281,7 @@ def write_volumes(
             for child in root.iterdir():
                 shutil.rmtree(child)
             media_plan.volumes = split_plan(media_plan, request, capacity, scale)
-        _publish(media_plan, request, root, capacity, progress)
+        _publish(media_plan, request, root, capacity, progress, trees)
     except BaseException as exc:
         shutil.rmtree(root, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -299,6 +305,7 @@ def _publish(
     root: Path,
     capacity: int,
     progress: Progress | None,
+    trees: Sequence[list[PatientNode]],
 ) -> None:
 
     volumes = media_plan.volumes
@@ -308,7 +315,8 @@ def _publish(
         folder = root / volume.fileset_id
         if request.label is not None:
             created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
-            png = make_label(folder, site=site, disc=(k, len(volumes)), created=created)
+            disc = (k, len(volumes))
+            png = make_label(folder, site=site, disc=disc, created=created, tree=trees[k - 1])
             folder_writer.write_file_atomically(_numbered(request.label, k), png)
         if request.iso is not None:
             iso_writer.pack(

@@ -31,7 +31,8 @@ from mediatool.model import FileID, InstanceInfo, Progress, SourceRef
 from mediatool.pixels import icons as icon_maker
 from mediatool.pixels import transcode
 from mediatool.scan import open_source, scan_one
-from mediatool.web import Site, load_site, make_label, write_web_content
+from mediatool.web import Site, load_site, make_label, tree_of, write_web_content
+from mediatool.web.fileset import PatientNode
 from mediatool.writers import folder
 from mediatool.writers import iso as iso_writer
 
@@ -241,14 +242,14 @@ def write_fileset(
     site = load_site(request.site) if request.site is not None else None
     staging = folder.staging_dir(target)
     try:
-        _content(media_plan, staging, request, site, progress)
+        tree = _content(media_plan, staging, request, site, progress)
         if must_fit is not None:
             size = iso_writer.image_size(staging, media_plan.fileset_id)
             if size is None or size > must_fit:
                 raise DoesNotFit
         if request.label is not None:
             created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
-            png = make_label(staging, site=site, disc=(1, 1), created=created)
+            png = make_label(staging, site=site, disc=(1, 1), created=created, tree=tree)
             folder.write_file_atomically(request.label, png)
         if request.iso is not None:
             iso_writer.pack(
@@ -281,16 +282,31 @@ def _content(
     request: BuildRequest,
     site: Site | None,
     progress: Progress | None,
-) -> None:
+) -> list[PatientNode]:
     """The instances, the DICOMDIR and the web content; with web content, each image's icon is
-    made from the web content's decode of it (one decode per image, issue 13)."""
+    made from the web content's decode of it (one decode per image, issue 13). Returns the
+    record tree the web content and the label show (empty when neither is asked for)."""
     later: dict[str, int] | None = {} if request.web else None
     made = materialise(media_plan, staging, request, progress, later)
+    shown = shown_tree(media_plan, staging, request)
     if request.web:
         order = icon_maker.IconOrder(later or {})
-        media_plan.findings.extend(web_content(staging, request, site, progress, icons=order))
+        media_plan.findings.extend(
+            web_content(staging, request, site, progress, icons=order, shown=shown)
+        )
         if later:
             media_plan.findings.extend(add_icons(media_plan, staging, request, made, order))
+    return shown[0]
+
+
+def shown_tree(
+    media_plan: MediaPlan, staging: Path, request: BuildRequest
+) -> tuple[list[PatientNode], list[Finding]]:
+    """The plan's tree (as materialised: lossy derived images rebound) as the web content and
+    the label show it, converted once, never read back from the DICOMDIR (issue 13)."""
+    if not request.web and request.label is None:
+        return [], []
+    return tree_of(staging, media_plan.tree, media_plan.file_ids)
 
 
 def web_content(  # noqa: PLR0913 - keyword-only settings of one web-content run
@@ -303,10 +319,12 @@ def web_content(  # noqa: PLR0913 - keyword-only settings of one web-content run
     described: Sequence[Mapping[str, Any]] = (),
     capacity: int | None = None,
     icons: icon_maker.IconOrder | None = None,
+    shown: tuple[list[PatientNode], list[Finding]],
 ) -> list[Finding]:
     """IHE PDI web content and the viewer, written into the staging folder (so the folder and
     the image carry the same). With presets "auto", CT window presets are dropped again when
-    the disc would not fit the medium with them."""
+    the disc would not fit the medium with them. ``shown``: the tree to show
+    (:func:`shown_tree`)."""
 
     def render(presets: bool, replace: bool) -> list[Finding]:
         return write_web_content(
@@ -321,6 +339,7 @@ def web_content(  # noqa: PLR0913 - keyword-only settings of one web-content run
             volumes=described,
             notes=request.notes,
             icons=icons,
+            shown=shown,
         )
 
     found = render(request.presets != "off", replace=False)

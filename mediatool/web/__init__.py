@@ -1,7 +1,8 @@
 """IHE PDI web content, the zero-install browser viewer, site branding and the disc label.
 
 Generated from a materialised File-set folder (its DICOMDIR and the files it references), so
-it works for our builds and for any existing File-set::
+it works for any existing File-set; a build hands over its own tree instead (``tree_of``, then
+``shown=`` and ``tree=``), so it never reads its DICOMDIR back::
 
     from mediatool.web import load_site, make_label, write_web_content
 
@@ -9,7 +10,7 @@ it works for our builds and for any existing File-set::
     png = make_label(staging, site=site, disc=(1, 1), created="20240312")
 """
 
-from mediatool.web.content import write_web_content
+from mediatool.web.content import tree_of, write_web_content
 from mediatool.web.label import make_label
 from mediatool.web.site import DEFAULT_SITE, Site, SiteError, load_site
 from mediatool.web.viewer import check_third_party as check_viewer_dir
@@ -21,5 +22,6 @@ __all__ = [
     "check_viewer_dir",
     "load_site",
     "make_label",
+    "tree_of",
     "write_web_content",
 ]

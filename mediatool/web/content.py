@@ -1,7 +1,8 @@
 """★ Write the IHE PDI web content, the viewer and README.TXT into a materialised File-set.
 
-Works on any File-set folder: the tree comes from ``root/DICOMDIR`` and the pictures from the
-files it references. Layout (every name ISO 9660 level 1, 8.3, upper case)::
+Works on any File-set folder: the tree comes from ``root/DICOMDIR`` (or, from a build, the
+build's own tree: :func:`tree_of`) and the pictures from the files it references. Layout
+(every name ISO 9660 level 1, 8.3, upper case)::
 
     README.TXT  INDEX.HTM                      root (IHE RAD TF-3 4.47, pdi.md 2.1)
     IHE_PDI/LOGO.JPG                           the site logo, when configured
@@ -26,7 +27,7 @@ import io
 import os
 import shutil
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,10 @@ from pydicom import dcmread
 
 from mediatool import limits
 from mediatool.dicom import dicomdir_read
+from mediatool.dicom.tree import TreeLike
 from mediatool.errors import MediatoolError
 from mediatool.findings import Finding
-from mediatool.model import Progress
+from mediatool.model import FileID, Progress
 from mediatool.pixels import render
 from mediatool.pixels.icons import IconOrder
 from mediatool.web import fileset, pages, viewer
@@ -85,10 +87,26 @@ def read_dicomdir(root: Path) -> tuple[list[fileset.PatientNode], list[Finding]]
     directory = dicomdir_read.parse(data, "DICOMDIR")
     if directory.encoding is None:
         raise MediatoolError(f"cannot read {str(path)!r}: no DICOM data set in it")
+    return _shown(root, lambda: fileset.read_tree(directory))
+
+
+def tree_of(
+    root: Path, tree: TreeLike, file_ids: Mapping[str, FileID]
+) -> tuple[list[fileset.PatientNode], list[Finding]]:
+    """The record tree of the File-set a build wrote into ``root``, from the build's own tree
+    (as :func:`read_dicomdir` would read it from the DICOMDIR, without reading it)."""
+    return _shown(root, lambda: fileset.from_tree(tree, file_ids))
+
+
+def _shown(
+    root: Path, make: Callable[[], list[fileset.PatientNode]]
+) -> tuple[list[fileset.PatientNode], list[Finding]]:
+    """The tree ``make`` gives (pydicom warnings on decoding its values become findings), with
+    the patient keys its records lack taken from the files."""
     findings: list[Finding] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        tree = fileset.read_tree(directory)
+        tree = make()
     fill_patient_keys(root, tree)
     for w in caught:
         findings.append(web_finding("read.pydicom-warning", str(w.message)[:300], "DICOMDIR"))
@@ -233,6 +251,7 @@ def write_web_content(  # noqa: PLR0913 - keyword-only settings, each with a def
     volumes: Sequence[Mapping[str, Any]] = (),
     notes: Sequence[str] = (),
     icons: IconOrder | None = None,
+    shown: tuple[Sequence[fileset.PatientNode], Sequence[Finding]] | None = None,
 ) -> list[Finding]:
     """Write README.TXT, INDEX.HTM, IHE_PDI/, REPORTS/ and VIEWER/ (and, with ``viewer_dir``,
     APP/ and AUTORUN.INF) into the File-set folder ``root``.
@@ -241,14 +260,16 @@ def write_web_content(  # noqa: PLR0913 - keyword-only settings, each with a def
     ``presets`` renders the CT window presets the viewer offers (up to 4 more JPEGs per CT
     image). ``replace`` removes web content an earlier run (or another tool) left in ``root``;
     without it such content is an error. ``icons``: directory record icons to make from the same
-    decode as the pictures (its ``made`` and ``failed`` are filled in).
+    decode as the pictures (its ``made`` and ``failed`` are filled in). ``shown``: the record
+    tree and its findings when the caller has them (a build: :func:`tree_of`); else they are
+    read from ``root/DICOMDIR``.
     Raises :class:`MediatoolError` when ``root`` has no readable DICOMDIR or ``viewer_dir`` is
     unusable; problems with single objects are returned as findings.
     """
     site = site or DEFAULT_SITE
     if viewer_dir is not None:
         viewer.check_third_party(viewer_dir)
-    tree, findings = read_dicomdir(root)
+    tree, findings = read_dicomdir(root) if shown is None else (list(shown[0]), list(shown[1]))
     _make_room(root, replace)
     planned = plan_jobs(tree, presets, icons.sizes if icons is not None else None)
     outcomes = run_jobs(planned, root, jobs_n=jobs, progress=progress)

@@ -1,21 +1,28 @@
-"""The File-set as the web content sees it: DICOMDIR records → Patient/Study/Series/leaf tree.
+"""The File-set as the web content sees it: a Patient/Study/Series/leaf tree of records.
 
-The DICOMDIR is read by the one tolerant reader (:mod:`mediatool.dicom.dicomdir_read`) and its
-offset walk (:mod:`mediatool.dicom.dicomdir_tree`, PS3.3 F.3.2.2), as validate and import read
-it. Only what the offsets reach is shown, in the order they give (ours is deterministic);
-inactive records ((0004,1410) = 0000H) and what lies below them are skipped. Pure: a
-:class:`~mediatool.dicom.dicomdir_raw.RawDirectory` in, plain dataclasses out.
+Two ways in, one result. A build hands over its own tree (:func:`from_tree`): the records'
+keys as the DICOMDIR writer encodes them, in its order, so the build never reads its DICOMDIR
+back (issue 13). Any other File-set is read (:func:`read_tree`) by the one tolerant reader
+(:mod:`mediatool.dicom.dicomdir_read`) and its offset walk (:mod:`mediatool.dicom.dicomdir_tree`,
+PS3.3 F.3.2.2), as validate and import read it: only what the offsets reach is shown, in the
+order they give; inactive records ((0004,1410) = 0000H) and what lies below them are skipped.
+Pure: a tree or a :class:`~mediatool.dicom.dicomdir_raw.RawDirectory` in, plain dataclasses out.
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
+from pydicom.filereader import read_dataset
 
 from mediatool.dicom.dicomdir_raw import RawDirectory, RawRecord
 from mediatool.dicom.dicomdir_tree import ROOT, DirTree, walk
+from mediatool.dicom.tree import TreeLike
 from mediatool.dicom.values import text
+from mediatool.model import FileID, InstanceInfo, Level
 
 
 @dataclass(slots=True)
@@ -136,6 +143,45 @@ def read_tree(directory: RawDirectory) -> list[PatientNode]:
             for se, se_keys in records.below(s, "SERIES"):
                 series = _series(se_keys)
                 series.leaves = records.leaves(se)
+                study.series.append(series)
+            patient.studies.append(study)
+        patients.append(patient)
+    return patients
+
+
+def _keys(inst: InstanceInfo, level: Level) -> Dataset:
+    """A record's keys as the DICOMDIR writer places them (Explicit VR Little Endian elements,
+    values decoded on access with the record's own character set, as the reader's are)."""
+    return read_dataset(io.BytesIO(inst.keys[level]), False, True)
+
+
+def _instance_leaf(inst: InstanceInfo, file_id: FileID) -> Leaf:
+    return Leaf(
+        record_type=inst.record_type or "",
+        file_id=tuple(file_id),
+        sop_class_uid=inst.sop_class_uid,
+        sop_instance_uid=inst.sop_instance_uid,
+        instance_number=text(_keys(inst, Level.LEAF), "InstanceNumber"),
+    )
+
+
+def from_tree(tree: TreeLike, file_ids: Mapping[str, FileID]) -> list[PatientNode]:
+    """What :func:`read_tree` would read from the DICOMDIR the build writes of ``tree``.
+
+    Each PATIENT, STUDY and SERIES record takes the keys of its first instance, as
+    :func:`mediatool.dicom.dicomdir_write.encode` writes them; records at the root that are not
+    PATIENT records (HANGING PROTOCOL, PALETTE...) are not shown, as :func:`read_tree` skips them.
+    """
+    patients: list[PatientNode] = []
+    for p in tree.patients:
+        patient = _patient(_keys(p.studies[0].series[0].instances[0], Level.PATIENT))
+        for st in p.studies:
+            study = _study(_keys(st.series[0].instances[0], Level.STUDY))
+            for se in st.series:
+                series = _series(_keys(se.instances[0], Level.SERIES))
+                series.leaves = [
+                    _instance_leaf(i, file_ids[i.sop_instance_uid]) for i in se.instances
+                ]
                 study.series.append(series)
             patient.studies.append(study)
         patients.append(patient)

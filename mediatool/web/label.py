@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Final
@@ -17,7 +18,7 @@ from typing import Final
 from PIL import Image, ImageDraw, ImageFont
 
 from mediatool import modalities
-from mediatool.web.fileset import StudyNode
+from mediatool.web.fileset import PatientNode, StudyNode
 from mediatool.web.site import DEFAULT_SITE, Site
 from mediatool.web.text import alphabetic_name, long_date, to_ascii
 
@@ -178,11 +179,14 @@ def make_label(
     site: Site | None = None,
     disc: tuple[int, int] = (1, 1),
     created: str | None = None,
+    tree: Sequence[PatientNode] | None = None,
 ) -> bytes:
-    """The label PNG of the File-set at ``root`` (``created``: DICOM date YYYYMMDD or None)."""
-    from mediatool.web.content import read_dicomdir
+    """The label PNG of the File-set at ``root`` (``created``: DICOM date YYYYMMDD or None);
+    ``tree``: its record tree when the caller has it (a build), else read from its DICOMDIR."""
+    if tree is None:
+        from mediatool.web.content import read_dicomdir
 
-    tree, _ = read_dicomdir(root)
+        tree, _ = read_dicomdir(root)
     site = site or DEFAULT_SITE
     patients = [
         (p.name, p.patient_id, p.birth_date, [(s.date, _study(s, site)) for s in p.studies])
