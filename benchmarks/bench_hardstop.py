@@ -26,27 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from processes import processes_in
+
 DATE = "2024-03-12T10:00:00"
 
 
 def mediatool(*args: str) -> list[str]:
     return [sys.executable, "-m", "mediatool", *args]
-
-
-def processes_in(folder: Path) -> list[int]:
-    """PIDs of live processes whose working directory is ``folder`` (the run's own)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cwd = (entry / "cwd").readlink()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if cwd == folder and state != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 def leftovers(folder: Path) -> list[Path]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import processes_in
 
 from mediatool.writers import folder as staging
 
@@ -39,22 +40,6 @@ def run(work: Path, *args: str, umask: int = 0o022, **kw: Any) -> subprocess.Com
         mediatool(*args), cwd=work, capture_output=True, text=True, umask=umask, **kw
     )
     return done
-
-
-def processes_in(folder: Path) -> list[int]:
-    """Live processes whose working directory is ``folder`` (this test's runs only)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cwd = (entry / "cwd").readlink()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if cwd == folder and state != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -162,23 +162,21 @@ class StoreSession:
         raise PeerUnavailable(reason)
 
     def close(self) -> None:
-        assoc, self._assoc = self._assoc, None
-        if self._sender is not None:
-            self._sender.close()
-            self._sender = None
-        if assoc is not None and assoc.is_established:
-            with contextlib.suppress(Exception):
-                assoc.release()
-        discard(assoc)
+        """Release the association (A-RELEASE): the PACS keeps what it stored."""
+        self._end(abort=False)
 
     def _drop(self) -> None:
+        """Abort the association (A-ABORT): after a failure mid-exchange."""
+        self._end(abort=True)
+
+    def _end(self, *, abort: bool) -> None:
         assoc, self._assoc = self._assoc, None
         if self._sender is not None:
             self._sender.close()
             self._sender = None
         if assoc is not None and assoc.is_established:
             with contextlib.suppress(Exception):
-                assoc.abort()
+                assoc.abort() if abort else assoc.release()
         discard(assoc)
 
     # -- one instance --------------------------------------------------------------------------
