@@ -1,0 +1,1 @@
+"""Jobs: every import, build and validation the station runs (design.md, "The station")."""
