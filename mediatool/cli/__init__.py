@@ -23,6 +23,7 @@ from mediatool.cli.importer import import_
 from mediatool.cli.iso import iso
 from mediatool.cli.profiles import profiles_group
 from mediatool.cli.sample import sample
+from mediatool.cli.serve import serve, users_group
 from mediatool.cli.validate import validate
 
 __all__ = ["main"]
@@ -38,5 +39,7 @@ def main() -> None:
     logging.getLogger("pydicom").propagate = False
 
 
-for _command in (sample, demo, build, iso, validate, import_, echo, profiles_group, find):
+for _command in (
+    sample, demo, build, iso, validate, import_, echo, profiles_group, find, serve, users_group,
+):
     main.add_command(_command)

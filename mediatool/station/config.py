@@ -1,0 +1,335 @@
+"""The station's configuration: one TOML file, checked like profiles and site files.
+
+```toml
+[station]
+ae_title = "MEDIATOOL"        # our AE title (calling AE for the PACS and the worklist)
+data = "/var/lib/mediatool"   # jobs, uploads, the job store (default: --data)
+language = "pt-BR"            # pages, when the browser says nothing better: "en" or "pt-BR"
+host = "127.0.0.1"
+port = 8080
+workers = 2                   # jobs running at the same time
+
+[[nodes]]                     # PACS and worklist nodes (the admin page has a Test button each)
+name = "PACS1"
+role = "pacs"                 # "pacs" (query, retrieve, store) or "worklist"
+address = "ORTHANC@10.0.0.5:4242"
+
+[import]
+commit = true                 # ask Storage Commitment: "safe to return the disc" needs it
+listen_port = 11113           # where the PACS sends the commitment report (N-EVENT-REPORT)
+
+[build]
+profile = "STD-GEN-CD"
+media = "cd"
+web = true
+site = "site.toml"            # site branding (see mediatool.web.site), relative to this file
+
+[[drives]]                    # disc drives or mount points the reception desk offers
+name = "CD drive"
+path = "/media/cdrom"
+
+[tls]                         # needed to listen on another address than 127.0.0.1 quietly
+certificate = "station.crt"
+key = "station.key"
+
+[limits]
+upload_mb = 4096              # largest upload (ISO, zip)
+```
+
+Every section and key is optional; an unknown one is an error with a "did you mean", like the
+site file (:mod:`mediatool.web.site`). Command-line options override the file (:func:`merge`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Final
+
+from mediatool import profiles
+from mediatool.errors import MediatoolError
+from mediatool.modalities import LANGUAGES
+
+MEDIA: Final = ("cd", "cd74", "dvd", "bd", "usb")
+ROLES: Final = ("pacs", "worklist")
+_SECTIONS: Final[dict[str, tuple[str, ...]]] = {
+    "station": ("ae_title", "data", "language", "host", "port", "workers"),
+    "nodes": ("name", "role", "address"),
+    "import": ("commit", "listen_port"),
+    "build": ("profile", "media", "web", "site"),
+    "drives": ("name", "path"),
+    "tls": ("certificate", "key"),
+    "limits": ("upload_mb",),
+}
+_LISTS: Final = ("nodes", "drives")
+
+
+class ConfigError(MediatoolError):
+    """The station's configuration file cannot be used (exit 2, with where and what)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    name: str
+    role: str
+    address: str  # AE@host:port, checked by mediatool.net.association.parse_peer
+
+
+@dataclass(frozen=True, slots=True)
+class Drive:
+    name: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class StationConfig:
+    """The station's settings; :data:`DEFAULT` with no file."""
+
+    ae_title: str = "MEDIATOOL"
+    data: Path = Path("mediatool-data")
+    language: str = "en"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 2
+    nodes: tuple[Node, ...] = ()
+    commit: bool = True
+    listen_port: int = 11113
+    profile: str = "STD-GEN-CD"
+    media: str = "cd"
+    web: bool = True
+    site: Path | None = None
+    drives: tuple[Drive, ...] = ()
+    tls_certificate: Path | None = None
+    tls_key: Path | None = None
+    upload_mb: int = 4096
+    path: Path | None = field(default=None, compare=False)  # the file it came from
+
+    def node(self, name: str) -> Node | None:
+        return next((n for n in self.nodes if n.name == name), None)
+
+    def nodes_of(self, role: str) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if n.role == role)
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_certificate is not None and self.tls_key is not None
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{(self.data / 'station.db').resolve()}"
+
+
+DEFAULT: Final = StationConfig()
+
+
+def _where(path: Path, section: str, index: int | None = None) -> str:
+    at = f"[{section}]" if index is None else f"[[{section}]] number {index + 1}"
+    return f"configuration {str(path)!r}, {at}"
+
+
+def _unknown(key: str, known: tuple[str, ...] | list[str], where: str) -> ConfigError:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f"did you mean `{close[0]}`?" if close else f"known: {', '.join(known)}"
+    return ConfigError(f"{where}: unknown key `{key}`", hint=hint)
+
+
+def _check_keys(table: Any, section: str, where: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table of keys")
+    for key in table:
+        if key not in _SECTIONS[section]:
+            raise _unknown(key, _SECTIONS[section], where)
+    return table
+
+
+def _typed(table: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    value = table[key]
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{where}: `{key}` must be a whole number, not {value!r}")
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where}: `{key}` must be {kind.__name__}, not {value!r}")
+    return value
+
+
+def _choice(value: str, known: tuple[str, ...], what: str, where: str) -> str:
+    if value in known:
+        return value
+    close = difflib.get_close_matches(value, list(known), n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"one of: {', '.join(known)}"
+    raise ConfigError(f"{where}: {what} {value!r} is not known", hint=hint)
+
+
+def _relative(base: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def _station(t: dict[str, Any], base: Path, where: str) -> dict[str, Any]:
+    from mediatool.net.association import PeerError, check_ae_title
+
+    out: dict[str, Any] = {}
+    if "ae_title" in t:
+        try:
+            out["ae_title"] = check_ae_title(_typed(t, "ae_title", str, where), "`ae_title`")
+        except PeerError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    if "data" in t:
+        out["data"] = _relative(base, _typed(t, "data", str, where))
+    if "language" in t:
+        out["language"] = _choice(_typed(t, "language", str, where), LANGUAGES, "language", where)
+    if "host" in t:
+        out["host"] = _typed(t, "host", str, where)
+    for key, low, high in (("port", 1, 65535), ("workers", 1, 16)):
+        if key in t:
+            value = _typed(t, key, int, where)
+            if not low <= value <= high:
+                raise ConfigError(f"{where}: `{key}` {value} is outside {low}-{high}")
+            out[key] = value
+    return out
+
+
+def _node(t: dict[str, Any], where: str) -> Node:
+    from mediatool.net.association import PeerError, parse_peer
+
+    for key in ("name", "role", "address"):
+        if key not in t:
+            raise ConfigError(f"{where}: `{key}` is missing", hint='e.g. name = "PACS1"')
+    role = _choice(_typed(t, "role", str, where), ROLES, "role", where)
+    address = _typed(t, "address", str, where)
+    try:
+        parse_peer(address)
+    except PeerError as exc:
+        raise ConfigError(f"{where}: `address` {exc}") from None
+    return Node(_typed(t, "name", str, where).strip(), role, address)
+
+
+def _build(t: dict[str, Any], base: Path, where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "profile" in t:
+        known = tuple(p.id for p in profiles.list_profiles())
+        out["profile"] = _choice(_typed(t, "profile", str, where), known, "profile", where)
+    if "media" in t:
+        out["media"] = _choice(_typed(t, "media", str, where), MEDIA, "media", where)
+    if "web" in t:
+        out["web"] = _typed(t, "web", bool, where)
+    if "site" in t:
+        site = _relative(base, _typed(t, "site", str, where))
+        from mediatool.web.site import load_site
+
+        load_site(site)  # a broken site file is said now, not at the first burn
+        out["site"] = site
+    return out
+
+
+def _lists(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for section in _LISTS:
+        items = data.get(section, [])
+        if not isinstance(items, list):
+            raise ConfigError(f"{_where(path, section)}: write it as [[{section}]] tables")
+        parsed: list[Node | Drive] = []
+        for i, item in enumerate(items):
+            where = _where(path, section, i)
+            item = _check_keys(item, section, where)
+            if section == "nodes":
+                parsed.append(_node(item, where))
+            else:
+                if "name" not in item or "path" not in item:
+                    raise ConfigError(f"{where}: a drive needs `name` and `path`")
+                parsed.append(
+                    Drive(_typed(item, "name", str, where), _typed(item, "path", str, where))
+                )
+        names = [getattr(p, "name", "") for p in parsed]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"{_where(path, section)}: two entries have the same name")
+        out[section] = tuple(parsed)
+    return out
+
+
+def _small(data: dict[str, Any], base: Path, path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "import" in data:
+        where = _where(path, "import")
+        t = _check_keys(data["import"], "import", where)
+        if "commit" in t:
+            out["commit"] = _typed(t, "commit", bool, where)
+        if "listen_port" in t:
+            out["listen_port"] = _typed(t, "listen_port", int, where)
+    if "tls" in data:
+        where = _where(path, "tls")
+        t = _check_keys(data["tls"], "tls", where)
+        if set(t) != {"certificate", "key"}:
+            raise ConfigError(f"{where}: give both `certificate` and `key`")
+        out["tls_certificate"] = _relative(base, _typed(t, "certificate", str, where))
+        out["tls_key"] = _relative(base, _typed(t, "key", str, where))
+    if "limits" in data:
+        where = _where(path, "limits")
+        t = _check_keys(data["limits"], "limits", where)
+        if "upload_mb" in t:
+            out["upload_mb"] = _typed(t, "upload_mb", int, where)
+    return out
+
+
+def parse(data: dict[str, Any], path: Path) -> StationConfig:
+    """Check the parsed TOML (``path`` names it in messages and anchors relative paths)."""
+    base = path.parent
+    for key in data:
+        if key not in _SECTIONS:
+            raise _unknown(key, list(_SECTIONS), f"configuration {str(path)!r}")
+    values: dict[str, Any] = {}
+    if "station" in data:
+        where = _where(path, "station")
+        values |= _station(_check_keys(data["station"], "station", where), base, where)
+    if "build" in data:
+        where = _where(path, "build")
+        values |= _build(_check_keys(data["build"], "build", where), base, where)
+    values |= _lists(data, path) | _small(data, base, path)
+    return replace(DEFAULT, path=path, **values)
+
+
+def load(path: Path) -> StationConfig:
+    """Read and check the configuration file; :class:`ConfigError` says what and where."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the configuration {str(path)!r}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration {str(path)!r} is not valid TOML: {exc}") from None
+    return parse(data, path)
+
+
+def merge(config: StationConfig, **given: Any) -> StationConfig:
+    """Command-line values (those not None) override the file's."""
+    return replace(config, **{k: v for k, v in given.items() if v is not None})
+
+
+def to_toml(config: StationConfig) -> str:
+    """The configuration as a TOML file (the admin page saves it): parse(to_toml(c)) == c."""
+    import tomlkit
+
+    doc = tomlkit.document()
+    doc["station"] = {
+        "ae_title": config.ae_title, "data": str(config.data), "language": config.language,
+        "host": config.host, "port": config.port, "workers": config.workers,
+    }  # fmt: skip
+    nodes = tomlkit.aot()
+    for n in config.nodes:
+        nodes.append(tomlkit.item({"name": n.name, "role": n.role, "address": n.address}))
+    doc["nodes"] = nodes
+    doc["import"] = {"commit": config.commit, "listen_port": config.listen_port}
+    build: dict[str, Any] = {"profile": config.profile, "media": config.media, "web": config.web}
+    if config.site is not None:
+        build["site"] = str(config.site)
+    doc["build"] = build
+    drives = tomlkit.aot()
+    for d in config.drives:
+        drives.append(tomlkit.item({"name": d.name, "path": d.path}))
+    doc["drives"] = drives
+    if config.tls:
+        doc["tls"] = {"certificate": str(config.tls_certificate), "key": str(config.tls_key)}
+    doc["limits"] = {"upload_mb": config.upload_mb}
+    return tomlkit.dumps(doc)

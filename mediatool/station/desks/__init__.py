@@ -1,0 +1,1 @@
+"""The desks' request handlers, one module each; each exports ``routes``."""

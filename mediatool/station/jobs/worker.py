@@ -1,0 +1,128 @@
+"""One job in its own process: ``python -m mediatool.station.jobs.worker --database URL --data
+DIR --job ID`` (started by :mod:`.runner`).
+
+It runs the job's kind (:data:`.kinds.KINDS`) with a :class:`Context`, and writes the outcome:
+done with the result, failed with the message and hint for the person at the desk, or cancelled.
+Progress is written at most every :data:`PROGRESS_EVERY` seconds; the cancel flag and the
+parent (the station) are checked at the same time: a worker whose station died stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from mediatool.errors import MediatoolError
+from mediatool.station.jobs.context import JobCancelled, JobFailed
+from mediatool.station.store import Store
+
+PROGRESS_EVERY: Final = 0.3
+
+
+@dataclass
+class Context:
+    """The runner's :class:`~.context.JobContext`."""
+
+    store: Store
+    job_id: int
+    user_name: str
+    folder: Path
+    scratch: Path
+    parent: int = field(default_factory=os.getppid)
+    _last: float = 0.0
+
+    def progress(self, done: int, total: int | None, label: str) -> None:
+        now = time.monotonic()
+        if now - self._last < PROGRESS_EVERY and (total is None or done < total):
+            return
+        self._last = now
+        if os.getppid() != self.parent:  # the station is gone: its restart resumes the job
+            os._exit(3)
+        self.store.update(self.job_id, done=done, total=total, label=label[:200])
+        job = self.store.job(self.job_id)
+        if job is not None and job.cancel:
+            raise JobCancelled()
+
+    def log(self, message: str, level: str = "info") -> None:
+        self.store.event(self.job_id, message, level)
+
+    def audit(self, action: str, patient_id: str, patient_name: str, outcome: str) -> None:
+        self.store.audit(
+            user_name=self.user_name, patient_id=patient_id, patient_name=patient_name,
+            action=action, outcome=outcome, job_id=self.job_id,
+        )  # fmt: skip
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM when the station process dies (prctl PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+
+
+def run(store: Store, data: Path, job_id: int) -> int:
+    from mediatool.station.jobs.kinds import KINDS
+
+    job = store.job(job_id)
+    if job is None or job.state != "running":
+        return 0
+    folder = data / "jobs" / str(job_id)
+    scratch = folder / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    ctx = Context(store, job_id, job.user_name, folder, scratch)
+    state, values = "failed", dict[str, Any]()
+    try:
+        result = KINDS[job.kind](job.params, ctx)
+        state, values = "done", {"result": result}
+    except JobCancelled:
+        state = "cancelled"
+        ctx.log("cancelled by the user", "warning")
+    except JobFailed as exc:
+        values = {"error": str(exc), "hint": exc.hint}
+    except MediatoolError as exc:
+        values = {"error": str(exc), "hint": exc.hint}
+    except Exception as exc:  # a defect: said plainly on the page, the trace in the log
+        ctx.log("".join(traceback.format_exception(exc)), "error")
+        values = {
+            "error": f"internal error ({type(exc).__name__}: {exc})",
+            "hint": "the job's log has the details; please report it",
+        }
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # temporary files go when the job ends
+    upload = job.params.get("upload")
+    if upload:  # an uploaded disc is kept until its job ends (an interrupted import resumes)
+        _remove(Path(upload))
+    store.update(job_id, state=state, ended=time.time(), pid=None, **values)
+    store.event(job_id, state, "info" if state == "done" else "warning")
+    return 0
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mediatool.station.jobs.worker")
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--data", required=True, type=Path)
+    parser.add_argument("--job", required=True, type=int)
+    args = parser.parse_args(argv)
+    _die_with_parent()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    return run(Store(args.database), args.data, args.job)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

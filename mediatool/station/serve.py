@@ -1,0 +1,107 @@
+"""Start the station: check the configuration and the data folder, say where it listens and
+what to do first, and run the application under uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from mediatool.errors import MediatoolError
+from mediatool.station import auth
+from mediatool.station.config import StationConfig
+from mediatool.station.store import Store
+
+Say = Callable[[str], None]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def prepare_data(config: StationConfig) -> Store:
+    """The data folder (made, writable) and its job store."""
+    data = config.data
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        (data / "jobs").mkdir(exist_ok=True)
+        (data / "uploads").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise MediatoolError(
+            f"cannot use the data folder {str(data)!r}: {exc.strerror or exc}",
+            hint="give a folder this user may write with --data DIR",
+        ) from None
+    if not os.access(data, os.W_OK):
+        raise MediatoolError(
+            f"the data folder {str(data)!r} is not writable by this user",
+            hint="give another folder with --data DIR",
+        )
+    return Store(config.database_url)
+
+
+def check_tls(config: StationConfig) -> None:
+    for what, path in (("certificate", config.tls_certificate), ("key", config.tls_key)):
+        if path is not None and not path.is_file():
+            raise MediatoolError(
+                f"the TLS {what} {str(path)!r} does not exist",
+                hint="fix [tls] in the configuration file",
+            )
+
+
+def address(config: StationConfig) -> str:
+    scheme = "https" if config.tls else "http"
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    return f"{scheme}://{host}:{config.port}/"
+
+
+def announce(config: StationConfig, store: Store, say: Say, data_option: str) -> None:
+    """What a person needs to read when the station starts."""
+    say(f"mediatool station: {address(config)}  (data: {config.data})")
+    if not is_loopback(config.host) and not config.tls:
+        say(
+            f"Warning: listening on {config.host} without TLS: passwords and patient data "
+            "cross the network in clear. Configure [tls] certificate and key."
+        )
+    if auth.count_users(store) == 0:
+        say(
+            "No accounts yet. Create the first administrator on this computer at "
+            f"{address(config).replace(config.host, '127.0.0.1')}first-run, or with:\n"
+            f"  mediatool users add NAME --role admin --password-stdin{data_option}"
+        )
+    if not config.nodes_of("pacs"):
+        say("No PACS configured yet: an administrator adds one on the Administration page.")
+
+
+def run(config: StationConfig, say: Say, data_option: str = "") -> None:
+    """Serve until interrupted (Ctrl+C)."""
+    import uvicorn
+
+    from mediatool.station.app import create_app
+
+    check_tls(config)
+    store = prepare_data(config)
+    app = create_app(config, store)
+    announce(config, store, say, data_option)
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        log_level="warning",
+        ssl_certfile=str(config.tls_certificate) if config.tls else None,
+        ssl_keyfile=str(config.tls_key) if config.tls else None,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def data_of(config_path: Path | None, data: Path | None) -> StationConfig:
+    """The configuration to use: the file's (or the defaults), the data folder from --data."""
+    from mediatool.station import config as cfg
+
+    base = cfg.load(config_path) if config_path is not None else cfg.DEFAULT
+    return cfg.merge(base, data=data)

@@ -1,0 +1,46 @@
+// Live parts of the station's pages, plain JavaScript (no build chain).
+// A job page (section#job) follows its job over Server-Sent Events and reloads once it ends.
+(function () {
+  "use strict";
+  function follow(section) {
+    if (section.dataset.final === "yes" || !window.EventSource) { return; }
+    var id = section.dataset.job;
+    var source = new EventSource("/jobs/" + id + "/events");
+    source.onmessage = function (event) {
+      var s = JSON.parse(event.data);
+      var state = document.getElementById("job-state");
+      var names = JSON.parse(section.dataset.states || "{}");
+      state.textContent = names[s.state] || s.state;
+      state.className = "state state-" + s.state;
+      document.getElementById("job-label").textContent = s.label || "";
+      var bar = document.getElementById("job-progress");
+      if (s.percent !== null) { bar.value = s.percent; } else { bar.removeAttribute("value"); }
+      document.getElementById("job-counts").textContent = s.total ? s.done + " / " + s.total : "";
+      if (s.final) { source.close(); window.location.reload(); }
+    };
+    source.addEventListener("log", function (event) {
+      var e = JSON.parse(event.data);
+      var li = document.createElement("li");
+      li.className = e.level;
+      li.textContent = e.message;
+      document.getElementById("job-log").appendChild(li);
+    });
+    source.onerror = function () {
+      // the station restarted or the network dropped: try again in a moment
+      source.close();
+      window.setTimeout(function () { follow(section); }, 3000);
+    };
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var section = document.getElementById("job");
+    if (section) { follow(section); }
+    // "select all" boxes: <input type=checkbox data-all="name"> toggles every box of that name
+    document.querySelectorAll("input[data-all]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        document.querySelectorAll("input[name='" + box.dataset.all + "']").forEach(function (b) {
+          b.checked = box.checked;
+        });
+      });
+    });
+  });
+})();
