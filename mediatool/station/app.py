@@ -102,7 +102,10 @@ def routes() -> list[BaseRoute]:
 
 def create_app(config: StationConfig, store: Store | None = None, run_jobs: bool = True) -> Any:
     """The application; ``run_jobs`` starts the supervisor with it (tests may run it alone)."""
-    store = store or Store(config.database_url)
+    if store is None:
+        from mediatool.station.serve import prepare_data
+
+        store = prepare_data(config)
     supervisor = Supervisor(store, config.data, workers=config.workers)
 
     @contextlib.asynccontextmanager

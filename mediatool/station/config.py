@@ -286,6 +286,7 @@ def parse(data: dict[str, Any], path: Path) -> StationConfig:
         where = _where(path, "build")
         values |= _build(_check_keys(data["build"], "build", where), base, where)
     values |= _lists(data, path) | _small(data, base, path)
+    values.setdefault("data", DEFAULT.data.resolve())  # the folder it is started in
     return replace(DEFAULT, path=path, **values)
 
 
@@ -313,8 +314,8 @@ def to_toml(config: StationConfig) -> str:
 
     doc = tomlkit.document()
     doc["station"] = {
-        "ae_title": config.ae_title, "data": str(config.data), "language": config.language,
-        "host": config.host, "port": config.port, "workers": config.workers,
+        "ae_title": config.ae_title, "data": str(config.data.resolve()),
+        "language": config.language, "host": config.host, "port": config.port, "workers": config.workers,
     }  # fmt: skip
     nodes = tomlkit.aot()
     for n in config.nodes:

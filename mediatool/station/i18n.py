@@ -55,8 +55,9 @@ def negotiate(accept_language: str, default: str) -> str:
             wanted.append((weight, tag.strip()))
     ordered = [tag.replace("-", "_") for _, tag in sorted(wanted, key=lambda w: -w[0])]
     found = Locale.negotiate(ordered, [_babel(t) for t in LANGUAGES], sep="_")
-    if found is None:
-        return default
+    if found is None:  # "pt" or "pt-PT": Brazilian Portuguese is the Portuguese we have
+        portuguese = any(t.lower().split("_")[0] == "pt" for t in ordered)
+        return "pt-BR" if portuguese else default
     tag = str(found).replace("_", "-")
     return tag if tag in LANGUAGES else ("pt-BR" if tag.startswith("pt") else default)
 
@@ -85,7 +86,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for "extract, translate later"
+def N_(message: str) -> str:  # gettext's name for "extract now, translate when shown"
     return message
 
 
