@@ -315,7 +315,8 @@ def to_toml(config: StationConfig) -> str:
     doc = tomlkit.document()
     doc["station"] = {
         "ae_title": config.ae_title, "data": str(config.data.resolve()),
-        "language": config.language, "host": config.host, "port": config.port, "workers": config.workers,
+        "language": config.language, "host": config.host, "port": config.port,
+        "workers": config.workers,
     }  # fmt: skip
     nodes = tomlkit.aot()
     for n in config.nodes:
