@@ -34,9 +34,9 @@ def describe(params: Mapping[str, Any]) -> str:
     else:
         names = [Path(str(s)).name for s in params.get("sources") or []]
         source = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    medium = common.text(params, "media") or "disc"
+    medium = common.text(params, "media").upper() or "disc"
     copies = params.get("copies") or 1
-    return f"Build a {medium.upper()} of {source}" + (f", {copies} copies" if copies > 1 else "")
+    return f"Build a {medium} of {source}" + (f", {copies} copies" if copies > 1 else "")
 
 
 def run_build(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
