@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from factories import make_instance, study_folder, write_instance
@@ -204,3 +205,36 @@ def test_validate_a_damaged_iso_reports_its_finding(disc_iso: Path, tmp_path: Pa
     assert report["ok"] is False
     assert [f["code"] for f in report["findings"]] == ["media.iso-damaged"]
     assert (ctx.folder / "report.html").is_file() and ctx.audits == []
+
+
+def test_a_build_larger_than_the_medium_is_disc_k_of_n(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    pixels = np.random.default_rng(7).integers(0, 4096, 128 * 128, dtype="<u2").tobytes()
+    for n in range(40):  # 32 KB each: three or more volumes of 1 MB with the web content
+        big = make_instance(1, 1, 1 + n // 10, n, Rows=128, Columns=128, PixelData=pixels)
+        write_instance(src / f"im{n:02d}.dcm", big)
+    params = {"sources": [str(src)], "capacity": 1_000_000, "fileset_id": "SPAN", "web": True}
+    assert describe("build", params) == "Build a disc of in"
+    ctx = context(tmp_path / "job")
+    built = KINDS["build"](params, ctx)
+    n = len(built["volumes"])
+    assert n >= 2 and built["counts"]["instances"] == 40
+    isos = [f"disc_{k}.iso" for k in range(1, n + 1)]
+    labels = [f"label_{k}.png" for k in range(1, n + 1)]
+    assert built["files"] == sorted(["disc", *isos, *labels])
+    assert [v["k"] for v in built["volumes"]] == list(range(1, n + 1))
+    for name in isos:
+        report = KINDS["validate"]({"media": str(ctx.folder / name)}, context(tmp_path / name))
+        assert report["ok"] is True
+
+
+def test_an_ecg_gets_the_drawing_of_its_waveform(tmp_path: Path) -> None:
+    from mediatool.sample import generate_sample
+
+    generate_sample(tmp_path / "sample")
+    ctx = context(tmp_path)
+    result = KINDS["survey"]({"media": str(tmp_path / "sample" / "cardio 2024" / "ecg")}, ctx)
+    (series,) = result["patients"][0]["studies"][0]["series"]
+    with Image.open(ctx.folder / series["thumbnail"]) as image:
+        gray = np.asarray(image.convert("L"))
+        assert image.format == "JPEG" and int(gray.max()) - int(gray.min()) > 100  # traces

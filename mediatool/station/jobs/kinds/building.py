@@ -41,9 +41,9 @@ def describe(params: Mapping[str, Any]) -> str:
 
 def run_build(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     """``{sources | from_pacs: {pacs, calling_aet, timeout, patient_id, accession, study_uids,
-    method}, profile, media, web, site, fileset_id, copies}`` → the ``mediatool.build/1``
-    document (``build --json``) plus ``files``: what the job folder holds (``disc/``, one ISO
-    image per volume, ``label.png``), relative paths, and ``copies``."""
+    method}, profile, media, capacity (bytes, optional), web, site, fileset_id, copies}`` →
+    the ``mediatool.build/1`` document (``build --json``) plus ``files``: what the job folder
+    holds (``disc/``, one ISO image and label per volume), relative paths, and ``copies``."""
     from mediatool.build.report import build_document
 
     request = _request(params, ctx.folder)
@@ -88,11 +88,21 @@ def _request(params: Mapping[str, Any], folder: Path) -> BuildRequest:
         fileset_id=fileset_id.upper() if fileset_id.isascii() else fileset_id,
         iso=folder / ISO,
         media=common.text(params, "media") or None,
+        capacity=_capacity(params.get("capacity")),
         web=bool(params.get("web", True)),
         site=Path(site) if site else None,
         label=folder / LABEL,
         jobs=1,
     )
+
+
+def _capacity(value: Any) -> int | None:
+    """Bytes one volume may hold instead of the medium's (None: the medium's)."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise JobFailed(f"the job parameter 'capacity' must be bytes > 0, not {value!r}")
+    return value
 
 
 def _run(request: BuildRequest, params: Mapping[str, Any], ctx: JobContext) -> MediaPlan:

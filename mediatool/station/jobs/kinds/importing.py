@@ -35,8 +35,8 @@ def describe(params: Mapping[str, Any]) -> str:
 
 def run_import(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     """``{media, pacs | into, calling_aet, timeout, commit, listen_port, state_folder,
-    studies, identities, accession, no_pacs_check}`` → the ``mediatool.import/1`` document
-    plus ``receipt`` (:func:`.receipt.receipt`)."""
+    studies, identities, accession, no_pacs_check, commit_timeout (optional, seconds)}`` →
+    the ``mediatool.import/1`` document plus ``receipt`` (:func:`.receipt.receipt`)."""
     media = common.required(params, "media")
     net = common.network(params)
     with common.library_errors():
@@ -83,6 +83,7 @@ def _pacs(params: Mapping[str, Any], where: str, net: Network) -> PacsTarget:
         Path(state) if state else default_state_dir(),
         commit=bool(params.get("commit")),
         listen_port=int(port) if port else None,
+        commit_wait=float(params.get("commit_timeout") or 60.0),
         check=not params.get("no_pacs_check"),
     )
     answer = echo(peer, net)

@@ -91,7 +91,6 @@ def thumbnail_jpeg(reader: MediaReader, file: MediaFile) -> bytes:
     """The file's representative frame, rendered as the disc's web content renders it
     (:class:`mediatool.pixels.render.Picture`: pixel data decoded once), as a JPEG thumbnail."""
     from mediatool.pixels import render
-    from mediatool.pixels.icons import representative_frame
     from mediatool.pixels.transcode import read
 
     found, _ = reader.resolve(tuple(file.path.split("/")))
@@ -103,11 +102,23 @@ def thumbnail_jpeg(reader: MediaReader, file: MediaFile) -> bytes:
     except Exception as exc:  # an unreadable file is a fact about the disc
         raise ThumbnailError(f"{file.path} cannot be read: {exc}") from exc
     try:
-        picture = render.Picture(ds)
-        frame = min(representative_frame(ds), len(picture.frames) - 1)
-        image = render.to_image(picture.default(frame), picture.aspect)
+        image = _image(ds)
     except render.RenderError as exc:
         raise ThumbnailError(str(exc)) from exc
     except Exception as exc:  # a broken image never stops the listing
         raise ThumbnailError(f"cannot render the image: {type(exc).__name__}: {exc}") from exc
     return render.encode_jpeg(render.thumbnail(image))
+
+
+def _image(ds: Any) -> Any:
+    """The picture the disc's web content shows for ``ds``: a waveform's drawing, else the
+    representative frame (one decode)."""
+    from mediatool.pixels import render
+    from mediatool.pixels.icons import representative_frame
+    from mediatool.web.waveform import render_waveform
+
+    if "WaveformSequence" in ds and not render.has_pixels(ds):
+        return render_waveform(ds)
+    picture = render.Picture(ds)
+    frame = min(representative_frame(ds), len(picture.frames) - 1)
+    return render.to_image(picture.default(frame), picture.aspect)
