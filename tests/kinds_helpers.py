@@ -3,8 +3,10 @@ plays the user who presses Cancel (after a number of progress calls of one stage
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mediatool.station.jobs.context import JobCancelled
 
@@ -40,3 +42,13 @@ def context(base: Path, cancel_after: int | None = None, cancel_stage: str = "")
     folder.mkdir(parents=True)
     scratch.mkdir(parents=True)
     return KindsContext(folder, scratch, cancel_after=cancel_after, cancel_stage=cancel_stage)
+
+
+def run(kind: str, params: dict[str, Any], ctx: KindsContext) -> dict[str, Any]:
+    """Run a kind as the runner does: params come from JSON, the result must go back to JSON
+    unchanged (no tuples, paths or other Python objects)."""
+    from mediatool.station.jobs.kinds import KINDS
+
+    result = KINDS[kind](json.loads(json.dumps(params)), ctx)
+    assert json.loads(json.dumps(result)) == result
+    return result

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from factories import make_instance, study_folder, write_instance
-from kinds_helpers import context
+from kinds_helpers import context, run
 from pacs_peers import Orthanc
 from PIL import Image
 
 from mediatool.cli import main
 from mediatool.station.jobs.context import JobCancelled, JobFailed
-from mediatool.station.jobs.kinds import KINDS, describe
+from mediatool.station.jobs.kinds import describe
 
 pytestmark = pytest.mark.oracle
 
@@ -67,7 +67,7 @@ def _import(pacs: Orthanc, media: Path, state: Path, **extra: Any) -> dict[str, 
 
 def test_survey_lists_the_disc_with_a_thumbnail_per_series(disc_iso: Path, tmp_path: Path) -> None:
     ctx = context(tmp_path)
-    result = KINDS["survey"]({"media": str(disc_iso)}, ctx)
+    result = run("survey", {"media": str(disc_iso)}, ctx)
     (patient,) = result["patients"]
     assert patient["patient_id"] == "PID0001"
     (study,) = patient["studies"]
@@ -90,7 +90,7 @@ def test_a_series_that_cannot_be_decoded_says_why(tmp_path: Path) -> None:
         media / "bad.dcm", make_instance(1, 1, 2, 1, PhotometricInterpretation="PALETTE COLOR")
     )
     ctx = context(tmp_path)
-    result = KINDS["survey"]({"media": str(media)}, ctx)
+    result = run("survey", {"media": str(media)}, ctx)
     by_number = {s["number"]: s for s in result["patients"][0]["studies"][0]["series"]}
     assert by_number["1"]["thumbnail"] is not None
     assert by_number["2"]["thumbnail"] is None
@@ -100,7 +100,7 @@ def test_a_series_that_cannot_be_decoded_says_why(tmp_path: Path) -> None:
 
 def test_a_missing_disc_fails_the_job_in_words(tmp_path: Path) -> None:
     with pytest.raises(JobFailed) as failed:
-        KINDS["survey"]({"media": str(tmp_path / "nothing.iso")}, context(tmp_path))
+        run("survey", {"media": str(tmp_path / "nothing.iso")}, context(tmp_path))
     assert "nothing.iso" in str(failed.value)
 
 
@@ -110,7 +110,7 @@ def test_import_with_commitment_and_identity_then_again(
     local = {"PID0001": {"patient_id": "LOCAL-7", "issuer": "HOSP", "name": "Local^Seven"}}
     params = _import(pacs, disc_iso, tmp_path / "state", identities=local)
     assert describe("import", params) == "Import disc.iso for patient LOCAL-7 -> ORTHANC"
-    first = KINDS["import"](params, context(tmp_path / "1"))
+    first = run("import", params, context(tmp_path / "1"))
     assert first["ok"] is True and first["committed"] is True
     assert first["summary"]["imported"] == 6
     receipt = first["receipt"]
@@ -122,7 +122,7 @@ def test_import_with_commitment_and_identity_then_again(
     assert len(held) == 6 and {i["PatientID"] for i in held} == {"LOCAL-7"}
 
     ctx = context(tmp_path / "2")
-    again = KINDS["import"](params, ctx)
+    again = run("import", params, ctx)
     assert again["summary"]["imported"] == 0 and again["summary"]["already_present"] == 6
     assert again["receipt"]["safe_to_return"] is True
     assert again["receipt"]["patients"][0]["studies"][0]["status"] == "already there"
@@ -133,10 +133,12 @@ def test_import_with_commitment_and_identity_then_again(
 def test_a_study_under_another_patient_is_refused(
     pacs: Orthanc, disc_iso: Path, tmp_path: Path
 ) -> None:
-    KINDS["import"](_import(pacs, disc_iso, tmp_path / "s1", commit=False), context(tmp_path / "1"))
+    run("import", _import(pacs, disc_iso, tmp_path / "s1", commit=False), context(tmp_path / "1"))
     other = {"PID0001": {"patient_id": "SOMEONE-ELSE"}}
-    result = KINDS["import"](
-        _import(pacs, disc_iso, tmp_path / "s2", identities=other), context(tmp_path / "2")
+    result = run(
+        "import",
+        _import(pacs, disc_iso, tmp_path / "s2", identities=other),
+        context(tmp_path / "2"),
     )
     receipt = result["receipt"]
     assert receipt["safe_to_return"] is False
@@ -150,10 +152,10 @@ def test_cancel_during_the_import_then_resume(pacs: Orthanc, tmp_path: Path) -> 
     params = _import(pacs, media, tmp_path / "state")
     ctx = context(tmp_path / "1", cancel_after=2, cancel_stage="importing")
     with pytest.raises(JobCancelled):
-        KINDS["import"](params, ctx)
+        run("import", params, ctx)
     sent = len(pacs.instances())
     assert 0 < sent < 40  # the senders stop after the instance each one was sending
-    done = KINDS["import"](params, context(tmp_path / "2"))
+    done = run("import", params, context(tmp_path / "2"))
     summary = done["summary"]
     assert (summary["imported"], summary["already_present"]) == (40 - sent, sent)
     assert done["receipt"]["safe_to_return"] is True and len(pacs.instances()) == 40
@@ -161,7 +163,7 @@ def test_cancel_during_the_import_then_resume(pacs: Orthanc, tmp_path: Path) -> 
 
 def test_import_into_an_archive_folder(disc_iso: Path, tmp_path: Path) -> None:
     params = {"media": str(disc_iso), "into": str(tmp_path / "archive")}
-    result = KINDS["import"](params, context(tmp_path))
+    result = run("import", params, context(tmp_path))
     assert result["destination"]["kind"] == "archive"
     assert result["receipt"]["safe_to_return"] is True
     assert len(list((tmp_path / "archive").rglob("*.dcm"))) == 6
@@ -170,7 +172,7 @@ def test_import_into_an_archive_folder(disc_iso: Path, tmp_path: Path) -> None:
 def test_build_from_orthanc_gives_an_iso_that_validates(
     pacs: Orthanc, disc_iso: Path, tmp_path: Path
 ) -> None:
-    KINDS["import"](_import(pacs, disc_iso, tmp_path / "state"), context(tmp_path / "imp"))
+    run("import", _import(pacs, disc_iso, tmp_path / "state"), context(tmp_path / "imp"))
     params: dict[str, Any] = {
         "from_pacs": {
             "pacs": pacs.peer, "calling_aet": pacs.scu_aet, "timeout": 10,
@@ -181,7 +183,7 @@ def test_build_from_orthanc_gives_an_iso_that_validates(
     }  # fmt: skip
     assert describe("build", params) == "Build a CD of patient PID0001 from ORTHANC, 2 copies"
     ctx = context(tmp_path / "build")
-    built = KINDS["build"](params, ctx)
+    built = run("build", params, ctx)
     assert built["ok"] is True and built["counts"]["instances"] == 6
     assert built["files"] == ["disc", "disc.iso", "label.png"]
     with Image.open(ctx.folder / "label.png") as label:
@@ -189,7 +191,7 @@ def test_build_from_orthanc_gives_an_iso_that_validates(
     assert ctx.audits == [("build", "PID0001", "Test^Patient1", "done")]
 
     qa = context(tmp_path / "qa")
-    report = KINDS["validate"]({"media": str(ctx.folder / "disc.iso"), "profile": "STD-GEN-CD"}, qa)
+    report = run("validate", {"media": str(ctx.folder / "disc.iso"), "profile": "STD-GEN-CD"}, qa)
     assert report["ok"] is True and report["inventory"]["counts"]["instances"] == 6
     assert "<html" in (qa.folder / report["html"]).read_text(encoding="utf-8").lower()
     assert qa.audits == [("validate", "PID0001", "Test^Patient1", "passed")]
@@ -201,7 +203,7 @@ def test_validate_a_damaged_iso_reports_its_finding(disc_iso: Path, tmp_path: Pa
     damaged = tmp_path / "damaged.iso"
     damaged.write_bytes(bytes(data))
     ctx = context(tmp_path)
-    report = KINDS["validate"]({"media": str(damaged), "profile": None}, ctx)
+    report = run("validate", {"media": str(damaged), "profile": None}, ctx)
     assert report["ok"] is False
     assert [f["code"] for f in report["findings"]] == ["media.iso-damaged"]
     assert (ctx.folder / "report.html").is_file() and ctx.audits == []
@@ -216,7 +218,7 @@ def test_a_build_larger_than_the_medium_is_disc_k_of_n(tmp_path: Path) -> None:
     params = {"sources": [str(src)], "capacity": 1_000_000, "fileset_id": "SPAN", "web": True}
     assert describe("build", params) == "Build a disc of in"
     ctx = context(tmp_path / "job")
-    built = KINDS["build"](params, ctx)
+    built = run("build", params, ctx)
     n = len(built["volumes"])
     assert n >= 2 and built["counts"]["instances"] == 40
     isos = [f"disc_{k}.iso" for k in range(1, n + 1)]
@@ -224,7 +226,7 @@ def test_a_build_larger_than_the_medium_is_disc_k_of_n(tmp_path: Path) -> None:
     assert built["files"] == sorted(["disc", *isos, *labels])
     assert [v["k"] for v in built["volumes"]] == list(range(1, n + 1))
     for name in isos:
-        report = KINDS["validate"]({"media": str(ctx.folder / name)}, context(tmp_path / name))
+        report = run("validate", {"media": str(ctx.folder / name)}, context(tmp_path / name))
         assert report["ok"] is True
 
 
@@ -233,7 +235,7 @@ def test_an_ecg_gets_the_drawing_of_its_waveform(tmp_path: Path) -> None:
 
     generate_sample(tmp_path / "sample")
     ctx = context(tmp_path)
-    result = KINDS["survey"]({"media": str(tmp_path / "sample" / "cardio 2024" / "ecg")}, ctx)
+    result = run("survey", {"media": str(tmp_path / "sample" / "cardio 2024" / "ecg")}, ctx)
     (series,) = result["patients"][0]["studies"][0]["series"]
     with Image.open(ctx.folder / series["thumbnail"]) as image:
         gray = np.asarray(image.convert("L"))
