@@ -240,3 +240,14 @@ def test_an_ecg_gets_the_drawing_of_its_waveform(tmp_path: Path) -> None:
     with Image.open(ctx.folder / series["thumbnail"]) as image:
         gray = np.asarray(image.convert("L"))
         assert image.format == "JPEG" and int(gray.max()) - int(gray.min()) > 100  # traces
+
+
+@pytest.mark.parametrize("kind", ["survey", "validate"])
+def test_cancel_while_reading_the_disc_ends_the_job(
+    kind: str, disc_iso: Path, tmp_path: Path
+) -> None:
+    """validate turns a failing stage into a finding and carries on: a cancel still ends it."""
+    ctx = context(tmp_path, cancel_after=0, cancel_stage="reading headers")
+    with pytest.raises(JobCancelled):
+        run(kind, {"media": str(disc_iso)}, ctx)
+    assert ctx.audits == [] and not (ctx.folder / "report.html").exists()

@@ -112,10 +112,13 @@ def _run(request: BuildRequest, params: Mapping[str, Any], ctx: JobContext) -> M
     progress = common.progress(ctx)
     pacs = params.get("from_pacs")
     if not isinstance(pacs, Mapping):
-        return build.run(request, progress)
-    done = build_from_pacs(request, _retrieve(pacs), progress=progress)
-    assert done.plan is not None  # build_from_pacs returns a plan or raises
-    return done.plan
+        media_plan = build.run(request, progress)
+    else:
+        done = build_from_pacs(request, _retrieve(pacs), progress=progress)
+        assert done.plan is not None  # build_from_pacs returns a plan or raises
+        media_plan = done.plan
+    progress.check()
+    return media_plan
 
 
 def _retrieve(pacs: Mapping[str, Any]) -> Any:

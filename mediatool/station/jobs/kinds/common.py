@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediatool.errors import MediatoolError
-from mediatool.station.jobs.context import JobContext, JobFailed
+from mediatool.station.jobs.context import JobCancelled, JobContext, JobFailed
 
 if TYPE_CHECKING:
     from mediatool.media.base import MediaReader
-    from mediatool.model import Progress
     from mediatool.net.association import Network, Peer
 
 
@@ -70,13 +69,33 @@ def network(params: Mapping[str, Any], retries: int = 3) -> Network:
     return Network(calling_aet=aet, timeout=float(timeout), retries=retries)
 
 
-def progress(ctx: JobContext) -> Progress:
-    """The library's progress callback: the job's (which raises JobCancelled after a cancel)."""
+class Watched:
+    """The library's progress callback: the job's, which raises :class:`JobCancelled` after a
+    cancel. Some library stages turn any exception into a finding and carry on (validate's
+    "check failed"; a header read falls back from its worker processes): once cancelled, every
+    later call raises again, and :meth:`check` after each library call raises it for good."""
 
-    def report(done: int, total: int | None, label: str) -> None:
-        ctx.progress(done, total, label)
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+        self.cancelled: JobCancelled | None = None
 
-    return report
+    def __call__(self, done: int, total: int | None, label: str) -> None:
+        if self.cancelled is not None:
+            raise self.cancelled
+        try:
+            self.ctx.progress(done, total, label)
+        except JobCancelled as exc:
+            self.cancelled = exc
+            raise
+
+    def check(self) -> None:
+        """Raise the cancel a library call may have swallowed."""
+        if self.cancelled is not None:
+            raise self.cancelled
+
+
+def progress(ctx: JobContext) -> Watched:
+    return Watched(ctx)
 
 
 def open_medium(where: str) -> MediaReader:

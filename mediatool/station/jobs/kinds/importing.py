@@ -111,11 +111,14 @@ def _import(
     studies = params.get("studies") or []
     selection = Selection(frozenset(str(s) for s in studies))
     survey = survey_media(reader, progress=progress, jobs=1)
+    progress.check()
     check_selection(survey, selection)
     identities = _identities(survey, selection, params.get("identities") or {})
     plan = plan_import(survey, selection, identities, same_content(reader))
     options = RunOptions(accession=common.text(params, "accession") or None)
-    return run(reader, plan, destination, options, progress=progress), survey
+    report = run(reader, plan, destination, options, progress=progress)
+    progress.check()
+    return report, survey
 
 
 def _identities(

@@ -34,7 +34,9 @@ def run_survey(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     report = common.progress(ctx)
     with common.library_errors(), common.open_medium(media) as reader:
         found = listing(validate_media(reader, None, report))
+        report.check()
         files = survey_media(reader, progress=report, jobs=1)
+        report.check()
         result = found.as_dict()
         _thumbnails(reader, files, result, ctx)
     result["expected"] = expected_text(found.report)

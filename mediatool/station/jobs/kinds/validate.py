@@ -31,11 +31,13 @@ def run_validate(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
 
     media = common.required(params, "media")
     profile_id = common.text(params, "profile")
+    watched = common.progress(ctx)
     with common.library_errors():
         profile = profiles.load(profile_id) if profile_id else None
         try:
             with open_media(media) as reader:
-                report = validate_media(reader, profile, common.progress(ctx), jobs=1)
+                report = validate_media(reader, profile, watched, jobs=1)
+                watched.check()
         except DamagedMedia as exc:  # a damaged image is a judgement on the media: FAIL
             report = damaged_report(media, exc, profile_id or None)
     (ctx.folder / REPORT_HTML).write_text(render.html(report), encoding="utf-8")
