@@ -28,7 +28,7 @@ from mediatool.dicom.elements import (
     us,
 )
 from mediatool.dicom.elements import uid as _uid
-from mediatool.dicom.tree import TreeLike
+from mediatool.dicom.tree import TreeLike, first_of_patient, first_of_series, first_of_study
 from mediatool.dicom.uids import EXPLICIT_VR_LITTLE_ENDIAN, MEDIA_STORAGE_DIRECTORY
 from mediatool.model import FileID, InstanceInfo, Level
 
@@ -89,13 +89,11 @@ def _records(
     icons = icons or {}
     roots: list[_Record] = []
     for patient in tree.patients:
-        first = patient.studies[0].series[0].instances[0]
-        prec = _record("PATIENT", first.keys[Level.PATIENT])
+        prec = _record("PATIENT", first_of_patient(patient).keys[Level.PATIENT])
         for study in patient.studies:
-            srep = study.series[0].instances[0]
-            strec = _record("STUDY", srep.keys[Level.STUDY])
+            strec = _record("STUDY", first_of_study(study).keys[Level.STUDY])
             for series in study.series:
-                series_keys = series.instances[0].keys[Level.SERIES]
+                series_keys = first_of_series(series).keys[Level.SERIES]
                 serec = _record(
                     "SERIES",
                     _with_icon(series_keys, _series_icon(series.instances, icons, icon_records)),
