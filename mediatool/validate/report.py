@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from mediatool.dicom import dicomdir_raw, dicomdir_read, dicomdir_tree, fileids
+from mediatool.dicom.sameness import same_file
 from mediatool.findings import (
     Finding,
     Severity,
@@ -28,7 +29,7 @@ from mediatool.findings import (
     finding,
     worst,
 )
-from mediatool.media.base import MediaEntry, MediaReader, same_bytes, strip_iso_version
+from mediatool.media.base import MediaEntry, MediaReader, stored, strip_iso_version
 from mediatool.model import Progress
 from mediatool.profiles import Profile
 from mediatool.validate import files, structure
@@ -183,7 +184,8 @@ def _volume_id(reader: MediaReader, head: Header) -> list[Finding]:
 
 
 def _same_content(reader: MediaReader) -> Callable[[files.FileTask, files.FileTask], bool]:
-    return lambda a, b: same_bytes(reader, a.entry, b.entry)
+    """Byte-identical files (checklist F04; why bytes here: :mod:`mediatool.dicom.sameness`)."""
+    return lambda a, b: same_file(stored(reader, a.entry), stored(reader, b.entry))
 
 
 def _read_directory(
