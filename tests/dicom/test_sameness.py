@@ -64,3 +64,35 @@ def test_other_values_are_different_for_all(tmp_path: Path) -> None:
     c = _write(tmp_path / "c.dcm", meta=False, implicit=True, description="CT Abdomen")
     assert not same_instance(a, b) and not same_file(a, b)
     assert not same_instance(a, c)
+
+
+def test_each_command_asks_its_own_question(tmp_path: Path) -> None:
+    """One folder, three files under one SOP Instance UID: a, b (the same data set, another
+    File Meta) and c (another Study Description). build and import keep b as a copy of a;
+    validate, judging the files on the medium, calls b a conflict; c is a conflict for all."""
+    from mediatool.build import _content_equal
+    from mediatool.importer import same_content
+    from mediatool.importer.select import Selection, plan_import
+    from mediatool.importer.survey import survey_media
+    from mediatool.media import open_media
+    from mediatool.validate import validate_media
+
+    root = tmp_path / "media"
+    _write(root / "a.dcm")
+    ds = make_instance()
+    write_instance(root / "b.dcm", ds)
+    ds.file_meta.SourceApplicationEntityTitle = "OTHER_AE"
+    ds.save_as(root / "b.dcm", enforce_file_format=True)
+    _write(root / "c.dcm", description="CT Abdomen")
+    infos = [scan_one(SourceRef(str(root / f"{n}.dcm")), ScanOptions()) for n in "abc"]
+    a, b, c = (i for i in infos if isinstance(i, InstanceInfo))
+    assert _content_equal(a, b) and not _content_equal(a, c)
+    with open_media(root) as reader:
+        plan = plan_import(survey_media(reader), Selection(), None, same_content(reader))
+        report = validate_media(reader, jobs=1)
+    assert {o.path: o.code for o in plan.decided} == {
+        "b.dcm": "import.duplicate",
+        "c.dcm": "import.duplicate-conflict",
+    }
+    f04 = {f.where: f.code for f in report.findings if "duplicate" in f.code}
+    assert f04 == {"b.dcm": "hierarchy.duplicate-conflict", "c.dcm": "hierarchy.duplicate-conflict"}
