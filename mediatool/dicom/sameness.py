@@ -18,7 +18,9 @@ is where it is answered. There are two answers, because the commands judge diffe
 * :func:`same_file` (validate): **equal bytes**. validate judges the medium as it is written: a
   reader of the File-set reads files, meta included, and checklist F04 calls only
   byte-identical copies a warning (``file.duplicate-identical``); any other difference is the
-  error ``hierarchy.duplicate-conflict``.
+  error ``hierarchy.duplicate-conflict``. ``import --list`` shows this view of the disc (it
+  lists validate's findings); the import itself then sends a File Meta-only copy once and
+  counts it as a second copy, not as a conflict.
 
 Both read in 1 MiB pieces, never a whole file at once unless the data sets must be parsed.
 """
