@@ -90,7 +90,13 @@ def serve(
 
 @click.group("users")
 def users_group() -> None:
-    """The station's accounts: reception, burn, qa, admin."""
+    """The station's accounts: reception, burn, qa, admin.
+
+    \b
+    Example:
+      mediatool users add maria --role admin --password-stdin --data /srv/mediatool
+      mediatool users list --data /srv/mediatool
+    """
 
 
 def _store(config_path: Path | None, data: Path | None):  # type: ignore[no-untyped-def]
