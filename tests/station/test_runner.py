@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from factories import study_folder
 from pacs_peers import Orthanc, build_fileset
-from station_peers import StationServer, wait_job
+from station_peers import StationServer, sign_in, wait_job
 
 from mediatool.station.store import Store
 
@@ -92,11 +92,13 @@ def _wait_sending(server: StationServer, job_id: int, orthanc: Orthanc) -> dict[
 
 
 def test_server_killed_mid_import_resumes_to_the_same_accounting(
-    tmp_path: Path, orthanc: Orthanc, disc: Path
+    tmp_path: Path, orthanc: Orthanc, disc: Path, page: Any
 ) -> None:
     orthanc.reset()
     server = _station(tmp_path, orthanc).start()
     job_id = _queue_import(server, disc, orthanc)
+    sign_in(page, server, "reception")
+    page.goto(f"{server.url}/jobs/{job_id}")  # a receptionist watching the job's live page
     under_way = _wait_sending(server, job_id, orthanc)
     server.kill()
     deadline = time.monotonic() + 10
@@ -108,6 +110,8 @@ def test_server_killed_mid_import_resumes_to_the_same_accounting(
 
     server.start()
     try:
+        # the open page reconnects by itself and shows the end without a reload by hand
+        page.locator("#job-state.state-done").wait_for(timeout=120_000)
         with server.client("reception") as c:
             final = wait_job(c, job_id)
             page = c.get(f"/jobs/{job_id}").text
