@@ -96,11 +96,16 @@ def format_date(value: str) -> str:
     return f"{legacy[:4]}-{legacy[4:6]}-{legacy[6:]}" if legacy else v
 
 
-def long_date(value: str) -> str:
-    """DA → ``12 Mar 2024`` (the disc label, where a reader may not expect ISO order)."""
+_MONTHS_PT: Final = ("jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez")
+
+
+def long_date(value: str, language: str = "en") -> str:
+    """DA → ``12 Mar 2024`` (``12 mar 2024`` in ``pt-BR``): the disc label, where a reader may
+    not expect ISO order."""
     v = (value or "").strip()
     if len(v) == 8 and v.isdigit() and 1 <= int(v[4:6]) <= 12:
-        return f"{int(v[6:])} {_MONTHS[int(v[4:6]) - 1]} {v[:4]}"
+        months = _MONTHS_PT if language == "pt-BR" else _MONTHS
+        return f"{int(v[6:])} {months[int(v[4:6]) - 1]} {v[:4]}"
     return format_date(v)
 
 
