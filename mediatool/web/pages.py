@@ -23,8 +23,8 @@ from mediatool.modalities import DEFAULT_LANGUAGE
 from mediatool.pixels import render
 from mediatool.resources import templates
 from mediatool.web import i18n, product
-from mediatool.web.i18n import N_
 from mediatool.web.fileset import PatientNode, SeriesNode, StudyNode
+from mediatool.web.i18n import N_
 from mediatool.web.links import CASE_SCRIPT, lower_links
 from mediatool.web.site import Site
 from mediatool.web.text import (

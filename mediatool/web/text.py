@@ -96,7 +96,20 @@ def format_date(value: str) -> str:
     return f"{legacy[:4]}-{legacy[4:6]}-{legacy[6:]}" if legacy else v
 
 
-_MONTHS_PT: Final = ("jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez")
+_MONTHS_PT: Final = (
+    "jan",
+    "fev",
+    "mar",
+    "abr",
+    "mai",
+    "jun",
+    "jul",
+    "ago",
+    "set",
+    "out",
+    "nov",
+    "dez",
+)
 
 
 def long_date(value: str, language: str = "en") -> str:
