@@ -29,10 +29,10 @@ from mediatool.web.links import CASE_SCRIPT, lower_links
 from mediatool.web.site import Site
 from mediatool.web.text import (
     alphabetic_name,
-    format_date,
     format_name,
     format_sex,
     format_time,
+    local_date,
     long_date,
     to_ascii,
 )
@@ -172,9 +172,10 @@ def _documents(
     reports: list[dict[str, Any]],
     others: list[dict[str, str]],
     _: i18n.Gettext,
+    language: str,
 ) -> None:
     for leaf, out in zip(series.leaves, outcomes, strict=True):
-        date = format_date(out.date)
+        date = local_date(out.date, language)
         if out.kind == "sr" and out.document is not None:
             number = len(reports) + 1
             title = out.document["title"]
@@ -283,7 +284,7 @@ def _patient_model(patient: PatientNode, p: int, work: _Work, site: Site) -> dic
         "label_name": alphabetic_name(patient.name) or no_name,
         "id": patient.patient_id,
         "ascii_id": to_ascii(patient.patient_id),
-        "birth_date": format_date(patient.birth_date),
+        "birth_date": local_date(patient.birth_date, site.language),
         "long_birth_date": long_date(patient.birth_date, site.language),
         "sex": _(format_sex(patient.sex)) if patient.sex.strip() else "",
         "studies": studies,
@@ -305,12 +306,12 @@ def _study_model(study: StudyNode, study_key: str, work: _Work, site: Site) -> d
                 links[leaf.sop_instance_uid] = out.images[0]
         if model["images"]:
             series_models.append(model)
-        _documents(study_key, series, s_out, reports, others, _)
+        _documents(study_key, series, s_out, reports, others, _, site.language)
     present = list(dict.fromkeys(m["modality"] for m in series_models))
     return {
         "key": study_key.rpartition("/")[2],
         "href": f"IHE_PDI/{study_key}/INDEX.HTM",
-        "date": format_date(study.date),
+        "date": local_date(study.date, site.language),
         "long_date": long_date(study.date, site.language),
         "time": format_time(study.time),
         "description": study.description,

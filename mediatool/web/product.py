@@ -13,7 +13,7 @@ from importlib import metadata
 from typing import Any, Final
 
 import mediatool
-from mediatool.web.i18n import Gettext, N_
+from mediatool.web.i18n import N_, Gettext
 
 PRODUCT: Final = "mediatool"
 VENDOR: Final = N_("the mediatool project (open source, MIT licence)")

@@ -87,6 +87,14 @@ def alphabetic_name(value: Any) -> str:
     return _group(first) if first.strip() else format_name(text)
 
 
+def local_date(value: str, language: str = "en") -> str:
+    """:func:`format_date`, or ``DD/MM/YYYY`` in ``pt-BR`` (how a Brazilian reader writes it)."""
+    shown = format_date(value)
+    if language == "pt-BR" and len(shown) == 10 and shown[4] == shown[7] == "-":
+        return f"{shown[8:]}/{shown[5:7]}/{shown[:4]}"
+    return shown
+
+
 def format_date(value: str) -> str:
     """DA ``YYYYMMDD`` → ``YYYY-MM-DD``; anything else is returned as given (stripped)."""
     v = (value or "").strip()
