@@ -47,13 +47,15 @@ CONTENT_TYPE = "DICOM PLUS WEB"
 @cache
 def environment(language: str = DEFAULT_LANGUAGE) -> jinja2.Environment:
     """The project's Environment (:func:`mediatool.resources.templates`) with the disc's globals
-    and gettext in ``language`` (an overlay per language; its own template cache)."""
-    env = templates().overlay(extensions=["jinja2.ext.i18n"], cache_size=400)
-    env.globals = {  # its own dict
-        **env.globals,
+    and gettext in ``language``: an overlay per language, with its own globals (the i18n
+    extension writes into them) and template cache, so the shared Environment stays as it is."""
+    own = templates().overlay(cache_size=400)
+    own.globals = {  # its own dict: an overlay shares its parent's
+        **own.globals,
         "case_script": markupsafe.Markup(CASE_SCRIPT),
         "lang": language,
     }
+    env = own.overlay(extensions=["jinja2.ext.i18n"], cache_size=400)
     env.install_gettext_translations(  # type: ignore[attr-defined]
         i18n.translations(language), newstyle=True
     )
