@@ -6,7 +6,8 @@
 
 The station (``mediatool/station/i18n/messages.pot``): its Python (``_()``, ``gettext``,
 ``ngettext``, ``N_()``) and its jinja templates (``templates/station``). The disc
-(``mediatool/web/i18n/disc.pot``): the web content's Python (``mediatool/web``) and the disc's
+(``mediatool/web/i18n/disc.pot``): the web content's Python (``mediatool/web``, and
+``mediatool/build/volumes.py`` for what each disc of a set holds) and the disc's
 templates (``templates/*.htm``, ``README.TXT``, ``viewer/VIEWER.HTM``). New messages arrive in
 ``pt_BR.po`` untranslated; translate them there (tests/station/test_core.py and
 tests/web/test_web_language.py check every message has a translation).
@@ -48,6 +49,7 @@ DOMAINS: dict[str, tuple[Path, str, tuple[tuple[Path, list[tuple[str, str]]], ..
         "disc.pot",
         (
             (ROOT / "mediatool" / "web", [("*.py", "python")]),
+            (ROOT / "mediatool" / "build", [("volumes.py", "python")]),  # a set's discs
             (
                 ROOT / "templates",
                 [
