@@ -32,11 +32,13 @@ from mediatool.conform import Action
 from mediatool.dicom.tree import PatientSummary, SeriesSummary, summarise
 from mediatool.errors import OutputError
 from mediatool.findings import Finding, finding
+from mediatool.modalities import DEFAULT_LANGUAGE
 from mediatool.model import InstanceInfo, Progress
 from mediatool.pixels.icons import IconOrder
 from mediatool.web import load_site, make_label
 from mediatool.web.fileset import PatientNode
-from mediatool.web.text import alphabetic_name, format_date, to_ascii
+from mediatool.web.i18n import gettext_for
+from mediatool.web.text import alphabetic_name, local_date, to_ascii
 from mediatool.writers import folder as folder_writer
 from mediatool.writers import iso as iso_writer
 
@@ -145,17 +147,19 @@ def span_findings(media_plan: MediaPlan) -> list[Finding]:
     return out
 
 
-def _lines(patients: Sequence[PatientSummary]) -> list[str]:
+def _lines(patients: Sequence[PatientSummary], language: str) -> list[str]:
+    _ = gettext_for(language)
     lines = []
     for patient in patients:
-        name = to_ascii(alphabetic_name(patient.name)) or "(no name)"
+        name = to_ascii(alphabetic_name(patient.name)) or to_ascii(_("(no name)"))
         lines.append(f"{name} (ID {to_ascii(patient.patient_id) or '-'})")
         for study in patient.studies.values():
             modalities = " ".join(dict.fromkeys(s.modality for s in study.series.values()))
             count = sum(s.instances for s in study.series.values())
+            objects = _("%(num)s objects") % {"num": count}
             lines.append(
-                f"  {format_date(study.date) or '----------'}  "
-                f"{to_ascii(study.description) or 'Study'}  [{modalities}, {count} objects]"
+                f"  {local_date(study.date, language) or '----------'}  "
+                f"{to_ascii(study.description) or _('Study')}  [{modalities}, {objects}]"
             )
     return lines
 
@@ -165,8 +169,10 @@ def _split_notes(
     k: int,
     spread: Mapping[str, list[int]],
     totals: Counter[str],
+    language: str,
 ) -> list[str]:
     """Disc ``k``'s sentences on its series that are split over several discs."""
+    _ = gettext_for(language)
     notes = []
     for study in (st for p in patients for st in p.studies.values()):
         for series in study.series.values():
@@ -177,19 +183,30 @@ def _split_notes(
                 f", {to_ascii(series.description)}" if series.description else ""
             )
             others = ", ".join(str(d) for d in discs if d != k)
-            notes.append(
-                f"series {to_ascii(series.number) or '-'} ({what}) "
-                f"of the study of {format_date(study.date) or 'unknown date'} is too "
-                f"large for one disc: it is split by image; this disc holds "
-                f"{series.instances} of its {totals[series.uid]} images, the rest "
-                f"are on disc {others}"
+            sentence = _(
+                "series %(number)s (%(what)s) of the study of %(date)s is too large for one "
+                "disc: it is split by image; this disc holds %(held)s of its %(total)s images, "
+                "the rest are on disc %(others)s"
             )
+            values = {
+                "number": to_ascii(series.number) or "-",
+                "what": what,
+                "date": local_date(study.date, language) or _("unknown date"),
+                "held": series.instances,
+                "total": totals[series.uid],
+                "others": others,
+            }
+            notes.append(sentence % values)
     return notes
 
 
-def describe(volumes: Sequence[MediaPlan], this: int) -> list[dict[str, Any]]:
+def describe(
+    volumes: Sequence[MediaPlan], this: int, language: str = DEFAULT_LANGUAGE
+) -> list[dict[str, Any]]:
     """What each disc holds, for the README and the index page of disc ``this`` (1-based): the
-    summary of each volume's tree (:func:`mediatool.dicom.tree.summarise`)."""
+    summary of each volume's tree (:func:`mediatool.dicom.tree.summarise`), in ``language``
+    (the site's: :mod:`mediatool.web.i18n`)."""
+    _ = gettext_for(language)
     summaries = [summarise(volume.tree) for volume in volumes]
     spread = _series_spread(summaries)
     totals: Counter[str] = Counter()
@@ -204,10 +221,18 @@ def describe(volumes: Sequence[MediaPlan], this: int) -> list[dict[str, Any]]:
                 "k": str(k),
                 "id": volume.fileset_id,
                 "this": k == this,
-                "summary": f"{counts['patients']} patient(s), {counts['studies']} study(ies), "
-                f"{counts['series']} series, {counts['instances']} objects",
-                "lines": _lines(patients),
-                "notes": _split_notes(patients, k, spread, totals),
+                "summary": _(
+                    "%(patients)s patient(s), %(studies)s study(ies), %(series)s series, "
+                    "%(objects)s objects"
+                )
+                % {
+                    "patients": counts["patients"],
+                    "studies": counts["studies"],
+                    "series": counts["series"],
+                    "objects": counts["instances"],
+                },
+                "lines": _lines(patients, language),
+                "notes": _split_notes(patients, k, spread, totals, language),
             }
         )
     return out
@@ -223,6 +248,7 @@ def _write_all(
     """Write every volume into ``root/<VOLUME_ID>``; the exact image size of each, and the
     record tree its web content and label show (the build's own, never read back)."""
     site = load_site(request.site) if request.site is not None else None
+    language = site.language if site is not None else DEFAULT_LANGUAGE
     volumes = media_plan.volumes
     sizes = []
     trees: list[list[PatientNode]] = []
@@ -245,7 +271,7 @@ def _write_all(
                     request,
                     site,
                     progress,
-                    in_set=write.InSet((k, len(volumes)), describe(volumes, k)),
+                    in_set=write.InSet((k, len(volumes)), describe(volumes, k, language)),
                     icons=order,
                     shown=shown,
                 )
