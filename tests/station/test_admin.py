@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pacs_peers import Orthanc, running
 from ports import LOCALHOST, reserve_port
-from station_peers import PASSWORD, StationServer, csrf_of, sign_in
+from station_peers import PASSWORD, StationServer, csrf_of, sign_in, wait_job
 
 from mediatool.station import serve
 
@@ -205,3 +205,53 @@ def test_the_audit_trail_is_searched_and_exported_with_the_export_in_it(
         everything = list(csv.DictReader(io.StringIO(c.get("/admin/audit.csv").text)))
     exports = [r for r in everything if r["action"] == "export audit"]
     assert len(exports) == 2 and {r["user_name"] for r in exports} == {"admin"}
+
+
+def _english_left(text: str) -> list[str]:
+    """English sentences of the catalog (with a different translation) still in ``text``."""
+    from babel.messages.pofile import read_po
+
+    from mediatool.station.i18n import CATALOGS
+
+    with (CATALOGS / "pt_BR.po").open("rb") as f:
+        catalog = read_po(f, locale="pt_BR")
+    return [
+        m.id for m in catalog
+        if isinstance(m.id, str) and m.string and m.string != m.id and " " in m.id
+        and "%(" not in m.id and m.id in text
+    ]  # fmt: skip
+
+
+#: each page of the QA, history and administration desks, and a Portuguese word it shows
+PORTUGUESE = {
+    "/qa": "Verificações anteriores",
+    "/history": "Paciente (ID ou nome)",
+    "/admin": "Nós de PACS e de worklist",
+    "/admin/accounts": "Criar a conta",
+    "/admin/audit": "Trilha de auditoria",
+}
+
+
+def test_the_desks_pages_in_portuguese(
+    station: StationServer, browser: Any, tmp_path: Path
+) -> None:
+    with closing(station.client("admin")) as c:  # a finished check for the job page
+        token = csrf_of(c.get("/qa").text)
+        r = c.post(
+            "/qa", data={"csrf": token, "path": str(tmp_path)},
+            files={"upload": ("", b"", "application/octet-stream")},
+        )  # fmt: skip
+        job = str(r.url).rsplit("/", 1)[1]
+        wait_job(c, int(job))
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="pt-BR")
+    page = context.new_page()
+    try:
+        sign_in(page, station, "admin")
+        for path, word in (*PORTUGUESE.items(), (f"/jobs/{job}", "Veredito")):
+            page.goto(station.url + path)
+            text = page.locator("body").inner_text()
+            assert word in text, path
+            assert page.locator("html").get_attribute("lang") == "pt-BR"
+            assert _english_left(text) == [], path
+    finally:
+        context.close()
