@@ -27,10 +27,13 @@ from starlette.routing import Route
 from mediatool.errors import MediatoolError
 from mediatool.station import auth, web
 from mediatool.station import config as cfg
+from mediatool.station.i18n import N_
 from mediatool.station.i18n import gettext as _
 from mediatool.station.serve import SAVED
 from mediatool.station.store import ROLES
 
+#: a node's role, as the page shows it
+NODE_ROLES: Final = (N_("pacs"), N_("worklist"))
 ECHO_TIMEOUT: Final = 3.0  # seconds: the Test button answers quickly
 AUDIT_ROWS: Final = 500  # rows on the page; the CSV has them all
 AUDIT_EXPORT: Final = 1_000_000
