@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_media import built_iso
 from station_peers import StationServer, csrf_of, sign_in, wait_job
 
 from mediatool.station.store import Store
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.oracle
 
 def _jobs(station: StationServer, tmp_path: Path) -> dict[str, int]:
     """A reception job for patient PAT77 (queued in the store as the reception desk does) and
-    two QA checks (by qa and by admin) through the QA desk."""
+    two QA checks through the QA desk: qa's of a disc of patient PID0001, admin's of a folder."""
     store = Store(f"sqlite:///{(station.data / 'station.db').resolve()}")
     missing = str(tmp_path / "no-disc")
     survey = store.add_job(
@@ -27,11 +28,13 @@ def _jobs(station: StationServer, tmp_path: Path) -> dict[str, int]:
         params={"media": missing}, patient_id="PAT77", patient_name="Doe^Jane",
     )  # fmt: skip
     made = {"survey": survey}
-    for name in ("qa", "admin"):
+    disc = built_iso(tmp_path / "disc", patients=1)  # patient PID0001, Test^Patient1
+    (tmp_path / "empty").mkdir()
+    for name, checked in (("qa", disc), ("admin", tmp_path / "empty")):
         with closing(station.client(name)) as c:
             token = csrf_of(c.get("/qa").text)
             r = c.post(
-                "/qa", data={"csrf": token, "path": str(tmp_path)},
+                "/qa", data={"csrf": token, "path": str(checked)},
                 files={"upload": ("", b"", "application/octet-stream")},
             )  # fmt: skip
             made[name] = int(str(r.url).rsplit("/", 1)[1])
@@ -61,6 +64,9 @@ def test_history_finds_jobs_by_patient_user_kind_and_date(
     assert row.get_by_role("link", name=str(made["survey"])).get_attribute("href") == (
         f"/jobs/{made['survey']}"
     )
+    page.locator("#patient").fill("pid0001")  # the check read it from the disc (audit trail)
+    page.get_by_role("button", name="Search").click()
+    assert _ids(page) == [made["qa"]]
     page.locator("#patient").fill("")
     page.locator("#user").fill("qa")
     page.get_by_role("button", name="Search").click()

@@ -44,9 +44,35 @@ def search(request: Request, kinds: list[str]) -> tuple[list[Job], dict[str, str
         kinds=chosen, states=states, text=query["patient"], user_name=query["user"],
         since=since, limit=LIMIT,
     )  # fmt: skip
+    if query["patient"]:
+        found = _with_audited(request, found, query["patient"], chosen, states, query["user"])
+    if since is not None:
+        found = [j for j in found if j.created >= since]
     if until is not None:
         found = [j for j in found if j.created <= until]
     return found, query, error
+
+
+def _with_audited(
+    request: Request, found: list[Job], patient: str, kinds: list[str], states: list[str],
+    user_name: str,
+) -> list[Job]:  # fmt: skip
+    """Add the jobs whose audit entries name the patient (a QA check learns the patients of a
+    disc only as it reads it: they are in the trail, not in the job's row)."""
+    store = web.station(request).store
+    wanted = patient.lower()
+    ids = {
+        r["job_id"] for r in store.audit_rows(text=patient, limit=LIMIT)
+        if r["job_id"] is not None
+        and (wanted in r["patient_id"].lower() or wanted in r["patient_name"].lower())
+    } - {j.id for j in found}  # fmt: skip
+    for job_id in ids:
+        job = store.job(job_id)
+        if job is None or job.kind not in kinds or (states and job.state not in states):
+            continue
+        if not user_name or job.user_name == user_name:
+            found.append(job)
+    return sorted(found, key=lambda j: -j.id)[:LIMIT]
 
 
 async def history(request: Request) -> Response:
