@@ -103,3 +103,14 @@ def test_the_qa_desk_is_for_qa_and_admin(station: StationServer) -> None:
         token = csrf_of(c.get("/").text)
         r = c.post("/qa", data={"csrf": token, "path": "/"}, files={"upload": ("", b"", "x/y")})
         assert r.status_code == 403
+
+
+def test_a_plain_form_naming_a_path_is_taken_and_its_csrf_checked(
+    station: StationServer, tmp_path: Path
+) -> None:
+    with closing(station.client("qa")) as c:
+        r = c.post("/qa", data={"path": str(tmp_path)})
+        assert r.status_code == 403 and "did not come from this station" in r.text
+        token = csrf_of(c.get("/qa").text)
+        r = c.post("/qa", data={"csrf": token, "path": str(tmp_path)})
+        assert re.search(r"/jobs/\d+$", str(r.url))

@@ -72,9 +72,18 @@ def _medium(request: Request, fields: dict[str, str], upload: Path | None) -> st
     return typed
 
 
+async def _received(request: Request) -> uploads.Upload:
+    """The posted form: with its file (multipart, streamed to the data folder), or a plain form
+    naming a drive or a path; CSRF checked either way."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await uploads.receive(request)
+    form = await web.posted(request)
+    return uploads.Upload(fields={k: v for k, v in form.items() if isinstance(v, str)})
+
+
 async def check(request: Request) -> Response:
     web.require(request, "qa")
-    upload = await uploads.receive(request)
+    upload = await _received(request)
     fields = upload.fields
     chosen = {k: fields.get(k, "") for k in ("drive", "path", "profile")}
     profile = fields.get("profile", "")
