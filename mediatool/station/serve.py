@@ -79,14 +79,24 @@ def announce(config: StationConfig, store: Store, say: Say, data_option: str) ->
         say("No PACS configured yet: an administrator adds one on the Administration page.")
 
 
-def run(config: StationConfig, say: Say, data_option: str = "") -> None:
-    """Serve until interrupted (Ctrl+C)."""
+def run(config: StationConfig, say: Say, data_option: str = "", demo: bool = False) -> None:
+    """Serve until interrupted (Ctrl+C); ``demo``: on the bundled sample (:mod:`.demo`)."""
+    check_tls(config)
+    store = prepare_data(config)
+    if not demo:
+        _serve(config, store, say, data_option)
+        return
+    from mediatool.station.demo import demo as demo_setup
+
+    with demo_setup(config, store, say) as demo_config:
+        _serve(demo_config, store, say, data_option)
+
+
+def _serve(config: StationConfig, store: Store, say: Say, data_option: str) -> None:
     import uvicorn
 
     from mediatool.station.app import create_app
 
-    check_tls(config)
-    store = prepare_data(config)
     app = create_app(config, store)
     announce(config, store, say, data_option)
     uvicorn.run(
