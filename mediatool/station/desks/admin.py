@@ -77,9 +77,11 @@ def _page(request: Request, status: int = 200, **values: object) -> Response:
     st = web.station(request)
     from mediatool import profiles
 
-    defaults: dict[str, object] = {"error": "", "saved": "", "echo": None, "form": {}}
+    defaults: dict[str, object] = {
+        "error": "", "saved": "", "echo": None, "form": {}, "config": st.config,
+    }  # fmt: skip
     return web.render(
-        request, "admin.html", status=status, config=st.config, file=target(st.config),
+        request, "admin.html", status=status, file=target(st.config),
         profiles=[p.id for p in profiles.list_profiles()], media=cfg.MEDIA, roles=cfg.ROLES,
         **(defaults | values),
     )  # fmt: skip
@@ -129,8 +131,8 @@ async def settings(request: Request) -> Response:
     except ValueError as exc:
         return _page(request, 400, error=str(exc))
     error = save(request, new)
-    if error:
-        return _page(request, 400, error=error)
+    if error:  # the page shows what was typed, to be corrected
+        return _page(request, 400, error=error, config=new)
     return _page(request, saved=_("The settings are saved and in use."))
 
 
