@@ -1,0 +1,232 @@
+"""The burn desk through the browser (Playwright on Debian's chromium) against a real Orthanc:
+search by patient ID, choose the study, build, follow the job, download the ISO image, which
+``mediatool validate`` passes; the label page; a build from an uploaded zip; the mistakes (no
+study chosen, a file that is not a zip, the same build twice, the PACS down, no PACS
+configured); the desk closed to the reception role."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factories import make_instance, write_instance
+from retrieve_peers import RetrieveOrthanc
+from station_peers import PASSWORD, StationServer, csrf_of, mediatool, sign_in, wait_job
+
+from mediatool.station.store import Store
+
+pytestmark = pytest.mark.oracle
+
+INSTANCES = 3
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RetrieveOrthanc]:
+    """Orthanc holding two studies of PID0001 (3 CT images, 1 MR image) and one of PID0002."""
+    base = tmp_path_factory.mktemp("pacs-in")
+    for n in range(INSTANCES):
+        write_instance(base / f"ct{n}.dcm", make_instance(1, 1, 1, n))
+    write_instance(base / "mr.dcm", make_instance(1, 2, 1, 0, Modality="MR", StudyDate="20230105"))
+    write_instance(base / "other.dcm", make_instance(2, 1, 1, 0))
+    server = RetrieveOrthanc(tmp_path_factory.mktemp("orthanc")).start()
+    try:
+        assert server.upload(base) == INSTANCES + 2
+        yield server
+    finally:
+        server.stop()
+
+
+def _config(tmp_path: Path, pacs: str) -> Path:
+    path = tmp_path / "station.toml"
+    path.write_text(
+        f'[station]\nae_title = "MEDIATOOL"\n\n[[nodes]]\nname = "PACS1"\nrole = "pacs"\n'
+        f'address = "{pacs}"\n\n[build]\nmedia = "cd"\nprofile = "STD-GEN-CD"\nweb = true\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _server(tmp_path: Path, pacs: str) -> StationServer:
+    server = StationServer(tmp_path / "data", config=_config(tmp_path, pacs))
+    for role in ("admin", "reception", "burn"):
+        server.add_user(role, role)
+    return server
+
+
+@pytest.fixture
+def burn_station(orthanc: RetrieveOrthanc, tmp_path: Path) -> Iterator[StationServer]:
+    server = _server(tmp_path, orthanc.peer).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _store(server: StationServer) -> Store:
+    return Store(f"sqlite:///{server.data / 'station.db'}")
+
+
+def _search(page: Any, server: StationServer, patient_id: str) -> None:
+    page.goto(server.url + "/burn")
+    page.get_by_label("Patient ID").fill(patient_id)
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_selector("#studies-title")
+
+
+def _job_id(page: Any) -> int:
+    page.wait_for_url(re.compile(r"/jobs/\d+$"))
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def _wait_done(page: Any, server: StationServer, job_id: int) -> dict[str, Any]:
+    state = wait_job(server.client("burn"), job_id)
+    assert state["state"] == "done", state
+    page.wait_for_selector("#discs", timeout=30_000)  # the page reloads itself once it ends
+    return state
+
+
+def test_burn_journey_search_build_download_validate(
+    burn_station: StationServer, page: Any, orthanc: RetrieveOrthanc, tmp_path: Path
+) -> None:
+    sign_in(page, burn_station, "burn")
+    _search(page, burn_station, "PID0001")
+    rows = page.locator("table.studies tbody tr")
+    assert rows.count() == 2
+    ct = rows.filter(has_text="CT")
+    assert "Test Patient1" in ct.inner_text() and str(INSTANCES) in ct.inner_text()
+    ct.get_by_role("checkbox").check()
+    page.get_by_label("Medium", exact=True).first.select_option("cd")
+    page.get_by_label("Copies").first.select_option("2")
+    page.get_by_role("button", name="Build the disc").click()
+    job_id = _job_id(page)
+    assert page.locator("#job-state").inner_text()  # the live progress is there
+    _wait_done(page, burn_station, job_id)
+
+    assert "2 copies to burn" in page.locator("#discs").inner_text()
+    assert "download the ISO image and burn it" in page.locator("#discs").inner_text()
+    retrieved = page.locator("#retrieved tbody tr")
+    assert retrieved.count() == 1 and "yes" in retrieved.inner_text()
+    assert page.locator("#partial").count() == 0 and page.locator("#disc-folder").count() == 0
+    with page.expect_download() as info:
+        page.locator("#download-iso").click()
+    iso = tmp_path / "downloaded.iso"
+    info.value.save_as(iso)
+    checked = mediatool("validate", str(iso), "--profile", "STD-GEN-CD", "--json")
+    assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr
+    assert json.loads(checked.stdout)["inventory"]["counts"]["instances"] == INSTANCES
+
+    page.locator("#label-page").click()
+    page.wait_for_url(re.compile(r"/burn/jobs/\d+/label$"))
+    assert "2 copies" in page.locator("#copies").inner_text()
+    image = page.locator("figure.label img")
+    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    actions = {a["action"] for a in _store(burn_station).audit_rows(text="PID0001")}
+    assert {"search PACS", "build requested", "build", "download disc.iso", "view label"} <= actions
+
+
+def test_the_same_build_twice_is_refused_and_shown(burn_station: StationServer) -> None:
+    client = burn_station.client("burn")
+    query = {"patient_id": "PID0002", "name": "", "accession": "", "date_from": "", "date_to": ""}
+    page = client.get("/burn", params=query)
+    (uid,) = re.findall(r'name="study" value="([^"]+)"', page.text)
+    form = query | {"csrf": csrf_of(page.text), "node": "PACS1", "study": uid, "media": "dvd",
+                    "profile": "STD-GEN-DVD-JPEG", "copies": "1", "web": "1"}  # fmt: skip
+    first = client.post("/burn/build", data=form)
+    job_id = int(str(first.url).rsplit("/", 1)[1])
+    second = client.post("/burn/build", data=form | {"copies": "3"})  # while the first runs
+    assert second.status_code == 409
+    assert f'href="/jobs/{job_id}"' in second.text and "already being made" in second.text
+    assert [j.id for j in _store(burn_station).jobs()] == [job_id]
+    assert wait_job(client, job_id)["state"] == "done"
+    third = client.post("/burn/build", data=form)  # once it has ended, the same disc again
+    assert third.status_code == 200 and str(third.url).endswith(f"/jobs/{job_id + 1}")
+
+
+def test_no_study_chosen_is_said_and_no_job_made(burn_station: StationServer, page: Any) -> None:
+    sign_in(page, burn_station, "burn")
+    _search(page, burn_station, "PID0001")
+    page.get_by_role("button", name="Build the disc").click()
+    assert "Choose at least one study" in page.locator("#burn-error").inner_text()
+    assert page.get_by_label("Patient ID").input_value() == "PID0001"  # the form keeps it
+    assert page.locator("table.studies tbody tr").count() == 2
+    assert _store(burn_station).jobs() == []
+
+
+def _zip_of(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for path in sorted(folder.iterdir()):
+            z.write(path, f"export/{path.name}")
+    return buffer.getvalue()
+
+
+def test_build_from_an_uploaded_zip(burn_station: StationServer, page: Any, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for n in range(2):
+        write_instance(src / f"im{n}.dcm", make_instance(3, 1, 1, n))
+    upload = tmp_path / "export.zip"
+    upload.write_bytes(_zip_of(src))
+    not_zip = tmp_path / "notes.txt"
+    not_zip.write_text("not a zip", encoding="utf-8")
+
+    sign_in(page, burn_station, "burn")
+    page.goto(burn_station.url + "/burn")
+    page.locator("#upload-file").set_input_files(str(not_zip))
+    page.get_by_role("button", name="Upload and build").click()
+    assert "notes.txt is not a zip file" in page.locator("#upload-error").inner_text()
+    assert not list((burn_station.data / "uploads").iterdir())  # the refused file is gone
+
+    page.locator("#upload-file").set_input_files(str(upload))
+    page.locator("#upload-media").select_option("usb")
+    page.get_by_role("button", name="Upload and build").click()
+    job_id = _job_id(page)
+    assert "export.zip" in page.locator("h1").inner_text()
+    _wait_done(page, burn_station, job_id)
+    assert "2 images" in page.locator("#discs").inner_text()
+    assert page.locator("#retrieved").count() == 0
+    client = burn_station.client("burn")
+    iso = client.get(f"/jobs/{job_id}/files/disc.iso")
+    assert iso.status_code == 200 and iso.content[32769:32774] == b"CD001"
+    assert not list((burn_station.data / "uploads").iterdir())  # the worker removed the upload
+
+
+def test_reception_may_not_burn(burn_station: StationServer) -> None:
+    client = burn_station.client("reception")
+    assert client.get("/burn").status_code == 403
+    assert client.get("/burn", params={"patient_id": "PID0001"}).status_code == 403
+    page = client.get("/")
+    r = client.post("/burn/build", data={"csrf": csrf_of(page.text), "study": "1.2.3"})
+    assert r.status_code == 403
+
+
+def test_pacs_down_keeps_the_form_and_says_so(tmp_path: Path, page: Any) -> None:
+    from ports import reserve_port
+
+    server = _server(tmp_path, f"GONE@127.0.0.1:{reserve_port()}").start()
+    try:
+        sign_in(page, server, "burn")
+        page.goto(server.url + "/burn")
+        page.get_by_label("Patient ID").fill("PID0001")
+        page.get_by_label("Study date from").fill("2024-01-01")
+        page.get_by_role("button", name="Search").click()
+        error = page.locator("#burn-error").inner_text()
+        assert "The PACS PACS1 did not answer the search" in error
+        assert page.get_by_label("Patient ID").input_value() == "PID0001"
+        assert page.get_by_label("Study date from").input_value() == "2024-01-01"
+    finally:
+        server.stop()
+
+
+def test_no_pacs_configured_says_so(station: StationServer, page: Any) -> None:
+    sign_in(page, station, "admin")
+    page.goto(station.url + "/burn")
+    assert "No PACS is configured" in page.locator("main").inner_text()
+    assert page.get_by_role("link", name="Add one in Administration.").count() == 1
+    burn = station.client("burn").get("/burn").text
+    assert "Ask an administrator to add one." in burn and PASSWORD not in burn
