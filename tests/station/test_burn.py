@@ -190,7 +190,7 @@ def test_build_from_an_uploaded_zip(burn_station: StationServer, page: Any, tmp_
     job_id = _job_id(page)
     assert "export.zip" in page.locator("h1").inner_text()
     _wait_done(page, burn_station, job_id)
-    assert "2 images" in page.locator("#discs").inner_text()
+    assert "images: 2" in page.locator("#discs").inner_text()
     assert page.locator("#retrieved").count() == 0
     with closing(burn_station.client("burn")) as client:
         iso = client.get(f"/jobs/{job_id}/files/disc.iso")
@@ -233,3 +233,51 @@ def test_no_pacs_configured_says_so(station: StationServer, page: Any) -> None:
     assert page.get_by_role("link", name="Add one in Administration.").count() == 1
     with closing(station.client("burn")) as client:
         assert "Ask an administrator to add one." in client.get("/burn").text
+
+
+def test_a_build_larger_than_the_medium_says_how_many_discs(
+    orthanc: RetrieveOrthanc, tmp_path: Path, page: Any
+) -> None:
+    """The desk offers real media only (a CD holds 700 MB), so the build kind runs here with a
+    small capacity into the job folder of a station not yet started; the page then shows it."""
+    import numpy as np
+    from kinds_helpers import KindsContext
+
+    from mediatool.station.jobs.kinds import describe, run_build
+
+    src = tmp_path / "src"
+    pixels = np.random.default_rng(14).integers(0, 4096, 128 * 128, dtype="<u2").tobytes()
+    for n in range(12):  # 32 KB each: several volumes of 150 KB
+        image = make_instance(4, 1, 1 + n // 4, n, Rows=128, Columns=128, PixelData=pixels)
+        write_instance(src / f"im{n:02d}.dcm", image)
+    server = _server(tmp_path, orthanc.peer)
+    params: dict[str, Any] = {
+        "sources": [str(src)], "capacity": 150_000, "web": False, "media": "cd",
+        "profile": "STD-GEN-CD", "copies": 1,
+    }  # fmt: skip
+    store = _store(server)
+    job_id = store.add_job(
+        kind="build", title=describe("build", params), user_name="burn", params=params
+    )
+    folder = server.data / "jobs" / str(job_id)
+    folder.mkdir(parents=True)
+    (tmp_path / "scratch").mkdir()
+    result = run_build(params, KindsContext(folder, tmp_path / "scratch"))
+    store.update(job_id, state="done", result=json.loads(json.dumps(result)))
+    n = len(result["volumes"])
+    assert n >= 3
+    server.start()
+    try:
+        sign_in(page, server, "burn")
+        page.goto(f"{server.url}/jobs/{job_id}")
+        assert f"This build needs {n} discs" in page.locator("#spanned").inner_text()
+        rows = page.locator("#discs tbody tr")
+        assert rows.count() == n and f"Disc {n} of {n}" in rows.nth(n - 1).inner_text()
+        with closing(server.client("burn")) as client:
+            for k in range(1, n + 1):
+                iso = client.get(f"/jobs/{job_id}/files/disc_{k}.iso")
+                assert iso.status_code == 200 and iso.content[32769:32774] == b"CD001"
+        page.locator("#label-page").click()
+        assert page.locator("figure.label img").count() == n
+    finally:
+        server.stop()

@@ -134,7 +134,7 @@ async def _search(
 def _page(request: Request, status: int = 200, **values: Any) -> Response:
     config = web.station(request).config
     form: Mapping[str, Any] = values.pop("form", {})
-    defaults = {
+    defaults: dict[str, Any] = {
         "studies": None, "chosen": [], "error": "", "notice": "", "busy": None,
         "upload_error": "",
     }  # fmt: skip
@@ -260,6 +260,7 @@ async def label(request: Request) -> Response:
     if job.kind != "build" or job.state != "done" or not job.result:
         raise HTTPException(404, _("This job has no label."))
     names = [n for n in jobs._files(request, job) if n.startswith("label") and n.endswith(".png")]
+    names.sort(key=lambda n: (len(n), n))  # label_2.png before label_10.png
     web.audit(request, "view label", job.patient_id, job.patient_name, "shown", job.id)
     return web.render(
         request, "burn_label.html", job=job, labels=names,
