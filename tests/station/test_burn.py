@@ -281,3 +281,41 @@ def test_a_build_larger_than_the_medium_says_how_many_discs(
         assert page.locator("figure.label img").count() == n
     finally:
         server.stop()
+
+
+def test_the_pacs_down_during_the_retrieve_fails_the_job_with_its_reason(
+    orthanc: RetrieveOrthanc, tmp_path: Path, page: Any
+) -> None:
+    """The PACS answered the search, then went away before the job retrieved: the job (queued
+    here as the desk queues it, the PACS address now closed) fails and its page says why."""
+    from ports import reserve_port
+
+    from mediatool.station.jobs.kinds import describe
+
+    gone = f"ORTHANC@127.0.0.1:{reserve_port()}"
+    server = _server(tmp_path, orthanc.peer)
+    params: dict[str, Any] = {
+        "from_pacs": {
+            "pacs": gone, "calling_aet": "MEDIATOOL", "timeout": 5, "patient_id": "PID0001",
+            "accession": "", "study_uids": ["1.2.826.0.1.3680043.8.498.1"], "method": "get",
+            "allow_partial": False,
+        },
+        "profile": "STD-GEN-CD", "media": "cd", "web": True, "site": None, "fileset_id": "",
+        "copies": 1,
+    }  # fmt: skip
+    job_id = _store(server).add_job(
+        kind="build", title=describe("build", params), user_name="burn", params=params,
+        patient_id="PID0001", patient_name="Test^Patient1",
+    )  # fmt: skip
+    server.start()
+    try:
+        sign_in(page, server, "burn")
+        page.goto(f"{server.url}/jobs/{job_id}")
+        with closing(server.client("burn")) as client:
+            assert wait_job(client, job_id)["state"] == "failed"
+        page.reload()
+        problem = page.locator("#job .problem").inner_text()
+        assert gone.split("@")[1] in problem, problem
+        assert page.locator("#discs").count() == 0
+    finally:
+        server.stop()
