@@ -28,6 +28,11 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 LANGUAGES = ("pt_BR",)
 
 
+def _translated(string: str | tuple[str, ...] | list[str] | None) -> bool:
+    """A message is translated when it has its text, every plural form included."""
+    return all(string) if isinstance(string, tuple | list) else bool(string)
+
+
 def extract() -> Catalog:
     catalog = Catalog(
         project="mediatool", charset="utf-8", fuzzy=False, creation_date=FIXED_DATE,
@@ -80,7 +85,7 @@ def main(argv: list[str]) -> int:
         catalog.last_translator = catalog.language_team = "mediatool developers"
         catalog.obsolete.clear()
         path.write_bytes(_po_bytes(catalog))
-        missing = [m.id for m in catalog if m.id and not m.string]
+        missing = [m.id for m in catalog if m.id and not _translated(m.string)]
         print(f"{path.relative_to(ROOT)}: {len(missing)} message(s) to translate", file=sys.stderr)
     return 0
 
