@@ -296,7 +296,7 @@ def test_the_pacs_down_during_the_retrieve_fails_the_job_with_its_reason(
     server = _server(tmp_path, orthanc.peer)
     params: dict[str, Any] = {
         "from_pacs": {
-            "pacs": gone, "calling_aet": "MEDIATOOL", "timeout": 5, "patient_id": "PID0001",
+            "pacs": gone, "calling_aet": "MEDIATOOL", "timeout": 2, "patient_id": "PID0001",
             "accession": "", "study_uids": ["1.2.826.0.1.3680043.8.498.1"], "method": "get",
             "allow_partial": False,
         },

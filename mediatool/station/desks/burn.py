@@ -125,7 +125,7 @@ async def _search(
             "The PACS %(node)s did not answer the search. Try again in a moment; if it keeps "
             "failing, tell the administrator."
         ) % {"node": node.name}
-        return None, f"{message} ({exc})"
+        return None, f"{message}\n{exc}"
     for pid, name in sorted({(r["patient_id"], r["patient_name"]) for r in rows}):
         web.audit(request, "search PACS", pid, name, f"{len(rows)} studies shown")
     return rows, ""
