@@ -319,3 +319,38 @@ def test_the_pacs_down_during_the_retrieve_fails_the_job_with_its_reason(
         assert page.locator("#discs").count() == 0
     finally:
         server.stop()
+
+
+def test_the_pacs_sending_less_is_refused_then_said_prominently(tmp_path: Path, page: Any) -> None:
+    """A PACS (pynetdicom) whose C-GET fails one of three sub-operations: the build is refused
+    (the job fails, saying why); asked again with "make the disc with what arrived", the disc
+    is made and its page says first that the PACS sent less, and what it sent."""
+    from pydicom import dcmread
+    from retrieve_peers import PartialQR
+
+    files = []
+    for n in range(3):
+        files.append(write_instance(tmp_path / "in" / f"ct{n}.dcm", make_instance(5, 1, 1, n)))
+    fail = {str(dcmread(files[1]).SOPInstanceUID)}
+    peer = PartialQR(files, fail).start()
+    server = _server(tmp_path, peer.peer).start()
+    try:
+        sign_in(page, server, "burn")
+        for partial in (False, True):
+            _search(page, server, "PID0005")
+            page.locator("input[name=study]").check()
+            page.get_by_label("If the PACS sends fewer images").set_checked(partial)
+            page.get_by_role("button", name="Build the disc").click()
+            job_id = _job_id(page)
+            with closing(server.client("burn")) as client:
+                state = wait_job(client, job_id)
+            assert state["state"] == ("done" if partial else "failed"), state
+        assert "incomplete" in str(_store(server).job(job_id - 1).error)  # type: ignore[union-attr]
+        page.wait_for_selector("#discs", timeout=30_000)
+        assert page.locator("#partial").is_visible()
+        assert page.locator("main section.card").nth(2).get_attribute("id") == "partial"
+        row = page.locator("#retrieved tbody tr").inner_text()
+        assert re.search(r"\b3\s+2\s+1\s+2\s+no\b", row), row  # expected, sent, failed, on disc
+    finally:
+        server.stop()
+        peer.stop()
