@@ -198,6 +198,14 @@ def test_build_from_an_uploaded_zip(burn_station: StationServer, page: Any, tmp_
     assert not list((burn_station.data / "uploads").iterdir())  # the worker removed the upload
 
 
+def test_a_date_that_is_not_a_date_is_said(burn_station: StationServer) -> None:
+    with closing(burn_station.client("burn")) as client:
+        page = client.get("/burn", params={"patient_id": "PID0001", "date_from": "2024-02-30"})
+    assert page.status_code == 200
+    assert "A date is not right. Write dates as YYYY-MM-DD." in page.text
+    assert 'value="PID0001"' in page.text and 'name="study"' not in page.text
+
+
 def test_reception_may_not_burn(burn_station: StationServer) -> None:
     with closing(burn_station.client("reception")) as client:
         assert client.get("/burn").status_code == 403

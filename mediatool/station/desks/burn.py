@@ -99,7 +99,7 @@ def _date_problem(query: Mapping[str, str]) -> str:
     try:
         date_range(f"{query['date_from']}..{query['date_to']}")
     except ValueError as exc:
-        return _("A date is not right (%(why)s). Write dates as YYYY-MM-DD.") % {"why": exc}
+        return _("A date is not right. Write dates as YYYY-MM-DD.") + f"\n{exc}"
     return ""
 
 
