@@ -139,6 +139,8 @@ def test_the_same_build_twice_is_refused_and_shown(burn_station: StationServer) 
         (uid,) = re.findall(r'name="study" value="([^"]+)"', page.text)
         form = query | {"csrf": csrf_of(page.text), "node": "PACS1", "study": uid, "media": "dvd",
                         "profile": "STD-GEN-DVD-JPEG", "copies": "1", "web": "1"}  # fmt: skip
+        gone = client.post("/burn/build", data=form | {"study": [uid, "1.2.826.0.1.99"]})
+        assert gone.status_code == 409 and "no longer at the PACS" in gone.text
         first = client.post("/burn/build", data=form)
         job_id = int(str(first.url).rsplit("/", 1)[1])
         second = client.post("/burn/build", data=form | {"copies": "3"})  # while the first runs

@@ -195,6 +195,9 @@ async def build(request: Request) -> Response:
     if studies is None or not chosen:
         error = error or _("Choose at least one study to put on the disc.")
         return _page(request, status=400, form=form, studies=studies, error=error)
+    if len(chosen) < len(set(uids)):
+        error = _("A chosen study is no longer at the PACS. Look at the list again and choose.")
+        return _page(request, status=409, form=form, studies=studies, error=error, chosen=uids)
     patient = _one_patient(chosen)
     if patient is None:
         error = _("The chosen studies belong to different patients. A disc is for one patient.")
