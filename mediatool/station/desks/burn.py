@@ -226,6 +226,8 @@ async def upload(request: Request) -> Response:
     from mediatool.station.jobs.kinds import describe
 
     web.require(request, DESK)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        await web.posted(request)  # a form without a file: its CSRF token first (403)
     sent = await uploads.receive(request)
     form = sent.fields | {"posted": "1"}
     if sent.path is None:
