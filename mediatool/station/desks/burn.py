@@ -10,6 +10,7 @@ Routes: ``GET /burn`` (the form; a search when the query names something), ``POS
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,10 +62,12 @@ class Choices:
         }  # fmt: skip
 
 
-def _profiles() -> list[tuple[str, str]]:
+@functools.cache
+def _profiles() -> tuple[tuple[str, str], ...]:
+    """The shipped Application Profiles (identifier, title), read once."""
     from mediatool.profiles import list_profiles
 
-    return [(p.id, p.title) for p in list_profiles()]
+    return tuple((p.id, p.title) for p in list_profiles())
 
 
 def _choices(config: StationConfig, form: Mapping[str, Any], posted: bool) -> Choices:
