@@ -322,10 +322,11 @@ def test_the_pacs_down_during_the_retrieve_fails_the_job_with_its_reason(
         sign_in(page, server, "burn")
         page.goto(f"{server.url}/jobs/{job_id}")
         with closing(server.client("burn")) as client:
-            assert wait_job(client, job_id)["state"] == "failed"
-        page.reload()
+            state = wait_job(client, job_id)
+        assert state["state"] == "failed" and gone.split("@")[1] in state["error"], state
+        page.wait_for_selector("#job .problem", timeout=30_000)  # the page reloads itself
         problem = page.locator("#job .problem").inner_text()
-        assert gone.split("@")[1] in problem, problem
+        assert problem.startswith(state["error"]), (problem, state)
         assert page.locator("#discs").count() == 0
     finally:
         server.stop()
