@@ -80,6 +80,14 @@ def _search(page: Any, server: StationServer, patient_id: str) -> None:
     page.wait_for_selector("#studies-title")
 
 
+def _fits_a_tablet(page: Any) -> None:
+    """No sideways scrolling at 768x1024 (the page checks of test_pages, on a page with data)."""
+    page.set_viewport_size({"width": 768, "height": 1024})
+    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert wide <= 2, f"{page.url}: {wide}px wider than a tablet"
+
+
 def _job_id(page: Any) -> int:
     page.wait_for_url(re.compile(r"/jobs/\d+$"))
     return int(page.url.rsplit("/", 1)[1])
@@ -102,6 +110,7 @@ def test_burn_journey_search_build_download_validate(
     assert rows.count() == 2
     ct = rows.filter(has_text="2024-03-12")
     assert "Test Patient1" in ct.inner_text() and str(INSTANCES) in ct.inner_text()
+    _fits_a_tablet(page)
     ct.get_by_role("checkbox").check()
     page.get_by_label("Medium", exact=True).first.select_option("cd")
     page.get_by_label("Copies").first.select_option("2")
@@ -115,6 +124,7 @@ def test_burn_journey_search_build_download_validate(
     retrieved = page.locator("#retrieved tbody tr")
     assert retrieved.count() == 1 and "yes" in retrieved.inner_text()
     assert page.locator("#partial").count() == 0 and page.locator("#disc-folder").count() == 0
+    _fits_a_tablet(page)
     with page.expect_download() as info:
         page.locator("#download-iso").click()
     iso = tmp_path / "downloaded.iso"
@@ -283,6 +293,7 @@ def test_a_build_larger_than_the_medium_says_how_many_discs(
         assert f"This build needs {n} discs" in page.locator("#spanned").inner_text()
         rows = page.locator("#discs tbody tr")
         assert rows.count() == n and f"Disc {n} of {n}" in rows.nth(n - 1).inner_text()
+        _fits_a_tablet(page)
         with closing(server.client("burn")) as client:
             for k in range(1, n + 1):
                 iso = client.get(f"/jobs/{job_id}/files/disc_{k}.iso")
@@ -359,6 +370,7 @@ def test_the_pacs_sending_less_is_refused_then_said_prominently(tmp_path: Path, 
         assert "incomplete" in str(_store(server).job(job_id - 1).error)  # type: ignore[union-attr]
         page.wait_for_selector("#discs", timeout=30_000)
         assert page.locator("#partial").is_visible()
+        _fits_a_tablet(page)
         assert page.locator("main section.card").nth(2).get_attribute("id") == "partial"
         row = page.locator("#retrieved tbody tr").inner_text()
         assert re.search(r"\b3\s+2\s+1\s+2\s+no\b", row), row  # expected, sent, failed, on disc
