@@ -75,9 +75,9 @@ def _english_sentences() -> list[str]:
     """The catalog's English messages long enough to be recognised, with a different pt-BR."""
     with (CATALOGS / "pt_BR.po").open("rb") as f:
         catalog = read_po(f, locale="pt_BR")
-    out = []
+    out: list[str] = []
     for m in catalog:
-        if not m.id or isinstance(m.id, tuple) or "%(" in m.id or len(m.id) < 16:
+        if not isinstance(m.id, str) or not m.id or "%(" in m.id or len(m.id) < 16:
             continue
         if m.string and m.string != m.id:
             out.append(m.id)
