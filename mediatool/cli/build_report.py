@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mediatool.cli.output import BUILD_SCHEMA, emit_json, findings_to_stderr, summary_line
+from mediatool.cli.output import emit_json, findings_to_stderr, summary_line
 
 if TYPE_CHECKING:
     from mediatool.build.plan import MediaPlan
@@ -36,58 +36,15 @@ def report_build(media_plan: MediaPlan, targets: Targets, *, as_json: bool, verb
 
 
 def _volumes(media_plan: MediaPlan, targets: Targets) -> list[dict[str, Any]]:
-    out, iso_file = targets.out, targets.iso_file
-    return [
-        {
-            "k": k,
-            "volume_id": v.fileset_id,
-            "fileset_uid": v.fileset_uid,
-            "out": str(out / v.fileset_id) if out else None,
-            "iso": str(iso_file.with_name(f"{iso_file.stem}_{k}{iso_file.suffix}"))
-            if iso_file
-            else None,
-            "counts": v.tree.counts(),
-        }
-        for k, v in enumerate(media_plan.volumes, 1)
-    ]
+    from mediatool.build.report import volume_rows
+
+    return volume_rows(media_plan, targets.out, targets.iso_file)
 
 
 def _document(media_plan: MediaPlan, targets: Targets) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "schema": BUILD_SCHEMA,
-        "ok": media_plan.ok,
-        "dry_run": targets.dry_run,
-        "out": str(targets.out) if targets.out else None,
-        "iso": str(targets.iso_file) if targets.iso_file else None,
-        "profile": media_plan.profile.id,
-        "fileset": {"uid": media_plan.fileset_uid},
-        "counts": media_plan.summary(),
-        "findings": [f.as_dict() for f in media_plan.findings],
-    }
-    if media_plan.volumes:
-        doc["volumes"] = _volumes(media_plan, targets)
-    if media_plan.left_out:
-        doc["left_out"] = [
-            {"source": where, "code": why.code, "reason": why.message}
-            for where, why in media_plan.left_out
-        ]
-    if targets.dry_run:
-        doc["files"] = _planned_files(media_plan)
-    return doc
+    from mediatool.build.report import build_document
 
-
-def _planned_files(media_plan: MediaPlan) -> list[dict[str, Any]]:
-    from mediatool.model import render_file_id
-
-    return [
-        {
-            "file_id": render_file_id(media_plan.file_ids[i.sop_instance_uid]),
-            "source": i.source.display,
-            "action": media_plan.decisions[i.sop_instance_uid].action.value,
-            "transfer_syntax": media_plan.decisions[i.sop_instance_uid].target_ts,
-        }
-        for i in media_plan.tree.instances()
-    ]
+    return build_document(media_plan, targets.out, targets.iso_file, dry_run=targets.dry_run)
 
 
 def _text(media_plan: MediaPlan, targets: Targets) -> None:

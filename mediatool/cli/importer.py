@@ -185,15 +185,10 @@ def _network(a: ImportOptions) -> pacs.Network:
 
 
 def _archive(media: str, archive: Path) -> ArchiveTarget:
+    from mediatool.importer.archive import check_apart
     from mediatool.importer.run import ArchiveTarget
 
-    source = Path(media).resolve()
-    if archive.resolve().is_relative_to(source) or source.is_relative_to(archive.resolve()):
-        # the media is never modified: an archive inside it (or around it) would be
-        raise MediatoolError(
-            f"the archive folder {str(archive)!r} overlaps the media {media!r}; "
-            "choose an archive folder outside it"
-        )
+    check_apart(media, archive)
     return ArchiveTarget(archive)
 
 

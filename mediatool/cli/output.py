@@ -11,7 +11,6 @@ import click
 
 from mediatool.findings import Finding, Severity, count_by_severity
 
-BUILD_SCHEMA: Final = "mediatool.build/1"
 SAMPLE_SCHEMA: Final = "mediatool.sample/1"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -19,10 +18,6 @@ from mediatool.cli.options import (
 )
 from mediatool.cli.output import Progress
 from mediatool.findings import Severity
-
-if TYPE_CHECKING:  # imported when the command runs, as the rest of validate
-    from mediatool.media.base import DamagedMedia
-    from mediatool.validate.report import Report
 
 
 def _write_atomically(path: Path, content: str) -> None:
@@ -73,6 +68,7 @@ def validate(  # noqa: PLR0913 - a click command: one parameter per option
     from mediatool.media import open_media
     from mediatool.media.base import DamagedMedia
     from mediatool.validate import render, validate_media
+    from mediatool.validate.report import damaged_report
 
     threshold = Severity[fail_on.upper()]
     progress = Progress(enabled=not quiet and not as_json)
@@ -82,7 +78,7 @@ def validate(  # noqa: PLR0913 - a click command: one parameter per option
             with open_media(media) as reader:
                 report = validate_media(reader, profile, progress, jobs=jobs)
         except DamagedMedia as exc:  # a damaged image is a judgement on the media: FAIL
-            report = _damaged_report(media, exc, profile.id if profile else None)
+            report = damaged_report(media, exc, profile.id if profile else None)
         finally:
             progress.close()
         if html_path is not None:
@@ -92,12 +88,3 @@ def validate(  # noqa: PLR0913 - a click command: one parameter per option
         else:
             click.echo(render.text(report, threshold, verbose=verbose))
     sys.exit(0 if report.passes(threshold) else 1)
-
-
-def _damaged_report(media: str, exc: DamagedMedia, profile: str | None) -> Report:
-    """The report on a medium whose container cannot be read at all: its one finding."""
-    from mediatool.validate.inventory import Inventory
-    from mediatool.validate.report import MediaInfo, Report
-
-    info = MediaInfo("iso", media, None, None, None, None, profile)
-    return Report(info, Inventory(), (exc.finding,))

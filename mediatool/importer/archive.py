@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Final
 
 from mediatool.dicom.filemeta import is_valid_uid
-from mediatool.errors import OutputError
+from mediatool.errors import MediatoolError, OutputError
 from mediatool.model import InstanceInfo
 
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
@@ -35,6 +35,22 @@ _RESERVED: Final = frozenset(
 )
 _SUFFIX: Final = ".dcm"
 _TEMPORARY: Final = re.compile(r"\..+\.(\d+)\.tmp")  # see ArchiveFolder.write
+
+
+def check_apart(media: str, archive: Path) -> None:
+    """The media is never modified: an archive folder inside it (or around it) would be.
+
+    Raises
+    ------
+    MediatoolError
+        The archive folder and the media overlap.
+    """
+    source = Path(media).resolve()
+    if archive.resolve().is_relative_to(source) or source.is_relative_to(archive.resolve()):
+        raise MediatoolError(
+            f"the archive folder {str(archive)!r} overlaps the media {media!r}; "
+            "choose an archive folder outside it"
+        )
 
 
 def safe_component(text: str, fallback: str = "UNKNOWN") -> str:

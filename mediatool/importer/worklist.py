@@ -54,14 +54,14 @@ class Candidate:
         )
 
 
-def _query(name: str, birth_date: str) -> Dataset:
+def _query(name: str, birth_date: str, accession: str = "") -> Dataset:
     ds = Dataset()
     ds.PatientName = name
     ds.PatientBirthDate = birth_date
     ds.PatientID = ""
     ds.IssuerOfPatientID = ""
     ds.PatientSex = ""
-    ds.AccessionNumber = ""
+    ds.AccessionNumber = accession
     ds.RequestedProcedureDescription = ""
     step = Dataset()
     step.Modality = ""
@@ -113,16 +113,20 @@ def _candidates(found: list[Dataset], exact: bool) -> list[Candidate]:
     return [merged[k] for k in sorted(merged)]
 
 
-def find_patient(peer: Peer, net: Network, *, name: str, birth_date: str) -> list[Candidate]:
-    """Local patients the worklist has for ``name`` born ``birth_date``, sorted by Patient ID.
+def find_patient(
+    peer: Peer, net: Network, *, name: str, birth_date: str, accession: str = ""
+) -> list[Candidate]:
+    """Local patients the worklist has for ``name`` born ``birth_date``, sorted by Patient ID;
+    with ``accession``, only its procedures (then an empty name or birth date matches any, and
+    no wild card is tried: the accession number is the person's choice already).
 
     Raises
     ------
     PeerUnavailable
         The worklist cannot be reached or refuses the query.
     """
-    found = _candidates(_find(peer, net, _query(name, birth_date)), exact=True)
+    found = _candidates(_find(peer, net, _query(name, birth_date, accession)), exact=True)
     family = name.split("^", 1)[0].split("=", 1)[0].strip()
-    if found or not family:
+    if found or not family or accession:
         return found
     return _candidates(_find(peer, net, _query(family + "*", birth_date)), exact=False)

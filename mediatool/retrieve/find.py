@@ -45,9 +45,16 @@ class StudyQuery:
     study_date: str = ""  # YYYYMMDD or a range YYYYMMDD-YYYYMMDD
     modality: str = ""
     study_uids: tuple[str, ...] = ()
+    patient_name: str = ""  # PN matching, ``*`` wild cards allowed (PS3.4 C.2.2.2.4)
 
     def is_empty(self) -> bool:
-        return not (self.patient_id or self.accession or self.study_date or self.study_uids)
+        return not (
+            self.patient_id
+            or self.accession
+            or self.study_date
+            or self.study_uids
+            or self.patient_name
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +89,7 @@ def study_query(q: StudyQuery) -> Dataset:
     for keyword in _KEYS:
         setattr(ds, keyword, "")
     ds.PatientID = q.patient_id
+    ds.PatientName = q.patient_name
     ds.AccessionNumber = q.accession
     ds.StudyDate = q.study_date.replace("/", "")
     ds.ModalitiesInStudy = q.modality

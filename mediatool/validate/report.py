@@ -28,7 +28,13 @@ from mediatool.findings import (
     finding,
     worst,
 )
-from mediatool.media.base import MediaEntry, MediaReader, same_bytes, strip_iso_version
+from mediatool.media.base import (
+    DamagedMedia,
+    MediaEntry,
+    MediaReader,
+    same_bytes,
+    strip_iso_version,
+)
 from mediatool.model import Progress
 from mediatool.profiles import Profile
 from mediatool.validate import files, structure
@@ -194,6 +200,13 @@ def _read_directory(
     except OSError as exc:
         run.findings.append(finding("dicomdir.unreadable", f"cannot read: {exc}", entry.path))
         return None
+
+
+def damaged_report(media: str, exc: DamagedMedia, profile: str | None) -> Report:
+    """The report on a medium whose container cannot be read at all (an ISO image that does
+    not parse): its one finding, a judgement on the media (FAIL)."""
+    info = MediaInfo("iso", media, None, None, None, None, profile)
+    return Report(info, Inventory(), (exc.finding,))
 
 
 def validate_media(

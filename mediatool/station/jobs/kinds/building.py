@@ -1,0 +1,146 @@
+"""``build``: the burn desk's disc (folder, ISO image per volume, label) from files or a PACS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from mediatool.station.jobs.context import JobContext, JobFailed
+from mediatool.station.jobs.kinds import common
+
+if TYPE_CHECKING:
+    from mediatool.build import BuildRequest
+    from mediatool.build.plan import MediaPlan
+
+DISC: Final = "disc"
+ISO: Final = "disc.iso"
+LABEL: Final = "label.png"
+
+
+def describe(params: Mapping[str, Any]) -> str:
+    pacs = params.get("from_pacs")
+    if isinstance(pacs, Mapping):
+        what = " ".join(
+            x
+            for x in (
+                pacs.get("patient_id") and f"patient {pacs['patient_id']}",
+                pacs.get("accession") and f"accession {pacs['accession']}",
+                pacs.get("study_uids") and f"{len(pacs['study_uids'])} study(ies)",
+            )
+            if x
+        )
+        source = f"{what} from {str(pacs.get('pacs', '?')).split('@', 1)[0]}"
+    else:
+        names = [Path(str(s)).name for s in params.get("sources") or []]
+        source = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    medium = common.text(params, "media").upper() or "disc"
+    copies = params.get("copies") or 1
+    return f"Build a {medium} of {source}" + (f", {copies} copies" if copies > 1 else "")
+
+
+def run_build(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
+    """``{sources | from_pacs: {pacs, calling_aet, timeout, patient_id, accession, study_uids,
+    method}, profile, media, capacity (bytes, optional), web, site, fileset_id, copies}`` →
+    the ``mediatool.build/1`` document (``build --json``) plus ``files``: what the job folder
+    holds (``disc/``, one ISO image and label per volume), relative paths, and ``copies``."""
+    from mediatool.build.report import build_document
+
+    request = _request(params, ctx.folder)
+    with common.library_errors():
+        media_plan = _run(request, params, ctx)
+    result = build_document(media_plan, request.out, request.iso, dry_run=False)
+    result["files"] = sorted(
+        str(p.relative_to(ctx.folder))
+        for p in ctx.folder.iterdir()
+        if p.name == DISC or p.suffix in (".iso", ".png")
+    )
+    result["copies"] = int(params.get("copies") or 1)
+    for patient_id, name in _patients(media_plan):
+        ctx.audit("build", patient_id, name, "done")
+    return result
+
+
+def _patients(media_plan: MediaPlan) -> list[tuple[str, str]]:
+    """Patient ID and name of each patient on the disc (the name of its first instance)."""
+    out = []
+    for p in media_plan.tree.patients:
+        first = next((i for st in p.studies for se in st.series for i in se.instances), None)
+        out.append((p.patient_id, first.patient_name if first else ""))
+    return out
+
+
+def _request(params: Mapping[str, Any], folder: Path) -> BuildRequest:
+    from mediatool import profiles
+    from mediatool.build import BuildRequest
+
+    sources = [str(s) for s in params.get("sources") or []]
+    if bool(sources) == bool(params.get("from_pacs")):
+        raise JobFailed("a build takes its instances from 'sources' or 'from_pacs' (one of them)")
+    site = common.text(params, "site")
+    fileset_id = common.text(params, "fileset_id")
+    with common.library_errors():
+        profile = profiles.load(common.text(params, "profile", "STD-GEN-CD"))
+    return BuildRequest(
+        sources=tuple(sources),
+        out=folder / DISC,
+        profile=profile,
+        fileset_id=fileset_id.upper() if fileset_id.isascii() else fileset_id,
+        iso=folder / ISO,
+        media=common.text(params, "media") or None,
+        capacity=_capacity(params.get("capacity")),
+        web=bool(params.get("web", True)),
+        site=Path(site) if site else None,
+        label=folder / LABEL,
+        jobs=1,
+    )
+
+
+def _capacity(value: Any) -> int | None:
+    """Bytes one volume may hold instead of the medium's (None: the medium's)."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise JobFailed(f"the job parameter 'capacity' must be bytes > 0, not {value!r}")
+    return value
+
+
+def _run(request: BuildRequest, params: Mapping[str, Any], ctx: JobContext) -> MediaPlan:
+    from mediatool import build
+    from mediatool.retrieve.burn import build_from_pacs
+
+    progress = common.progress(ctx)
+    pacs = params.get("from_pacs")
+    if not isinstance(pacs, Mapping):
+        media_plan = build.run(request, progress)
+    else:
+        done = build_from_pacs(request, _retrieve(pacs), progress=progress)
+        assert done.plan is not None  # build_from_pacs returns a plan or raises
+        media_plan = done.plan
+    progress.check()
+    return media_plan
+
+
+def _retrieve(pacs: Mapping[str, Any]) -> Any:
+    from mediatool.net.association import check_ae_title
+    from mediatool.retrieve.find import StudyQuery
+    from mediatool.retrieve.run import RetrieveRequest
+
+    where = common.required(pacs, "pacs")
+    common.peer(where, "the PACS")
+    study_uids = tuple(str(u) for u in pacs.get("study_uids") or ())
+    query = StudyQuery(
+        common.text(pacs, "patient_id"), common.text(pacs, "accession"), study_uids=study_uids
+    )
+    if query.is_empty():
+        raise JobFailed("a build from the PACS needs a patient ID, an accession or studies")
+    method = common.text(pacs, "method", "get")
+    if method != "get":
+        raise JobFailed(f"the station retrieves with C-GET only, not {method!r}")
+    return RetrieveRequest(
+        peer=where,
+        query=query,
+        method=method,
+        calling_aet=check_ae_title(common.text(pacs, "calling_aet", "MEDIATOOL"), "calling_aet"),
+        timeout=float(pacs.get("timeout") or 30.0),
+    )

@@ -1,0 +1,49 @@
+"""``validate``: the QA desk's check of a disc, ISO image or zip (``mediatool validate``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from mediatool.station.jobs.context import JobContext
+from mediatool.station.jobs.kinds import common
+
+REPORT_HTML: Final = "report.html"
+
+
+def describe(params: Mapping[str, Any]) -> str:
+    profile = common.text(params, "profile")
+    against = f" against {profile}" if profile else ""
+    return f"Validate {Path(common.text(params, 'media', '?')).name}{against}"
+
+
+def run_validate(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
+    """``{media, profile|null}`` → the ``mediatool.validate/1`` document (what ``validate
+    --json`` prints) plus ``html``: the QA report's path relative to the job folder. A damaged
+    medium gives its one-finding report, as the CLI does."""
+    from mediatool import profiles
+    from mediatool.media import open_media
+    from mediatool.media.base import DamagedMedia
+    from mediatool.validate import render, validate_media
+    from mediatool.validate.report import damaged_report
+
+    media = common.required(params, "media")
+    profile_id = common.text(params, "profile")
+    watched = common.progress(ctx)
+    with common.library_errors():
+        profile = profiles.load(profile_id) if profile_id else None
+        try:
+            with open_media(media) as reader:
+                report = validate_media(reader, profile, watched, jobs=1)
+                watched.check()
+        except DamagedMedia as exc:  # a damaged image is a judgement on the media: FAIL
+            report = damaged_report(media, exc, profile_id or None)
+    (ctx.folder / REPORT_HTML).write_text(render.html(report), encoding="utf-8")
+    outcome = "passed" if report.ok else "failed"
+    for p in sorted(report.inventory.patients.values(), key=lambda p: p.patient_id):
+        ctx.audit("validate", p.patient_id, p.name, outcome)
+    result: dict[str, Any] = json.loads(render.as_json(report))
+    result["html"] = REPORT_HTML
+    return result
