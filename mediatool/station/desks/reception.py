@@ -110,7 +110,15 @@ def keep_reason(receipt: Mapping[str, Any]) -> str:
     return _("not every image of the disc is at the PACS.")
 
 
+def day(value: str) -> str:
+    """A DICOM date (YYYYMMDD) as people write it (YYYY-MM-DD); anything else as it is."""
+    if len(value) == 8 and value.isdigit():
+        return f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    return value or "—"
+
+
 web.environment().filters["problem"] = problem_text
+web.environment().filters["day"] = day
 web.environment().filters["keep_reason"] = keep_reason
 
 
@@ -390,7 +398,8 @@ async def start_import(request: Request) -> Response:
         return web.redirect(f"/jobs/{running.id}")
     params = import_params(request, survey, patient, form)
     local = params["identities"][patient["patient_id"]]
-    title = describe("import", {**params, "media": params["shown"] or params["media"]})
+    shown = {"media": params["shown"] or params["media"], "pacs": params["pacs_name"]}
+    title = describe("import", {**params, **shown})
     job_id = jobs.submit(
         request, "import", params, title, local["patient_id"], local["name"] or patient["name"]
     )
