@@ -100,9 +100,9 @@ def keep_reason(receipt: Mapping[str, Any]) -> str:
     """Why the disc must be kept (the receipt is not "safe to return"), in plain words."""
     states = {s["status"] for p in receipt.get("patients", []) for s in p["studies"]}
     if "refused" in states:
-        return _("the PACS files a study of this disc under another Patient ID (see above).")
+        return _("the PACS files a study of this disc under another Patient ID.")
     if "not imported" in states:
-        return _("some images were not imported (see above).")
+        return _("some images were not imported.")
     if "sent, not confirmed" in states or (
         receipt.get("commit_asked") and not receipt.get("committed")
     ):
