@@ -303,6 +303,9 @@ def test_thumbnails_only_from_the_job_folder(desk: StationServer, disc: dict[str
     assert found is not None
     thumb = f"/reception/{job_id}/thumb/{found.group(1)}"
     assert c.get(thumb).headers["content-type"] == "image/jpeg"
+    store = Store(f"sqlite:///{desk.data / 'station.db'}")
+    seen = [(r["user_name"], r["patient_id"]) for r in store.audit_rows(text="view thumbnail")]
+    assert seen == [("reception", DISC_ID)]
     for bad in ("../../station.db", "..%2F..%2Fstation.db", "thumbs/../../../session.key"):
         assert c.get(f"/reception/{job_id}/thumb/{bad}").status_code == 404
     c.close()

@@ -183,6 +183,8 @@ async def from_drive(request: Request) -> Response:
 
 async def from_upload(request: Request) -> Response:
     web.require(request, DESK)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        await web.posted(request)  # a form without this session's token: refused first (403)
     sent = await uploads.receive(request)
     if sent.path is None or sent.size == 0:
         if sent.path is not None:
@@ -219,25 +221,25 @@ def folder_of(request: Request, job: Job) -> Path:
     return web.station(request).config.data / "jobs" / str(job.id)
 
 
-def _thumbnails(result: Mapping[str, Any]) -> set[str]:
-    return {
-        s["thumbnail"]
-        for p in result.get("patients", []) for st in p["studies"] for s in st["series"]
-        if s.get("thumbnail")
-    }  # fmt: skip
+def _owner(result: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    """The disc's patient whose series has the thumbnail ``name`` (None: no such thumbnail)."""
+    for p in result.get("patients", []):
+        if any(s.get("thumbnail") == name for st in p["studies"] for s in st["series"]):
+            return dict(p)
+    return None
 
 
 async def thumbnail(request: Request) -> Response:
-    """A series' thumbnail: only a file the survey named, only below the job's folder."""
+    """A series' thumbnail: only a file the survey named, only below the job's folder; seen
+    by the user in the audit trail (patient data)."""
     job = _job(request, "survey")
     name = str(request.path_params["name"])
     folder = folder_of(request, job).resolve()
     path = (folder / name).resolve()
-    if name not in _thumbnails(job.result or {}) or not path.is_relative_to(folder):
+    patient = _owner(job.result or {}, name)
+    if patient is None or not path.is_relative_to(folder) or not path.is_file():
         raise HTTPException(404, _("There is no such file."))
-    if not path.is_file():
-        raise HTTPException(404, _("There is no such file."))
-    web.audit(request, "view thumbnail", job.patient_id, job.patient_name, "sent", job.id)
+    web.audit(request, "view thumbnail", patient["patient_id"], patient["name"], "sent", job.id)
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private"})
 
 
