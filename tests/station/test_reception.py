@@ -273,6 +273,8 @@ def test_receptionist_mistakes_are_said(desk: StationServer, page: Any, tmp_path
     _wait_done(page, "#problems, p[role=alert]")
     assert "No images were found on the disc." in page.inner_text("main")
     assert page.locator("section.patient").count() == 0
+    page.goto(desk.url + "/reception")  # the uploaded file is not kept: it is no disc
+    assert list((desk.data / "uploads").iterdir()) == []
 
 
 def test_no_worklist_configured_is_said(

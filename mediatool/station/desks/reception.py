@@ -437,8 +437,8 @@ async def print_receipt(request: Request) -> Response:
 
 # --- uploads no longer needed ----------------------------------------------------------------
 def _finished(reception: list[Job]) -> set[str]:
-    """Uploaded discs done with: their survey failed (not a disc), or every patient of the disc
-    was imported and the disc is safe to return."""
+    """Uploaded discs done with: their survey failed or found no patient (not a disc), or every
+    patient of the disc was imported and the disc is safe to return."""
     safe: dict[int, set[str]] = {}
     for job in reception:
         receipt = (job.result or {}).get("receipt") or {}
@@ -449,7 +449,8 @@ def _finished(reception: list[Job]) -> set[str]:
         if job.kind != "survey" or not job.params.get("uploaded"):
             continue
         everyone = {p["patient_id"] for p in (job.result or {}).get("patients", [])}
-        if job.state == "failed" or (everyone and everyone <= safe.get(job.id, set())):
+        nothing = job.state == "done" and not everyone  # no patient on it: not a disc
+        if job.state == "failed" or nothing or (everyone and everyone <= safe.get(job.id, set())):
             out.add(str(job.params["media"]))
     return out
 
