@@ -251,3 +251,21 @@ def test_cancel_while_reading_the_disc_ends_the_job(
     with pytest.raises(JobCancelled):
         run(kind, {"media": str(disc_iso)}, ctx)
     assert ctx.audits == [] and not (ctx.folder / "report.html").exists()
+
+
+def test_build_from_an_uploaded_zip(tmp_path: Path) -> None:
+    import zipfile
+
+    src = study_folder(tmp_path / "src", patients=2, series=1, instances=2)
+    upload = tmp_path / "upload.zip"
+    with zipfile.ZipFile(upload, "w") as z:
+        for f in sorted(src.rglob("*.dcm")):
+            z.write(f, f.relative_to(src).as_posix())
+    ctx = context(tmp_path / "job")
+    built = run("build", {"sources": [str(upload)], "web": False, "media": "cd"}, ctx)
+    assert built["ok"] is True and built["counts"]["patients"] == 2
+    assert built["files"] == ["disc", "disc.iso", "label.png"]
+    assert sorted(a[1] for a in ctx.audits) == ["PID0001", "PID0002"]
+    assert (
+        describe("build", {"sources": [str(upload)], "media": "cd"}) == "Build a CD of upload.zip"
+    )
