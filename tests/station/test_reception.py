@@ -290,6 +290,12 @@ def test_no_worklist_configured_is_said(
         page.get_by_role("button", name="Search the worklist").click()
         assert "No worklist is configured" in page.inner_text("#match-error")
         assert page.locator("#typed-id").is_visible()  # typing the ID is the way on
+        page.fill("#typed-id", "LOC-1")
+        page.fill("#typed-birth", "19701345")
+        page.locator("#typed-id").press("Enter")
+        refused = page.inner_text("#identity-error")  # the library's rule, said plainly
+        assert "the birth date '19701345' is not a date written YYYYMMDD" in refused
+        assert page.locator("#import").count() == 0
     finally:
         server.stop()
 
