@@ -385,6 +385,10 @@ def import_params(
         "calling_aet": config.ae_title, "timeout": IMPORT_TIMEOUT, "commit": config.commit,
         "listen_port": config.listen_port, "state_folder": str(config.data / "import-state"),
         "studies": studies, "identities": {patient["patient_id"]: identity}, "accession": "",
+        "study_lines": [
+            {k: s[k] for k in ("date", "description", "instances")}
+            for s in patient["studies"] if s["study_instance_uid"] in studies
+        ],
         "no_pacs_check": False,
     }  # fmt: skip
 
