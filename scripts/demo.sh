@@ -43,7 +43,8 @@ then
 elif ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
     apt_install python3-pip
 fi
-"$PYTHON" -m pip install --quiet --progress-bar off --disable-pip-version-check "$REPO_ROOT"
+# with the station's extra, so that `mediatool serve --demo` works right after
+"$PYTHON" -m pip install --quiet --progress-bar off --disable-pip-version-check "$REPO_ROOT[station]"
 "$PYTHON" -m mediatool demo "${1:-mediatool-demo}"
 
 # Where pip put the `mediatool` command, and how to call it as README.md's examples do.
@@ -71,3 +72,4 @@ elif [[ -n $MEDIATOOL ]]; then
 else
     echo "mediatool has no command script here; run it as: $PYTHON -m mediatool --help" >&2
 fi
+echo "The media station (web pages for the desks) on the same sample: mediatool serve --demo" >&2

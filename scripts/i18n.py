@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Extract the station's messages and update its catalogs (Babel):
+"""Extract the messages and update the catalogs (Babel) of both gettext domains:
 
-    python3 scripts/i18n.py          # writes mediatool/station/i18n/messages.pot, updates pt_BR.po
-    python3 scripts/i18n.py --check  # exit 1 when the template is out of date (tests use it)
+    python3 scripts/i18n.py          # writes each domain's .pot, updates its pt_BR.po
+    python3 scripts/i18n.py --check  # exit 1 when a template is out of date (tests use it)
 
-Sources: the station's Python (``_()``, ``gettext``, ``ngettext``, ``N_()``) and its jinja
-templates (``templates/station``). New messages arrive in ``pt_BR.po`` untranslated; translate
-them there (tests/station/test_i18n.py checks every message has a translation).
+The station (``mediatool/station/i18n/messages.pot``): its Python (``_()``, ``gettext``,
+``ngettext``, ``N_()``) and its jinja templates (``templates/station``). The disc
+(``mediatool/web/i18n/disc.pot``): the web content's Python (``mediatool/web``, and
+``mediatool/build/volumes.py`` for what each disc of a set holds) and the disc's
+templates (``templates/*.htm``, ``README.TXT``, ``viewer/VIEWER.HTM``). New messages arrive in
+``pt_BR.po`` untranslated; translate them there (tests/station/test_core.py and
+tests/web/test_web_language.py check every message has a translation).
 """
 
 from __future__ import annotations
@@ -22,24 +26,51 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ROOT / "mediatool" / "station" / "i18n"
+DISC_CATALOGS = ROOT / "mediatool" / "web" / "i18n"
 #: fixed header dates: the catalogs change only when their messages do
 FIXED_DATE = datetime(2026, 12, 1, tzinfo=UTC)
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 LANGUAGES = ("pt_BR",)
 
 
-def extract() -> Catalog:
+_JINJA = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
+#: domain -> (catalog folder, template name, sources: folder and Babel method map)
+DOMAINS: dict[str, tuple[Path, str, tuple[tuple[Path, list[tuple[str, str]]], ...]]] = {
+    "station": (
+        CATALOGS,
+        "messages.pot",
+        (
+            (ROOT / "mediatool" / "station", [("**.py", "python")]),
+            (ROOT / "templates" / "station", [("**.html", "jinja2.ext:babel_extract")]),
+        ),
+    ),
+    "disc": (
+        DISC_CATALOGS,
+        "disc.pot",
+        (
+            (ROOT / "mediatool" / "web", [("*.py", "python")]),
+            (ROOT / "mediatool" / "build", [("volumes.py", "python")]),  # a set's discs
+            (
+                ROOT / "templates",
+                [
+                    ("*.htm", "jinja2.ext:babel_extract"),
+                    ("README.TXT", "jinja2.ext:babel_extract"),
+                    ("viewer/VIEWER.HTM", "jinja2.ext:babel_extract"),
+                ],
+            ),
+        ),
+    ),
+}
+
+
+def extract(domain: str = "station") -> Catalog:
     catalog = Catalog(
         project="mediatool", charset="utf-8", fuzzy=False, creation_date=FIXED_DATE,
         revision_date=FIXED_DATE, last_translator="mediatool developers",
         language_team="mediatool developers", copyright_holder="mediatool developers",
     )  # fmt: skip
-    sources = (
-        (ROOT / "mediatool" / "station", [("**.py", "python")]),
-        (ROOT / "templates" / "station", [("**.html", "jinja2.ext:babel_extract")]),
-    )
-    for folder, method_map in sources:
-        options = {"**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
+    for folder, method_map in DOMAINS[domain][2]:
+        options = {pattern: _JINJA for pattern, method in method_map if method != "python"}
         for filename, lineno, message, comments, context in extract_from_dir(
             str(folder), method_map, options_map=options, keywords=KEYWORDS, strip_comment_tags=True
         ):
@@ -55,9 +86,17 @@ def _po_bytes(catalog: Catalog) -> bytes:
 
 
 def main(argv: list[str]) -> int:
-    template = extract()
-    pot = CATALOGS / "messages.pot"
-    if "--check" in argv:
+    status = 0
+    for domain in DOMAINS:
+        status = max(status, update(domain, check="--check" in argv))
+    return status
+
+
+def update(domain: str, check: bool) -> int:
+    folder, name, _ = DOMAINS[domain]
+    template = extract(domain)
+    pot = folder / name
+    if check:
         current = read_po(pot.open("rb")) if pot.exists() else Catalog()
         want = {m.id for m in template if m.id}
         have = {m.id for m in current if m.id}
@@ -65,10 +104,10 @@ def main(argv: list[str]) -> int:
             print(f"{pot}: out of date: run python3 scripts/i18n.py", file=sys.stderr)
             return 1
         return 0
-    CATALOGS.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     pot.write_bytes(_po_bytes(template))
     for language in LANGUAGES:
-        path = CATALOGS / f"{language}.po"
+        path = folder / f"{language}.po"
         if path.exists():
             with path.open("rb") as f:
                 catalog = read_po(f, locale=language)

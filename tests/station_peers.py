@@ -50,6 +50,13 @@ def mediatool(*args: str, stdin: str | None = None) -> subprocess.CompletedProce
     )  # fmt: skip
 
 
+class Client(httpx.Client):
+    """An httpx client that may be used in ``with`` after it signed in (closed at the end)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+
 @dataclass
 class StationServer:
     """``mediatool serve --data DATA --port PORT [--config FILE]`` in its own process."""
@@ -103,9 +110,9 @@ class StationServer:
         self.proc.wait()
         self.proc = None
 
-    def client(self, name: str | None = None, password: str = PASSWORD, **kw: Any) -> httpx.Client:
-        """An HTTP client, signed in as ``name`` when given."""
-        c = httpx.Client(base_url=self.url, follow_redirects=True, timeout=30, **kw)
+    def client(self, name: str | None = None, password: str = PASSWORD, **kw: Any) -> Client:
+        """An HTTP client, signed in as ``name`` when given (use it in ``with``)."""
+        c = Client(base_url=self.url, follow_redirects=True, timeout=30, **kw)
         if name is not None:
             page = c.get("/login")
             r = c.post(

@@ -10,19 +10,17 @@ reached as ``mediatool.build.plan`` only through ``from mediatool.build.plan imp
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Any
-
-from pydicom import dcmread
 
 from mediatool.build import sources, volumes
 from mediatool.build.plan import MediaPlan, PlanOptions, build_plan, build_policy
 from mediatool.build.request import DESCRIPTOR_FILE_ID, BuildRequest, capacity_of, scan_options
 from mediatool.build.write import NOT_WRITTEN as _NOT_WRITTEN
 from mediatool.build.write import DoesNotFit, write_fileset
+from mediatool.dicom.sameness import Stored, same_instance
 from mediatool.errors import PlanRejected, SourceError
 from mediatool.findings import CODES, Finding, Severity, apply_policy, fails, finding
 from mediatool.model import InstanceInfo, Progress, ScanResult
@@ -32,30 +30,15 @@ from mediatool.web import check_viewer_dir
 from mediatool.writers import folder
 
 
-def _dataset_bytes(inst: InstanceInfo) -> bytes:
-    with open_source(inst.source) as fp:
-        fp.seek(inst.dataset_offset)
-        return fp.read()
+def _stored(inst: InstanceInfo) -> Stored:
+    return Stored(
+        lambda: open_source(inst.source), inst.size, inst.dataset_offset, inst.transfer_syntax
+    )
 
 
 def _content_equal(a: InstanceInfo, b: InstanceInfo) -> bool:
-    """Same content = same data set bytes, or (different encodings) equal parsed data sets."""
-    if _dataset_bytes(a) == _dataset_bytes(b):
-        return True
-    if a.transfer_syntax == b.transfer_syntax and a.dataset_offset and b.dataset_offset:
-        return False
-    # Reading and comparing converts values. What pydicom says while doing so is silenced: the
-    # encoding warnings are findings of each file's header scan already (read.pydicom-warning),
-    # and a value it calls invalid (badVR.dcm's IS '1A') is content that differs, which
-    # hierarchy.duplicate-conflict reports for the file.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with open_source(a.source) as fa, open_source(b.source) as fb:
-            pa, pb = dcmread(fa, force=True), dcmread(fb, force=True)
-        for ds in (pa, pb):
-            for tag in [t for t in ds.keys() if t.group == 0x0002]:  # noqa: SIM118 - iterating a Dataset yields elements
-                del ds[tag]
-        return bool(pa == pb)
+    """Duplicate inputs are one instance when their data sets are equal (dicom/sameness.py)."""
+    return same_instance(_stored(a), _stored(b))
 
 
 def _descriptor(path: Path | None) -> tuple[bytes | None, str | None]:

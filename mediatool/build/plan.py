@@ -16,6 +16,7 @@ from mediatool import hierarchy
 from mediatool.build import invent
 from mediatool.conform import Action, Decision, decide
 from mediatool.dicom import dicomdir_write, fileids
+from mediatool.dicom.tree import first_of_patient, first_of_series, first_of_study
 from mediatool.dicom.uids import derive_uid
 from mediatool.findings import Finding, Severity, apply_policy, finding, worst
 from mediatool.model import FileID, InstanceInfo, ScanResult, render_file_id
@@ -84,8 +85,9 @@ class MediaPlan:
             fileset_uid=self.fileset_uid,
             fileset_id=self.fileset_id,
             descriptor=self.descriptor,
-            icons=icons,
-            icon_records=self.profile.icons.records if self.profile.icons else (),
+            icons=dicomdir_write.Icons(
+                icons or {}, self.profile.icons.records if self.profile.icons else ()
+            ),
         )
 
     @property
@@ -104,20 +106,20 @@ class MediaPlan:
             "patients_detail": [
                 {
                     "patient_id": p.patient_id,
-                    "patient_name": p.studies[0].series[0].instances[0].patient_name,
+                    "patient_name": first_of_patient(p).patient_name,
                     "studies": [
                         {
                             "study_instance_uid": st.uid,
-                            "study_date": st.series[0].instances[0].study_date,
-                            "study_description": st.series[0].instances[0].study_description,
+                            "study_date": first_of_study(st).study_date,
+                            "study_description": first_of_study(st).study_description,
                             "series": [
                                 {
                                     "series_instance_uid": se.uid,
-                                    "modality": se.instances[0].modality,
-                                    "series_number": se.instances[0].series_number,
+                                    "modality": first_of_series(se).modality,
+                                    "series_number": first_of_series(se).series_number,
                                     "instances": len(se.instances),
                                     "file_ids": render_file_id(
-                                        self.file_ids[se.instances[0].sop_instance_uid][:-1]
+                                        self.file_ids[first_of_series(se).sop_instance_uid][:-1]
                                     ),
                                 }
                                 for se in st.series

@@ -20,7 +20,7 @@ Capacity is planned before anything is written and verified exactly after:
 from __future__ import annotations
 
 import shutil
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -29,13 +29,16 @@ from mediatool.build import span, write
 from mediatool.build.plan import MediaPlan, volume_plan
 from mediatool.build.request import BuildRequest
 from mediatool.conform import Action
+from mediatool.dicom.tree import PatientSummary, SeriesSummary, summarise
 from mediatool.errors import OutputError
 from mediatool.findings import Finding, finding
+from mediatool.modalities import DEFAULT_LANGUAGE
 from mediatool.model import InstanceInfo, Progress
 from mediatool.pixels.icons import IconOrder
 from mediatool.web import load_site, make_label
 from mediatool.web.fileset import PatientNode
-from mediatool.web.text import alphabetic_name, format_date, to_ascii
+from mediatool.web.i18n import gettext_for
+from mediatool.web.text import alphabetic_name, local_date, to_ascii
 from mediatool.writers import folder as folder_writer
 from mediatool.writers import iso as iso_writer
 
@@ -108,14 +111,17 @@ def split_plan(
     return [volume_plan(media_plan, group, vid) for group, vid in zip(groups, ids, strict=True)]
 
 
-def _series_spread(volumes: Sequence[MediaPlan]) -> dict[str, list[int]]:
+def _series_spread(summaries: Sequence[Sequence[PatientSummary]]) -> dict[str, list[int]]:
+    """Series Instance UID → the volumes (1-based) holding some of its instances."""
     where: dict[str, list[int]] = defaultdict(list)
-    for k, volume in enumerate(volumes, 1):
-        for patient in volume.tree.patients:
-            for study in patient.studies:
-                for series in study.series:
-                    where[series.uid].append(k)
+    for k, patients in enumerate(summaries, 1):
+        for series in _all_series(patients):
+            where[series.uid].append(k)
     return where
+
+
+def _all_series(patients: Sequence[PatientSummary]) -> list[SeriesSummary]:
+    return [se for p in patients for st in p.studies.values() for se in st.series.values()]
 
 
 def span_findings(media_plan: MediaPlan) -> list[Finding]:
@@ -129,7 +135,7 @@ def span_findings(media_plan: MediaPlan) -> list[Finding]:
             ),
         )
     ]
-    for uid, discs in sorted(_series_spread(volumes).items()):
+    for uid, discs in sorted(_series_spread([summarise(v.tree) for v in volumes]).items()):
         if len(discs) > 1:
             out.append(
                 finding(
@@ -141,63 +147,92 @@ def span_findings(media_plan: MediaPlan) -> list[Finding]:
     return out
 
 
-def _lines(volume: MediaPlan) -> list[str]:
+def _lines(patients: Sequence[PatientSummary], language: str) -> list[str]:
+    _ = gettext_for(language)
     lines = []
-    for patient in volume.tree.patients:
-        first = patient.studies[0].series[0].instances[0]
-        name = to_ascii(alphabetic_name(first.patient_name)) or "(no name)"
+    for patient in patients:
+        name = to_ascii(alphabetic_name(patient.name)) or to_ascii(_("(no name)"))
         lines.append(f"{name} (ID {to_ascii(patient.patient_id) or '-'})")
-        for study in patient.studies:
-            rep = study.series[0].instances[0]
-            modalities = " ".join(dict.fromkeys(s.instances[0].modality for s in study.series))
-            count = sum(len(s.instances) for s in study.series)
+        for study in patient.studies.values():
+            modalities = " ".join(dict.fromkeys(s.modality for s in study.series.values()))
+            count = sum(s.instances for s in study.series.values())
+            objects = _("%(num)s objects") % {"num": count}
             lines.append(
-                f"  {format_date(rep.study_date) or '----------'}  "
-                f"{to_ascii(rep.study_description) or 'Study'}  [{modalities}, {count} objects]"
+                f"  {local_date(study.date, language) or '----------'}  "
+                f"{to_ascii(study.description) or _('Study')}  [{modalities}, {objects}]"
             )
     return lines
 
 
-def describe(volumes: Sequence[MediaPlan], this: int) -> list[dict[str, Any]]:
-    """What each disc holds, for the README and the index page of disc ``this`` (1-based)."""
-    spread = _series_spread(volumes)
-    totals: dict[str, int] = defaultdict(int)
-    for volume in volumes:
-        for patient in volume.tree.patients:
-            for study in patient.studies:
-                for series in study.series:
-                    totals[series.uid] += len(series.instances)
+def _split_notes(
+    patients: Sequence[PatientSummary],
+    k: int,
+    spread: Mapping[str, list[int]],
+    totals: Counter[str],
+    language: str,
+) -> list[str]:
+    """Disc ``k``'s sentences on its series that are split over several discs."""
+    _ = gettext_for(language)
+    notes = []
+    for study in (st for p in patients for st in p.studies.values()):
+        for series in study.series.values():
+            discs = spread[series.uid]
+            if len(discs) < 2:
+                continue
+            what = series.modality + (
+                f", {to_ascii(series.description)}" if series.description else ""
+            )
+            others = ", ".join(str(d) for d in discs if d != k)
+            sentence = _(
+                "series %(number)s (%(what)s) of the study of %(date)s is too large for one "
+                "disc: it is split by image; this disc holds %(held)s of its %(total)s images, "
+                "the rest are on disc %(others)s"
+            )
+            values = {
+                "number": to_ascii(series.number) or "-",
+                "what": what,
+                "date": local_date(study.date, language) or _("unknown date"),
+                "held": series.instances,
+                "total": totals[series.uid],
+                "others": others,
+            }
+            notes.append(sentence % values)
+    return notes
+
+
+def describe(
+    volumes: Sequence[MediaPlan], this: int, language: str = DEFAULT_LANGUAGE
+) -> list[dict[str, Any]]:
+    """What each disc holds, for the README and the index page of disc ``this`` (1-based): the
+    summary of each volume's tree (:func:`mediatool.dicom.tree.summarise`), in ``language``
+    (the site's: :mod:`mediatool.web.i18n`)."""
+    _ = gettext_for(language)
+    summaries = [summarise(volume.tree) for volume in volumes]
+    spread = _series_spread(summaries)
+    totals: Counter[str] = Counter()
+    for patients in summaries:
+        for series in _all_series(patients):
+            totals[series.uid] += series.instances
     out = []
-    for k, volume in enumerate(volumes, 1):
+    for k, (volume, patients) in enumerate(zip(volumes, summaries, strict=True), 1):
         counts = volume.tree.counts()
-        notes = []
-        for patient in volume.tree.patients:
-            for study in patient.studies:
-                for series in study.series:
-                    discs = spread[series.uid]
-                    if len(discs) < 2:
-                        continue
-                    rep = series.instances[0]
-                    what = rep.modality + (
-                        f", {to_ascii(rep.series_description)}" if rep.series_description else ""
-                    )
-                    others = ", ".join(str(d) for d in discs if d != k)
-                    notes.append(
-                        f"series {to_ascii(rep.series_number) or '-'} ({what}) "
-                        f"of the study of {format_date(rep.study_date) or 'unknown date'} is too "
-                        f"large for one disc: it is split by image; this disc holds "
-                        f"{len(series.instances)} of its {totals[series.uid]} images, the rest "
-                        f"are on disc {others}"
-                    )
         out.append(
             {
                 "k": str(k),
                 "id": volume.fileset_id,
                 "this": k == this,
-                "summary": f"{counts['patients']} patient(s), {counts['studies']} study(ies), "
-                f"{counts['series']} series, {counts['instances']} objects",
-                "lines": _lines(volume),
-                "notes": notes,
+                "summary": _(
+                    "%(patients)s patient(s), %(studies)s study(ies), %(series)s series, "
+                    "%(objects)s objects"
+                )
+                % {
+                    "patients": counts["patients"],
+                    "studies": counts["studies"],
+                    "series": counts["series"],
+                    "objects": counts["instances"],
+                },
+                "lines": _lines(patients, language),
+                "notes": _split_notes(patients, k, spread, totals, language),
             }
         )
     return out
@@ -213,6 +248,7 @@ def _write_all(
     """Write every volume into ``root/<VOLUME_ID>``; the exact image size of each, and the
     record tree its web content and label show (the build's own, never read back)."""
     site = load_site(request.site) if request.site is not None else None
+    language = site.language if site is not None else DEFAULT_LANGUAGE
     volumes = media_plan.volumes
     sizes = []
     trees: list[list[PatientNode]] = []
@@ -235,9 +271,7 @@ def _write_all(
                     request,
                     site,
                     progress,
-                    disc=(k, len(volumes)),
-                    described=describe(volumes, k),
-                    capacity=None,
+                    in_set=write.InSet((k, len(volumes)), describe(volumes, k, language)),
                     icons=order,
                     shown=shown,
                 )

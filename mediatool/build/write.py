@@ -309,21 +309,28 @@ def shown_tree(
     return tree_of(staging, media_plan.tree, media_plan.file_ids)
 
 
-def web_content(  # noqa: PLR0913 - keyword-only settings of one web-content run
+@dataclass(frozen=True, slots=True)
+class InSet:
+    """Where a disc stands in its set: disc ``k_of_n`` and what each disc holds
+    (:func:`mediatool.build.volumes.describe`); one disc alone by default."""
+
+    k_of_n: tuple[int, int] = (1, 1)
+    described: Sequence[Mapping[str, Any]] = ()
+
+
+def web_content(
     staging: Path,
     request: BuildRequest,
     site: Site | None,
     progress: Progress | None,
     *,
-    disc: tuple[int, int] = (1, 1),
-    described: Sequence[Mapping[str, Any]] = (),
-    capacity: int | None = None,
+    in_set: InSet = InSet(),
     icons: icon_maker.IconOrder | None = None,
     shown: tuple[list[PatientNode], list[Finding]],
 ) -> list[Finding]:
     """IHE PDI web content and the viewer, written into the staging folder (so the folder and
     the image carry the same). With presets "auto", CT window presets are dropped again when
-    the disc would not fit the medium with them. ``shown``: the tree to show
+    the disc would not fit the medium (``--iso``) with them. ``shown``: the tree to show
     (:func:`shown_tree`)."""
 
     def render(presets: bool, replace: bool) -> list[Finding]:
@@ -331,20 +338,19 @@ def web_content(  # noqa: PLR0913 - keyword-only settings of one web-content run
             staging,
             site=site,
             viewer_dir=request.viewer,
-            disc=disc,
+            disc=in_set.k_of_n,
             jobs=request.jobs,
             progress=progress,
             presets=presets,
             replace=replace,
-            volumes=described,
+            volumes=in_set.described,
             notes=request.notes,
             icons=icons,
             shown=shown,
         )
 
     found = render(request.presets != "off", replace=False)
-    if capacity is None:
-        capacity = capacity_of(request) if request.iso is not None else None
+    capacity = capacity_of(request) if request.iso is not None else None
     if request.presets == "auto" and capacity is not None and folder_size(staging) > capacity:
         found = render(False, replace=True)
         found.append(

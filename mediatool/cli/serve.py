@@ -53,7 +53,16 @@ password_stdin_option = click.option(
 @data_option
 @click.option("--host", help="Address to listen on (default 127.0.0.1: this computer only).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default 8080).")
-def serve(config_path: Path | None, data: Path | None, host: str | None, port: int | None) -> None:
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Run on the bundled sample: a sample disc as a drive, a local Orthanc as the PACS when "
+    "one is installed, and an administrator 'demo' (its password is printed). Data default: "
+    "./mediatool-station-demo.",
+)
+def serve(
+    config_path: Path | None, data: Path | None, host: str | None, port: int | None, demo: bool
+) -> None:
     """Start the media station: the web pages of the reception desk, the burn desk and QA.
 
     Open the address it prints in a browser. Options given here override the configuration
@@ -63,22 +72,31 @@ def serve(config_path: Path | None, data: Path | None, host: str | None, port: i
     Example:
       mediatool serve --data /srv/mediatool
       mediatool serve --config station.toml --host 0.0.0.0 --port 8443
+      mediatool serve --demo
     """
     with handle_errors():
         _need_station()
         from mediatool.station import config as cfg
         from mediatool.station import serve as station
 
+        if demo and data is None and config_path is None:
+            data = Path("mediatool-station-demo")
         config = cfg.merge(station.data_of(config_path, data), host=host, port=port)
         hint = f" --data {config.data}" if data is not None else ""
         if config_path is not None:
             hint = f" --config {config_path}"
-        station.run(config, _say, hint)
+        station.run(config, _say, hint, demo=demo)
 
 
 @click.group("users")
 def users_group() -> None:
-    """The station's accounts: reception, burn, qa, admin."""
+    """The station's accounts: reception, burn, qa, admin.
+
+    \b
+    Example:
+      mediatool users add maria --role admin --password-stdin --data /srv/mediatool
+      mediatool users list --data /srv/mediatool
+    """
 
 
 def _store(config_path: Path | None, data: Path | None):  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ from mediatool.dicom.elements import (
     us,
 )
 from mediatool.dicom.elements import uid as _uid
-from mediatool.dicom.tree import TreeLike
+from mediatool.dicom.tree import TreeLike, first_of_patient, first_of_series, first_of_study
 from mediatool.dicom.uids import EXPLICIT_VR_LITTLE_ENDIAN, MEDIA_STORAGE_DIRECTORY
 from mediatool.model import FileID, InstanceInfo, Level
 
@@ -43,6 +43,16 @@ def _element(group: int, elem: int, vr: bytes, value: bytes) -> bytes:
 
 def _pad(text: str, pad: bytes = b" ") -> bytes:
     return padded(text, pad)
+
+
+@dataclass(frozen=True, slots=True)
+class Icons:
+    """The icons a DICOMDIR carries (PS3.3 F.7): an encoded Icon Image Sequence per SOP Instance
+    UID, written into the records of the types in ``records`` (IMAGE: its own; SERIES: its
+    middle image's)."""
+
+    images: Mapping[str, bytes]
+    records: Sequence[str]
 
 
 @dataclass(slots=True)
@@ -69,42 +79,36 @@ def _with_icon(keys: bytes, icon: bytes | None) -> bytes:
     return keys if icon is None else insert_element(keys, icon, ICON_IMAGE_SEQUENCE)
 
 
-def _series_icon(
-    series: Sequence[InstanceInfo], icons: Mapping[str, bytes], records: Sequence[str]
-) -> bytes | None:
+def _series_icon(series: Sequence[InstanceInfo], icons: Icons) -> bytes | None:
     """A SERIES record's icon: the icon of the middle image of the series."""
-    if "SERIES" not in records:
+    if "SERIES" not in icons.records:
         return None
-    with_icon = [i for i in series if i.sop_instance_uid in icons]
-    return icons[with_icon[len(with_icon) // 2].sop_instance_uid] if with_icon else None
+    with_icon = [i for i in series if i.sop_instance_uid in icons.images]
+    return icons.images[with_icon[len(with_icon) // 2].sop_instance_uid] if with_icon else None
 
 
 def _records(
     tree: TreeLike,
     file_ids: Mapping[str, FileID],
     ts: Mapping[str, str],
-    icons: Mapping[str, bytes] | None = None,
-    icon_records: Sequence[str] = (),
+    icons: Icons,
 ) -> list[_Record]:
-    icons = icons or {}
     roots: list[_Record] = []
     for patient in tree.patients:
-        first = patient.studies[0].series[0].instances[0]
-        prec = _record("PATIENT", first.keys[Level.PATIENT])
+        prec = _record("PATIENT", first_of_patient(patient).keys[Level.PATIENT])
         for study in patient.studies:
-            srep = study.series[0].instances[0]
-            strec = _record("STUDY", srep.keys[Level.STUDY])
+            strec = _record("STUDY", first_of_study(study).keys[Level.STUDY])
             for series in study.series:
-                series_keys = series.instances[0].keys[Level.SERIES]
+                series_keys = first_of_series(series).keys[Level.SERIES]
                 serec = _record(
                     "SERIES",
-                    _with_icon(series_keys, _series_icon(series.instances, icons, icon_records)),
+                    _with_icon(series_keys, _series_icon(series.instances, icons)),
                 )
                 for inst in series.instances:
                     assert inst.record_type is not None
                     uid = inst.sop_instance_uid
                     refs = _instance_refs(inst, file_ids[uid], ts[uid])
-                    leaf_icon = icons.get(uid) if inst.record_type in icon_records else None
+                    leaf_icon = icons.images.get(uid) if inst.record_type in icons.records else None
                     keys = _with_icon(inst.keys[Level.LEAF], leaf_icon)
                     serec.children.append(_record(inst.record_type, keys, refs))
                 strec.children.append(serec)
@@ -179,7 +183,7 @@ def _root_chain(
     return positions[first], positions[last]
 
 
-def encode(  # noqa: PLR0913 - the tree, its File IDs and the File-set's own values
+def encode(
     tree: TreeLike,
     file_ids: Mapping[str, FileID],
     transfer_syntaxes: Mapping[str, str],
@@ -187,20 +191,18 @@ def encode(  # noqa: PLR0913 - the tree, its File IDs and the File-set's own val
     fileset_uid: str,
     fileset_id: str = "",
     descriptor: tuple[FileID, str | None] | None = None,
-    icons: Mapping[str, bytes] | None = None,
-    icon_records: Sequence[str] = (),
+    icons: Icons | None = None,
 ) -> bytes:
     """The complete DICOMDIR file as bytes.
 
     ``transfer_syntaxes`` maps SOP Instance UID → the Transfer Syntax of the file as written
     ((0004,1512)); ``descriptor`` is the File-set Descriptor File ID and its character set;
-    ``icons`` maps SOP Instance UID → an encoded Icon Image Sequence, written into the records
-    of the types in ``icon_records`` (IMAGE: its own; SERIES: its middle image's).
+    ``icons`` the icons of the records (:class:`Icons`).
     """
     meta = filemeta.encode(MEDIA_STORAGE_DIRECTORY, fileset_uid, EXPLICIT_VR_LITTLE_ENDIAN)
     head = _head(fileset_id, descriptor)
     flat: list[tuple[_Record, int, int]] = []
-    _flatten(_records(tree, file_ids, transfer_syntaxes, icons, icon_records), flat)
+    _flatten(_records(tree, file_ids, transfer_syntaxes, icons or Icons({}, ())), flat)
     # (0004,1200) UL, (0004,1202) UL, (0004,1212) US, then the sequence header (12 bytes).
     items, positions = _items(flat, len(meta) + len(head) + 12 + 12 + 10 + 12)
     first, last = _root_chain(flat, positions)

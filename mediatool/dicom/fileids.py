@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
-from mediatool.dicom.tree import TreeLike
+from mediatool.dicom.tree import TreeLike, first_of_patient, first_of_study
 from mediatool.findings import Finding, finding
 from mediatool.model import FileID
 
@@ -114,13 +114,12 @@ def default_fileset_id(tree: TreeLike) -> str:
         d
         for p in tree.patients
         for st in p.studies
-        for se in st.series[:1]
-        for d in (se.instances[0].study_date,)
+        for d in (first_of_study(st).study_date,)
         if re.fullmatch(r"\d{8}", d)
     )
     date = dates[-1] if dates else ""
     if len(tree.patients) == 1:
-        first = tree.patients[0].studies[0].series[0].instances[0]
+        first = first_of_patient(tree.patients[0])
         base = conformant_id(first.patient_id) or conformant_id(first.patient_name.split("^")[0])
         base = base or "PATIENT"
         if date and len(base) + 1 + len(date) <= 16:

@@ -43,7 +43,7 @@ def value_representations(ds: Dataset, where: str) -> list[Finding]:
     implicit, _ = ds.original_encoding
     if implicit is not False:
         return []
-    elements = [(tag, ds.get_item(tag, keep_deferred=True)) for tag in ds.keys()]  # noqa: SIM118
+    elements = [(tag, ds.get_item(tag, keep_deferred=True)) for tag in ds.keys()]  # noqa: SIM118 - values stay raw
     # typed str by pydicom, but None where it met no VR it knows
     vrs: list[str | None] = [
         e.VR if isinstance(e, RawDataElement) else "" for _, e in cast(_Pairs, elements)

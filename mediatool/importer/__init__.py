@@ -97,14 +97,18 @@ __all__ = [
 
 
 def same_content(reader: MediaReader) -> Callable[[MediaFile, MediaFile], bool]:
-    """Byte comparison of two files of the media (for duplicate SOP Instance UIDs)."""
+    """Whether two files of the media under one SOP Instance UID send the same instance: equal
+    data sets, whatever their File Meta (C-STORE carries none; :mod:`mediatool.dicom.sameness`)."""
 
-    from mediatool.media.base import same_bytes  # lazily, like the rest of this package
+    from mediatool.dicom.sameness import same_instance  # lazily, like the rest of this package
+    from mediatool.media.base import stored
 
     def same(a: MediaFile, b: MediaFile) -> bool:
         ea, _ = reader.resolve(tuple(a.path.split("/")))
         eb, _ = reader.resolve(tuple(b.path.split("/")))
-        return ea is not None and eb is not None and same_bytes(reader, ea, eb)
+        if ea is None or eb is None:
+            return False
+        return same_instance(stored(reader, ea, a.info), stored(reader, eb, b.info))
 
     return same
 

@@ -71,8 +71,7 @@ def prepare(data: bytes, info: InstanceInfo, coercion: Coercion) -> Prepared:
                     else len(filemeta.encode(info.sop_class_uid, info.sop_instance_uid, ts))
                 )
                 return _plain(data, info, ts, offset)
-            for tag in [t for t in ds.keys() if t.group == 0x0002]:  # noqa: SIM118
-                del ds[tag]  # group 0002 belongs in the File Meta only (PS3.10 §7.1)
+            del ds[0x00020000:0x00030000]  # group 0002 belongs in the File Meta only (PS3.10 §7.1)
             fp = DicomBytesIO()
             fp.is_little_endian = True
             fp.is_implicit_VR = ts == IMPLICIT_LE

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from mediatool.dicom.tree import PatientSummary, StudySummary
 from mediatool.findings import Finding, Severity
 from mediatool.validate import Report
-from mediatool.validate.inventory import PatientEntry, StudyEntry
 
 SCHEMA: Final = "mediatool.import-list/1"
 
@@ -167,19 +167,19 @@ def expected_text(report: Report) -> str | None:
     return f"Also on the disc: {n} file(s) of viewer and web pages (expected)." if n else None
 
 
-def patients(report: Report) -> list[PatientEntry]:
+def patients(report: Report) -> list[PatientSummary]:
     return [report.inventory.patients[k] for k in sorted(report.inventory.patients)]
 
 
-def studies(patient: PatientEntry) -> list[StudyEntry]:
+def studies(patient: PatientSummary) -> list[StudySummary]:
     return sorted(patient.studies.values(), key=lambda s: (s.date, s.uid))
 
 
-def modalities(study: StudyEntry) -> list[str]:
+def modalities(study: StudySummary) -> list[str]:
     return sorted({s.modality for s in study.series.values() if s.modality})
 
 
-def study_dict(study: StudyEntry) -> dict[str, Any]:
+def study_dict(study: StudySummary) -> dict[str, Any]:
     series = sorted(study.series.values(), key=lambda s: (s.number.zfill(8), s.uid))
     return {
         "study_instance_uid": study.uid,
@@ -202,7 +202,7 @@ def study_dict(study: StudyEntry) -> dict[str, Any]:
     }
 
 
-def patient_dict(patient: PatientEntry) -> dict[str, Any]:
+def patient_dict(patient: PatientSummary) -> dict[str, Any]:
     return {
         "patient_id": patient.patient_id,
         "name": patient.name,

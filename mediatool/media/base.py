@@ -16,8 +16,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final, Protocol, Self
 
+from mediatool.dicom.sameness import Stored
 from mediatool.errors import MediaError
 from mediatool.findings import Finding, finding
+from mediatool.model import InstanceInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,18 +98,12 @@ _VERSION: Final = re.compile(r";[0-9]*\Z")
 _FORBIDDEN_IN_NAME: Final = ("/", "\\", "\x00")
 
 
-def same_bytes(reader: MediaReader, a: MediaEntry, b: MediaEntry) -> bool:
-    """Whether two files of the media hold the same bytes (read in 1 MiB pieces): the one test
-    validate and import use for two files under one SOP Instance UID (checklist F04)."""
-    if a.size != b.size:
-        return False
-    with reader.open(a) as fa, reader.open(b) as fb:
-        while True:
-            ca, cb = fa.read(1 << 20), fb.read(1 << 20)
-            if ca != cb:
-                return False
-            if not ca:
-                return True
+def stored(reader: MediaReader, entry: MediaEntry, info: InstanceInfo | None = None) -> Stored:
+    """A file of the media as :mod:`mediatool.dicom.sameness` compares it (checklist F04); with
+    the header scan's ``info``, where its data set starts and how it is encoded."""
+    if info is None:
+        return Stored(lambda: reader.open(entry), entry.size)
+    return Stored(lambda: reader.open(entry), entry.size, info.dataset_offset, info.transfer_syntax)
 
 
 def unsafe_component(name: str) -> bool:

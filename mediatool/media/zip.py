@@ -227,7 +227,7 @@ def spool_member(
     Raises ``OSError`` when the member is corrupt, grows past the limit or cannot be spooled.
     """
     # returned open to the caller, who closes it; closed here only on failure
-    spool = tempfile.SpooledTemporaryFile(max_size=spool_limit)  # noqa: SIM115
+    spool = tempfile.SpooledTemporaryFile(max_size=spool_limit)  # noqa: SIM115 - see above
     try:
         _copy_member(archive, info, spool, member_limit)
         spool.seek(0)

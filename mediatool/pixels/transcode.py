@@ -165,8 +165,7 @@ def convert(
 def _write(
     ds: Dataset, target_ts: str, patches: Mapping[str, str] | None
 ) -> tuple[bytes, str, str]:
-    for tag in [t for t in ds.keys() if t.group == 0x0002]:  # noqa: SIM118 - iterating a Dataset yields elements
-        del ds[tag]  # group 0002 belongs in the meta only (PS3.10 §7.1)
+    del ds[0x00020000:0x00030000]  # group 0002 belongs in the meta only (PS3.10 §7.1)
     for keyword, value in (patches or {}).items():
         patched = tag_for_keyword(keyword)
         assert patched is not None

@@ -127,7 +127,6 @@ def get_studies(
         (STUDY_ROOT_GET, PATIENT_ROOT_GET),
         send,
         "C-GET",
-        str(peer),
     )
 
 
@@ -144,7 +143,7 @@ def _lost(assoc: Any, peer: str, started: float, verb: str) -> NetFailure:
     )
 
 
-def run_studies(  # noqa: PLR0913 - the association, its sink, result and the verb's parts
+def run_studies(
     assoc: Any,
     studies: Sequence[StudyMatch],
     sink: Sink,
@@ -152,10 +151,11 @@ def run_studies(  # noqa: PLR0913 - the association, its sink, result and the ve
     models: tuple[str, str],
     send: Callable[[Dataset, str], Iterator[tuple[Dataset, Dataset | None]]],
     verb: str,
-    peer: str,
 ) -> RetrieveResult:
     """Retrieve each study over ``assoc`` with the Study Root model, else the Patient Root one
-    (PS3.4 C.4.2/C.4.3), recording every response; the association is released at the end."""
+    (PS3.4 C.4.2/C.4.3), recording every response in ``result`` (whose ``peer`` names the PACS
+    in messages); the association is released at the end."""
+    peer = result.peer
     try:
         accepted = {cx.abstract_syntax for cx in assoc.accepted_contexts}
         if models[0] in accepted:

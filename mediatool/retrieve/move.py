@@ -95,5 +95,4 @@ def _move(
         (STUDY_ROOT_MOVE, PATIENT_ROOT_MOVE),
         send,
         "C-MOVE",
-        str(peer),
     )

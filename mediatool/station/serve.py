@@ -55,9 +55,18 @@ def check_tls(config: StationConfig) -> None:
 
 
 def address(config: StationConfig) -> str:
+    """The address people type: for "every interface" (0.0.0.0, ::), this computer's name."""
+    import socket
+
     scheme = "https" if config.tls else "http"
-    host = f"[{config.host}]" if ":" in config.host else config.host
+    host = socket.gethostname() if config.host in ("0.0.0.0", "::") else config.host
+    host = f"[{host}]" if ":" in host else host
     return f"{scheme}://{host}:{config.port}/"
+
+
+def _local(config: StationConfig) -> str:
+    scheme = "https" if config.tls else "http"
+    return f"{scheme}://127.0.0.1:{config.port}/"
 
 
 def announce(config: StationConfig, store: Store, say: Say, data_option: str) -> None:
@@ -71,21 +80,31 @@ def announce(config: StationConfig, store: Store, say: Say, data_option: str) ->
     if auth.count_users(store) == 0:
         say(
             "No accounts yet. Create the first administrator on this computer at "
-            f"{address(config).replace(config.host, '127.0.0.1')}first-run, or with:\n"
+            f"{_local(config)}first-run, or with:\n"
             f"  mediatool users add NAME --role admin --password-stdin{data_option}"
         )
     if not config.nodes_of("pacs"):
         say("No PACS configured yet: an administrator adds one on the Administration page.")
 
 
-def run(config: StationConfig, say: Say, data_option: str = "") -> None:
-    """Serve until interrupted (Ctrl+C)."""
+def run(config: StationConfig, say: Say, data_option: str = "", demo: bool = False) -> None:
+    """Serve until interrupted (Ctrl+C); ``demo``: on the bundled sample (:mod:`.demo`)."""
+    check_tls(config)
+    store = prepare_data(config)
+    if not demo:
+        _serve(config, store, say, data_option)
+        return
+    from mediatool.station.demo import demo as demo_setup
+
+    with demo_setup(config, store, say) as demo_config:
+        _serve(demo_config, store, say, data_option)
+
+
+def _serve(config: StationConfig, store: Store, say: Say, data_option: str) -> None:
     import uvicorn
 
     from mediatool.station.app import create_app
 
-    check_tls(config)
-    store = prepare_data(config)
     app = create_app(config, store)
     announce(config, store, say, data_option)
     uvicorn.run(

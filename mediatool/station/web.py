@@ -127,14 +127,18 @@ def _when(stamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp)) if stamp else ""
 
 
-def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str | list[str], status: int = 200, **values: Any
+) -> HTMLResponse:
+    """The page ``template`` (or the first of a list that exists) in the request's language."""
     who = user(request)
     context = {
         "request": request, "user": who, "csrf": csrf_token(request), "language": i18n.current(),
         "languages": i18n.NAMES, "state_names": {s: _(s) for s in i18n.STATE_NAMES},
     }  # fmt: skip
-    html = environment().get_template(template).render(**context, **values)
-    return HTMLResponse(html, status_code=status)
+    html = environment().select_template([template] if isinstance(template, str) else template)
+    html_text = html.render(**context, **values)
+    return HTMLResponse(html_text, status_code=status)
 
 
 def redirect(url: str) -> Response:

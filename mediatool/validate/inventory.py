@@ -3,7 +3,8 @@ type, SOP Class and Transfer Syntax. Kept per series (counts), never per instanc
 stays small whatever the number of files.
 
 Names and descriptions are taken from the directory records when there are records (decoded by
-pydicom with each record's own (0008,0005), PS3.3 F.5), else from the files.
+pydicom with each record's own (0008,0005), PS3.3 F.5), else from the files. The patients,
+studies and series are the project's one summary (:mod:`mediatool.dicom.tree`).
 """
 
 from __future__ import annotations
@@ -12,46 +13,20 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from pydicom.uid import UID
 
 from mediatool.dicom.recordtypes import ROOT_RECORD_TYPES
+from mediatool.dicom.tree import PatientSummary, SeriesSummary, StudySummary
 from mediatool.model import InstanceInfo
 from mediatool.validate.compare import KeySet
 from mediatool.validate.files import FileResult
 
 
 @dataclass(slots=True)
-class SeriesEntry:
-    uid: str
-    modality: str = ""
-    number: str = ""
-    description: str = ""
-    instances: int = 0
-
-
-@dataclass(slots=True)
-class StudyEntry:
-    uid: str
-    date: str = ""
-    description: str = ""
-    accession: str = ""
-    series: dict[str, SeriesEntry] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class PatientEntry:
-    patient_id: str
-    name: str = ""
-    birth_date: str = ""
-    sex: str = ""
-    studies: dict[str, StudyEntry] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
 class Inventory:
-    patients: dict[str, PatientEntry] = field(default_factory=dict)
+    patients: dict[str, PatientSummary] = field(default_factory=dict)
     by_modality: Counter[str] = field(default_factory=Counter)
     by_record_type: Counter[str] = field(default_factory=Counter)
     by_sop_class: Counter[str] = field(default_factory=Counter)
@@ -130,9 +105,9 @@ def _sorted(items: dict[str, Any]) -> list[Any]:
 
     def key(k: str) -> tuple[Any, ...]:
         item = items[k]
-        if isinstance(item, SeriesEntry):
+        if isinstance(item, SeriesSummary):
             return (_number(item.number), k)
-        if isinstance(item, StudyEntry):
+        if isinstance(item, StudySummary):
             return (item.date, k)
         return (k,)
 
@@ -163,6 +138,9 @@ class _Decoded:
                         hit[kw] = str(value).strip()
             self._cache[keys.where] = hit
         return hit
+
+
+_PATIENT_KEYS: Final = ("PatientName", "PatientBirthDate", "PatientSex")
 
 
 def _level(result: FileResult, level: str) -> KeySet | None:
@@ -205,31 +183,23 @@ def build_inventory(
 
 
 def _add(inv: Inventory, result: FileResult, info: InstanceInfo, decoded: _Decoded) -> None:
-    p = decoded.get(_level(result, "PATIENT"), ("PatientName", "PatientBirthDate", "PatientSex"))
+    """Count ``info`` in its series; a new patient, study or series is summarised from it, with
+    the names and descriptions its directory records give where they give them."""
     patient = inv.patients.get(info.patient_id)
     if patient is None:
-        patient = inv.patients[info.patient_id] = PatientEntry(
-            info.patient_id,
-            p.get("PatientName", info.patient_name),
-            p.get("PatientBirthDate", info.birth_date),
-            p.get("PatientSex", info.sex),
-        )
+        p = decoded.get(_level(result, "PATIENT"), _PATIENT_KEYS)
+        patient = inv.patients[info.patient_id] = PatientSummary.of(info)
+        patient.name = p.get("PatientName", patient.name)
+        patient.birth_date = p.get("PatientBirthDate", patient.birth_date)
+        patient.sex = p.get("PatientSex", patient.sex)
     study = patient.studies.get(info.study_uid)
     if study is None:
+        study = patient.studies[info.study_uid] = StudySummary.of(info)
         s = decoded.get(_level(result, "STUDY"), ("StudyDescription",))
-        study = patient.studies[info.study_uid] = StudyEntry(
-            info.study_uid,
-            info.study_date,
-            s.get("StudyDescription", info.study_description),
-            info.accession,
-        )
+        study.description = s.get("StudyDescription", study.description)
     series = study.series.get(info.series_uid)
     if series is None:
+        series = study.series[info.series_uid] = SeriesSummary.of(info)
         e = decoded.get(_level(result, "SERIES"), ("SeriesDescription",))
-        series = study.series[info.series_uid] = SeriesEntry(
-            info.series_uid,
-            info.modality,
-            info.series_number,
-            e.get("SeriesDescription", info.series_description),
-        )
+        series.description = e.get("SeriesDescription", series.description)
     series.instances += 1

@@ -20,7 +20,7 @@ from pydicom.filereader import read_dataset
 
 from mediatool.dicom.dicomdir_raw import RawDirectory, RawRecord
 from mediatool.dicom.dicomdir_tree import ROOT, DirTree, walk
-from mediatool.dicom.tree import TreeLike
+from mediatool.dicom.tree import TreeLike, first_of_patient, first_of_series, first_of_study
 from mediatool.dicom.values import text
 from mediatool.model import FileID, InstanceInfo, Level
 
@@ -168,17 +168,18 @@ def _instance_leaf(inst: InstanceInfo, file_id: FileID) -> Leaf:
 def from_tree(tree: TreeLike, file_ids: Mapping[str, FileID]) -> list[PatientNode]:
     """What :func:`read_tree` would read from the DICOMDIR the build writes of ``tree``.
 
-    Each PATIENT, STUDY and SERIES record takes the keys of its first instance, as
-    :func:`mediatool.dicom.dicomdir_write.encode` writes them; records at the root that are not
+    Each PATIENT, STUDY and SERIES record takes the keys of its first instance
+    (:func:`mediatool.dicom.tree.first_of_patient` ..., the rule
+    :func:`mediatool.dicom.dicomdir_write.encode` uses too); records at the root that are not
     PATIENT records (HANGING PROTOCOL, PALETTE...) are not shown, as :func:`read_tree` skips them.
     """
     patients: list[PatientNode] = []
     for p in tree.patients:
-        patient = _patient(_keys(p.studies[0].series[0].instances[0], Level.PATIENT))
+        patient = _patient(_keys(first_of_patient(p), Level.PATIENT))
         for st in p.studies:
-            study = _study(_keys(st.series[0].instances[0], Level.STUDY))
+            study = _study(_keys(first_of_study(st), Level.STUDY))
             for se in st.series:
-                series = _series(_keys(se.instances[0], Level.SERIES))
+                series = _series(_keys(first_of_series(se), Level.SERIES))
                 series.leaves = [
                     _instance_leaf(i, file_ids[i.sop_instance_uid]) for i in se.instances
                 ]

@@ -18,6 +18,7 @@ from typing import Final
 from PIL import Image, ImageDraw, ImageFont
 
 from mediatool import modalities
+from mediatool.web import i18n
 from mediatool.web.fileset import PatientNode, StudyNode
 from mediatool.web.site import DEFAULT_SITE, Site
 from mediatool.web.text import alphabetic_name, long_date, to_ascii
@@ -81,33 +82,42 @@ def label_lines(
     disc: tuple[int, int],
     created: str | None,
 ) -> tuple[list[Line], list[Line]]:
-    """(above the hub, below the hub); patients are (name, id, birth date, studies)."""
-    top: list[Line] = [(site.display_name, 40, True, "#12406b")]
+    """(above the hub, below the hub); patients are (name, id, birth date, studies); the words
+    in the site's language (:mod:`mediatool.web.i18n`)."""
+    _, lang = i18n.gettext_for(site.language), site.language
+    top: list[Line] = [(site.name or _("No institution configured"), 40, True, "#12406b")]
     if site.department:
         top.append((site.department, 28, False, "#12406b"))
     if site.phone:
-        top.append((f"Phone {site.phone}", 26, False, "#333333"))
+        top.append((_("Phone %(phone)s") % {"phone": site.phone}, 26, False, "#333333"))
     top.append(("", 18, False, "#000000"))
-    for name, patient_id, birth, _ in patients[:2]:
-        top.append((alphabetic_name(name) or "(no name)", 52, True, "#000000"))
+    for name, patient_id, birth, _studies in patients[:2]:
+        top.append((alphabetic_name(name) or _("(no name)"), 52, True, "#000000"))
         facts = [
-            f"Born {long_date(birth)}" if birth else "",
-            f"ID {patient_id}" if patient_id else "",
+            _("Born %(date)s") % {"date": long_date(birth, lang)} if birth else "",
+            _("ID %(id)s") % {"id": patient_id} if patient_id else "",
         ]
         top.append(("  ·  ".join(f for f in facts if f), 30, False, "#333333"))
     if len(patients) > 2:
-        top.append((f"and {len(patients) - 2} more patients", 28, False, "#333333"))
-    studies = [s for *_, studies in patients for s in studies]
+        more = len(patients) - 2
+        text = _("and %(num)s more patients")
+        top.append((text % {"num": more}, 28, False, "#333333"))
+    studies = [s for *_rest, studies in patients for s in studies]
     bottom: list[Line] = []
     for date, description in studies[:MAX_STUDIES]:
-        text = "  ".join(p for p in (long_date(date), description) if p) or "Study"
+        text = "  ".join(p for p in (long_date(date, lang), description) if p) or _("Study")
         bottom.append((text, 30, False, "#000000"))
     if len(studies) > MAX_STUDIES:
-        bottom.append((f"+ {len(studies) - MAX_STUDIES} more studies", 26, False, "#333333"))
+        more = len(studies) - MAX_STUDIES
+        text = _("+ %(num)s more studies")
+        bottom.append((text % {"num": more}, 26, False, "#333333"))
     bottom.append(("", 14, False, "#000000"))
-    bottom.append((f"DICOM PLUS WEB  ·  Disc {disc[0]} of {disc[1]}", 30, True, "#12406b"))
+    disc_k = _("Disc %(k)s of %(n)s") % {"k": disc[0], "n": disc[1]}
+    bottom.append((f"DICOM PLUS WEB  ·  {disc_k}", 30, True, "#12406b"))
     if created:
-        bottom.append((f"Created {long_date(created)}", 26, False, "#333333"))
+        bottom.append(
+            (_("Created %(date)s") % {"date": long_date(created, lang)}, 26, False, "#333333")
+        )
     return top, bottom
 
 

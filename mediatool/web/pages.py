@@ -12,25 +12,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 import jinja2
 import markupsafe
 
 import mediatool
 from mediatool import modalities
+from mediatool.modalities import DEFAULT_LANGUAGE
 from mediatool.pixels import render
 from mediatool.resources import templates
-from mediatool.web import product
+from mediatool.web import i18n, product
 from mediatool.web.fileset import PatientNode, SeriesNode, StudyNode
+from mediatool.web.i18n import N_
 from mediatool.web.links import CASE_SCRIPT, lower_links
 from mediatool.web.site import Site
 from mediatool.web.text import (
     alphabetic_name,
-    format_date,
     format_name,
     format_sex,
     format_time,
+    local_date,
     long_date,
     to_ascii,
 )
@@ -43,31 +45,57 @@ CONTENT_TYPE = "DICOM PLUS WEB"
 
 
 @cache
-def environment() -> jinja2.Environment:
-    """The project's Environment (:func:`mediatool.resources.templates`) with the disc's globals."""
-    env = templates().overlay()
-    env.globals = {**env.globals, "case_script": markupsafe.Markup(CASE_SCRIPT)}  # its own dict
+def environment(language: str = DEFAULT_LANGUAGE) -> jinja2.Environment:
+    """The project's Environment (:func:`mediatool.resources.templates`) with the disc's globals
+    and gettext in ``language``: an overlay per language, with its own globals (the i18n
+    extension writes into them) and template cache, so the shared Environment stays as it is."""
+    own = templates().overlay(cache_size=400)
+    own.globals = {  # its own dict: an overlay shares its parent's
+        **own.globals,
+        "case_script": markupsafe.Markup(CASE_SCRIPT),
+        "lang": language,
+    }
+    env = own.overlay(extensions=["jinja2.ext.i18n"], cache_size=400)
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        i18n.translations(language), newstyle=True
+    )
     return env
 
 
+#: words the worker processes put in an SR's status lines (mediatool.web.sr), shown translated
+SR_WORDS: Final = (
+    N_("Date"), N_("Completion"), N_("Verification"), N_("Verified by"),
+    N_("Complete"), N_("Partial"), N_("Verified"), N_("Unverified"),
+)  # fmt: skip
+#: the words of mediatool.web.text.format_sex
+SEX_NAMES: Final = (N_("Male"), N_("Female"), N_("Other"))
+#: the CT window presets' names (mediatool.pixels.render.CT_PRESETS)
+PRESET_NAMES: Final = (N_("Soft tissue"), N_("Lung"), N_("Bone"), N_("Brain"))
+
+
 def site_model(site: Site, logo: str) -> dict[str, Any]:
+    _ = i18n.gettext_for(site.language)
+    name = site.name or _("No institution configured")
+    contact = site.contact_lines(_)
     return {
         "configured": site.configured,
-        "name": site.display_name,
+        "name": name,
         "department": site.department,
         "address": list(site.address),
-        "contact": site.contact_lines(),
+        "contact": contact,
         "phone": site.phone,
         "email": site.email,
         "website": site.website,
         "logo": logo,
-        "ascii_name": to_ascii(site.display_name),
-        "ascii_contact": [to_ascii(line) for line in site.contact_lines()],
+        "ascii_name": to_ascii(name),
+        "ascii_contact": [to_ascii(line) for line in contact],
         "ascii_department": to_ascii(site.department),
     }
 
 
-def _presets(key: str, per_image: list[tuple[list[str], list[str]]]) -> list[dict[str, str]]:
+def _presets(
+    key: str, per_image: list[tuple[list[str], list[str]]], _: i18n.Gettext
+) -> list[dict[str, str]]:
     """The CT presets a series offers: rendered for every image (their own folder), or equal to
     every image's own window (the default renderings); a preset that is mixed is left out."""
     offered: list[dict[str, str]] = []
@@ -85,7 +113,7 @@ def _presets(key: str, per_image: list[tuple[list[str], list[str]]]) -> list[dic
         offered.append(
             {
                 "key": preset.key,
-                "label": preset.label,
+                "label": _(preset.label),
                 "dir": folder,
                 "center": f"{preset.window.center:g}",
                 "width": f"{preset.window.width:g}",
@@ -95,7 +123,11 @@ def _presets(key: str, per_image: list[tuple[list[str], list[str]]]) -> list[dic
 
 
 def _series_model(
-    series: SeriesNode, key: str, jobs: Sequence[Job], outcomes: Sequence[Outcome]
+    series: SeriesNode,
+    key: str,
+    jobs: Sequence[Job],
+    outcomes: Sequence[Outcome],
+    _: i18n.Gettext,
 ) -> dict[str, Any]:
     images: list[dict[str, str]] = []
     description = ""
@@ -107,11 +139,15 @@ def _series_model(
         windows.append(out.window)
         for n, src in enumerate(out.images, 1):
             number = leaf.instance_number or str(job.index + 1)
-            caption = f"Image {number}" + (f", frame {n}" if len(out.images) > 1 else "")
+            caption = (
+                _("Image %(number)s, frame %(frame)s") % {"number": number, "frame": n}
+                if len(out.images) > 1
+                else _("Image %(number)s") % {"number": number}
+            )
             images.append(
                 {"src": src, "caption": caption, "w": str(out.size[0]), "h": str(out.size[1])}
             )
-    presets = _presets(key, [(o.presets, o.same) for o in outcomes if o.kind == "image"])
+    presets = _presets(key, [(o.presets, o.same) for o in outcomes if o.kind == "image"], _)
     image_dir = f"IHE_PDI/{key}"
     middle = images[(len(images) - 1) // 2]["src"] if images else ""
     modality = series.modality or next((o.modality for o in outcomes if o.modality), "")
@@ -137,21 +173,23 @@ def _documents(
     outcomes: Sequence[Outcome],
     reports: list[dict[str, Any]],
     others: list[dict[str, str]],
+    _: i18n.Gettext,
+    language: str,
 ) -> None:
     for leaf, out in zip(series.leaves, outcomes, strict=True):
-        date = format_date(out.date)
+        date = local_date(out.date, language)
         if out.kind == "sr" and out.document is not None:
             number = len(reports) + 1
             title = out.document["title"]
             if out.sop_class.startswith("Key Object Selection"):
-                title = f"Key images: {title}"
+                title = _("Key images: %(title)s") % {"title": title}
             reports.append(
                 {
                     "kind": "sr",
                     "title": title,
                     "date": date,
                     "href": f"IHE_PDI/{study_key}/SR{number:04d}.HTM",
-                    "meta": [list(m) for m in out.document["meta"]],
+                    "meta": [[_(k), _(v) if v in SR_WORDS else v] for k, v in out.document["meta"]],
                     "content": out.document["items"],
                     "what": out.sop_class,
                     "series": out.series_description,
@@ -162,7 +200,7 @@ def _documents(
             reports.append(
                 {
                     "kind": "pdf",
-                    "title": out.title or out.series_description or "PDF document",
+                    "title": out.title or out.series_description or _("PDF document"),
                     "date": date,
                     "href": out.pdf,
                     "meta": [],
@@ -215,11 +253,12 @@ def build_model(  # noqa: PLR0913 - the parts of the disc, keyword-only, named a
     work = _Work(jobs, outcomes)
     patients = [_patient_model(patient, p, work, site) for p, patient in enumerate(tree, 1)]
     return {
+        "language": site.language,
         "site": site_model(site, logo),
         "generator": f"mediatool {mediatool.__version__}",
         "version": mediatool.__version__,
-        "creator": product.creator(),
-        "viewer": product.browser_viewer(),
+        "creator": product.creator(i18n.gettext_for(site.language)),
+        "viewer": product.browser_viewer(i18n.gettext_for(site.language)),
         "disc": {"k": str(disc[0]), "n": str(disc[1])},
         "volumes": [dict(v) for v in volumes],
         "notes": [to_ascii(n) for n in notes],
@@ -233,6 +272,8 @@ def build_model(  # noqa: PLR0913 - the parts of the disc, keyword-only, named a
 
 
 def _patient_model(patient: PatientNode, p: int, work: _Work, site: Site) -> dict[str, Any]:
+    _ = i18n.gettext_for(site.language)
+    no_name = _("(no name)")
     studies = [
         _study_model(study, f"P{p:04d}/S{s:04d}", work, site)
         for s, study in enumerate(patient.studies, 1)
@@ -240,39 +281,40 @@ def _patient_model(patient: PatientNode, p: int, work: _Work, site: Site) -> dic
     return {
         "key": f"P{p:04d}",
         "href": f"IHE_PDI/P{p:04d}/INDEX.HTM",
-        "name": format_name(patient.name) or "(no name)",
-        "ascii_name": to_ascii(alphabetic_name(patient.name)) or "(no name)",
-        "label_name": alphabetic_name(patient.name) or "(no name)",
+        "name": format_name(patient.name) or no_name,
+        "ascii_name": to_ascii(alphabetic_name(patient.name)) or to_ascii(no_name),
+        "label_name": alphabetic_name(patient.name) or no_name,
         "id": patient.patient_id,
         "ascii_id": to_ascii(patient.patient_id),
-        "birth_date": format_date(patient.birth_date),
-        "long_birth_date": long_date(patient.birth_date),
-        "sex": format_sex(patient.sex),
+        "birth_date": local_date(patient.birth_date, site.language),
+        "long_birth_date": long_date(patient.birth_date, site.language),
+        "sex": _(format_sex(patient.sex)) if patient.sex.strip() else "",
         "studies": studies,
     }
 
 
 def _study_model(study: StudyNode, study_key: str, work: _Work, site: Site) -> dict[str, Any]:
+    _ = i18n.gettext_for(site.language)
     series_models: list[dict[str, Any]] = []
     reports: list[dict[str, Any]] = []
     others: list[dict[str, str]] = []
     links: dict[str, str] = {}
     for se, series in enumerate(study.series, 1):
         s_jobs, s_out = work.take(len(series.leaves))
-        model = _series_model(series, f"{study_key}/SE{se:04d}", s_jobs, s_out)
+        model = _series_model(series, f"{study_key}/SE{se:04d}", s_jobs, s_out, _)
         model["modality_label"] = modalities.label(model["modality"], site.language)
         for leaf, out in zip(series.leaves, s_out, strict=True):
             if out.images:
                 links[leaf.sop_instance_uid] = out.images[0]
         if model["images"]:
             series_models.append(model)
-        _documents(study_key, series, s_out, reports, others)
+        _documents(study_key, series, s_out, reports, others, _, site.language)
     present = list(dict.fromkeys(m["modality"] for m in series_models))
     return {
         "key": study_key.rpartition("/")[2],
         "href": f"IHE_PDI/{study_key}/INDEX.HTM",
-        "date": format_date(study.date),
-        "long_date": long_date(study.date),
+        "date": local_date(study.date, site.language),
+        "long_date": long_date(study.date, site.language),
         "time": format_time(study.time),
         "description": study.description,
         "ascii_description": to_ascii(study.description),
@@ -293,7 +335,7 @@ def _page(
     template: str, model: Model, base: str, crumbs: list[tuple[str, str]], **extra: Any
 ) -> bytes:
     text = (
-        environment()
+        environment(model["language"])
         .get_template(template)
         .render(
             site=model["site"],
@@ -309,7 +351,12 @@ def _page(
 
 
 def render_readme(model: Model) -> bytes:
-    text = environment().get_template("README.TXT").render(model=model, site=model["site"])
+    """README.TXT: plain ASCII (pdi.md 2.4; validation-checklist H12) with CR LF line ends; a
+    translation's accented letters are transliterated (``to_ascii``) like the names in it."""
+    template = environment(model["language"]).get_template("README.TXT")
+    text = template.render(model=model, site=model["site"])
+    if model["language"] != DEFAULT_LANGUAGE:
+        text = "\n".join(to_ascii(line) for line in text.replace("\r\n", "\n").split("\n"))
     return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("ascii", "replace")
 
 
@@ -319,13 +366,14 @@ def render_pages(model: Model) -> list[tuple[str, bytes]]:
         ("INDEX.HTM", _page("index.htm", model, "", [])),
         ("README.TXT", render_readme(model)),
     ]
+    _ = i18n.gettext_for(model["language"])
     for patient in model["patients"]:
-        crumbs = [("Home", "INDEX.HTM"), (patient["name"], patient["href"])]
+        crumbs = [(_("Home"), "INDEX.HTM"), (patient["name"], patient["href"])]
         files.append(
             (patient["href"], _page("patient.htm", model, "../../", crumbs, patient=patient))
         )
         for study in patient["studies"]:
-            title = " ".join(p for p in (study["date"], study["description"]) if p) or "Study"
+            title = " ".join(p for p in (study["date"], study["description"]) if p) or _("Study")
             s_crumbs = [*crumbs, (title, study["href"])]
             base = "../../../"
             files.append(
@@ -335,7 +383,7 @@ def render_pages(model: Model) -> list[tuple[str, bytes]]:
                 )
             )
             for series in study["series"]:
-                label = f"Series {series['number']}".strip()
+                label = (_("Series %(number)s") % {"number": series["number"]}).strip()
                 files.append(
                     (
                         series["href"],

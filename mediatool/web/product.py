@@ -13,12 +13,13 @@ from importlib import metadata
 from typing import Any, Final
 
 import mediatool
+from mediatool.web.i18n import N_, Gettext
 
 PRODUCT: Final = "mediatool"
-VENDOR: Final = "the mediatool project (open source, MIT licence)"
+VENDOR: Final = N_("the mediatool project (open source, MIT licence)")
 #: The zero-install viewer on every disc with web content (VIEWER/): ES5 JavaScript, images as
 #: pre-rendered JPEG, read from file:// without a server.
-VIEWER_REQUIREMENTS: Final = (
+VIEWER_REQUIREMENTS: Final = N_(
     "a web browser with JavaScript switched on (Chrome or Edge 80, Firefox 78, Safari 13 or "
     "later) on any operating system; a screen of 1024 x 768 or more; nothing to install, no "
     "network"
@@ -36,7 +37,7 @@ def vendor_contact() -> str:
     return urls[0] if urls else _NO_CONTACT
 
 
-_NO_CONTACT: Final = "through the institution that made this disc"
+_NO_CONTACT: Final = N_("through the institution that made this disc")
 
 
 #: Strings of a Windows program's version resource (VS_VERSIONINFO StringFileInfo) that
@@ -65,22 +66,28 @@ def exe_version_info(data: bytes) -> dict[str, str]:
     return found
 
 
-def creator() -> dict[str, str]:
-    """The creating application (RAD TF-3 4.47; pdi.md 2.4 item 2)."""
+def _same(message: str) -> str:
+    return message
+
+
+def creator(_: Gettext = _same) -> dict[str, str]:
+    """The creating application (RAD TF-3 4.47; pdi.md 2.4 item 2); ``_``: the disc's gettext."""
+    contact = vendor_contact()
     return {
         "name": PRODUCT,
         "version": mediatool.__version__,
-        "vendor": VENDOR,
-        "contact": vendor_contact(),
+        "vendor": _(VENDOR),
+        "contact": _(contact) if contact == _NO_CONTACT else contact,
     }
 
 
-def browser_viewer() -> dict[str, Any]:
-    """The viewer mediatool writes to VIEWER/ (pdi.md 2.4 item 4)."""
+def browser_viewer(_: Gettext = _same) -> dict[str, Any]:
+    """The viewer mediatool writes to VIEWER/ (pdi.md 2.4 item 4); ``_``: the disc's gettext."""
+    requirements = _(VIEWER_REQUIREMENTS)
     return {
         "name": "mediatool browser viewer",
         "version": mediatool.__version__,
-        "vendor": VENDOR,
-        "requirements": VIEWER_REQUIREMENTS,
-        "requirement_lines": textwrap.wrap(VIEWER_REQUIREMENTS, 62),
+        "vendor": _(VENDOR),
+        "requirements": requirements,
+        "requirement_lines": textwrap.wrap(requirements, 62),
     }

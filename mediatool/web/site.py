@@ -8,7 +8,8 @@ phone = "+1 555 0100"
 email = "imaging@example.org"
 website = "www.example.org"      # shown as text, never linked (the disc makes no network request)
 logo = "logo.png"                # PNG or JPEG, relative to this file; put on the disc as a JPEG
-language = "pt-BR"               # "en" (default) or "pt-BR": the names of modalities on the disc
+language = "pt-BR"               # "en" (default) or "pt-BR": the language of the disc's pages,
+                                 # README.TXT, viewer and label (mediatool.web.i18n)
 ```
 
 Every field is optional; unknown keys are errors (with a "did you mean"). The fields fill
@@ -22,6 +23,7 @@ from __future__ import annotations
 import difflib
 import io
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -35,6 +37,10 @@ MAX_LOGO_BYTES: Final = 5 * 1024 * 1024
 MAX_TEXT: Final = 200
 _TEXT_FIELDS: Final = ("name", "department", "phone", "email", "website")
 _KEYS: Final = (*_TEXT_FIELDS, "address", "logo", "language")
+
+
+def _same(message: str) -> str:
+    return message
 
 
 class SiteError(MediatoolError):
@@ -52,7 +58,7 @@ class Site:
     email: str = ""
     website: str = ""
     logo: bytes | None = None
-    language: str = DEFAULT_LANGUAGE  # of the modality names on the disc (mediatool.modalities)
+    language: str = DEFAULT_LANGUAGE  # of everything a person reads on the disc (web.i18n)
 
     @property
     def configured(self) -> bool:
@@ -62,15 +68,16 @@ class Site:
     def display_name(self) -> str:
         return self.name or "No institution configured"
 
-    def contact_lines(self) -> list[str]:
-        """Address, phone, e-mail and website as lines of text (empty ones left out)."""
+    def contact_lines(self, _: Callable[[str], str] = _same) -> list[str]:
+        """Address, phone, e-mail and website as lines of text (empty ones left out); ``_``
+        translates the words (the disc's gettext, :mod:`mediatool.web.i18n`)."""
         lines = list(self.address)
         if self.phone:
-            lines.append(f"Phone: {self.phone}")
+            lines.append(_("Phone: %(phone)s") % {"phone": self.phone})
         if self.email:
-            lines.append(f"E-mail: {self.email}")
+            lines.append(_("E-mail: %(email)s") % {"email": self.email})
         if self.website:
-            lines.append(f"Web: {self.website}")
+            lines.append(_("Web: %(website)s") % {"website": self.website})
         return lines
 
 

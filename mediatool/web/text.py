@@ -87,6 +87,14 @@ def alphabetic_name(value: Any) -> str:
     return _group(first) if first.strip() else format_name(text)
 
 
+def local_date(value: str, language: str = "en") -> str:
+    """:func:`format_date`, or ``DD/MM/YYYY`` in ``pt-BR`` (how a Brazilian reader writes it)."""
+    shown = format_date(value)
+    if language == "pt-BR" and len(shown) == 10 and shown[4] == shown[7] == "-":
+        return f"{shown[8:]}/{shown[5:7]}/{shown[:4]}"
+    return shown
+
+
 def format_date(value: str) -> str:
     """DA ``YYYYMMDD`` → ``YYYY-MM-DD``; anything else is returned as given (stripped)."""
     v = (value or "").strip()
@@ -96,11 +104,29 @@ def format_date(value: str) -> str:
     return f"{legacy[:4]}-{legacy[4:6]}-{legacy[6:]}" if legacy else v
 
 
-def long_date(value: str) -> str:
-    """DA → ``12 Mar 2024`` (the disc label, where a reader may not expect ISO order)."""
+_MONTHS_PT: Final = (
+    "jan",
+    "fev",
+    "mar",
+    "abr",
+    "mai",
+    "jun",
+    "jul",
+    "ago",
+    "set",
+    "out",
+    "nov",
+    "dez",
+)
+
+
+def long_date(value: str, language: str = "en") -> str:
+    """DA → ``12 Mar 2024`` (``12 mar 2024`` in ``pt-BR``): the disc label, where a reader may
+    not expect ISO order."""
     v = (value or "").strip()
     if len(v) == 8 and v.isdigit() and 1 <= int(v[4:6]) <= 12:
-        return f"{int(v[6:])} {_MONTHS[int(v[4:6]) - 1]} {v[:4]}"
+        months = _MONTHS_PT if language == "pt-BR" else _MONTHS
+        return f"{int(v[6:])} {months[int(v[4:6]) - 1]} {v[:4]}"
     return format_date(v)
 
 

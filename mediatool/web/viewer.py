@@ -20,12 +20,36 @@ from typing import Any, Final
 
 from mediatool.dicom.fileids import is_level1_directory, is_level1_file
 from mediatool.errors import MediatoolError
+from mediatool.modalities import DEFAULT_LANGUAGE
 from mediatool.resources import data_dir
+from mediatool.web import i18n
+from mediatool.web.i18n import N_
 from mediatool.web.links import lower_links, lower_path
 from mediatool.web.pages import Model, environment
 from mediatool.web.product import exe_version_info
 from mediatool.web.text import to_ascii
 
+#: The words VIEWER.JS shows, as its string literals spell them: a disc in another language gets
+#: a copy of VIEWER.JS with these literals replaced by their translations (``viewer_script``);
+#: an English disc gets VIEWER.JS as it is. Each must occur in VIEWER.JS (tests check).
+SCRIPT_MESSAGES: Final = (
+    N_("\nZoom "),
+    N_("Window "),
+    N_("Window as stored"),
+    N_("Window"),
+    N_("Default"),
+    N_("As stored in the images (1)"),
+    N_("Series "),
+    N_("Study"),
+    N_("No description"),
+    N_(" image"),
+    N_(" images"),
+    N_("No images in this study."),
+    N_("Reports ("),
+    N_("Open the PDF document"),
+    N_(" other object(s) of this study are not shown "),
+    N_("here; open DICOMDIR with a DICOM viewer to see them."),
+)
 APP_DIR: Final = "APP"
 STATIC: Final = ("VIEWER.JS", "VIEWER.CSS")
 MAX_DEPTH: Final = 7  # APP itself is the 8th level (ISO 9660 level 1: 8 levels)
@@ -130,7 +154,7 @@ def data_js(model: Model) -> bytes:
 def viewer_files(model: Model) -> list[tuple[str, bytes]]:
     """``VIEWER/*`` and, with a third-party viewer, ``AUTORUN.INF``."""
     page = (
-        environment()
+        environment(model["language"])
         .get_template("viewer/VIEWER.HTM")
         .render(site=model["site"], disc=model["disc"], generator=model["generator"])
     )
@@ -138,9 +162,24 @@ def viewer_files(model: Model) -> list[tuple[str, bytes]]:
     files = [("VIEWER/VIEWER.HTM", page.encode("utf-8")), ("VIEWER/DATA.JS", data_js(model))]
     folder = data_dir("templates") / "viewer"
     files += [(f"VIEWER/{name}", (folder / name).read_bytes()) for name in STATIC]
+    if model["language"] != DEFAULT_LANGUAGE:
+        files = [
+            (n, viewer_script(d, model["language"]) if n == "VIEWER/VIEWER.JS" else d)
+            for n, d in files
+        ]
     if model["app"]:
         files.append(("AUTORUN.INF", autorun(model)))
     return files
+
+
+def viewer_script(script: bytes, language: str) -> bytes:
+    """VIEWER.JS with the string literals of :data:`SCRIPT_MESSAGES` in ``language`` (as ASCII
+    JSON strings: the file stays ASCII, whatever the translation)."""
+    _ = i18n.gettext_for(language)
+    text = script.decode("ascii")
+    for message in SCRIPT_MESSAGES:
+        text = text.replace(json.dumps(message), json.dumps(_(message)))
+    return text.encode("ascii")
 
 
 def autorun(model: Model) -> bytes:

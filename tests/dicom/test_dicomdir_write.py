@@ -59,8 +59,7 @@ def _encode(tree: Tree, ids: dict[str, FileID], icons: dict[str, bytes]) -> byte
         ts,
         fileset_uid=derive_uid("test-fileset"),
         fileset_id="TEST_CD",
-        icons=icons,
-        icon_records=("IMAGE", "SERIES"),
+        icons=dicomdir_write.Icons(icons, ("IMAGE", "SERIES")),
     )
 
 

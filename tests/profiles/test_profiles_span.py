@@ -150,3 +150,33 @@ def test_one_and_a_half_gigabytes_over_cds(tmp_path_factory: pytest.TempPathFact
         assert report.ok, [f for f in report.findings if f.severity >= 30][:5]
         seen += _uids(folder)
     assert len(seen) == 3000 and len(set(seen)) == 3000
+
+
+def test_spanned_build_in_portuguese_says_what_each_disc_holds(tmp_path: Path) -> None:
+    """A set of discs for a pt-BR site: each disc's README.TXT and INDEX.HTM describe the set
+    in Portuguese (README.TXT in ASCII), and each disc still validates."""
+    src = generate(tmp_path / "in", 60, 20, size=128)
+    site = tmp_path / "site.toml"
+    site.write_text('name = "Clínica São José"\nlanguage = "pt-BR"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = run(
+        "build", src, "--out", out, "--capacity", "1M", "--fileset-id", "SPAN",
+        "--site", site, "--json", "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    n = len(json.loads(result.stdout)["volumes"])
+    assert n >= 3
+    for k in range(1, n + 1):
+        folder = out / f"SPAN_{k}"
+        readme = (folder / "README.TXT").read_bytes().decode("ascii")
+        assert f"Este conjunto tem {n} discos" in readme and f"Este e o disco {k}." in readme
+        assert f"Disco {k} de {n} (SPAN_{k}) - ESTE DISCO: " in readme
+        assert "paciente(s)" in readme and " objetos" in readme
+        index = (folder / "INDEX.HTM").read_text(encoding="utf-8")
+        assert f"<h2>Disco {k} de {n}</h2>" in index and "<b>Este disco</b>" in index
+        report = validate_json(folder, "STD-GEN-CD", "--fail-on", "warning")
+        assert report["ok"], errors(report)
+    readmes = " ".join((out / f"SPAN_{k}" / "README.TXT").read_text() for k in range(1, n + 1))
+    readmes = " ".join(readmes.split())  # the notes are wrapped at 78 columns
+    assert "Observacao: a serie" in readmes
+    assert "e grande demais para um so disco e foi dividida por imagem" in readmes

@@ -71,3 +71,18 @@ def evil_fileset(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         write_instance(base / "in" / f"{n}.dcm", ds)
     return build_fileset(base / "in", base / "disc")
+
+
+@pytest.fixture(scope="session")
+def demo_web_pt(
+    demo_fileset: Path, site_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The sample File-set with its web content written for a site whose language is pt-BR."""
+    folder = tmp_path_factory.mktemp("site-pt")
+    text = site_file.read_text(encoding="utf-8").replace("St. Example", "São Example")
+    (folder / "site.toml").write_text(f'{text}language = "pt-BR"\n', encoding="utf-8")
+    shutil.copy(site_file.parent / "logo.png", folder / "logo.png")
+    root = tmp_path_factory.mktemp("demo-web-pt") / "disc"
+    shutil.copytree(demo_fileset, root)
+    write_web_content(root, site=load_site(folder / "site.toml"), jobs=2)
+    return root

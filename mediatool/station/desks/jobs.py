@@ -64,8 +64,8 @@ async def page(request: Request) -> Response:
         )
     events = web.station(request).store.events(job.id)
     return web.render(
-        request, f"job_{job.kind}.html", job=job, progress=status(job), events=events,
-        files=_files(request, job),
+        request, [f"job_{job.kind}.html", "_job.html"], job=job, progress=status(job),
+        events=events, files=_files(request, job),
     )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ context; tests give their own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class JobCancelled(Exception):
@@ -18,11 +18,15 @@ class JobCancelled(Exception):
 
 
 class JobFailed(Exception):
-    """The job cannot continue; the message is for the person at the desk (and ``hint``)."""
+    """The job cannot continue; the message is for the person at the desk (and ``hint``);
+    ``result``: what it did before it stopped (an import's accounting), kept with the job."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, result: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.hint = hint
+        self.result = result
 
 
 class JobContext(Protocol):

@@ -86,8 +86,8 @@ def run(store: Store, data: Path, job_id: int) -> int:
     except JobCancelled:
         state = "cancelled"
         ctx.log("cancelled by the user", "warning")
-    except JobFailed as exc:
-        values = {"error": str(exc), "hint": exc.hint}
+    except JobFailed as exc:  # with the accounting made so far, when there is one
+        values = {"error": str(exc), "hint": exc.hint, "result": exc.result}
     except MediatoolError as exc:
         values = {"error": str(exc), "hint": exc.hint}
     except Exception as exc:  # a defect: said plainly on the page, the trace in the log
@@ -113,16 +113,23 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="mediatool.station.jobs.worker")
     parser.add_argument("--database", required=True)
     parser.add_argument("--data", required=True, type=Path)
     parser.add_argument("--job", required=True, type=int)
     args = parser.parse_args(argv)
     _die_with_parent()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    return run(Store(args.database), args.data, args.job)
+    # at once, whatever runs: an association's threads would hold a SystemExit back; the job
+    # is resumed (interrupted) or was cancelled, so nothing of this process is needed
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(143))
+    code = run(Store(args.database), args.data, args.job)
+    # the outcome is in the store; threads a library call left behind (an association being
+    # aborted) must not keep the process, or anything it still sends, alive
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -47,11 +47,11 @@ def run_import(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
 
     result = import_json(report)
     result["receipt"] = receipt(report, survey, commit=bool(params.get("commit")))
-    if report.error is not None:  # the accounting above is complete; the job says why it ended
-        hint = f" ({report.error.hint})" if report.error.hint else ""
-        ctx.log(f"{report.error}{hint}", "error")
     for p in result["receipt"]["patients"]:
         ctx.audit("import", p["patient_id"], p["name"], p["outcome"])
+    if report.error is not None:  # the accounting is complete and kept; the job failed: never
+        # "done" when the import stopped (PACS gone, journal unwritable)
+        raise JobFailed(str(report.error), report.error.hint, result=result)
     return result
 
 
