@@ -30,7 +30,8 @@ def _pages(station: StationServer) -> list[str]:
         for r in app.routes
         if isinstance(r, Route) and "GET" in (r.methods or ()) and "{" not in r.path
     )
-    return [p for p in paths if p not in ("/login", "/first-run")] + ["/login"]
+    pages = [p for p in paths if p not in ("/login", "/first-run") and "." not in p]
+    return [*pages, "/login"]  # not the downloads (audit.csv)
 
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
