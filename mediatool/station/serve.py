@@ -72,6 +72,10 @@ def _local(config: StationConfig) -> str:
 def announce(config: StationConfig, store: Store, say: Say, data_option: str) -> None:
     """What a person needs to read when the station starts."""
     say(f"mediatool station: {address(config)}  (data: {config.data})")
+    if config.database:
+        from mediatool.station.store import shown
+
+        say(f"Job store: {shown(config.database)} (shared with the stations that use it)")
     if not is_loopback(config.host) and not config.tls:
         say(
             f"Warning: listening on {config.host} without TLS: passwords and patient data "
@@ -118,9 +122,14 @@ def _serve(config: StationConfig, store: Store, say: Say, data_option: str) -> N
     )
 
 
-def data_of(config_path: Path | None, data: Path | None) -> StationConfig:
-    """The configuration to use: the file's (or the defaults), the data folder from --data."""
+def data_of(
+    config_path: Path | None, data: Path | None, database: str | None = None
+) -> StationConfig:
+    """The configuration to use: the file's (or the defaults), the data folder from --data,
+    the job store from --database."""
     from mediatool.station import config as cfg
 
     base = cfg.load(config_path) if config_path is not None else cfg.DEFAULT
-    return cfg.merge(base, data=data)
+    if database is not None:
+        database = cfg.check_database(database, "--database")
+    return cfg.merge(base, data=data, database=database)
