@@ -202,13 +202,20 @@ class Store:
         self.dialect: str = self.engine.dialect.name
         try:
             migrate(self.engine)
-        except sa.exc.DBAPIError as exc:
+        except BaseException as exc:
+            self.engine.dispose()
+            if not isinstance(exc, sa.exc.DBAPIError):
+                raise
             first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
             raise StoreError(
                 f"cannot use the job store {shown(url)}: {first}",
                 hint="check that the database server runs and that the URL's host, port, user, "
                 "password and database are right ([station] database or --database)",
             ) from None
+
+    def close(self) -> None:
+        """Close the pooled connections (a PostgreSQL server counts them)."""
+        self.engine.dispose()
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

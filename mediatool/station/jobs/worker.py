@@ -43,6 +43,7 @@ class Context:
     folder: Path
     scratch: Path
     attempt: int = 0
+    station: str = ""  # the station running it (several may share one job store)
     parent: int = field(default_factory=os.getppid)
     _last: float = 0.0
 
@@ -67,6 +68,7 @@ class Context:
         self.store.audit(
             user_name=self.user_name, patient_id=patient_id, patient_name=patient_name,
             action=action, outcome=outcome, job_id=self.job_id,
+            client=f"station {self.station}" if self.station else "",
         )  # fmt: skip
 
 
@@ -88,7 +90,8 @@ def run(store: Store, data: Path, job_id: int, attempt: int | None = None) -> in
     folder = data / "jobs" / str(job_id)
     scratch = folder / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
-    ctx = Context(store, job_id, job.user_name, folder, scratch, attempt)
+    station = str(job.owner or "").rsplit(":", 1)[0]
+    ctx = Context(store, job_id, job.user_name, folder, scratch, attempt, station)
     state, values = "failed", dict[str, Any]()
     try:
         result = KINDS[job.kind](job.params, ctx)
