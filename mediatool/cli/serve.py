@@ -112,7 +112,7 @@ def _store(config_path: Path | None, data: Path | None, database: str | None):  
     _need_station()
     from mediatool.station import serve as station
 
-    return station.prepare_data(station.data_of(config_path, data, database))
+    return station.prepare_data(station.data_of(config_path, data, database), folders=False)
 
 
 def _password(from_stdin: bool) -> str:

@@ -25,8 +25,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def prepare_data(config: StationConfig) -> Store:
-    """The data folder (made, writable) and its job store."""
+def prepare_data(config: StationConfig, folders: bool = True) -> Store:
+    """The data folder (made, writable) and the job store; ``folders=False``: the job store
+    alone, when it is not in the data folder (``mediatool users --database URL``)."""
+    if not folders and config.database:
+        return Store(config.database_url)
     data = config.data
     try:
         data.mkdir(parents=True, exist_ok=True)

@@ -368,3 +368,35 @@ def test_a_station_killed_mid_import_has_its_job_finished_by_another(
     assert {r["client"] for r in store.audit_rows() if r["job_id"] == job_id} == {
         f"station {alive}"
     }
+
+
+def test_the_configuration_of_several_stations(tmp_path: Path, pg: Postgres) -> None:
+    from mediatool.station import config as cfg
+
+    url = pg.database()
+    path = tmp_path / "station.toml"
+    path.write_text(
+        f'[station]\nname = "burn-1"\ndatabase = "{url}"\nlease = 5\n'
+        'capabilities = ["burner:dvd", "location:burn-room"]\n'
+    )
+    config = cfg.load(path)
+    assert (config.name, config.database_url, config.lease) == ("burn-1", url, 5.0)
+    assert config.capabilities == ("burner:dvd", "location:burn-room")
+    path.write_text(cfg.to_toml(config))
+    assert cfg.load(path) == config
+    for text, message in (
+        ('name = "a:b"', "`name` must be a word without ':'"),
+        ("capabilities = [1]", "`capabilities` must be a list of words"),
+        ('database = "/var/db.sqlite"', "the database must be a postgresql://"),
+        ('databse = "x"', "did you mean `database`?"),
+    ):
+        path.write_text(f"[station]\n{text}\n")
+        with pytest.raises(cfg.ConfigError) as caught:
+            cfg.load(path)
+        assert message in str(caught.value) + str(caught.value.hint)
+    # accounts on the shared database from any computer: no data folder is made for them
+    done = mediatool("users", "add", "ana", "--role", "admin", "--password-stdin",
+                     "--database", url, stdin=PASSWORD + "\n")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    listed = mediatool("users", "list", "--database", url)
+    assert listed.stdout == "ana\tadmin\n" and not Path("mediatool-data").exists()

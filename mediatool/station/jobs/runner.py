@@ -96,7 +96,9 @@ class Supervisor:
         for job in self.store.jobs(states=("running",), limit=10_000):
             if _station_of(job.owner) != here or job.owner == self.owner:
                 continue
-            if job.owner and job.owner.split(":")[0] == socket.gethostname() and job.pid:
+            if _serving(str(job.owner).rsplit(":", 1)[-1]):
+                continue  # two stations of one name on this computer: its lease decides
+            if job.pid:
                 _kill_stale_worker(job.pid, job.id)
             self._interrupt(job.id, job.attempts, "the station stopped while this job ran")
         for job in self.store.jobs(states=("interrupted",), limit=10_000):
@@ -192,6 +194,15 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _serving(pid: str) -> bool:
+    """A ``mediatool serve`` process of this computer runs as ``pid``."""
+    try:
+        cmdline = Path(f"/proc/{int(pid)}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return False
+    return b"mediatool" in b" ".join(cmdline) and b"serve" in cmdline
 
 
 def _kill_stale_worker(pid: int, job_id: int) -> None:
