@@ -94,6 +94,8 @@ def serve(
         hint = f" --data {config.data}" if data is not None else ""
         if config_path is not None:
             hint = f" --config {config_path}"
+        elif database is not None:
+            hint = " --database URL"  # the same URL (its password is not printed)
         station.run(config, _say, hint, demo=demo)
 
 

@@ -46,6 +46,10 @@ def station_name(name: str = "") -> str:
     return f"{name or socket.gethostname()}:{os.getpid()}"
 
 
+def say(text: str) -> None:
+    print(f"mediatool serve: job runner: {text}", file=sys.stderr, flush=True)
+
+
 def _station_of(owner: str | None) -> str:
     return str(owner or "").rsplit(":", 1)[0]
 
@@ -109,11 +113,18 @@ class Supervisor:
             self.store.event(job_id, f"interrupted: {why}", "warning")
 
     def _loop(self) -> None:
+        failures = 0  # a database that is down: one line when it fails, one when it is back
         while not self._stop.is_set():
             try:
                 self._tick()
+                if failures:
+                    say(f"the job store answers again (after {failures} failed attempts)")
+                failures = 0
             except Exception as exc:  # the loop must outlive a database hiccup
-                print(f"mediatool serve: job runner: {exc}", file=sys.stderr)
+                if not failures:
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                    say(f"{first} (retrying every {self.poll} s)")
+                failures += 1
             self._stop.wait(self.poll)
 
     def _tick(self) -> None:
@@ -171,10 +182,9 @@ class Supervisor:
             for job_id in set(self._running) - held:  # taken over: this station was thought dead
                 run = self._running.pop(job_id)
                 _terminate(run.process)
-                print(
-                    f"mediatool serve: job {job_id} was taken over by another station (this "
-                    "station's lease ran out); its worker here was stopped",
-                    file=sys.stderr,
+                say(
+                    f"job {job_id} was taken over by another station (this station's lease "
+                    "ran out); its worker here was stopped"
                 )
         for job_id, run in self._running.items():
             job = self.store.job(job_id)
