@@ -281,6 +281,10 @@ def test_two_stations_run_50_jobs_exactly_once_each(
             if all(j.final for j in store.jobs(limit=100)):
                 break
             time.sleep(0.5)
+        # the account made through the first station signs in on the second (one database)
+        with servers[1].client("qa") as c:
+            page = c.get(f"/jobs/{ids[7]}")
+            assert page.status_code == 200 and "Validate 7" in page.text, page.text[-300:]
     finally:
         for s in servers:
             s.stop()
