@@ -347,7 +347,7 @@ def test_a_station_killed_mid_import_has_its_job_finished_by_another(
         servers[("north", "south").index(dead)].kill()
         sent_before = len(orthanc.sop_uids())
         deadline = time.monotonic() + 120
-        while not (job := store.job(job_id)) or not job.final:  # type: ignore[union-attr]
+        while not (job := store.job(job_id)) or not job.final:
             assert time.monotonic() < deadline, "the other station never finished the job"
             time.sleep(0.3)
     finally:
