@@ -478,11 +478,31 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 _LOCK: Final = 0x6D656469  # PostgreSQL advisory lock: one station migrates at a time
 
 
+@contextmanager
+def _one_at_a_time(engine: Engine) -> Iterator[None]:
+    """SQLite: processes opening the same new file (the server, ``mediatool users``) migrate one
+    after the other (an flock on its folder; PostgreSQL has its advisory lock)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+    import os
+    from pathlib import Path
+
+    fd = os.open(Path(database).resolve().parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def migrate(engine: Engine) -> int:
     """Bring the schema to :data:`SCHEMA_VERSION` (a new database: every table; an older one:
     the :data:`STEPS` it lacks, rows kept); the version it has now. A database newer than
     this mediatool is refused (:class:`StoreError`)."""
-    with engine.begin() as conn:
+    with _one_at_a_time(engine), engine.begin() as conn:
         if engine.dialect.name == "postgresql":  # stations starting together: one at a time
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
         if not sa.inspect(conn).has_table("schema_version"):

@@ -177,6 +177,32 @@ def _make_version_1(url: str) -> None:
     engine.dispose()
 
 
+def test_stations_starting_together_on_a_new_database_make_it_once(url: str) -> None:
+    opened: list[Store] = []
+    failed: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            opened.append(Store(url))
+        except BaseException as exc:  # reported below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert failed == [] and len(opened) == 6
+        with opened[0].begin() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM schema_version")).scalar() == 1
+    finally:
+        for store in opened:
+            store.close()
+
+
 def test_a_version_1_database_is_upgraded_in_place_and_keeps_its_rows(
     opened: list[Store], url: str
 ) -> None:
