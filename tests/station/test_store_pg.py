@@ -270,17 +270,19 @@ def test_a_database_that_cannot_be_reached_is_a_clear_message(tmp_path: Path) ->
 
 
 def _stations(
-    pg: Postgres, data: Path, names: tuple[str, ...], extra: str = "", workers: int = 2
-) -> tuple[str, list[StationServer]]:
+    pg: Postgres, data: Path, names: tuple[str, ...], extra: str = "", workers: int = 2,
+    capabilities: dict[str, str] | None = None,
+) -> tuple[str, list[StationServer]]:  # fmt: skip
     """Stations sharing one job store and one data folder (docs/station.md "Several
     stations"); the first has the accounts."""
     url = pg.database("q")
     servers = []
     for name in names:
         config = data.parent / f"{name}.toml"
+        has = (capabilities or {}).get(name, "")
         config.write_text(
             f'[station]\nname = "{name}"\ndatabase = "{url}"\nlease = 2\n'
-            f"workers = {workers}\n{extra}"
+            f"workers = {workers}\ncapabilities = [{has}]\n{extra}"
         )
         servers.append(StationServer(data, config=config))
     servers[0].add_user("qa", "qa")
@@ -292,14 +294,16 @@ def test_two_stations_run_50_jobs_exactly_once_each(
 ) -> None:
     disc = build_fileset(study_folder(tmp_path / "src", patients=1, series=1, instances=2),
                          tmp_path / "disc")  # fmt: skip
-    url, servers = _stations(pg, tmp_path / "data", ("left", "right"))
+    burner = {"right": '"burner:dvd"'}  # only the right one has a DVD burner
+    url, servers = _stations(pg, tmp_path / "data", ("left", "right"), capabilities=burner)
     for s in servers:
         s.start()
     try:
         store = _open(url, opened)
         ids = [
             store.add_job(kind="validate", title=f"Validate {i}", user_name="qa",
-                          params={"media": str(disc), "profile": None})
+                          params={"media": str(disc), "profile": None},
+                          needs=["burner:dvd"] if i % 10 == 0 else [])
             for i in range(50)
         ]  # fmt: skip
         deadline = time.monotonic() + 300
@@ -326,6 +330,8 @@ def test_two_stations_run_50_jobs_exactly_once_each(
     assert len(started) == 50 and set(started.values()) == {1}
     by = Counter(message for _, message in started)
     assert set(by) == {"started on station left", "started on station right"}, by
+    for job_id in ids[::10]:  # the jobs that need the burner ran where it is
+        assert (job_id, "started on station right") in started
     audited = Counter(r["client"] for r in store.audit_rows() if r["action"] == "validate")
     assert set(audited) == {"station left", "station right"}, audited
     assert sum(audited.values()) == 50
