@@ -168,6 +168,35 @@ def test_a_job_whose_lease_ran_out_is_taken_over_once(opened: list[Store], url: 
     assert a.job(job_id).result == {"by": "gamma"}  # type: ignore[union-attr]
 
 
+def test_a_stopped_station_leaves_its_jobs_to_the_others_on_a_shared_store(
+    opened: list[Store], url: str, tmp_path: Path
+) -> None:
+    import subprocess
+
+    from mediatool.station.jobs.runner import Supervisor, _Running
+
+    store = _open(url, opened)
+    (job_id,) = _add(store)
+    supervisor = Supervisor(store, tmp_path, owner="desk-3:42")
+    job = store.claim(supervisor.owner, 60)
+    assert job is not None
+    worker = subprocess.Popen(["sleep", "60"])  # a worker that would run on
+    supervisor._running[job_id] = _Running(job_id, job.attempts, worker)
+    supervisor.stop()
+    assert worker.wait(10) is not None
+    messages = [e["message"] for e in store.events(job_id)]
+    assert "interrupted: the station was stopped while this job ran" in messages
+    after = store.job(job_id)
+    assert after is not None
+    if store.dialect == "postgresql":  # shared: queued again for the others at once
+        assert after.state == "queued", after
+        assert messages[-1] == (
+            "resumed: queued again for the other stations (station desk-3 was stopped)"
+        )
+    else:  # alone: interrupted until this station starts again (and resumes it)
+        assert after.state == "interrupted", after
+
+
 def _make_version_1(url: str) -> None:
     """The database main made before this change: version 1, no ``needs`` column."""
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))

@@ -88,9 +88,15 @@ class Supervisor:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        shared = self.store.dialect != "sqlite"  # other stations may resume its jobs now
         for run in list(self._running.values()):
             _terminate(run.process)
             self._interrupt(run.job_id, run.attempt, "the station was stopped while this job ran")
+            if shared:
+                self.store.requeue(
+                    run.job_id, f"resumed: queued again for the other stations "
+                    f"(station {_station_of(self.owner)} was stopped)",
+                )  # fmt: skip
         self._running.clear()
 
     def recover(self) -> None:
