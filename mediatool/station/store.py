@@ -207,11 +207,13 @@ class Store:
             if not isinstance(exc, sa.exc.DBAPIError):
                 raise
             first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-            raise StoreError(
-                f"cannot use the job store {shown(url)}: {first}",
-                hint="check that the database server runs and that the URL's host, port, user, "
-                "password and database are right ([station] database or --database)",
-            ) from None
+            hint = (
+                "check that the data folder is on a local disk this user may write (--data DIR)"
+                if self.dialect == "sqlite"
+                else "check that the database server runs and that the URL's host, port, user, "
+                "password and database are right ([station] database or --database)"
+            )
+            raise StoreError(f"cannot use the job store {shown(url)}: {first}", hint=hint) from None
 
     def close(self) -> None:
         """Close the pooled connections (a PostgreSQL server counts them)."""
