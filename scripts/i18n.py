@@ -33,6 +33,11 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 LANGUAGES = ("pt_BR",)
 
 
+def _translated(string: str | tuple[str, ...] | list[str] | None) -> bool:
+    """A message is translated when it has its text, every plural form included."""
+    return all(string) if isinstance(string, tuple | list) else bool(string)
+
+
 _JINJA = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
 #: domain -> (catalog folder, template name, sources: folder and Babel method map)
 DOMAINS: dict[str, tuple[Path, str, tuple[tuple[Path, list[tuple[str, str]]], ...]]] = {
@@ -119,7 +124,7 @@ def update(domain: str, check: bool) -> int:
         catalog.last_translator = catalog.language_team = "mediatool developers"
         catalog.obsolete.clear()
         path.write_bytes(_po_bytes(catalog))
-        missing = [m.id for m in catalog if m.id and not m.string]
+        missing = [m.id for m in catalog if m.id and not _translated(m.string)]
         print(f"{path.relative_to(ROOT)}: {len(missing)} message(s) to translate", file=sys.stderr)
     return 0
 

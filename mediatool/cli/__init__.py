@@ -40,6 +40,16 @@ def main() -> None:
 
 
 for _command in (
-    sample, demo, build, iso, validate, import_, echo, profiles_group, find, serve, users_group,
+    sample,
+    demo,
+    build,
+    iso,
+    validate,
+    import_,
+    echo,
+    profiles_group,
+    find,
+    serve,
+    users_group,
 ):
     main.add_command(_command)

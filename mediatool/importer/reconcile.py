@@ -123,6 +123,12 @@ def _coercions(ds: Dataset, c: Coercion) -> dict[str, str | None]:
     return {k: v for k, v in wanted.items() if _differs(ds, k, v)}
 
 
+def planned(ds: Dataset, c: Coercion) -> dict[str, str | None]:
+    """What :func:`coerce` would change in ``ds`` (keyword → new value, None: removed), without
+    changing it: the reception desk's "before and after" shows exactly the import's rule."""
+    return _coercions(ds, c)
+
+
 def _differs(ds: Dataset, keyword: str, value: str | None) -> bool:
     if value is None:
         return keyword in ds

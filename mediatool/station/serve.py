@@ -7,6 +7,7 @@ import ipaddress
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 
 from mediatool.errors import MediatoolError
 from mediatool.station import auth
@@ -125,13 +126,20 @@ def _serve(config: StationConfig, store: Store, say: Say, data_option: str) -> N
     )
 
 
+SAVED: Final = "station.toml"  # the administration page's configuration, in the data folder
+
+
 def data_of(
     config_path: Path | None, data: Path | None, database: str | None = None
 ) -> StationConfig:
-    """The configuration to use: the file's (or the defaults), the data folder from --data,
-    the job store from --database."""
+    """The configuration to use: the file's (or, without --config, the one the administration
+    page saved in the data folder, else the defaults), the data folder from --data, the job
+    store from --database."""
     from mediatool.station import config as cfg
 
+    if config_path is None:
+        saved = (data if data is not None else cfg.DEFAULT.data) / SAVED
+        config_path = saved if saved.is_file() else None
     base = cfg.load(config_path) if config_path is not None else cfg.DEFAULT
     if database is not None:
         database = cfg.check_database(database, "--database")

@@ -4,6 +4,7 @@ and the validate kind on the ISO it made and on a damaged ISO."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,9 @@ def test_validate_a_damaged_iso_reports_its_finding(disc_iso: Path, tmp_path: Pa
     assert report["ok"] is False
     assert [f["code"] for f in report["findings"]] == ["media.iso-damaged"]
     assert (ctx.folder / "report.html").is_file() and ctx.audits == []
+    assert report["files"] == ["report.html", "report.json"]
+    saved = json.loads((ctx.folder / "report.json").read_text(encoding="utf-8"))
+    assert saved["findings"] == report["findings"]
 
 
 def test_a_build_larger_than_the_medium_is_disc_k_of_n(tmp_path: Path) -> None:

@@ -30,7 +30,8 @@ def _pages(station: StationServer) -> list[str]:
         for r in app.routes
         if isinstance(r, Route) and "GET" in (r.methods or ()) and "{" not in r.path
     )
-    return [p for p in paths if p not in ("/login", "/first-run")] + ["/login"]
+    pages = [p for p in paths if p not in ("/login", "/first-run") and "." not in p]
+    return [*pages, "/login"]  # not the downloads (audit.csv)
 
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
@@ -75,9 +76,9 @@ def _english_sentences() -> list[str]:
     """The catalog's English messages long enough to be recognised, with a different pt-BR."""
     with (CATALOGS / "pt_BR.po").open("rb") as f:
         catalog = read_po(f, locale="pt_BR")
-    out = []
+    out: list[str] = []
     for m in catalog:
-        if not m.id or isinstance(m.id, tuple) or "%(" in m.id or len(m.id) < 16:
+        if not isinstance(m.id, str) or not m.id or "%(" in m.id or len(m.id) < 16:
             continue
         if m.string and m.string != m.id:
             out.append(m.id)

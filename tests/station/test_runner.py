@@ -62,8 +62,10 @@ def _queue_import(server: StationServer, disc: Path, orthanc: Orthanc) -> int:
     )  # fmt: skip
 
 
-def _workers(job_id: int) -> list[int]:
+def _workers(job_id: int, data: Path) -> list[int]:
+    """Live worker processes of job ``job_id`` of the station whose data folder is ``data``."""
     found = []
+    store = str((data / "station.db").resolve()).encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -73,6 +75,7 @@ def _workers(job_id: int) -> list[int]:
         except OSError:
             continue
         ours = b"mediatool.station.jobs.worker" in args and str(job_id).encode() in args
+        ours = ours and any(store in a for a in args)
         if ours and state != "Z":
             found.append(int(entry.name))
     return found
@@ -102,9 +105,9 @@ def test_server_killed_mid_import_resumes_to_the_same_accounting(
     under_way = _wait_sending(server, job_id, orthanc)
     server.kill()
     deadline = time.monotonic() + 10
-    while _workers(job_id) and time.monotonic() < deadline:
+    while _workers(job_id, server.data) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _workers(job_id) == [], "the job's worker outlived its station"
+    assert _workers(job_id, server.data) == [], "the job's worker outlived its station"
     sent_before = len(orthanc.sop_uids())
     assert 0 < sent_before < 240, (sent_before, under_way)
 
@@ -149,9 +152,9 @@ def test_a_running_job_is_cancelled_and_its_worker_ends(
             final = wait_job(c, job_id, timeout=30)
         assert final["state"] == "cancelled", final
         deadline = time.monotonic() + 5
-        while _workers(job_id) and time.monotonic() < deadline:
+        while _workers(job_id, server.data) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert _workers(job_id) == []
+        assert _workers(job_id, server.data) == []
         assert len(orthanc.sop_uids()) < 240  # it stopped sending
     finally:
         server.stop()

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from web_helpers import chromium_executable
+from web_helpers import assert_offline_and_clean, chromium_executable
 from webcdp import Browser, Page, chromium
 
 pytestmark = pytest.mark.oracle
@@ -29,14 +29,6 @@ VISIBLE_IMAGES_LOADED = (
 def browser() -> Iterator[Browser]:
     with chromium(chromium_executable()) as b:
         yield b
-
-
-def assert_offline_and_clean(page: Page, root: Path) -> None:
-    assert page.errors() == []
-    requests = page.requests()
-    assert requests, "the page loaded nothing"
-    for url in requests:
-        assert url.startswith(f"{root.as_uri()}/") or url.startswith("data:"), url
 
 
 def image_area(page: Page) -> np.ndarray:

@@ -6,11 +6,17 @@ import hashlib
 import re
 import shutil
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from web_helpers import EVIL
+from web_helpers import (
+    EVIL,
+    check_links_resolve,
+    check_no_network,
+    check_viewer_data,
+    check_well_formed_xhtml,
+    generated,
+)
 
 from mediatool.errors import MediatoolError
 from mediatool.findings import Severity
@@ -20,32 +26,12 @@ NAME_83 = re.compile(r"^[A-Z0-9_]{1,8}(\.[A-Z0-9_]{1,3})?$")
 DIR_8 = re.compile(r"^[A-Z0-9_]{1,8}$")
 
 
-def generated(root: Path) -> list[Path]:
-    """Every file except the DICOM File-set itself."""
-    return sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file() and p.name != "DICOMDIR" and p.relative_to(root).parts[0] != "DICOM"
-    )
-
-
 def digest(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
-
-
-class Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name in ("href", "src") and value is not None:
-                self.urls.append(value)
 
 
 @pytest.fixture(scope="module")
@@ -103,47 +89,19 @@ def test_pdf_report_is_outside_ihe_pdi(demo_web: Path) -> None:
 
 
 def test_pages_are_well_formed_xhtml(demo_web: Path) -> None:
-    pages = [demo_web / "INDEX.HTM", *(demo_web / "IHE_PDI").rglob("*.HTM")]
-    for page in pages:
-        ET.fromstring(page.read_bytes())  # raises on any well-formedness error
+    check_well_formed_xhtml(demo_web)
 
 
 def test_links_are_relative_and_resolve(demo_web: Path) -> None:
-    pages = [
-        *demo_web.glob("*.HTM"),
-        *(demo_web / "IHE_PDI").rglob("*.HTM"),
-        demo_web / "VIEWER" / "VIEWER.HTM",
-    ]
-    for page in pages:
-        parser = Links()
-        parser.feed(page.read_text(encoding="utf-8"))
-        for url in parser.urls:
-            if url == "data:,":  # the viewer's empty favicon: no request at all
-                continue
-            assert ":" not in url and not url.startswith("/"), (page, url)
-            path = url.split("#")[0]
-            assert path == path.lower(), (page, url)  # lower case: links.py says why
-            target = (page.parent / path.upper()).resolve()  # the names as written
-            assert target.is_relative_to(demo_web.resolve()), (page, url)
-            assert target.is_file(), (page, url)
+    check_links_resolve(demo_web)
 
 
 def test_viewer_data_points_at_existing_images(demo_web: Path) -> None:
-    data = (demo_web / "VIEWER" / "DATA.JS").read_text(encoding="ascii")
-    refs = re.findall(r'"(\.\./[a-z0-9_/]+/)"', data)  # image folders, in lower case
-    refs += re.findall(r'"(\.\./[a-z0-9_/]+\.(?:jpg|pdf|htm))"', data)
-    assert len(refs) > 20
-    for ref in refs:
-        assert (demo_web / "VIEWER" / ref.upper()).resolve().exists(), ref
-    assert "http" not in data
+    check_viewer_data(demo_web)
 
 
 def test_no_network_resource_anywhere(demo_web: Path) -> None:
-    for path in generated(demo_web):
-        if path.suffix in (".HTM", ".JS", ".CSS"):
-            text = path.read_text(encoding="utf-8")
-            assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text), path
-            assert "url(http" not in text and "@import" not in text, path
+    check_no_network(demo_web)
 
 
 def test_readme_is_ascii_with_contact_version_and_content(demo_web: Path) -> None:

@@ -10,9 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-import test_web_content as content
-from test_web_chromium import assert_offline_and_clean
-from web_helpers import chromium_executable
+from web_helpers import (
+    assert_offline_and_clean,
+    check_links_resolve,
+    check_no_network,
+    check_viewer_data,
+    check_well_formed_xhtml,
+    chromium_executable,
+)
 from webcdp import Page, chromium
 
 from mediatool.resources import data_dir
@@ -54,10 +59,10 @@ def test_pages_are_in_portuguese(demo_web_pt: Path) -> None:
 
 
 def test_portuguese_pages_keep_the_content_checks(demo_web_pt: Path) -> None:
-    content.test_pages_are_well_formed_xhtml(demo_web_pt)
-    content.test_links_are_relative_and_resolve(demo_web_pt)
-    content.test_viewer_data_points_at_existing_images(demo_web_pt)
-    content.test_no_network_resource_anywhere(demo_web_pt)
+    check_well_formed_xhtml(demo_web_pt)
+    check_links_resolve(demo_web_pt)
+    check_viewer_data(demo_web_pt)
+    check_no_network(demo_web_pt)
     data = (demo_web_pt / "VIEWER/DATA.JS").read_text(encoding="ascii")
     assert '"label":"Partes moles"' in data and '"captions":["Imagem 1"' in data
 

@@ -15,7 +15,9 @@
       document.getElementById("job-label").textContent = s.label || "";
       var bar = document.getElementById("job-progress");
       if (s.percent !== null) { bar.value = s.percent; } else { bar.removeAttribute("value"); }
-      document.getElementById("job-counts").textContent = s.total ? s.done + " / " + s.total : "";
+      // counts of files, not of bytes (a big total is bytes: the bar says enough)
+      var counts = s.total && s.total < 100000 ? s.done + " / " + s.total : "";
+      document.getElementById("job-counts").textContent = counts;
       if (s.final) { source.close(); window.location.reload(); }
     };
     source.addEventListener("log", function (event) {

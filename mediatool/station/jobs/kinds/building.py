@@ -41,15 +41,18 @@ def describe(params: Mapping[str, Any]) -> str:
 
 def run_build(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     """``{sources | from_pacs: {pacs, calling_aet, timeout, patient_id, accession, study_uids,
-    method}, profile, media, capacity (bytes, optional), web, site, fileset_id, copies}`` →
-    the ``mediatool.build/1`` document (``build --json``) plus ``files``: what the job folder
-    holds (``disc/``, one ISO image and label per volume), relative paths, and ``copies``."""
+    method, allow_partial}, profile, media, capacity (bytes, optional), web, site, fileset_id,
+    copies}`` → the ``mediatool.build/1`` document (``build --json``) plus ``files``: what the
+    job folder holds (``disc/``, one ISO image and label per volume), relative paths,
+    ``copies``, and from the PACS ``retrieve`` (the retrieve's accounting, per study)."""
     from mediatool.build.report import build_document
 
     request = _request(params, ctx.folder)
     with common.library_errors():
-        media_plan = _run(request, params, ctx)
+        media_plan, retrieved = _run(request, params, ctx)
     result = build_document(media_plan, request.out, request.iso, dry_run=False)
+    if retrieved is not None:
+        result["retrieve"] = retrieved
     result["files"] = sorted(
         str(p.relative_to(ctx.folder))
         for p in ctx.folder.iterdir()
@@ -105,20 +108,29 @@ def _capacity(value: Any) -> int | None:
     return value
 
 
-def _run(request: BuildRequest, params: Mapping[str, Any], ctx: JobContext) -> MediaPlan:
+def _run(
+    request: BuildRequest, params: Mapping[str, Any], ctx: JobContext
+) -> tuple[MediaPlan, dict[str, Any] | None]:
+    """The plan written, and for a build from the PACS the retrieve's accounting (per study:
+    completed / failed sub-operations, written, the study's label for people)."""
     from mediatool import build
     from mediatool.retrieve.burn import build_from_pacs
 
     progress = common.progress(ctx)
     pacs = params.get("from_pacs")
+    retrieved = None
     if not isinstance(pacs, Mapping):
         media_plan = build.run(request, progress)
     else:
-        done = build_from_pacs(request, _retrieve(pacs), progress=progress)
+        partial = bool(pacs.get("allow_partial", False))
+        done = build_from_pacs(request, _retrieve(pacs), allow_partial=partial, progress=progress)
         assert done.plan is not None  # build_from_pacs returns a plan or raises
         media_plan = done.plan
+        retrieved = done.retrieve.as_dict()
+        for row, study in zip(retrieved["studies"], done.retrieve.studies, strict=True):
+            row["label"] = study.label
     progress.check()
-    return media_plan
+    return media_plan, retrieved
 
 
 def _retrieve(pacs: Mapping[str, Any]) -> Any:

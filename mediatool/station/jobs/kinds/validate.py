@@ -11,6 +11,7 @@ from mediatool.station.jobs.context import JobContext
 from mediatool.station.jobs.kinds import common
 
 REPORT_HTML: Final = "report.html"
+REPORT_JSON: Final = "report.json"
 
 
 def describe(params: Mapping[str, Any]) -> str:
@@ -21,8 +22,9 @@ def describe(params: Mapping[str, Any]) -> str:
 
 def run_validate(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     """``{media, profile|null}`` → the ``mediatool.validate/1`` document (what ``validate
-    --json`` prints) plus ``html``: the QA report's path relative to the job folder. A damaged
-    medium gives its one-finding report, as the CLI does."""
+    --json`` prints) plus ``html``: the QA report's path relative to the job folder, and
+    ``files``: the HTML and JSON reports (the job page's downloads). A damaged medium gives its
+    one-finding report, as the CLI does."""
     from mediatool import profiles
     from mediatool.media import open_media
     from mediatool.media.base import DamagedMedia
@@ -44,6 +46,9 @@ def run_validate(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     outcome = "passed" if report.ok else "failed"
     for p in sorted(report.inventory.patients.values(), key=lambda p: p.patient_id):
         ctx.audit("validate", p.patient_id, p.name, outcome)
-    result: dict[str, Any] = json.loads(render.as_json(report))
+    document = render.as_json(report)
+    (ctx.folder / REPORT_JSON).write_text(document, encoding="utf-8")
+    result: dict[str, Any] = json.loads(document)
     result["html"] = REPORT_HTML
+    result["files"] = [REPORT_HTML, REPORT_JSON]  # offered for download on the job's page
     return result
