@@ -32,6 +32,7 @@ REQUIRED_TOOLS=(
     "genisoimage:genisoimage"
     "chromium:chromium"
     "Orthanc:orthanc"
+    "initdb:postgresql"  # Debian: /usr/lib/postgresql/<v>/bin, not on PATH (has_tool looks)
 )
 
 export DEBIAN_FRONTEND=noninteractive
@@ -61,9 +62,14 @@ add_package() {
     for p in "${packages[@]+"${packages[@]}"}"; do [[ $p == "$1" ]] && return 0; done
     packages+=("$1")
 }
+# a tool on PATH, or (PostgreSQL's server programs) in Debian's /usr/lib/postgresql/<v>/bin
+has_tool() {
+    command -v "$1" >/dev/null 2>&1 && return 0
+    compgen -G "/usr/lib/postgresql/*/bin/$1" >/dev/null
+}
 for entry in "${REQUIRED_TOOLS[@]}"; do
     tool="${entry%%:*}" package="${entry#*:}"
-    if ! command -v "$tool" >/dev/null 2>&1; then
+    if ! has_tool "$tool"; then
         missing_tools+=("$tool")
         add_package "$package"
     fi
@@ -107,7 +113,7 @@ if ((${#packages[@]})); then
     for tool in "${missing_tools[@]}"; do
         case $tool in
             python3*) ;;
-            *) command -v "$tool" >/dev/null 2>&1 || die "$tool still missing after apt-get install" ;;
+            *) has_tool "$tool" || die "$tool still missing after apt-get install" ;;
         esac
     done
 else

@@ -42,6 +42,12 @@ data_option = click.option(
     "else ./mediatool-data.",
 )
 
+database_option = click.option(
+    "--database",
+    metavar="URL",
+    help="The job store: postgresql://USER:PASSWORD@HOST:PORT/DATABASE for several stations "
+    "sharing one queue. Default: the configuration's, else SQLite in the data folder.",
+)
 
 password_stdin_option = click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
@@ -51,6 +57,7 @@ password_stdin_option = click.option(
 @click.command("serve")
 @config_option
 @data_option
+@database_option
 @click.option("--host", help="Address to listen on (default 127.0.0.1: this computer only).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default 8080).")
 @click.option(
@@ -61,8 +68,9 @@ password_stdin_option = click.option(
     "./mediatool-station-demo.",
 )
 def serve(
-    config_path: Path | None, data: Path | None, host: str | None, port: int | None, demo: bool
-) -> None:
+    config_path: Path | None, data: Path | None, database: str | None, host: str | None,
+    port: int | None, demo: bool,
+) -> None:  # fmt: skip
     """Start the media station: the web pages of the reception desk, the burn desk and QA.
 
     Open the address it prints in a browser. Options given here override the configuration
@@ -73,6 +81,7 @@ def serve(
       mediatool serve --data /srv/mediatool
       mediatool serve --config station.toml --host 0.0.0.0 --port 8443
       mediatool serve --demo
+      mediatool serve --data /mnt/shared --database postgresql://mt:PASSWORD@db/mediatool
     """
     with handle_errors():
         _need_station()
@@ -81,10 +90,12 @@ def serve(
 
         if demo and data is None and config_path is None:
             data = Path("mediatool-station-demo")
-        config = cfg.merge(station.data_of(config_path, data), host=host, port=port)
+        config = cfg.merge(station.data_of(config_path, data, database), host=host, port=port)
         hint = f" --data {config.data}" if data is not None else ""
         if config_path is not None:
             hint = f" --config {config_path}"
+        elif database is not None:
+            hint = " --database URL"  # the same URL (its password is not printed)
         station.run(config, _say, hint, demo=demo)
 
 
@@ -99,11 +110,11 @@ def users_group() -> None:
     """
 
 
-def _store(config_path: Path | None, data: Path | None):  # type: ignore[no-untyped-def]
+def _store(config_path: Path | None, data: Path | None, database: str | None):  # type: ignore[no-untyped-def]
     _need_station()
     from mediatool.station import serve as station
 
-    return station.prepare_data(station.data_of(config_path, data))
+    return station.prepare_data(station.data_of(config_path, data, database), folders=False)
 
 
 def _password(from_stdin: bool) -> str:
@@ -123,9 +134,11 @@ def _password(from_stdin: bool) -> str:
 )
 @config_option
 @data_option
+@database_option
 def users_add(
-    name: str, role: str, password_stdin: bool, config_path: Path | None, data: Path | None
-) -> None:
+    name: str, role: str, password_stdin: bool, config_path: Path | None, data: Path | None,
+    database: str | None,
+) -> None:  # fmt: skip
     """Create an account.
 
     \b
@@ -135,7 +148,7 @@ def users_add(
     with handle_errors():
         from mediatool.station import auth
 
-        store = _store(config_path, data)
+        store = _store(config_path, data, database)
         auth.add_user(store, name, role, _password(password_stdin))
         click.echo(f"Account {name} ({role}) created.", err=True)
 
@@ -147,25 +160,28 @@ def users_add(
 )
 @config_option
 @data_option
+@database_option
 def users_passwd(
-    name: str, password_stdin: bool, config_path: Path | None, data: Path | None
-) -> None:
+    name: str, password_stdin: bool, config_path: Path | None, data: Path | None,
+    database: str | None,
+) -> None:  # fmt: skip
     """Set an account's password."""
     with handle_errors():
         from mediatool.station import auth
 
-        auth.set_password(_store(config_path, data), name, _password(password_stdin))
+        auth.set_password(_store(config_path, data, database), name, _password(password_stdin))
         click.echo(f"Password of {name} changed.", err=True)
 
 
 @users_group.command("list")
 @config_option
 @data_option
-def users_list(config_path: Path | None, data: Path | None) -> None:
+@database_option
+def users_list(config_path: Path | None, data: Path | None, database: str | None) -> None:
     """List the accounts (name, role, disabled)."""
     with handle_errors():
         from mediatool.station import auth
 
-        for u in auth.list_users(_store(config_path, data)):
+        for u in auth.list_users(_store(config_path, data, database)):
             flag = "  (disabled)" if u["disabled"] else ""
             click.echo(f"{u['name']}\t{u['role']}{flag}")

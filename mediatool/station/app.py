@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mediatool import resources
 from mediatool.station import auth, i18n, web
 from mediatool.station.config import StationConfig
-from mediatool.station.jobs.runner import Supervisor
+from mediatool.station.jobs.runner import Supervisor, station_name
 from mediatool.station.store import Store
 
 SESSION_HOURS = 12
@@ -106,7 +106,10 @@ def create_app(config: StationConfig, store: Store | None = None, run_jobs: bool
         from mediatool.station.serve import prepare_data
 
         store = prepare_data(config)
-    supervisor = Supervisor(store, config.data, workers=config.workers)
+    supervisor = Supervisor(
+        store, config.data, workers=config.workers, owner=station_name(config.name),
+        lease=config.lease, capabilities=config.capabilities,
+    )  # fmt: skip
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

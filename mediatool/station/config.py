@@ -8,6 +8,11 @@ language = "pt-BR"            # pages, when the browser says nothing better: "en
 host = "127.0.0.1"
 port = 8080
 workers = 2                   # jobs running at the same time
+name = "burn-room-1"          # this station among several (default: the computer's name)
+database = "postgresql://mediatool:secret@db.example:5432/mediatool"  # shared job store
+                              # (default: SQLite in the data folder, this station alone)
+capabilities = ["burner:dvd", "location:reception-1"]  # the jobs' needs this station has
+lease = 60                    # seconds a running job's claim lasts without renewal
 
 [[nodes]]                     # PACS and worklist nodes (the admin page has a Test button each)
 name = "PACS1"
@@ -55,7 +60,18 @@ from mediatool.modalities import LANGUAGES
 MEDIA: Final = ("cd", "cd74", "dvd", "bd", "usb")
 ROLES: Final = ("pacs", "worklist")
 _SECTIONS: Final[dict[str, tuple[str, ...]]] = {
-    "station": ("ae_title", "data", "language", "host", "port", "workers"),
+    "station": (
+        "ae_title",
+        "data",
+        "language",
+        "host",
+        "port",
+        "workers",
+        "name",
+        "database",
+        "capabilities",
+        "lease",
+    ),
     "nodes": ("name", "role", "address"),
     "import": ("commit", "listen_port"),
     "build": ("profile", "media", "web", "site"),
@@ -93,6 +109,10 @@ class StationConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2
+    name: str = ""  # among several stations; "": the computer's name
+    database: str = ""  # the job store's URL; "": SQLite in the data folder
+    capabilities: tuple[str, ...] = ()
+    lease: float = 60.0
     nodes: tuple[Node, ...] = ()
     commit: bool = True
     listen_port: int = 11113
@@ -118,7 +138,7 @@ class StationConfig:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{(self.data / 'station.db').resolve()}"
+        return self.database or f"sqlite:///{(self.data / 'station.db').resolve()}"
 
 
 DEFAULT: Final = StationConfig()
@@ -187,6 +207,43 @@ def _station(t: dict[str, Any], base: Path, where: str) -> dict[str, Any]:
             if not low <= value <= high:
                 raise ConfigError(f"{where}: `{key}` {value} is outside {low}-{high}")
             out[key] = value
+    return out | _several(t, where)
+
+
+def check_database(url: str, where: str) -> str:
+    """A job store URL: PostgreSQL (or SQLite) or a clear error (the password never shown)."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme.split("+")[0] not in ("postgresql", "postgres", "sqlite"):
+        raise ConfigError(
+            f"{where}: the database must be a postgresql:// (or sqlite://) URL",
+            hint="e.g. postgresql://mediatool:PASSWORD@db.example:5432/mediatool",
+        )
+    return url
+
+
+def _several(t: dict[str, Any], where: str) -> dict[str, Any]:
+    """The keys of several stations sharing one job store."""
+    out: dict[str, Any] = {}
+    if "name" in t:
+        name = _typed(t, "name", str, where).strip()
+        if not name or ":" in name:
+            raise ConfigError(f"{where}: `name` must be a word without ':'", hint='"burn-1"')
+        out["name"] = name
+    if "database" in t:
+        out["database"] = check_database(_typed(t, "database", str, where), where)
+    if "capabilities" in t:
+        items = _typed(t, "capabilities", list, where)
+        if not all(isinstance(i, str) and i.strip() for i in items):
+            raise ConfigError(
+                f"{where}: `capabilities` must be a list of words",
+                hint='e.g. capabilities = ["burner:dvd", "location:reception-1"]',
+            )
+        out["capabilities"] = tuple(i.strip() for i in items)
+    if "lease" in t:
+        lease = t["lease"]
+        if isinstance(lease, bool) or not isinstance(lease, int | float) or not 1 <= lease <= 3600:
+            raise ConfigError(f"{where}: `lease` must be seconds, 1-3600, not {lease!r}")
+        out["lease"] = float(lease)
     return out
 
 
@@ -316,8 +373,13 @@ def to_toml(config: StationConfig) -> str:
     doc["station"] = {
         "ae_title": config.ae_title, "data": str(config.data.resolve()),
         "language": config.language, "host": config.host, "port": config.port,
-        "workers": config.workers,
+        "workers": config.workers, "capabilities": list(config.capabilities),
+        "lease": config.lease,
     }  # fmt: skip
+    if config.name:
+        doc["station"]["name"] = config.name
+    if config.database:
+        doc["station"]["database"] = config.database
     nodes = tomlkit.aot()
     for n in config.nodes:
         nodes.append(tomlkit.item({"name": n.name, "role": n.role, "address": n.address}))

@@ -26,8 +26,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def prepare_data(config: StationConfig) -> Store:
-    """The data folder (made, writable) and its job store."""
+def prepare_data(config: StationConfig, folders: bool = True) -> Store:
+    """The data folder (made, writable) and the job store; ``folders=False``: the job store
+    alone, when it is not in the data folder (``mediatool users --database URL``)."""
+    if not folders and config.database:
+        return Store(config.database_url)
     data = config.data
     try:
         data.mkdir(parents=True, exist_ok=True)
@@ -73,6 +76,10 @@ def _local(config: StationConfig) -> str:
 def announce(config: StationConfig, store: Store, say: Say, data_option: str) -> None:
     """What a person needs to read when the station starts."""
     say(f"mediatool station: {address(config)}  (data: {config.data})")
+    if config.database:
+        from mediatool.station.store import shown
+
+        say(f"Job store: {shown(config.database)} (shared with the stations that use it)")
     if not is_loopback(config.host) and not config.tls:
         say(
             f"Warning: listening on {config.host} without TLS: passwords and patient data "
@@ -122,13 +129,18 @@ def _serve(config: StationConfig, store: Store, say: Say, data_option: str) -> N
 SAVED: Final = "station.toml"  # the administration page's configuration, in the data folder
 
 
-def data_of(config_path: Path | None, data: Path | None) -> StationConfig:
+def data_of(
+    config_path: Path | None, data: Path | None, database: str | None = None
+) -> StationConfig:
     """The configuration to use: the file's (or, without --config, the one the administration
-    page saved in the data folder, else the defaults), the data folder from --data."""
+    page saved in the data folder, else the defaults), the data folder from --data, the job
+    store from --database."""
     from mediatool.station import config as cfg
 
     if config_path is None:
         saved = (data if data is not None else cfg.DEFAULT.data) / SAVED
         config_path = saved if saved.is_file() else None
     base = cfg.load(config_path) if config_path is not None else cfg.DEFAULT
-    return cfg.merge(base, data=data)
+    if database is not None:
+        database = cfg.check_database(database, "--database")
+    return cfg.merge(base, data=data, database=database)

@@ -2,11 +2,16 @@
 
 SQLAlchemy Core (a well-kept layer over both engines) so the same statements run on SQLite (the
 embedded default, a file in the data folder) and on PostgreSQL (several stations sharing one
-queue, next issue). The schema is versioned: :data:`SCHEMA_VERSION` and :func:`migrate` (plain
-versioned steps; version 1 creates the tables).
+queue: ``[station] database = "postgresql://..."``, driver psycopg 3). The schema is versioned:
+:data:`SCHEMA_VERSION` and :func:`migrate` (plain versioned SQL steps, :data:`STEPS`, recorded
+in ``schema_version``; a database made by an older mediatool is upgraded in place with its rows,
+a newer one is refused).
 
-Job states: queued -> running -> done | failed | cancelled; a running job whose station stopped
-becomes interrupted, and is resumed (queued again) when a station starts (runner.py).
+Job states: queued -> running -> done | failed | cancelled. A running job has an ``owner`` (the
+station) and a ``lease_until`` its station renews; a job whose station stopped, or whose lease
+ran out (the station died), becomes interrupted and is queued again (runner.py). A station claims
+a job with a row lock (PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED``; SQLite: a
+compare-and-set on the state) and only when it has the job's ``needs`` (its capabilities).
 """
 
 from __future__ import annotations
@@ -21,7 +26,14 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-SCHEMA_VERSION: Final = 1
+from mediatool.errors import MediatoolError
+
+SCHEMA_VERSION: Final = 2
+# version -> the plain SQL that brings the previous version to it (the same text on SQLite and
+# PostgreSQL); version 1 is the tables themselves (made from :data:`meta`, minus later columns)
+STEPS: Final[dict[int, tuple[str, ...]]] = {
+    2: ("ALTER TABLE jobs ADD COLUMN needs TEXT NOT NULL DEFAULT '[]'",),
+}
 STATES: Final = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL: Final = frozenset({"done", "failed", "cancelled"})
 ROLES: Final = ("reception", "burn", "qa", "admin")
@@ -62,6 +74,7 @@ jobs = sa.Table(
     sa.Column("lease_until", sa.Float, nullable=True),
     sa.Column("cancel", sa.Boolean, nullable=False, default=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("needs", sa.Text, nullable=False, default="[]", server_default="[]"),
 )  # fmt: skip
 events = sa.Table(
     "job_events", meta,
@@ -108,6 +121,10 @@ class Job:
     label: str
     cancel: bool
     attempts: int
+    needs: list[str]
+    owner: str | None
+    lease_until: float | None
+    pid: int | None
 
     @property
     def final(self) -> bool:
@@ -125,8 +142,55 @@ def _job(row: Any) -> Job:
         result=json.loads(row["result"]) if row["result"] else None, error=row["error"],
         hint=row["hint"], created=row["created"], started=row["started"], ended=row["ended"],
         done=row["done"], total=row["total"], label=row["label"], cancel=bool(row["cancel"]),
-        attempts=row["attempts"],
+        attempts=row["attempts"], needs=json.loads(row["needs"] or "[]"), owner=row["owner"],
+        lease_until=row["lease_until"], pid=row["pid"],
     )  # fmt: skip
+
+
+class StoreError(MediatoolError):
+    """The job store cannot be opened (unreachable, wrong URL, driver missing): exit 2."""
+
+
+def shown(url: str) -> str:
+    """The URL for messages: without its password."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(not a database URL)"
+
+
+def _engine(url: str) -> Engine:
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise StoreError(
+            "the database URL is not valid",
+            hint="write postgresql://USER:PASSWORD@HOST:PORT/DATABASE (or leave it out: SQLite)",
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"the database {shown(url)} is neither SQLite nor PostgreSQL",
+            hint="write postgresql://USER:PASSWORD@HOST:PORT/DATABASE",
+        )
+    args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        # several processes (server, job workers) write: wait for the lock, don't fail
+        args["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    else:
+        args["pool_pre_ping"] = True  # a restarted database server: reconnect, not fail
+        args["connect_args"] = {"connect_timeout": 10}
+    try:
+        engine = sa.create_engine(parsed, **args)
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"the database {shown(url)} needs the Python module {exc.name!r}",
+            hint="install it: python3 -m pip install 'psycopg[binary]'",
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 class Store:
@@ -134,14 +198,26 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        args: dict[str, Any] = {}
-        if url.startswith("sqlite"):
-            # several processes (server, job workers) write: wait for the lock, don't fail
-            args["connect_args"] = {"timeout": 30, "check_same_thread": False}
-        self.engine: Engine = sa.create_engine(url, **args)
-        if url.startswith("sqlite"):
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        migrate(self.engine)
+        self.engine: Engine = _engine(url)
+        self.dialect: str = self.engine.dialect.name
+        try:
+            migrate(self.engine)
+        except BaseException as exc:
+            self.engine.dispose()
+            if not isinstance(exc, sa.exc.DBAPIError):
+                raise
+            first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            hint = (
+                "check that the data folder is on a local disk this user may write (--data DIR)"
+                if self.dialect == "sqlite"
+                else "check that the database server runs and that the URL's host, port, user, "
+                "password and database are right ([station] database or --database)"
+            )
+            raise StoreError(f"cannot use the job store {shown(url)}: {first}", hint=hint) from None
+
+    def close(self) -> None:
+        """Close the pooled connections (a PostgreSQL server counts them)."""
+        self.engine.dispose()
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -151,8 +227,9 @@ class Store:
     # --- jobs -----------------------------------------------------------------------------
     def add_job(
         self, *, kind: str, title: str, user_name: str, params: Mapping[str, Any],
-        patient_id: str = "", patient_name: str = "",
+        patient_id: str = "", patient_name: str = "", needs: Sequence[str] = (),
     ) -> int:  # fmt: skip
+        """Queue a job; ``needs``: what a station must have to run it (e.g. "burner:dvd")."""
         with self.begin() as conn:
             row = conn.execute(
                 jobs.insert().values(
@@ -168,6 +245,7 @@ class Store:
                     label="",
                     cancel=False,
                     attempts=0,
+                    needs=json.dumps(sorted(set(needs))),
                 )
             )
             key = row.inserted_primary_key
@@ -211,29 +289,120 @@ class Store:
         with self.begin() as conn:
             conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
 
-    def claim(self, owner: str, lease: float, kinds: Sequence[str] = ()) -> Job | None:
-        """Take the oldest queued job (an atomic compare-and-set on its state)."""
-        now = time.time()
+    def claim(
+        self, owner: str, lease: float, kinds: Sequence[str] = (),
+        capabilities: Sequence[str] = (),
+    ) -> Job | None:  # fmt: skip
+        """Take the oldest queued job whose needs ``capabilities`` covers: PostgreSQL locks its
+        row (``FOR UPDATE SKIP LOCKED``: stations never wait for each other, never take the
+        same row); on both, the update is a compare-and-set on the state."""
+        have = set(capabilities)
         with self.begin() as conn:
-            q = sa.select(jobs.c.id).where(jobs.c.state == "queued").order_by(jobs.c.id)
+            q = sa.select(jobs.c.id, jobs.c.needs).where(jobs.c.state == "queued")
             if kinds:
                 q = q.where(jobs.c.kind.in_(list(kinds)))
-            for (job_id,) in conn.execute(q.limit(5)):
+            rows = conn.execute(q.order_by(jobs.c.id).limit(1000)).all()
+            ids = [i for i, needs in rows if set(json.loads(needs or "[]")) <= have][:50]
+            if ids and self.dialect == "postgresql":
+                lock = (
+                    sa.select(jobs.c.id)
+                    .where(jobs.c.id.in_(ids), jobs.c.state == "queued")
+                    .order_by(jobs.c.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                got = conn.execute(lock).scalar()
+                ids = [] if got is None else [int(got)]
+            now = time.time()
+            for job_id in ids:
                 taken = conn.execute(
                     jobs.update()
                     .where(jobs.c.id == job_id, jobs.c.state == "queued")
                     .values(
-                        state="running",
-                        owner=owner,
-                        lease_until=now + lease,
-                        started=now,
-                        attempts=jobs.c.attempts + 1,
+                        state="running", owner=owner, lease_until=now + lease, started=now,
+                        ended=None, attempts=jobs.c.attempts + 1,
                     )
-                )
+                )  # fmt: skip
                 if taken.rowcount == 1:
                     row = conn.execute(jobs.select().where(jobs.c.id == job_id)).mappings().one()
                     return _job(row)
         return None
+
+    def renew(self, owner: str, job_ids: Sequence[int], lease: float) -> set[int]:
+        """Extend ``owner``'s leases; the jobs it still holds (a job taken over is not)."""
+        if not job_ids:
+            return set()
+        mine = (jobs.c.id.in_(list(job_ids)), jobs.c.state == "running", jobs.c.owner == owner)
+        with self.begin() as conn:
+            conn.execute(jobs.update().where(*mine).values(lease_until=time.time() + lease))
+            return {int(i) for i in conn.execute(sa.select(jobs.c.id).where(*mine)).scalars()}
+
+    def take_over(self, owner: str) -> list[int]:
+        """Running jobs whose lease ran out (their station died): interrupted, with a line
+        saying whose and when, then queued again (any station may claim them). Several stations
+        may call this at once: each job is taken over once (compare-and-set on its lease)."""
+        now = time.time()
+        taken: list[int] = []
+        with self.begin() as conn:
+            q = sa.select(jobs.c.id, jobs.c.owner, jobs.c.lease_until).where(
+                jobs.c.state == "running", jobs.c.lease_until < now
+            )
+            if self.dialect == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            for job_id, was, until in conn.execute(q.order_by(jobs.c.id)).all():
+                done = conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id == job_id, jobs.c.state == "running",
+                           jobs.c.lease_until == until)
+                    .values(state="interrupted", pid=None, ended=now)
+                )  # fmt: skip
+                if done.rowcount != 1:
+                    continue
+                at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(until))
+                conn.execute(
+                    events.insert().values(
+                        job_id=job_id, at=now, level="warning",
+                        message=f"interrupted: taken over by station {owner} from station "
+                        f"{was} whose lease ran out at {at}",
+                    )
+                )  # fmt: skip
+                taken.append(int(job_id))
+        for job_id in taken:
+            self.requeue(job_id, "resumed: queued again after its station stopped")
+        return taken
+
+    def requeue(self, job_id: int, why: str) -> None:
+        """An interrupted job: queued again (cancelled, if a cancel was asked meanwhile)."""
+        with self.begin() as conn:
+            row = conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.state == "interrupted")
+                .values(state="queued", owner=None, pid=None, lease_until=None)
+                .returning(jobs.c.cancel)
+            ).first()
+            if row is None:
+                return
+            if row[0]:
+                conn.execute(jobs.update().where(jobs.c.id == job_id).values(state="cancelled"))
+                why = "cancelled (asked while it was interrupted)"
+            conn.execute(
+                events.insert().values(job_id=job_id, at=time.time(), level="info", message=why)
+            )
+
+    def finish(self, job_id: int, attempt: int, **values: Any) -> bool:
+        """The worker's outcome, written only if this attempt still holds the job (a job taken
+        over by another station is not overwritten by a station thought dead)."""
+        for key in ("result", "params"):
+            if key in values and values[key] is not None:
+                values[key] = json.dumps(values[key])
+        with self.begin() as conn:
+            done = conn.execute(
+                jobs.update()
+                .where(jobs.c.id == job_id, jobs.c.state == "running",
+                       jobs.c.attempts == attempt)
+                .values(**values)
+            )  # fmt: skip
+            return done.rowcount == 1
 
     def request_cancel(self, job_id: int) -> str | None:
         """Queued or interrupted: cancelled now; running: flagged (the worker stops). The
@@ -308,20 +477,49 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+_LOCK: Final = 0x6D656469  # PostgreSQL advisory lock: one station migrates at a time
+
+
+@contextmanager
+def _one_at_a_time(engine: Engine) -> Iterator[None]:
+    """SQLite: processes opening the same new file (the server, ``mediatool users``) migrate one
+    after the other (an flock on its folder; PostgreSQL has its advisory lock)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+    import os
+    from pathlib import Path
+
+    fd = os.open(Path(database).resolve().parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def migrate(engine: Engine) -> int:
-    """Bring the schema to :data:`SCHEMA_VERSION`; the version it has now."""
-    with engine.begin() as conn:
+    """Bring the schema to :data:`SCHEMA_VERSION` (a new database: every table; an older one:
+    the :data:`STEPS` it lacks, rows kept); the version it has now. A database newer than
+    this mediatool is refused (:class:`StoreError`)."""
+    with _one_at_a_time(engine), engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # stations starting together: one at a time
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
         if not sa.inspect(conn).has_table("schema_version"):
-            meta.create_all(conn)  # version 1: every table
+            meta.create_all(conn)
             conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
             return SCHEMA_VERSION
-        found = conn.execute(sa.select(schema_version.c.version)).scalar_one()
-    if found > SCHEMA_VERSION:
-        from mediatool.errors import MediatoolError
-
-        raise MediatoolError(
-            f"the job store has schema version {found}, newer than this mediatool "
-            f"({SCHEMA_VERSION})",
-            hint="upgrade mediatool on this station",
-        )
-    return int(found)
+        found = int(conn.execute(sa.select(schema_version.c.version)).scalar_one())
+        if found > SCHEMA_VERSION:
+            raise StoreError(
+                f"the job store {engine.url.render_as_string(hide_password=True)} has "
+                f"schema version {found}, newer than this mediatool knows ({SCHEMA_VERSION})",
+                hint="upgrade mediatool on this station to the version the other stations run",
+            )
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            for statement in STEPS[version]:
+                conn.execute(sa.text(statement))
+            conn.execute(schema_version.update().values(version=version))
+    return SCHEMA_VERSION

@@ -3,12 +3,19 @@ worker process (:mod:`.worker`), at most ``workers`` at a time.
 
 A process per job isolates the jobs from each other and from the pages (a decoder that crashes
 takes one job down, not the station) and makes cancel certain: the worker stops at its next
-progress step, and a worker that does not is terminated. Leases: the supervisor renews the lease
-of each job it runs; a job whose lease ran out belongs to a station that stopped.
+progress step, and a worker that does not is terminated.
 
-When the station starts, the jobs it was running when it stopped are marked ``interrupted`` (a
-line in their log says when) and queued again: import resumes from its journal (nothing is sent
-twice), build and validate start over.
+Several stations may share one job store (PostgreSQL). Each running job has an ``owner`` (the
+station: ``NAME:PID``) and a lease the supervisor renews (every third of :attr:`Supervisor.lease`);
+each tick, a job whose lease ran out belongs to a station that died and is taken over (interrupted,
+then queued again: any station whose capabilities cover its needs claims it). A station that finds
+one of its jobs taken over (its lease ran out while it was alive, e.g. cut from the database)
+stops that job's worker at once, and the worker's outcome is written only while its attempt still
+holds the job (:meth:`Store.finish`): no job is run to its end twice.
+
+When the station starts, the jobs it was running when it stopped (its name, a previous process)
+are marked ``interrupted`` (a line in their log says when) and queued again: import resumes from
+its journal (nothing is sent twice), build and validate start over.
 """
 
 from __future__ import annotations
@@ -25,19 +32,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from mediatool.station.store import Store, jobs
+from mediatool.station.store import Store
 
-LEASE: Final = 60.0  # seconds a claim lasts without renewal
+LEASE: Final = 60.0  # seconds a claim lasts without renewal ([station] lease)
+DATABASE_ENV: Final = "MEDIATOOL_STATION_DATABASE"  # the URL for the worker (not on its command
+# line, where every user of the computer could read a PostgreSQL password)
 CANCEL_GRACE: Final = 10.0  # seconds a worker has to stop by itself after a cancel
 
 
-def station_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def station_name(name: str = "") -> str:
+    """The owner of the jobs this process runs: the station's name (default: the host's) and
+    the process id."""
+    return f"{name or socket.gethostname()}:{os.getpid()}"
+
+
+def say(text: str) -> None:
+    print(f"mediatool serve: job runner: {text}", file=sys.stderr, flush=True)
+
+
+def _station_of(owner: str | None) -> str:
+    return str(owner or "").rsplit(":", 1)[0]
 
 
 @dataclass
 class _Running:
     job_id: int
+    attempt: int
     process: subprocess.Popen[bytes]
     cancel_seen: float | None = None
 
@@ -51,6 +71,9 @@ class Supervisor:
     workers: int = 2
     owner: str = field(default_factory=station_name)
     poll: float = 0.3
+    lease: float = LEASE
+    capabilities: tuple[str, ...] = ()
+    _renewed: float = 0.0
     _running: dict[int, _Running] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -65,66 +88,76 @@ class Supervisor:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        shared = self.store.dialect != "sqlite"  # other stations may resume its jobs now
         for run in list(self._running.values()):
             _terminate(run.process)
-            self._interrupt(run.job_id, "the station was stopped while this job ran")
+            self._interrupt(run.job_id, run.attempt, "the station was stopped while this job ran")
+            if shared:
+                self.store.requeue(
+                    run.job_id, f"resumed: queued again for the other stations "
+                    f"(station {_station_of(self.owner)} was stopped)",
+                )  # fmt: skip
         self._running.clear()
 
     def recover(self) -> None:
-        """Jobs left running by a station that stopped (this host's, or any whose lease ran
-        out): interrupted, then queued again."""
-        now = time.time()
-        host = self.owner.split(":")[0]
+        """At start: the jobs this station (its name) left running are interrupted and queued
+        again; other stations' jobs are taken over only when their lease ran out (each tick)."""
+        here = _station_of(self.owner)
         for job in self.store.jobs(states=("running",), limit=10_000):
-            with self.store.begin() as conn:
-                row = conn.execute(
-                    jobs.select().where(jobs.c.id == job.id)
-                ).mappings().one()  # fmt: skip
-            mine = str(row["owner"] or "").split(":")[0] == host
-            if not mine and (row["lease_until"] or 0) > now:
-                continue  # another station's, alive
-            if mine and row["pid"]:
-                _kill_stale_worker(int(row["pid"]), job.id)
-            self._interrupt(job.id, "the station stopped while this job ran")
-        for job in self.store.jobs(states=("interrupted",), limit=10_000):
-            if job.cancel:
+            if _station_of(job.owner) != here or job.owner == self.owner:
                 continue
-            self.store.update(job.id, state="queued", owner=None, pid=None, lease_until=None)
-            self.store.event(job.id, "resumed: queued again after a restart of the station")
+            if _serving(str(job.owner).rsplit(":", 1)[-1]):
+                continue  # two stations of one name on this computer: its lease decides
+            if job.pid:
+                _kill_stale_worker(job.pid, job.id)
+            self._interrupt(job.id, job.attempts, "the station stopped while this job ran")
+        for job in self.store.jobs(states=("interrupted",), limit=10_000):
+            self.store.requeue(job.id, "resumed: queued again after a restart of the station")
 
-    def _interrupt(self, job_id: int, why: str) -> None:
-        self.store.update(job_id, state="interrupted", pid=None, ended=time.time())
-        self.store.event(job_id, f"interrupted: {why}", "warning")
+    def _interrupt(self, job_id: int, attempt: int, why: str) -> None:
+        if self.store.finish(job_id, attempt, state="interrupted", pid=None, ended=time.time()):
+            self.store.event(job_id, f"interrupted: {why}", "warning")
 
     def _loop(self) -> None:
+        failures = 0  # a database that is down: one line when it fails, one when it is back
         while not self._stop.is_set():
             try:
                 self._tick()
+                if failures:
+                    say(f"the job store answers again (after {failures} failed attempts)")
+                failures = 0
             except Exception as exc:  # the loop must outlive a database hiccup
-                print(f"mediatool serve: job runner: {exc}", file=sys.stderr)
+                if not failures:
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                    say(f"{first} (retrying every {self.poll} s)")
+                failures += 1
             self._stop.wait(self.poll)
 
     def _tick(self) -> None:
         self._reap()
         self._renew_and_cancel()
+        self.store.take_over(self.owner)
         while len(self._running) < self.workers:
-            job = self.store.claim(self.owner, LEASE)
+            job = self.store.claim(self.owner, self.lease, capabilities=self.capabilities)
             if job is None:
                 break
-            self._spawn(job.id)
+            self._spawn(job.id, job.attempts)
 
-    def _spawn(self, job_id: int) -> None:
+    def _spawn(self, job_id: int, attempt: int) -> None:
         command = [
             sys.executable, "-m", "mediatool.station.jobs.worker",
-            "--database", self.store.url, "--data", str(self.data), "--job", str(job_id),
+            "--data", str(self.data), "--job", str(job_id), "--attempt", str(attempt),
         ]  # fmt: skip
+        env = dict(os.environ) | {DATABASE_ENV: self.store.url}
         log = self.data / "jobs" / str(job_id)
         log.mkdir(parents=True, exist_ok=True)
         with (log / "worker.log").open("ab") as err:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
-        self.store.update(job_id, pid=process.pid)
-        self.store.event(job_id, "started")
-        self._running[job_id] = _Running(job_id, process)
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env
+            )
+        self.store.finish(job_id, attempt, pid=process.pid)
+        self.store.event(job_id, f"started on station {_station_of(self.owner)}")
+        self._running[job_id] = _Running(job_id, attempt, process)
 
     def _reap(self) -> None:
         for job_id, run in list(self._running.items()):
@@ -133,27 +166,32 @@ class Supervisor:
                 continue
             del self._running[job_id]
             job = self.store.job(job_id)
-            if job is not None and job.state == "running":  # the worker died before saying
-                if job.cancel:
-                    self.store.update(job_id, state="cancelled", ended=time.time(), pid=None)
+            if job is None or job.state != "running":
+                continue
+            if job.cancel:  # the worker died before saying
+                if self.store.finish(job_id, run.attempt, state="cancelled", ended=time.time()):
                     self.store.event(job_id, "cancelled", "warning")
-                else:
-                    self.store.update(
-                        job_id, state="failed", ended=time.time(), pid=None,
-                        error=f"the job's worker stopped unexpectedly (exit code {code})",
-                        hint="see the job's log; run the job again",
-                    )  # fmt: skip
+            else:
+                self.store.finish(
+                    job_id, run.attempt, state="failed", ended=time.time(), pid=None,
+                    error=f"the job's worker stopped unexpectedly (exit code {code})",
+                    hint="see the job's log; run the job again",
+                )  # fmt: skip
 
     def _renew_and_cancel(self) -> None:
         if not self._running:
             return
         now = time.time()
-        with self.store.begin() as conn:
-            conn.execute(
-                jobs.update()
-                .where(jobs.c.id.in_(list(self._running)), jobs.c.state == "running")
-                .values(lease_until=now + LEASE)
-            )
+        if now - self._renewed >= self.lease / 3:
+            held = self.store.renew(self.owner, list(self._running), self.lease)
+            self._renewed = now
+            for job_id in set(self._running) - held:  # taken over: this station was thought dead
+                run = self._running.pop(job_id)
+                _terminate(run.process)
+                say(
+                    f"job {job_id} was taken over by another station (this station's lease "
+                    "ran out); its worker here was stopped"
+                )
         for job_id, run in self._running.items():
             job = self.store.job(job_id)
             if job is None or not job.cancel:
@@ -172,6 +210,15 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _serving(pid: str) -> bool:
+    """A ``mediatool serve`` process of this computer runs as ``pid``."""
+    try:
+        cmdline = Path(f"/proc/{int(pid)}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return False
+    return b"mediatool" in b" ".join(cmdline) and b"serve" in cmdline
 
 
 def _kill_stale_worker(pid: int, job_id: int) -> None:
