@@ -95,3 +95,9 @@ STATE_NAMES: Final = (
     N_("queued"), N_("running"), N_("done"), N_("failed"), N_("cancelled"), N_("interrupted"),
 )  # fmt: skip
 ROLE_NAMES: Final = (N_("reception"), N_("burn"), N_("qa"), N_("admin"))
+#: the library's progress labels (mediatool.model.Progress), shown on a job's live page
+PROGRESS_LABELS: Final = (
+    N_("reading headers"), N_("importing"), N_("retrieving"), N_("writing files"),
+    N_("rendering web content"), N_("web content written"), N_("Writing ISO image"),
+    N_("thumbnails"),
+)  # fmt: skip

@@ -135,6 +135,7 @@ def render(
     context = {
         "request": request, "user": who, "csrf": csrf_token(request), "language": i18n.current(),
         "languages": i18n.NAMES, "state_names": {s: _(s) for s in i18n.STATE_NAMES},
+        "label_names": {s: _(s) for s in i18n.PROGRESS_LABELS},
     }  # fmt: skip
     html = environment().select_template([template] if isinstance(template, str) else template)
     html_text = html.render(**context, **values)

@@ -12,7 +12,8 @@
       var names = JSON.parse(section.dataset.states || "{}");
       state.textContent = names[s.state] || s.state;
       state.className = "state state-" + s.state;
-      document.getElementById("job-label").textContent = s.label || "";
+      var labels = JSON.parse(section.dataset.labels || "{}");
+      document.getElementById("job-label").textContent = labels[s.label] || s.label || "";
       var bar = document.getElementById("job-progress");
       if (s.percent !== null) { bar.value = s.percent; } else { bar.removeAttribute("value"); }
       // counts of files, not of bytes (a big total is bytes: the bar says enough)
