@@ -118,7 +118,22 @@ def environment() -> jinja2.Environment:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.filters["when"] = _when
+    env.globals["job_title"] = job_title
     return env
+
+
+def job_title(job: Any) -> str:
+    """A job's title in the reader's language (the stored one, in the language of the person
+    who queued it, serves the history's search)."""
+    from mediatool.station.jobs.kinds import describe
+
+    return describe(job.kind, job.params) if job.kind in web_kinds() else str(job.title)
+
+
+def web_kinds() -> frozenset[str]:
+    from mediatool.station.jobs.kinds import KINDS
+
+    return frozenset(KINDS)
 
 
 def _when(stamp: float | None) -> str:

@@ -241,7 +241,7 @@ async def upload(request: Request) -> Response:
         sent.path.unlink(missing_ok=True)
         return _page(request, status=400, form=form, upload_error=problem)
     choices = _choices(web.station(request).config, form, posted=True)
-    params = {"sources": [str(sent.path)], "upload": str(sent.path)}
+    params = {"sources": [str(sent.path)], "upload": str(sent.path), "shown": sent.filename}
     params |= choices.params(web.station(request).config)
     title = describe("build", params | {"sources": [sent.filename]})
     job_id = jobs.submit(request, "build", params, title)

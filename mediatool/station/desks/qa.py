@@ -96,10 +96,10 @@ async def check(request: Request) -> Response:
             upload.path.unlink(missing_ok=True)
         return _page(request, 400, str(exc), **chosen)
     params: dict[str, Any] = {"media": media, "profile": profile or None}
-    shown = dict(params, media=upload.filename or media)
     if upload.path is not None:
         params["upload"] = str(upload.path)
-    job_id = jobs.submit(request, "validate", params, describe("validate", shown))
+        params["shown"] = upload.filename  # the name the person knows (titles, history)
+    job_id = jobs.submit(request, "validate", params, describe("validate", params))
     return web.redirect(f"/jobs/{job_id}")
 
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from mediatool.station.i18n import gettext as _
+from mediatool.station.i18n import ngettext
 from mediatool.station.jobs.context import JobContext, JobFailed
 from mediatool.station.jobs.kinds import common
 
@@ -19,24 +21,31 @@ LABEL: Final = "label.png"
 
 
 def describe(params: Mapping[str, Any]) -> str:
+    """The title in the language of the page that shows it (station.i18n)."""
     pacs = params.get("from_pacs")
     if isinstance(pacs, Mapping):
-        what = " ".join(
-            x
-            for x in (
-                pacs.get("patient_id") and f"patient {pacs['patient_id']}",
-                pacs.get("accession") and f"accession {pacs['accession']}",
-                pacs.get("study_uids") and f"{len(pacs['study_uids'])} study(ies)",
-            )
-            if x
-        )
-        source = f"{what} from {str(pacs.get('pacs', '?')).split('@', 1)[0]}"
+        parts = [
+            pacs.get("patient_id") and _("patient %(id)s") % {"id": pacs["patient_id"]},
+            pacs.get("accession") and _("accession %(n)s") % {"n": pacs["accession"]},
+            pacs.get("study_uids")
+            and ngettext("%(num)d study", "%(num)d studies", len(pacs["study_uids"]))
+            % {"num": len(pacs["study_uids"])},
+        ]
+        node = str(pacs.get("pacs", "?")).split("@", 1)[0]
+        what = " ".join(x for x in parts if x)
+        source = _("%(what)s from %(pacs)s") % {"what": what, "pacs": node}
     else:
-        names = [Path(str(s)).name for s in params.get("sources") or []]
-        source = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    medium = common.text(params, "media").upper() or "disc"
-    copies = params.get("copies") or 1
-    return f"Build a {medium} of {source}" + (f", {copies} copies" if copies > 1 else "")
+        shown = common.text(params, "shown")
+        names = [shown] if shown else [Path(str(s)).name for s in params.get("sources") or []]
+        source = ", ".join(names[:3])
+        if len(names) > 3:
+            source += " " + _("and %(n)d more") % {"n": len(names) - 3}
+    medium = common.text(params, "media").upper() or _("disc")
+    copies = int(params.get("copies") or 1)
+    title = _("Build a %(medium)s of %(source)s") % {"medium": medium, "source": source}
+    if copies > 1:
+        title += ", " + ngettext("%(num)d copy", "%(num)d copies", copies) % {"num": copies}
+    return title
 
 
 def run_build(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:

@@ -35,6 +35,12 @@ def text(params: Mapping[str, Any], key: str, default: str = "") -> str:
     return value
 
 
+def shown(params: Mapping[str, Any]) -> str:
+    """The name a person knows the medium by: ``shown`` (an upload's own file name) when the
+    desk gives it, else the last part of ``media``."""
+    return text(params, "shown") or Path(text(params, "media", "?")).name
+
+
 def required(params: Mapping[str, Any], key: str) -> str:
     value = text(params, key)
     if not value:

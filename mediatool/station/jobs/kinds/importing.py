@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mediatool.station.i18n import gettext as _
 from mediatool.station.jobs.context import JobContext, JobFailed
 from mediatool.station.jobs.kinds import common
 from mediatool.station.jobs.kinds.receipt import receipt
@@ -25,12 +26,15 @@ if TYPE_CHECKING:
 
 
 def describe(params: Mapping[str, Any]) -> str:
-    media = Path(common.text(params, "media", "?")).name
+    media = common.shown(params)
     ids = params.get("identities") or {}
     local = sorted(str(v.get("patient_id", "")) for v in ids.values() if isinstance(v, dict))
-    who = f" for patient {', '.join(local)}" if local else ""
-    to = common.text(params, "pacs") or common.text(params, "into") or "?"
-    return f"Import {media}{who} -> {to.split('@', 1)[0]}"
+    to = (common.text(params, "pacs") or common.text(params, "into") or "?").split("@", 1)[0]
+    if local:
+        return _("Import %(disc)s for patient %(id)s -> %(to)s") % {
+            "disc": media, "id": ", ".join(local), "to": to,
+        }  # fmt: skip
+    return _("Import %(disc)s -> %(to)s") % {"disc": media, "to": to}
 
 
 def run_import(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:

@@ -4,9 +4,9 @@ thumbnail per series, made by the one render pipeline (:mod:`mediatool.pixels.re
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from mediatool.station.i18n import gettext as _
 from mediatool.station.jobs.context import JobContext
 from mediatool.station.jobs.kinds import common
 
@@ -18,7 +18,7 @@ THUMBS: Final = "thumbs"
 
 
 def describe(params: Mapping[str, Any]) -> str:
-    return f"Look at the disc {Path(common.text(params, 'media', '?')).name}"
+    return _("Look at the disc %(disc)s") % {"disc": common.shown(params)}
 
 
 def run_survey(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:

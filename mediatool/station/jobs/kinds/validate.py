@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Final
 
+from mediatool.station.i18n import gettext as _
 from mediatool.station.jobs.context import JobContext
 from mediatool.station.jobs.kinds import common
 
@@ -16,8 +16,10 @@ REPORT_JSON: Final = "report.json"
 
 def describe(params: Mapping[str, Any]) -> str:
     profile = common.text(params, "profile")
-    against = f" against {profile}" if profile else ""
-    return f"Validate {Path(common.text(params, 'media', '?')).name}{against}"
+    media = common.shown(params)
+    if profile:
+        return _("Validate %(media)s against %(profile)s") % {"media": media, "profile": profile}
+    return _("Validate %(media)s") % {"media": media}
 
 
 def run_validate(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
