@@ -113,8 +113,9 @@ def users_group() -> None:
 def _store(config_path: Path | None, data: Path | None, database: str | None):  # type: ignore[no-untyped-def]
     _need_station()
     from mediatool.station import serve as station
+    from mediatool.station.datafolder import prepare_data
 
-    return station.prepare_data(station.data_of(config_path, data, database), folders=False)
+    return prepare_data(station.data_of(config_path, data, database), folders=False)
 
 
 def _password(from_stdin: bool) -> str:

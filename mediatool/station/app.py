@@ -103,7 +103,7 @@ def routes() -> list[BaseRoute]:
 def create_app(config: StationConfig, store: Store | None = None, run_jobs: bool = True) -> Any:
     """The application; ``run_jobs`` starts the supervisor with it (tests may run it alone)."""
     if store is None:
-        from mediatool.station.serve import prepare_data
+        from mediatool.station.datafolder import prepare_data
 
         store = prepare_data(config)
     supervisor = Supervisor(

@@ -58,6 +58,7 @@ from mediatool.errors import MediatoolError
 from mediatool.modalities import LANGUAGES
 
 MEDIA: Final = ("cd", "cd74", "dvd", "bd", "usb")
+SAVED: Final = "station.toml"  # the administration page's configuration, in the data folder
 ROLES: Final = ("pacs", "worklist")
 _SECTIONS: Final[dict[str, tuple[str, ...]]] = {
     "station": (

@@ -4,14 +4,13 @@ what to do first, and run the application under uvicorn."""
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
 
 from mediatool.errors import MediatoolError
 from mediatool.station import auth
-from mediatool.station.config import StationConfig
+from mediatool.station.config import SAVED, StationConfig
+from mediatool.station.datafolder import prepare_data
 from mediatool.station.store import Store
 
 Say = Callable[[str], None]
@@ -24,29 +23,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def prepare_data(config: StationConfig, folders: bool = True) -> Store:
-    """The data folder (made, writable) and the job store; ``folders=False``: the job store
-    alone, when it is not in the data folder (``mediatool users --database URL``)."""
-    if not folders and config.database:
-        return Store(config.database_url)
-    data = config.data
-    try:
-        data.mkdir(parents=True, exist_ok=True)
-        (data / "jobs").mkdir(exist_ok=True)
-        (data / "uploads").mkdir(exist_ok=True)
-    except OSError as exc:
-        raise MediatoolError(
-            f"cannot use the data folder {str(data)!r}: {exc.strerror or exc}",
-            hint="give a folder this user may write with --data DIR",
-        ) from None
-    if not os.access(data, os.W_OK):
-        raise MediatoolError(
-            f"the data folder {str(data)!r} is not writable by this user",
-            hint="give another folder with --data DIR",
-        )
-    return Store(config.database_url)
 
 
 def check_tls(config: StationConfig) -> None:
@@ -124,9 +100,6 @@ def _serve(config: StationConfig, store: Store, say: Say, data_option: str) -> N
         ssl_keyfile=str(config.tls_key) if config.tls else None,
         timeout_graceful_shutdown=5,
     )
-
-
-SAVED: Final = "station.toml"  # the administration page's configuration, in the data folder
 
 
 def data_of(

@@ -29,7 +29,6 @@ from mediatool.station import auth, web
 from mediatool.station import config as cfg
 from mediatool.station.i18n import N_
 from mediatool.station.i18n import gettext as _
-from mediatool.station.serve import SAVED
 from mediatool.station.store import ROLES
 
 #: a node's role, as the page shows it
@@ -47,7 +46,7 @@ def _message(exc: MediatoolError) -> str:
 
 def target(config: cfg.StationConfig) -> Path:
     """Where the page saves: the --config file, else the data folder's station.toml."""
-    return config.path if config.path is not None else config.data / SAVED
+    return config.path if config.path is not None else config.data / cfg.SAVED
 
 
 def save(request: Request, new: cfg.StationConfig) -> str:
