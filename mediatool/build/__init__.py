@@ -248,14 +248,12 @@ def _write_planned(
         else:
             media_plan.volumes = []
             return
-    if media_plan.volumes:
-        media_plan.findings.extend(volumes.span_findings(media_plan))
-    if not writes:
-        return
-    if media_plan.volumes:
+    if media_plan.volumes and writes:
         volumes.write_volumes(media_plan, writing, capacity or 0, progress)
-    else:
+    elif writes:
         write_fileset(media_plan, writing, progress=progress)
+    if media_plan.volumes:  # the volumes as written: writing splits again a volume over capacity
+        media_plan.findings.extend(volumes.span_findings(media_plan))
 
 
 def _may_fit(media_plan: MediaPlan, request: BuildRequest, capacity: int | None) -> bool:

@@ -180,3 +180,19 @@ def test_spanned_build_in_portuguese_says_what_each_disc_holds(tmp_path: Path) -
     readmes = " ".join(readmes.split())  # the notes are wrapped at 78 columns
     assert "Observacao: a serie" in readmes
     assert "e grande demais para um so disco e foi dividida por imagem" in readmes
+
+
+def test_the_spanned_finding_counts_the_volumes_as_written(tmp_path: Path) -> None:
+    """The estimates may split into fewer volumes than writing needs (the web content is
+    measured while writing): the finding says the number of discs actually made."""
+    from mediatool.sample import generate_sample
+
+    src = tmp_path / "in"
+    generate_sample(src, instances=40)
+    iso = tmp_path / "d.iso"
+    result = run("build", src, "--iso", iso, "--capacity", "600K", "--json", "-q")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    spanned = [f["message"] for f in doc["findings"] if f["code"] == "build.spanned"]
+    assert len(spanned) == 1
+    assert spanned[0].startswith(f"the content needs {len(doc['volumes'])} volumes:"), spanned
