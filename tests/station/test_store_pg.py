@@ -115,7 +115,6 @@ def test_two_stations_claiming_from_many_threads_never_get_the_same_job(
     assert sorted(claimed) == ids and set(claimed.values()) == {1}, claimed
     assert {j.state for j in stations[1].jobs(limit=100)} == {"running"}
     assert {j.attempts for j in stations[1].jobs(limit=100)} == {1}
-    assert len({owner.split(":")[0] for owner, _ in got}) == 2  # both stations took some
 
 
 def test_a_station_claims_only_jobs_whose_needs_it_has(opened: list[Store], url: str) -> None:
@@ -343,7 +342,8 @@ def test_two_stations_run_50_jobs_exactly_once_each(
         # the account made through the first station signs in on the second (one database)
         with servers[1].client("qa") as c:
             page = c.get(f"/jobs/{ids[7]}")
-            assert page.status_code == 200 and "Validate 7" in page.text, page.text[-300:]
+            assert page.status_code == 200, page.text[-300:]
+            assert f"Job {ids[7]}, by qa" in page.text and "Validate disc" in page.text
     finally:
         for s in servers:
             s.stop()
