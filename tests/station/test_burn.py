@@ -367,6 +367,7 @@ def test_the_pacs_sending_less_is_refused_then_said_prominently(tmp_path: Path, 
             with closing(server.client("burn")) as client:
                 state = wait_job(client, job_id)
             assert state["state"] == ("done" if partial else "failed"), state
+            page.wait_for_selector("#job[data-final='yes']")  # the open page has shown the end
         assert "incomplete" in str(_store(server).job(job_id - 1).error)  # type: ignore[union-attr]
         page.wait_for_selector("#discs", timeout=30_000)
         assert page.locator("#partial").is_visible()

@@ -2,6 +2,9 @@
 // A job page (section#job) follows its job over Server-Sent Events and reloads once it ends.
 (function () {
   "use strict";
+  // a person leaving the page (a link, the back button) must not be pulled back by the reload
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
   function follow(section) {
     if (section.dataset.final === "yes" || !window.EventSource) { return; }
     var id = section.dataset.job;
@@ -19,7 +22,10 @@
       // counts of files, not of bytes (a big total is bytes: the bar says enough)
       var counts = s.total && s.total < 100000 ? s.done + " / " + s.total : "";
       document.getElementById("job-counts").textContent = counts;
-      if (s.final) { source.close(); window.location.reload(); }
+      if (s.final) {
+        source.close();
+        if (!leaving) { window.location.reload(); }
+      }
     };
     source.addEventListener("log", function (event) {
       var e = JSON.parse(event.data);
