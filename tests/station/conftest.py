@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pacs_peers import Orthanc
 from station_peers import StationServer, chromium
 
 
@@ -44,3 +45,13 @@ def page(browser: Any) -> Iterator[Any]:
         yield p
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
+    """A plain Orthanc for one test module (test_burn.py has its own, loaded with studies)."""
+    server = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -5,7 +5,6 @@ and the validate kind on the ISO it made and on a damaged ISO."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +21,6 @@ from mediatool.station.jobs.context import JobCancelled, JobFailed
 from mediatool.station.jobs.kinds import describe
 
 pytestmark = pytest.mark.oracle
-
-
-@pytest.fixture(scope="module")
-def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
-    server = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

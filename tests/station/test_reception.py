@@ -39,15 +39,6 @@ JOB_URL = re.compile(r".*/jobs/\d+$")
 
 
 @pytest.fixture(scope="module")
-def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
-    server = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
 def worklist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worklist]:
     server = Worklist(tmp_path_factory.mktemp("wlm"), WORKLIST).start()
     try:

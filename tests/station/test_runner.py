@@ -6,7 +6,6 @@ outlives its station."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +17,6 @@ from station_peers import StationServer, sign_in, wait_job
 from mediatool.station.store import Store
 
 pytestmark = pytest.mark.oracle
-
-
-@pytest.fixture(scope="module")
-def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
-    server = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -366,15 +366,6 @@ def test_two_stations_run_50_jobs_exactly_once_each(
     assert sum(audited.values()) == 50
 
 
-@pytest.fixture(scope="module")
-def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orthanc]:
-    server = Orthanc(tmp_path_factory.mktemp("orthanc")).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_a_station_killed_mid_import_has_its_job_finished_by_another(
     opened: list[Store], tmp_path: Path, pg: Postgres, orthanc: Orthanc
 ) -> None:
