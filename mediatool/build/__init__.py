@@ -85,6 +85,7 @@ def plan(
         descriptor=(DESCRIPTOR_FILE_ID, charset) if descriptor_data is not None else None,
         compress=request.compress,
         allow_lossy=request.allow_lossy,
+        fileset_uid=request.fileset_uid,
     )
     media_plan = build_plan(scanned, request.profile, plan_options, _content_equal)
     if request.skip_invalid:

@@ -32,6 +32,7 @@ class PlanOptions:
     descriptor: tuple[FileID, str | None] | None = None  # File ID and its character set
     compress: str = "none"  # none | lossless | lossy (conform.COMPRESS_MODES)
     allow_lossy: bool = False
+    fileset_uid: str = ""  # given (a media creation request's); "": derived from the content
 
 
 @dataclass
@@ -238,7 +239,7 @@ def build_plan(
     )
     file_ids = fileids.assign(tree)
     fileset_id = options.fileset_id or fileids.default_fileset_id(tree)
-    fileset_uid = _fileset_uid(fileset_id, file_ids)
+    fileset_uid = options.fileset_uid or _fileset_uid(fileset_id, file_ids)
     ts = {uid: d.target_ts for uid, d in decisions.items()}
     findings = apply_policy(findings, build_policy(profile))  # the plan's verdict
     dicomdir_bytes = b""

@@ -42,7 +42,7 @@ def build_document(
         "out": str(out) if out else None,
         "iso": str(iso) if iso else None,
         "profile": media_plan.profile.id,
-        "fileset": {"uid": media_plan.fileset_uid},
+        "fileset": {"uid": media_plan.fileset_uid, "id": media_plan.fileset_id},
         "counts": media_plan.summary(),
         "findings": [f.as_dict() for f in media_plan.findings],
     }

@@ -36,6 +36,9 @@ class BuildRequest:
     viewer: Path | None = None  # a third-party viewer copied to APP/ (writes AUTORUN.INF)
     presets: str = "auto"  # CT window presets in the viewer: on | off | auto (off if too big)
     label: Path | None = None  # write the printable disc label (PNG) here
+    label_text: str = ""  # a line of free text on the label (PS3.4 Annex S Label Text)
+    label_from_instances: bool = True  # the patients and studies on the label (Annex S)
+    fileset_uid: str = ""  # the File-set UID to use (one volume only; else derived)
     notes: tuple[str, ...] = ()  # plain-text notes for README.TXT (e.g. what a retrieve missed)
     skip_invalid: bool = False  # leave out the input files that would refuse the build
 

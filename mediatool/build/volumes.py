@@ -350,7 +350,10 @@ def _publish(
         if request.label is not None:
             created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
             disc = (k, len(volumes))
-            png = make_label(folder, site=site, disc=disc, created=created, tree=trees[k - 1])
+            tree = trees[k - 1] if request.label_from_instances else []
+            png = make_label(
+                folder, site=site, disc=disc, created=created, tree=tree, text=request.label_text
+            )
             folder_writer.write_file_atomically(_numbered(request.label, k), png)
         if request.iso is not None:
             iso_writer.pack(

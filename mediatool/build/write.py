@@ -249,7 +249,10 @@ def write_fileset(
                 raise DoesNotFit
         if request.label is not None:
             created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
-            png = make_label(staging, site=site, disc=(1, 1), created=created, tree=tree)
+            png = make_label(
+                staging, site=site, disc=(1, 1), created=created,
+                tree=tree if request.label_from_instances else [], text=request.label_text,
+            )  # fmt: skip
             folder.write_file_atomically(request.label, png)
         if request.iso is not None:
             iso_writer.pack(

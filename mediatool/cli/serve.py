@@ -61,15 +61,26 @@ password_stdin_option = click.option(
 @click.option("--host", help="Address to listen on (default 127.0.0.1: this computer only).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port to listen on (default 8080).")
 @click.option(
+    "--ae-title",
+    help="The station's AE title (default MEDIATOOL): calling AE to the PACS, "
+    "called AE of its DICOM node.",
+)
+@click.option(
+    "--dicom-port",
+    type=click.IntRange(1, 65535),
+    help="Run the DICOM node on this port: C-ECHO, C-STORE into the burn desk's inbox, "
+    "Media Creation Management (default: [node] port; none: no node).",
+)
+@click.option(
     "--demo",
     is_flag=True,
     help="Run on the bundled sample: a sample disc as a drive, a local Orthanc as the PACS when "
     "one is installed, and an administrator 'demo' (its password is printed). Data default: "
     "./mediatool-station-demo.",
 )
-def serve(
+def serve(  # noqa: PLR0913 - a click command: one parameter per option
     config_path: Path | None, data: Path | None, database: str | None, host: str | None,
-    port: int | None, demo: bool,
+    port: int | None, ae_title: str | None, dicom_port: int | None, demo: bool,
 ) -> None:  # fmt: skip
     """Start the media station: the web pages of the reception desk, the burn desk and QA.
 
@@ -82,6 +93,7 @@ def serve(
       mediatool serve --config station.toml --host 0.0.0.0 --port 8443
       mediatool serve --demo
       mediatool serve --data /mnt/shared --database postgresql://mt:PASSWORD@db/mediatool
+      mediatool serve --data /srv/mediatool --ae-title BURNER --dicom-port 11112
     """
     with handle_errors():
         _need_station()
@@ -90,7 +102,14 @@ def serve(
 
         if demo and data is None and config_path is None:
             data = Path("mediatool-station-demo")
-        config = cfg.merge(station.data_of(config_path, data, database), host=host, port=port)
+        if ae_title is not None:
+            from mediatool.net.association import check_ae_title
+
+            ae_title = check_ae_title(ae_title, "--ae-title")
+        config = cfg.merge(
+            station.data_of(config_path, data, database), host=host, port=port,
+            ae_title=ae_title, dicom_port=dicom_port,
+        )  # fmt: skip
         hint = f" --data {config.data}" if data is not None else ""
         if config_path is not None:
             hint = f" --config {config_path}"

@@ -33,6 +33,14 @@ site = "site.toml"            # site branding (see mediatool.web.site), relative
 name = "CD drive"
 path = "/media/cdrom"
 
+[node]                        # the DICOM node (none without a port): C-ECHO, C-STORE into the
+port = 11112                  # inbox, Media Creation Management (PS3.4 Annex S)
+host = "0.0.0.0"              # where it listens (default: [station] host)
+accept = ["PACS1", "CT01"]    # calling AE titles it accepts (default: the AE titles of [[nodes]];
+                              # none configured: any)
+reserve_mb = 1024             # refuse an instance that would leave less free disk than this
+max_copies = 10               # the most copies one media creation request may ask
+
 [tls]                         # needed to listen on another address than 127.0.0.1 quietly
 certificate = "station.crt"
 key = "station.key"
@@ -77,6 +85,7 @@ _SECTIONS: Final[dict[str, tuple[str, ...]]] = {
     "import": ("commit", "listen_port"),
     "build": ("profile", "media", "web", "site"),
     "drives": ("name", "path"),
+    "node": ("port", "host", "accept", "reserve_mb", "max_copies"),
     "tls": ("certificate", "key"),
     "limits": ("upload_mb",),
 }
@@ -125,6 +134,11 @@ class StationConfig:
     tls_certificate: Path | None = None
     tls_key: Path | None = None
     upload_mb: int = 4096
+    dicom_port: int = 0  # the DICOM node's port; 0: no node
+    dicom_host: str = ""  # where the node listens; "": the web application's host
+    accept: tuple[str, ...] = ()  # calling AE titles the node accepts; (): see accepted_callers
+    reserve_mb: int = 1024
+    max_copies: int = 10
     path: Path | None = field(default=None, compare=False)  # the file it came from
 
     def node(self, name: str) -> Node | None:
@@ -136,6 +150,13 @@ class StationConfig:
     @property
     def tls(self) -> bool:
         return self.tls_certificate is not None and self.tls_key is not None
+
+    def accepted_callers(self) -> tuple[str, ...]:
+        """The calling AE titles the node accepts: ``[node] accept``, else the AE titles of the
+        configured nodes; () means any (no node configured: a station on its own)."""
+        if self.accept:
+            return self.accept
+        return tuple(sorted({n.address.split("@", 1)[0] for n in self.nodes}))
 
     @property
     def database_url(self) -> str:
@@ -306,6 +327,30 @@ def _lists(data: dict[str, Any], path: Path) -> dict[str, Any]:
     return out
 
 
+def _dicom_node(t: dict[str, Any], where: str) -> dict[str, Any]:
+    from mediatool.net.association import PeerError, check_ae_title
+
+    out: dict[str, Any] = {}
+    for key, name, low, high in (
+        ("port", "dicom_port", 1, 65535), ("reserve_mb", "reserve_mb", 0, 10**7),
+        ("max_copies", "max_copies", 1, 1000),
+    ):  # fmt: skip
+        if key in t:
+            value = _typed(t, key, int, where)
+            if not low <= value <= high:
+                raise ConfigError(f"{where}: `{key}` {value} is outside {low}-{high}")
+            out[name] = value
+    if "host" in t:
+        out["dicom_host"] = _typed(t, "host", str, where)
+    if "accept" in t:
+        items = _typed(t, "accept", list, where)
+        try:
+            out["accept"] = tuple(check_ae_title(str(i), "`accept`") for i in items)
+        except PeerError as exc:
+            raise ConfigError(f"{where}: {exc}", hint='e.g. accept = ["PACS1", "CT01"]') from None
+    return out
+
+
 def _small(data: dict[str, Any], base: Path, path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "import" in data:
@@ -315,6 +360,9 @@ def _small(data: dict[str, Any], base: Path, path: Path) -> dict[str, Any]:
             out["commit"] = _typed(t, "commit", bool, where)
         if "listen_port" in t:
             out["listen_port"] = _typed(t, "listen_port", int, where)
+    if "node" in data:
+        where = _where(path, "node")
+        out |= _dicom_node(_check_keys(data["node"], "node", where), where)
     if "tls" in data:
         where = _where(path, "tls")
         t = _check_keys(data["tls"], "tls", where)
@@ -394,6 +442,14 @@ def to_toml(config: StationConfig) -> str:
     for d in config.drives:
         drives.append(tomlkit.item({"name": d.name, "path": d.path}))
     doc["drives"] = drives
+    if config.dicom_port:
+        doc["node"] = {
+            "port": config.dicom_port,
+            "accept": list(config.accept), "reserve_mb": config.reserve_mb,
+            "max_copies": config.max_copies,
+        }  # fmt: skip
+        if config.dicom_host:
+            doc["node"]["host"] = config.dicom_host
     if config.tls:
         doc["tls"] = {"certificate": str(config.tls_certificate), "key": str(config.tls_key)}
     doc["limits"] = {"upload_mb": config.upload_mb}

@@ -67,8 +67,22 @@ def announce(config: StationConfig, store: Store, say: Say, data_option: str) ->
             f"{_local(config)}first-run, or with:\n"
             f"  mediatool users add NAME --role admin --password-stdin{data_option}"
         )
+    say(node_line(config))
     if not config.nodes_of("pacs"):
         say("No PACS configured yet: an administrator adds one on the Administration page.")
+
+
+def node_line(config: StationConfig) -> str:
+    """The DICOM node in one line: where a PACS sends to, and whom it accepts."""
+    if not config.dicom_port:
+        return "DICOM node: off (give it a port: --dicom-port N or [node] port)"
+    callers = config.accepted_callers()
+    who = "calling AE titles " + ", ".join(callers) if callers else "any calling AE title"
+    host = config.dicom_host or config.host
+    return (
+        f"DICOM node: AE title {config.ae_title} on {host}:{config.dicom_port} (C-ECHO, C-STORE "
+        f"into the inbox, Media Creation Management), accepting {who}"
+    )
 
 
 def run(config: StationConfig, say: Say, data_option: str = "", demo: bool = False) -> None:
@@ -88,18 +102,24 @@ def _serve(config: StationConfig, store: Store, say: Say, data_option: str) -> N
     import uvicorn
 
     from mediatool.station.app import create_app
+    from mediatool.station.node import scp
 
     app = create_app(config, store)
+    node = scp.start(config, store)
     announce(config, store, say, data_option)
-    uvicorn.run(
-        app,
-        host=config.host,
-        port=config.port,
-        log_level="warning",
-        ssl_certfile=str(config.tls_certificate) if config.tls else None,
-        ssl_keyfile=str(config.tls_key) if config.tls else None,
-        timeout_graceful_shutdown=5,
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            ssl_certfile=str(config.tls_certificate) if config.tls else None,
+            ssl_keyfile=str(config.tls_key) if config.tls else None,
+            timeout_graceful_shutdown=5,
+        )
+    finally:
+        if node is not None:
+            node.stop()
 
 
 def data_of(

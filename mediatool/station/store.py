@@ -28,11 +28,26 @@ from sqlalchemy.engine import Connection, Engine
 
 from mediatool.errors import MediatoolError
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 # version -> the plain SQL that brings the previous version to it (the same text on SQLite and
 # PostgreSQL); version 1 is the tables themselves (made from :data:`meta`, minus later columns)
 STEPS: Final[dict[int, tuple[str, ...]]] = {
     2: ("ALTER TABLE jobs ADD COLUMN needs TEXT NOT NULL DEFAULT '[]'",),
+    3: (  # the DICOM node: its inbox, the media creation requests, the jobs' priority
+        "ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0",
+        "CREATE TABLE inbox (sop_uid VARCHAR(64) NOT NULL PRIMARY KEY, "
+        "sop_class VARCHAR(64) NOT NULL, study_uid VARCHAR(64) NOT NULL, "
+        "series_uid VARCHAR(64) NOT NULL, patient_id TEXT NOT NULL, patient_name TEXT NOT NULL, "
+        "study_date VARCHAR(8) NOT NULL, study_description TEXT NOT NULL, "
+        "modality VARCHAR(16) NOT NULL, calling_ae VARCHAR(16) NOT NULL, path TEXT NOT NULL, "
+        "size BIGINT NOT NULL, digest VARCHAR(64) NOT NULL, received FLOAT NOT NULL)",
+        "CREATE INDEX ix_inbox_study_uid ON inbox (study_uid)",
+        "CREATE TABLE media_requests (uid VARCHAR(64) NOT NULL PRIMARY KEY, "
+        "calling_ae VARCHAR(16) NOT NULL, created FLOAT NOT NULL, attributes TEXT NOT NULL, "
+        "status VARCHAR(16) NOT NULL, info VARCHAR(32) NOT NULL, job_id INTEGER, "
+        "failed TEXT NOT NULL DEFAULT '[]', copies INTEGER NOT NULL DEFAULT 1, "
+        "priority VARCHAR(8) NOT NULL DEFAULT 'MED', cancelled BOOLEAN NOT NULL DEFAULT FALSE)",
+    ),
 }
 STATES: Final = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINAL: Final = frozenset({"done", "failed", "cancelled"})
@@ -75,6 +90,7 @@ jobs = sa.Table(
     sa.Column("cancel", sa.Boolean, nullable=False, default=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("needs", sa.Text, nullable=False, default="[]", server_default="[]"),
+    sa.Column("priority", sa.Integer, nullable=False, default=0, server_default="0"),
 )  # fmt: skip
 events = sa.Table(
     "job_events", meta,
@@ -84,6 +100,42 @@ events = sa.Table(
     sa.Column("level", sa.String(8), nullable=False),
     sa.Column("message", sa.Text, nullable=False),
 )  # fmt: skip
+# The DICOM node's inbox (node/inbox.py): one row per instance received (idempotent by SOP
+# Instance UID), the file under DATA/inbox; and the Media Creation Management SOP Instances
+# (node/mcm.py, PS3.4 Annex S) with the build job each became.
+inbox = sa.Table(
+    "inbox",
+    meta,
+    sa.Column("sop_uid", sa.String(64), primary_key=True),
+    sa.Column("sop_class", sa.String(64), nullable=False),
+    sa.Column("study_uid", sa.String(64), nullable=False, index=True),
+    sa.Column("series_uid", sa.String(64), nullable=False),
+    sa.Column("patient_id", sa.Text, nullable=False),
+    sa.Column("patient_name", sa.Text, nullable=False),
+    sa.Column("study_date", sa.String(8), nullable=False),
+    sa.Column("study_description", sa.Text, nullable=False),
+    sa.Column("modality", sa.String(16), nullable=False),
+    sa.Column("calling_ae", sa.String(16), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),  # relative to the data folder
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),  # SHA-256 of the data set as received
+    sa.Column("received", sa.Float, nullable=False),
+)
+media_requests = sa.Table(
+    "media_requests",
+    meta,
+    sa.Column("uid", sa.String(64), primary_key=True),  # the SOP Instance UID (N-CREATE)
+    sa.Column("calling_ae", sa.String(16), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("attributes", sa.Text, nullable=False),  # the N-CREATE Attribute List (DICOM JSON)
+    sa.Column("status", sa.String(16), nullable=False),  # Execution Status before a job exists
+    sa.Column("info", sa.String(32), nullable=False),  # Execution Status Info, likewise
+    sa.Column("job_id", sa.Integer, nullable=True),
+    sa.Column("failed", sa.Text, nullable=False, default="[]", server_default="[]"),
+    sa.Column("copies", sa.Integer, nullable=False, default=1, server_default="1"),
+    sa.Column("priority", sa.String(8), nullable=False, default="MED", server_default="MED"),
+    sa.Column("cancelled", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+)
 audit = sa.Table(
     "audit", meta,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -225,11 +277,13 @@ class Store:
             yield conn
 
     # --- jobs -----------------------------------------------------------------------------
-    def add_job(
+    def add_job(  # noqa: PLR0913 - keyword-only: the job's columns
         self, *, kind: str, title: str, user_name: str, params: Mapping[str, Any],
         patient_id: str = "", patient_name: str = "", needs: Sequence[str] = (),
+        priority: int = 0,
     ) -> int:  # fmt: skip
-        """Queue a job; ``needs``: what a station must have to run it (e.g. "burner:dvd")."""
+        """Queue a job; ``needs``: what a station must have to run it (e.g. "burner:dvd");
+        ``priority``: higher runs first (a media creation request's HIGH is 1, LOW -1)."""
         with self.begin() as conn:
             row = conn.execute(
                 jobs.insert().values(
@@ -246,6 +300,7 @@ class Store:
                     cancel=False,
                     attempts=0,
                     needs=json.dumps(sorted(set(needs))),
+                    priority=priority,
                 )
             )
             key = row.inserted_primary_key
@@ -301,13 +356,14 @@ class Store:
             q = sa.select(jobs.c.id, jobs.c.needs).where(jobs.c.state == "queued")
             if kinds:
                 q = q.where(jobs.c.kind.in_(list(kinds)))
-            rows = conn.execute(q.order_by(jobs.c.id).limit(1000)).all()
+            order = (jobs.c.priority.desc(), jobs.c.id)
+            rows = conn.execute(q.order_by(*order).limit(1000)).all()
             ids = [i for i, needs in rows if set(json.loads(needs or "[]")) <= have][:50]
             if ids and self.dialect == "postgresql":
                 lock = (
                     sa.select(jobs.c.id)
                     .where(jobs.c.id.in_(ids), jobs.c.state == "queued")
-                    .order_by(jobs.c.id)
+                    .order_by(*order)
                     .limit(1)
                     .with_for_update(skip_locked=True)
                 )

@@ -161,7 +161,10 @@ def render_label(
     site: Site,
     disc: tuple[int, int],
     created: str | None = None,
+    text: str = "",
 ) -> bytes:
+    """``text``: a line of the requester's own (a media creation request's Label Text), above
+    the studies."""
     image = Image.new("RGB", (SIZE, SIZE), "white")
     draw = ImageDraw.Draw(image)
     centre = SIZE / 2
@@ -172,6 +175,8 @@ def render_label(
             width=2,
         )
     top, bottom = label_lines(patients, site, disc, created)
+    if text.strip():
+        bottom.insert(0, (" ".join(text.split())[:120], 30, True, "#000000"))
     room = OUTER - HUB - 130  # between the ring's outer margin and the hub, each side
     top = _scaled(top, room)
     bottom = _scaled(bottom, room)
@@ -190,6 +195,7 @@ def make_label(
     disc: tuple[int, int] = (1, 1),
     created: str | None = None,
     tree: Sequence[PatientNode] | None = None,
+    text: str = "",
 ) -> bytes:
     """The label PNG of the File-set at ``root`` (``created``: DICOM date YYYYMMDD or None);
     ``tree``: its record tree when the caller has it (a build), else read from its DICOMDIR."""
@@ -202,7 +208,7 @@ def make_label(
         (p.name, p.patient_id, p.birth_date, [(s.date, _study(s, site)) for s in p.studies])
         for p in tree
     ]
-    return render_label(patients, site, disc, created)
+    return render_label(patients, site, disc, created, text)
 
 
 #: A study line longer than this would shrink below legibility on the ring: codes only.

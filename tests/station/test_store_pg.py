@@ -197,10 +197,14 @@ def test_a_stopped_station_leaves_its_jobs_to_the_others_on_a_shared_store(
 
 
 def _make_version_1(url: str) -> None:
-    """The database main made before this change: version 1, no ``needs`` column."""
+    """A database of schema version 1: no ``needs`` (version 2), no ``priority``, inbox or
+    media_requests (version 3)."""
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as conn:
         conn.execute(sa.text("ALTER TABLE jobs DROP COLUMN needs"))
+        conn.execute(sa.text("ALTER TABLE jobs DROP COLUMN priority"))
+        conn.execute(sa.text("DROP TABLE inbox"))
+        conn.execute(sa.text("DROP TABLE media_requests"))
         conn.execute(sa.text("UPDATE schema_version SET version = 1"))
     engine.dispose()
 
@@ -248,8 +252,10 @@ def test_a_version_1_database_is_upgraded_in_place_and_keeps_its_rows(
 
     upgraded = _open(url, opened)
     with upgraded.begin() as conn:
-        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar_one() == 2
-    assert SCHEMA_VERSION == 2
+        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar_one() == 3
+        assert conn.execute(sa.text("SELECT count(*) FROM inbox")).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM media_requests")).scalar_one() == 0
+    assert SCHEMA_VERSION == 3
     job = upgraded.job(job_id)
     assert job is not None and job.title == "job 0" and job.needs == []
     assert [u["name"] for u in list_users(upgraded)] == ["ana"]

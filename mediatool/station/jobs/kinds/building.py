@@ -23,7 +23,13 @@ LABEL: Final = "label.png"
 def describe(params: Mapping[str, Any]) -> str:
     """The title in the language of the page that shows it (station.i18n)."""
     pacs = params.get("from_pacs")
-    if isinstance(pacs, Mapping):
+    asked = params.get("media_request")
+    if isinstance(asked, Mapping):  # a PACS's Media Creation Management request (node/mcm.py)
+        n = len(params.get("sources") or [])
+        source = ngettext(
+            "%(num)d instance asked for by %(ae)s", "%(num)d instances asked for by %(ae)s", n
+        ) % {"num": n, "ae": asked.get("calling_ae", "?")}
+    elif isinstance(pacs, Mapping):
         parts = [
             pacs.get("patient_id") and _("patient %(id)s") % {"id": pacs["patient_id"]},
             pacs.get("accession") and _("accession %(n)s") % {"n": pacs["accession"]},
@@ -59,6 +65,14 @@ def run_build(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     request = _request(params, ctx.folder)
     with common.library_errors():
         media_plan, retrieved = _run(request, params, ctx)
+    if media_plan.volumes and not params.get("allow_spanning", True):
+        _remove_outputs(ctx.folder)
+        raise JobFailed(
+            f"the disc does not fit on one {request.media or 'medium'}: it needs "
+            f"{len(media_plan.volumes)} and the request does not allow splitting",
+            "ask for a medium that holds more (a DVD profile), or allow media splitting",
+            result={"mcm_info": "SET_OVERSIZED"},
+        )
     result = build_document(media_plan, request.out, request.iso, dry_run=False)
     if retrieved is not None:
         result["retrieve"] = retrieved
@@ -71,6 +85,16 @@ def run_build(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     for patient_id, name in _patients(media_plan):
         ctx.audit("build", patient_id, name, "done")
     return result
+
+
+def _remove_outputs(folder: Path) -> None:
+    import shutil
+
+    for p in folder.iterdir():
+        if p.name == DISC:
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.suffix in (".iso", ".png"):
+            p.unlink(missing_ok=True)
 
 
 def _patients(media_plan: MediaPlan) -> list[tuple[str, str]]:
@@ -104,6 +128,9 @@ def _request(params: Mapping[str, Any], folder: Path) -> BuildRequest:
         web=bool(params.get("web", True)),
         site=Path(site) if site else None,
         label=folder / LABEL,
+        label_text=common.text(params, "label_text"),
+        label_from_instances=bool(params.get("label_from_instances", True)),
+        fileset_uid=common.text(params, "fileset_uid"),
         jobs=1,
     )
 
