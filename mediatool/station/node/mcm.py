@@ -112,8 +112,9 @@ def check_create(ds: Dataset) -> None:
 def check_action(info: Dataset | None, max_copies: int) -> tuple[int, str]:
     """Number of Copies and Request Priority of an Initiate (S.3.2.2.1)."""
     info = info if info is not None else Dataset()
+    raw = info.get("NumberOfCopies")
     try:
-        copies = int(info.get("NumberOfCopies", 1) or 1)
+        copies = 1 if raw is None or str(raw).strip() == "" else int(raw)  # 0 is not absent
     except (TypeError, ValueError):
         raise Refusal(INVALID_ARGUMENT_VALUE, "Number of Copies is not a number") from None
     if not 1 <= copies <= max_copies:
