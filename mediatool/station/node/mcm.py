@@ -361,9 +361,11 @@ class MediaCreation:
         if status in ("DONE", "FAILURE"):
             raise Refusal(ALREADY_COMPLETED, f"the request ended ({status})")
         if job is not None:
-            problem = self.store.request_cancel(job.id)
-            if problem is not None and not (self._job(row) or job).final:
-                raise Refusal(IN_PROGRESS, problem[:64])
+            # queued: cancelled now; running: flagged, the worker stops (the runner ends it
+            # after a grace period), so the request is interrupted: never C202 here
+            after = self.store.request_cancel(job.id)
+            if after in ("done", "failed"):
+                raise Refusal(ALREADY_COMPLETED, f"the request ended ({after})")
         self._set(row["uid"], cancelled=True)
 
     # --- N-GET ----------------------------------------------------------------------------
