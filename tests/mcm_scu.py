@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, Self
 
+from ports import LOCALHOST
 from pydicom import config
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement
@@ -23,8 +24,6 @@ from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 from pynetdicom import AE
 from pynetdicom.sop_class import MediaCreationManagement  # type: ignore[attr-defined]
-
-from ports import LOCALHOST
 
 SOP_CLASS: Final = "1.2.840.10008.5.1.1.33"
 INITIATE: Final = 1
@@ -107,7 +106,9 @@ class McmScu:
         return self.create_raw(ds, chosen)
 
     def create_raw(self, ds: Dataset, uid: str | None) -> tuple[Dataset, str, Dataset | None]:
-        status, attrs = self.assoc.send_n_create(ds, SOP_CLASS, uid)
+        # an empty data set is sent as no Attribute List (pynetdicom would announce a data
+        # set and send none: the SCP would wait for it)
+        status, attrs = self.assoc.send_n_create(ds if len(ds) else None, SOP_CLASS, uid)
         status = self._answered(status)
         if uid is None and attrs is not None:
             uid = str(attrs.get("SOPInstanceUID", "") or "")

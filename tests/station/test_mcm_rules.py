@@ -9,14 +9,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+import kinds_helpers
+import numpy as np
 import pytest
-from factories import uid
+from factories import make_instance, uid, write_instance
 from mcm_scu import request_dataset
 from pydicom.dataset import Dataset
 from pydicom.uid import CTImageStorage, MRImageStorage
 
 from mediatool import profiles
 from mediatool.station.config import StationConfig
+from mediatool.station.jobs.context import JobFailed
 from mediatool.station.node import mcm
 from mediatool.station.node.mcm import Checked, Refusal
 from mediatool.station.store import Job
@@ -39,7 +42,7 @@ def test_a_well_formed_request_passes() -> None:
         LabelUsingInformationExtractedFromInstances="NO", AllowMediaSplitting="YES",
         IncludeNonDICOMObjects="FOR_PATIENT", IncludeDisplayApplication="NO",
     )  # fmt: skip
-    assert mcm.check_create(ds) is None
+    mcm.check_create(ds)  # no Refusal
 
 
 @pytest.mark.parametrize(
@@ -129,7 +132,11 @@ def test_an_instance_held_under_another_sop_class_is_a_class_instance_conflict()
             "INST_AP_CONFLICT",
             "one profile",
         ),
-        ([(CTImageStorage, A, "STD-GEN-CD"), (CTImageStorage, A, "STD-GEN-CD")], "DUPL_REF_INST", A),
+        (
+            [(CTImageStorage, A, "STD-GEN-CD"), (CTImageStorage, A, "STD-GEN-CD")],
+            "DUPL_REF_INST",
+            A,
+        ),
     ],
 )
 def test_requests_that_cannot_be_built(items: Any, info: str, why: str) -> None:
@@ -192,7 +199,7 @@ def test_the_media_of_a_build_result() -> None:
 CHECKED = Checked("STD-GEN-DVD-JPEG", ("inbox/p/s/a.dcm", "inbox/p/s/b.dcm"))
 
 
-def params(config: StationConfig | None = None, **attributes: str) -> dict[str, Any]:
+def params(config: StationConfig | None = None, /, **attributes: str) -> dict[str, Any]:
     config = config or StationConfig(data=Path("/srv/station"))
     ds = request_dataset([(CTImageStorage, A), (CTImageStorage, B)], **attributes)
     return mcm.job_params(ds, CHECKED, config, 3, {"uid": "1.2.3", "calling_ae": "PACS1"})
@@ -235,3 +242,24 @@ def test_web_content_follows_non_dicom_objects_and_display_application(
 def test_without_those_attributes_the_station_setting_decides() -> None:
     config = StationConfig(data=Path("/srv/station"), web=False)
     assert params(config)["web"] is False
+
+
+# --- Allow Media Splitting NO: the build job refuses a set larger than one medium ---------------
+def test_a_set_larger_than_one_medium_without_splitting_is_set_oversized(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    pixels = np.random.default_rng(33).integers(0, 4096, 128 * 128, dtype="<u2").tobytes()
+    for n in range(12):  # 32 KB each, four a series; 300 KB a volume: two or more volumes
+        ds = make_instance(1, 1, 1 + n // 4, n, Rows=128, Columns=128, PixelData=pixels)
+        write_instance(src / f"im{n:02d}.dcm", ds)
+    params = {"sources": [str(src)], "capacity": 300_000, "fileset_id": "OB5512", "web": False}
+    spanned = kinds_helpers.run("build", params, kinds_helpers.context(tmp_path / "spanned"))
+    assert len(spanned["volumes"]) >= 2  # the same set may span
+
+    ctx = kinds_helpers.context(tmp_path / "refused")
+    with pytest.raises(JobFailed) as failed:
+        kinds_helpers.run("build", {**params, "allow_spanning": False}, ctx)
+    assert failed.value.result == {"mcm_info": "SET_OVERSIZED"}
+    assert "does not allow splitting" in str(failed.value)
+    assert sorted(p.name for p in ctx.folder.iterdir()) == []  # no disc, image or label left
+    row = {"status": "IDLE", "info": "NORMAL"}
+    assert mcm.execution(row, job("failed", failed.value.result)) == ("FAILURE", "SET_OVERSIZED")
