@@ -50,6 +50,7 @@ CANCEL: Final = 2
 PROCESSING_FAILURE: Final = 0x0110
 DUPLICATE_SOP_INSTANCE: Final = 0x0111
 NO_SUCH_SOP_INSTANCE: Final = 0x0112
+INVALID_OBJECT_INSTANCE: Final = 0x0117
 INVALID_ARGUMENT_VALUE: Final = 0x0115
 INVALID_ATTRIBUTE_VALUE: Final = 0x0106
 MISSING_ATTRIBUTE: Final = 0x0120
@@ -261,6 +262,10 @@ class MediaCreation:
         except Exception as exc:  # an Attribute List pydicom cannot decode
             return _answer(INVALID_ATTRIBUTE_VALUE, f"cannot read it: {exc}"), None
         given = event.request.AffectedSOPInstanceUID
+        if given and not inbox.is_uid(str(given)):  # it names the request from now on
+            return _answer(
+                INVALID_OBJECT_INSTANCE, "the Affected SOP Instance UID is not a UID"
+            ), None
         uid = str(given) if given else generate_uid()
         row = {
             "uid": uid, "calling_ae": _calling(event), "created": time.time(),
