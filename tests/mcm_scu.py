@@ -37,7 +37,12 @@ assert str(MediaCreationManagement) == SOP_CLASS
 
 
 class McmRefused(AssertionError):
-    """The association was rejected or aborted (no status to look at)."""
+    """The association was rejected (A-ASSOCIATE-RJ: ``rejected``) or aborted, or the SCP did
+    not answer (no status to look at)."""
+
+    def __init__(self, message: str, rejected: bool = False) -> None:
+        super().__init__(message)
+        self.rejected = rejected
 
 
 def request_dataset(refs: Sequence[Ref] | None, **attributes: Any) -> Dataset:
@@ -80,7 +85,9 @@ class McmScu:
     def __enter__(self) -> Self:
         self.assoc = self.ae.associate(*self.address, ae_title=self.called)
         if not self.assoc.is_established:
-            raise McmRefused(f"association refused or aborted by {self.called}@{self.address}")
+            rejected = bool(self.assoc.is_rejected)
+            self.ae.shutdown()
+            raise McmRefused(f"no association with {self.called}@{self.address}", rejected)
         return self
 
     def __exit__(self, *_exc: object) -> None:

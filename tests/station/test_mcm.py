@@ -339,8 +339,18 @@ def test_cancel_a_running_request(node: Node) -> None:
     assert (status.Status, ended) in ((0x0000, "cancelled"), (0xC201, "done"))
 
 
-def test_an_ae_not_accepted_is_rejected(node: Node) -> None:
-    with pytest.raises(McmRefused), node.scu(calling="CT99"):
+@pytest.mark.parametrize("titles", [{"calling": "CT99"}, {"called": "OTHER"}])
+def test_an_ae_not_accepted_is_rejected(node: Node, titles: dict[str, str]) -> None:
+    with pytest.raises(McmRefused) as refused, node.scu(**titles):
         pass
-    with pytest.raises(McmRefused), node.scu(called="OTHER"):
-        pass
+    assert refused.value.rejected  # A-ASSOCIATE-RJ, not an abort
+    with node.scu() as scu:  # PACS1 calling MEDIATOOL is accepted
+        assert scu.get("1.2.826.0.1.3680043.10.1137.33.404")[0].Status == 0x0112
+
+
+@pytest.mark.parametrize("bad", ["1.2.x", "1.2..3"])  # (pynetdicom sends none over 64)
+def test_an_affected_sop_instance_uid_that_is_no_uid_is_refused(node: Node, bad: str) -> None:
+    with node.scu() as scu, pytest.warns(UserWarning, match="VR UI"):  # pydicom agrees
+        status, _uid, _attrs = scu.create(HELD, uid=bad)
+        assert status.Status == 0x0117 and "not a UID" in status.ErrorComment
+        assert scu.get(bad)[0].Status == 0x0112
