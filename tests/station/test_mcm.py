@@ -163,6 +163,8 @@ def check_the_job_and_its_disc(node: Node, request: str, fileset_uid: str) -> No
     assert (job.patient_id, job.patient_name) == ("PID0001", "Test^Patient1")
     with node.server.client("burn") as burn:  # the burn desk sees it
         assert wait_job(burn, job.id)["state"] == "done"
+        page = burn.get(f"/jobs/{job.id}")
+        assert page.status_code == 200 and job.title in page.text
     folder = node.data / "jobs" / str(job.id)
     dicomdir = pydicom.dcmread(folder / "disc" / "DICOMDIR")
     assert dicomdir.FileSetID == "OB5512"
