@@ -12,7 +12,8 @@ The SCU first stores the instances (C-STORE into the inbox), then:
   (2100,0020) is IDLE, Execution Status Info (2100,0030) NORMAL.
 - **N-ACTION** (S.3.2.2) type 1 *Initiate Media Creation* with Number of Copies (2000,0010) and
   Request Priority (2200,0020): every referenced instance must be in the inbox with its SOP
-  Class, every requested profile one we ship, one profile for the request. Then the request
+  Class, every requested profile one we ship, one profile for the request, allowing every
+  referenced SOP Class (else INST_AP_CONFLICT, those with Failure Reason 0122). Then the request
   becomes a build job on the burn desk (PENDING/QUEUED); otherwise it fails at once (FAILURE with
   NO_INSTANCE, NOT_SUPPORTED, INST_AP_CONFLICT or DUPL_REF_INST, the missing instances in Failed
   SOP Sequence (0008,1198) with Failure Reason 0112) and may be initiated again once the SCU
@@ -51,6 +52,7 @@ PROCESSING_FAILURE: Final = 0x0110
 DUPLICATE_SOP_INSTANCE: Final = 0x0111
 NO_SUCH_SOP_INSTANCE: Final = 0x0112
 INVALID_OBJECT_INSTANCE: Final = 0x0117
+SOP_CLASS_NOT_SUPPORTED: Final = 0x0122  # Failure Reason, as Storage Commitment's
 INVALID_ARGUMENT_VALUE: Final = 0x0115
 INVALID_ATTRIBUTE_VALUE: Final = 0x0106
 MISSING_ATTRIBUTE: Final = 0x0120
@@ -138,10 +140,14 @@ class Checked:
 
 
 def check_request(
-    items: Sequence[tuple[str, str, str]], held: Mapping[str, Mapping[str, Any]], known: set[str]
+    items: Sequence[tuple[str, str, str]],
+    held: Mapping[str, Mapping[str, Any]],
+    known: set[str],
+    classes: Mapping[str, frozenset[str] | None] | None = None,
 ) -> Checked:
     """``items``: (class, instance, requested profile or "") of the Referenced SOP Sequence;
-    ``held``: the inbox rows by SOP Instance UID; ``known``: the profiles we ship."""
+    ``held``: the inbox rows by SOP Instance UID; ``known``: the profiles we ship;
+    ``classes``: the SOP Classes each profile allows (None: any)."""
     uids = [uid for _c, uid, _p in items]
     if len(set(uids)) != len(uids):
         dup = next(u for u in uids if uids.count(u) > 1)
@@ -166,7 +172,18 @@ def check_request(
             failed=tuple(failed),
             why=f"{missing or len(failed)} of {len(items)} instances not received",
         )
-    return Checked(profile=profiles.pop(), paths=tuple(sorted(held[u]["path"] for u in uids)))
+    profile = profiles.pop()
+    allowed = (classes or {}).get(profile)
+    conflicts = tuple(
+        (c, u, SOP_CLASS_NOT_SUPPORTED) for c, u, _p in items if allowed and c not in allowed
+    )
+    if conflicts:  # the build's profile gate (conform.check_profile) would refuse the disc
+        return Checked(
+            info="INST_AP_CONFLICT",
+            failed=conflicts,
+            why=f"{len(conflicts)} of {len(items)} instances: SOP Class not in {profile}",
+        )
+    return Checked(profile=profile, paths=tuple(sorted(held[u]["path"] for u in uids)))
 
 
 def execution(row: Mapping[str, Any], job: Job | None) -> tuple[str, str]:
@@ -316,9 +333,9 @@ class MediaCreation:
         items = _items(ds, self.config.profile)
         from mediatool import profiles
 
-        known = {p.id for p in profiles.list_profiles()}
+        classes = {p.id: p.sop_classes for p in profiles.list_profiles()}
         checked = check_request(
-            items, inbox.instances(self.store, [u for _c, u, _p in items]), known
+            items, inbox.instances(self.store, [u for _c, u, _p in items]), set(classes), classes
         )
         if checked.why:
             self._set(
