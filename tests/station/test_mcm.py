@@ -356,3 +356,17 @@ def test_an_affected_sop_instance_uid_that_is_no_uid_is_refused(node: Node, bad:
         status, _uid, _attrs = scu.create(HELD, uid=bad)
         assert status.Status == 0x0117 and "not a UID" in status.ErrorComment
         assert scu.get(bad)[0].Status == 0x0112
+
+
+def test_instances_the_profile_does_not_allow_are_listed(node: Node) -> None:
+    """CT images on an X-ray angiography CD (STD-XABC-CD): the build would refuse them all."""
+    with node.scu() as scu:
+        request = created(scu, [(c, u, "STD-XABC-CD") for c, u in HELD])
+        status = scu.initiate(request)
+        assert status.Status == 0x0110
+        assert status.ErrorComment == "3 of 3 instances: SOP Class not in STD-XABC-CD"
+        _status, got = scu.get(request)
+    assert got is not None
+    assert (got.ExecutionStatus, got.ExecutionStatusInfo) == ("FAILURE", "INST_AP_CONFLICT")
+    failed = [(f.ReferencedSOPInstanceUID, f.FailureReason) for f in got.FailedSOPSequence]
+    assert failed == [(u, 0x0122) for _c, u in HELD]

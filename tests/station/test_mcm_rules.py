@@ -263,3 +263,15 @@ def test_a_set_larger_than_one_medium_without_splitting_is_set_oversized(tmp_pat
     assert sorted(p.name for p in ctx.folder.iterdir()) == []  # no disc, image or label left
     row = {"status": "IDLE", "info": "NORMAL"}
     assert mcm.execution(row, job("failed", failed.value.result)) == ("FAILURE", "SET_OVERSIZED")
+
+
+def test_an_instance_the_profile_does_not_allow_is_an_application_profile_conflict() -> None:
+    """The build's profile gate would refuse the whole disc: the SCU learns which ones."""
+    classes = {p.id: p.sop_classes for p in profiles.list_profiles()}
+    items = [(CTImageStorage, A, "STD-XABC-CD"), (CTImageStorage, B, "STD-XABC-CD")]
+    checked = mcm.check_request(items, HELD, KNOWN, classes)
+    assert checked.info == "INST_AP_CONFLICT" and checked.paths == ()
+    assert checked.failed == ((CTImageStorage, A, 0x0122), (CTImageStorage, B, 0x0122))
+    assert checked.why == "2 of 2 instances: SOP Class not in STD-XABC-CD"
+    ok = mcm.check_request([(CTImageStorage, A, "STD-CTMR-CD")], HELD, KNOWN, classes)
+    assert ok.info == "NORMAL" and ok.profile == "STD-CTMR-CD"
