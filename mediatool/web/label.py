@@ -81,9 +81,11 @@ def label_lines(
     site: Site,
     disc: tuple[int, int],
     created: str | None,
+    web: bool = True,
 ) -> tuple[list[Line], list[Line]]:
     """(above the hub, below the hub); patients are (name, id, birth date, studies); the words
-    in the site's language (:mod:`mediatool.web.i18n`)."""
+    in the site's language (:mod:`mediatool.web.i18n`); ``web``: the content type is "DICOM
+    PLUS WEB", else "DICOM ONLY" (pdi.md 2.6)."""
     _, lang = i18n.gettext_for(site.language), site.language
     top: list[Line] = [(site.name or _("No institution configured"), 40, True, "#12406b")]
     if site.department:
@@ -113,7 +115,8 @@ def label_lines(
         bottom.append((text % {"num": more}, 26, False, "#333333"))
     bottom.append(("", 14, False, "#000000"))
     disc_k = _("Disc %(k)s of %(n)s") % {"k": disc[0], "n": disc[1]}
-    bottom.append((f"DICOM PLUS WEB  ·  {disc_k}", 30, True, "#12406b"))
+    content = "DICOM PLUS WEB" if web else "DICOM ONLY"
+    bottom.append((f"{content}  ·  {disc_k}", 30, True, "#12406b"))
     if created:
         bottom.append(
             (_("Created %(date)s") % {"date": long_date(created, lang)}, 26, False, "#333333")
@@ -162,9 +165,10 @@ def render_label(
     disc: tuple[int, int],
     created: str | None = None,
     text: str = "",
+    web: bool = True,
 ) -> bytes:
     """``text``: a line of the requester's own (a media creation request's Label Text), above
-    the studies."""
+    the studies; ``web``: see :func:`label_lines`."""
     image = Image.new("RGB", (SIZE, SIZE), "white")
     draw = ImageDraw.Draw(image)
     centre = SIZE / 2
@@ -174,7 +178,7 @@ def render_label(
             outline="#d0d0d0",
             width=2,
         )
-    top, bottom = label_lines(patients, site, disc, created)
+    top, bottom = label_lines(patients, site, disc, created, web)
     if text.strip():
         bottom.insert(0, (" ".join(text.split())[:120], 30, True, "#000000"))
     room = OUTER - HUB - 130  # between the ring's outer margin and the hub, each side
@@ -198,7 +202,8 @@ def make_label(
     text: str = "",
 ) -> bytes:
     """The label PNG of the File-set at ``root`` (``created``: DICOM date YYYYMMDD or None);
-    ``tree``: its record tree when the caller has it (a build), else read from its DICOMDIR."""
+    ``tree``: its record tree when the caller has it (a build), else read from its DICOMDIR.
+    The content type is "DICOM PLUS WEB" when ``root`` holds web content (INDEX.HTM)."""
     if tree is None:
         from mediatool.web.content import read_dicomdir
 
@@ -208,7 +213,8 @@ def make_label(
         (p.name, p.patient_id, p.birth_date, [(s.date, _study(s, site)) for s in p.studies])
         for p in tree
     ]
-    return render_label(patients, site, disc, created, text)
+    web = (root / "INDEX.HTM").is_file()  # the File-set's own content type, as written
+    return render_label(patients, site, disc, created, text, web)
 
 
 #: A study line longer than this would shrink below legibility on the ring: codes only.

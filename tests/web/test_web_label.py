@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,22 @@ def test_label_content(site: Site) -> None:
         "Created 15 Mar 2024",
     ):
         assert expected in text
+
+
+def test_the_content_type_is_dicom_only_without_web_content(
+    demo_fileset: Path, demo_web: Path, site: Site, tmp_path: Path
+) -> None:
+    """pdi.md 2.6: "DICOM ONLY" or "DICOM PLUS WEB", as the disc is (INDEX.HTM at its root)."""
+    _, bottom = label_lines([], site, (1, 1), None, web=False)
+    assert "DICOM ONLY  ·  Disc 1 of 1" in [t for t, *_ in bottom]
+    assert not any("WEB" in t for t, *_ in bottom)
+    assert not (demo_fileset / "INDEX.HTM").exists() and (demo_web / "INDEX.HTM").is_file()
+    only = make_label(demo_fileset, site=site, created="20240315")
+    plus = make_label(demo_web, site=site, created="20240315")
+    assert plus != only
+    shutil.copytree(demo_fileset, tmp_path / "disc")
+    (tmp_path / "disc" / "INDEX.HTM").write_text("<html></html>", encoding="ascii")
+    assert make_label(tmp_path / "disc", site=site, created="20240315") == plus  # only that
 
 
 def test_label_without_site_says_so() -> None:
