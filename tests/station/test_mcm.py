@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,14 +42,16 @@ class Node:
     data: Path
     src: Path
 
+    @cached_property
     def store(self) -> Store:
+        """The station's job store (SQLite in its data folder), read beside the server."""
         return Store(f"sqlite:///{self.data / 'station.db'}")
 
     def job_of(self, request_uid: str) -> Job:
         """The build job a media creation request became."""
         found = [
             j
-            for j in self.store().jobs(kinds=["build"])
+            for j in self.store.jobs(kinds=["build"])
             if (j.params.get("media_request") or {}).get("uid") == request_uid
         ]
         assert len(found) == 1, found
@@ -56,7 +59,7 @@ class Node:
 
     def priority(self, job_id: int) -> int:
         """A job's priority (not in :class:`Job`: only the claim reads it)."""
-        with self.store().begin() as conn:
+        with self.store.begin() as conn:
             return int(conn.execute(sa.select(jobs.c.priority).where(jobs.c.id == job_id)).one()[0])
 
     def scu(self, **kw: Any) -> McmScu:
@@ -203,6 +206,18 @@ def test_the_label_text_is_printed_on_the_label(node: Node) -> None:
     with_text, without, again = (label_pixels(p) for p in labels)
     assert np.array_equal(with_text, again)
     assert not np.array_equal(with_text, without)
+
+
+def test_no_non_dicom_objects_is_a_disc_without_web_content(node: Node) -> None:
+    with node.scu() as scu:
+        request = created(scu, HELD, IncludeNonDICOMObjects="NO")
+        assert scu.initiate(request).Status == 0x0000
+        assert scu.wait(request, 180).ExecutionStatus == "DONE"
+    job = node.job_of(request)
+    assert job.params["web"] is False
+    disc = node.data / "jobs" / str(job.id) / "disc"
+    assert (disc / "DICOMDIR").is_file() and not (disc / "INDEX.HTM").exists()
+    assert sorted(p.name for p in disc.iterdir()) == ["DICOM", "DICOMDIR"]
 
 
 # --- what cannot be built: Execution Status FAILURE ------------------------------------------
