@@ -245,5 +245,23 @@ def test_burn_journey_from_the_inbox(node: Node, browser: Any, locale: str, pati
             assert wait_job(client, job_id)["state"] == "done"
         page.wait_for_selector("#discs", timeout=30_000)  # the page reloads itself at the end
         assert f"{images}: 2" in page.locator("#discs").inner_text()
+        _remove_in_the_browser(page, node, patient)
     finally:
         context.close()
+
+
+def _remove_in_the_browser(page: Any, node: Node, patient: int) -> None:
+    """The built study leaves the inbox: the button asks first (dismissed: nothing happens)."""
+    page.goto(node.server.url + "/burn")
+    row = page.locator("#inbox tbody tr").filter(has_text=f"PID{patient:04d}")
+    row.get_by_role("checkbox").check()
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.locator("#inbox-remove").click()
+    page.wait_for_timeout(300)  # a form sent anyway would have left the page by now
+    assert asked and page.url.endswith("/burn") and row.count() == 1
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.locator("#inbox-remove").click()
+    page.wait_for_selector("#inbox-done")
+    assert re.search(r"\(2 inst[aâ]nc", page.locator("#inbox-done").inner_text())
+    assert len(asked) == 2 and row.count() == 0

@@ -141,8 +141,8 @@ def _page(request: Request, status: int = 200, **values: Any) -> Response:
     form: Mapping[str, Any] = values.pop("form", {})
     defaults: dict[str, Any] = {
         "studies": None, "chosen": [], "error": "", "notice": "", "busy": None,
-        "upload_error": "", "inbox_error": "", "inbox_notice": "", "inbox_busy": None,
-        "inbox_chosen": [],
+        "upload_error": "", "inbox_error": "", "inbox_notice": "", "inbox_done": "",
+        "inbox_busy": None, "inbox_chosen": [],
     }  # fmt: skip
     return web.render(
         request, "burn.html", status=status,

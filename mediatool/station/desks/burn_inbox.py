@@ -170,7 +170,7 @@ async def remove(request: Request) -> Response:
         "studies": ngettext("%(num)d study", "%(num)d studies", n) % {"num": n},
         "instances": ngettext("%(num)d instance", "%(num)d instances", removed) % {"num": removed},
     }
-    return burn._page(request, form=form, inbox_notice=notice)
+    return burn._page(request, form=form, inbox_done=notice)
 
 
 def _by_patient(studies: Iterable[InboxStudy]) -> dict[tuple[str, str], list[InboxStudy]]:
