@@ -195,8 +195,10 @@ def test_remove_from_the_inbox_never_under_a_build(node: Node) -> None:
         store.update(job_id, state="cancelled")
         removed = client.post("/burn/inbox/remove", data=_form(page, *uids))
         after = client.get("/burn").text
+        twice = client.post("/burn/inbox/remove", data=_form(page, *uids))
     assert removed.status_code == 200
     assert "Removed 2 studies (3 instances) from the inbox." in removed.text
+    assert twice.status_code == 409 and "no longer in the inbox" in twice.text
     assert "PID0031" not in after
     assert not [s for s in inbox.studies(store) if s.patient_id == "PID0031"]
     assert not (node.server.data / "inbox" / inbox.patient_folder("PID0031")).exists()
@@ -212,6 +214,22 @@ def _fits_a_tablet(page: Any) -> None:
     wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     page.set_viewport_size({"width": 1280, "height": 800})
     assert wide <= 2, f"{page.url}: {wide}px wider than a tablet"
+
+
+def test_the_inbox_is_the_burn_desks(node: Node) -> None:
+    node.send("PACS1", (51, 1, 1, {}))
+    uid = _study_uid(51, 1)
+    with closing(node.server.client("reception")) as client:
+        assert client.get("/burn").status_code == 403
+        form = _form(client.get("/").text, uid)
+        assert client.post("/burn/inbox/remove", data=form).status_code == 403
+        assert client.post("/burn/inbox/build", data=form).status_code == 403
+    with closing(node.server.client("burn")) as client:
+        form = _form(client.get("/burn").text, uid)
+        no_csrf = client.post("/burn/inbox/remove", data=form | {"csrf": "forged"})
+        assert no_csrf.status_code == 403
+    assert [s.patient_id for s in inbox.studies(node.store())].count("PID0051") == 1
+    assert not [j for j in node.store().jobs() if j.patient_id == "PID0051"]
 
 
 TEXTS: Final = {

@@ -152,6 +152,9 @@ async def remove(request: Request) -> Response:
     if not uids:
         return _refused(request, form, _("Choose the studies to remove from the inbox."))
     held = [s for s in inbox.studies(station.store) if s.study_uid in uids]
+    if not held:  # removed meanwhile (another clerk, the same form sent twice)
+        message = _("A chosen study is no longer in the inbox. Look at the list again and choose.")
+        return _refused(request, form, message, 409)
     files = inbox.files_of_studies(station.store, station.config.data, uids)
     job_id = users_of(request, files)
     if job_id is not None:
