@@ -90,12 +90,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def routes() -> list[BaseRoute]:
-    from mediatool.station.desks import admin, burn, history, home, jobs, qa, reception
+    from mediatool.station.desks import admin, burn, burn_inbox, history, home, jobs, qa, reception
 
     static = resources.data_dir("templates") / "station" / "static"
     return [
-        *home.routes, *jobs.routes, *reception.routes, *burn.routes, *qa.routes,
-        *history.routes, *admin.routes,
+        *home.routes, *jobs.routes, *reception.routes, *burn.routes, *burn_inbox.routes,
+        *qa.routes, *history.routes, *admin.routes,
         Mount("/static", StaticFiles(directory=str(static)), name="static"),
     ]  # fmt: skip
 

@@ -3,9 +3,9 @@ or build one from an uploaded zip. The build runs as a ``build`` job (its page i
 ``job_build.html``); real burning on a drive is not the station's yet: the clerk downloads the
 ISO image and burns it with the computer's own program.
 
-Routes: ``GET /burn`` (the form; a search when the query names something), ``POST
-/burn/build`` (the chosen studies), ``POST /burn/upload`` (a zip), ``GET
-/burn/jobs/{id}/label`` (the printable label page with the number of copies).
+Routes: ``GET /burn`` (the form; a search when the query names something; the DICOM node's
+inbox, :mod:`.burn_inbox`), ``POST /burn/build`` (the chosen studies), ``POST /burn/upload`` (a
+zip), ``GET /burn/jobs/{id}/label`` (the printable label page with the number of copies).
 """
 
 from __future__ import annotations
@@ -135,15 +135,18 @@ async def _search(
 
 
 def _page(request: Request, status: int = 200, **values: Any) -> Response:
+    from mediatool.station.desks import burn_inbox
+
     config = web.station(request).config
     form: Mapping[str, Any] = values.pop("form", {})
     defaults: dict[str, Any] = {
         "studies": None, "chosen": [], "error": "", "notice": "", "busy": None,
-        "upload_error": "",
+        "upload_error": "", "inbox_error": "", "inbox_notice": "", "inbox_done": "",
+        "inbox_busy": None, "inbox_chosen": [],
     }  # fmt: skip
     return web.render(
         request, "burn.html", status=status,
-        **(defaults | values),
+        **(defaults | values), inbox=burn_inbox.section(request),
         query=_query(form), choices=_choices(config, form, posted=bool(form.get("posted"))),
         nodes=config.nodes_of("pacs"), media=[(m, _(MEDIA_NAMES[m])) for m in MEDIA],
         profiles=_profiles(), copies=list(COPIES),

@@ -253,7 +253,7 @@ def studies(store: Store) -> list[InboxStudy]:
     out = []
     for ae, pid, uid, name, date, desc, n, size, last in rows:
         kinds = tuple(sorted(modalities.get(uid, ())))
-        study = InboxStudy(ae, pid, uid, name or "", date or "", desc or "", kinds, int(n),
+        study = InboxStudy(ae, pid, name or "", uid, date or "", desc or "", kinds, int(n),
                            int(size or 0), float(last))  # fmt: skip
         out.append(study)
     return out

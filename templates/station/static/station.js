@@ -43,10 +43,19 @@
   document.addEventListener("DOMContentLoaded", function () {
     var section = document.getElementById("job");
     if (section) { follow(section); }
+    // a button with data-confirm asks first (removing studies from the inbox)
+    document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        if (!window.confirm(button.dataset.confirm)) { event.preventDefault(); }
+      });
+    });
     // "select all" boxes: <input type=checkbox data-all="name"> toggles every box of that name
+    // (or of that data-group: one sender's studies in the inbox)
     document.querySelectorAll("input[data-all]").forEach(function (box) {
       box.addEventListener("change", function () {
-        document.querySelectorAll("input[name='" + box.dataset.all + "']").forEach(function (b) {
+        var all = box.dataset.all;
+        var which = "input[name='" + all + "'], input[data-group='" + all + "']";
+        document.querySelectorAll(which).forEach(function (b) {
           b.checked = box.checked;
         });
       });
