@@ -43,9 +43,9 @@ DEVICE_HINT: Final = (
     "or stdio:FILE to write to a file as a pseudo-drive"
 )
 
-#: Called before copy ``n`` of ``copies`` on a real drive, once the previous disc was ejected;
-#: returns when a blank medium is in ``device``.
-NextMedium = Callable[[int, int, str], None]
+#: Called before copy ``n`` of ``copies`` on a real drive, once the previous disc was ejected:
+#: True when a blank medium is in ``device``, False to stop (the copy is reported not written).
+NextMedium = Callable[[int, int, str], bool]
 
 
 class DeviceError(MediatoolError):
@@ -333,8 +333,8 @@ def _one_copy(
     device = pending.device
     if pending.copy > 1 and not device.startswith(PSEUDO):
         xorriso.eject(xorriso.address(device))
-        if next_medium is not None:
-            next_medium(pending.copy, pending.copies, device)
+        if next_medium is not None and not next_medium(pending.copy, pending.copies, device):
+            return _replace(pending, error="stopped: no blank disc was put in for this copy")
     try:
         pad = _prepare(device, pending.size, blank=options.blank, capacity=options.capacity)
     except DeviceError as exc:
