@@ -253,11 +253,13 @@ def verify(
 
     Raises
     ------
+    MediaError
+        ``image`` is not a file or is empty.
     DeviceError
         No such device, not a drive, no medium.
     """
     image = Path(image)
-    size = image.stat().st_size
+    size = image_size(image)
     acquire(device)
     result = CopyResult(copy, copies, device, size, sha256 or file_sha256(image), written=True)
     return _compare(
@@ -322,24 +324,23 @@ class BurnOptions:
     capacity: int | None = None
 
 
-def _one_copy(
+def _next_copy(
     pending: CopyResult,
     image: Path,
     options: BurnOptions,
     progress: Progress | None,
     next_medium: NextMedium | None,
 ) -> CopyResult:
-    """Change the disc (a real drive, from the second copy on), check it, write, verify."""
+    """Copy 2 and on: change the disc (a real drive), check it, write, verify; a refused disc
+    is this copy's failure (the copies before it stand)."""
     device = pending.device
-    if pending.copy > 1 and not device.startswith(PSEUDO):
+    if not device.startswith(PSEUDO):
         xorriso.eject(xorriso.address(device))
         if next_medium is not None and not next_medium(pending.copy, pending.copies, device):
             return _replace(pending, error="stopped: no blank disc was put in for this copy")
     try:
         pad = _prepare(device, pending.size, blank=options.blank, capacity=options.capacity)
     except DeviceError as exc:
-        if pending.copy == 1:
-            raise  # nothing written: the whole run could not start
         hint = f" ({exc.hint})" if exc.hint else ""
         return _replace(pending, error=f"{exc}{hint}")
     return _write_copy(pending, image, options, pad, progress)
@@ -377,13 +378,16 @@ def burn(
     devices = targets(device, options.copies)
     if options.copies > 1 and not device.startswith(PSEUDO) and next_medium is None:
         raise DeviceError(f"{options.copies} copies on {device!r} need a person to change discs")
+    # the first disc is checked before the image is read: a refusal costs no hashing time
+    pad = _prepare(devices[0], size, blank=options.blank, capacity=options.capacity)
     sha = file_sha256(image)
-    results: list[CopyResult] = []
-    for n, dev in enumerate(devices, 1):
-        pending = CopyResult(n, options.copies, dev, size, sha, written=False)
-        results.append(_one_copy(pending, image, options, progress, next_medium))
+    first = CopyResult(1, options.copies, devices[0], size, sha, written=False)
+    results = [_write_copy(first, image, options, pad, progress)]
+    for n, dev in enumerate(devices[1:], 2):
         if not results[-1].ok:
             break
+        pending = CopyResult(n, options.copies, dev, size, sha, written=False)
+        results.append(_next_copy(pending, image, options, progress, next_medium))
     if options.eject:
         xorriso.eject(xorriso.address(results[-1].device))
     return BurnResult(image, size, sha, options.copies, tuple(results))

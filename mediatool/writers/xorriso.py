@@ -136,10 +136,11 @@ def pacifier(line: str) -> tuple[int, int, str] | None:
 
 def _drain(stream: IO[str], lines: list[str], on_progress: Pacifier | None) -> None:
     """Keep every line of ``stream``; hand pacifier lines to ``on_progress`` as they come."""
-    for line in stream:  # text mode: "\r" ends a line as well as "\n"
-        lines.append(line.rstrip("\n"))
-        if on_progress is not None and (step := pacifier(line)) is not None:
-            on_progress(*step)
+    with stream:
+        for line in stream:  # text mode: "\r" ends a line as well as "\n"
+            lines.append(line.rstrip("\n"))
+            if on_progress is not None and (step := pacifier(line)) is not None:
+                on_progress(*step)
 
 
 class _Run:
@@ -172,7 +173,8 @@ class _Run:
 
         ``text``: stdout is xorriso's result channel (``-toc``), kept with the messages;
         otherwise it is data and whatever is left of it is dropped."""
-        rest = self.stdout.read()
+        with self.stdout:
+            rest = self.stdout.read()
         if text:
             self.lines.extend(rest.decode("utf-8", "replace").splitlines())
         code = self.proc.wait()
@@ -182,6 +184,7 @@ class _Run:
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
+        self.stdout.close()
         self.proc.wait()
         self._thread.join()
 
