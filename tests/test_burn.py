@@ -290,6 +290,26 @@ def test_xorriso_missing_says_install_it(
     )
 
 
+def test_a_file_that_is_no_disc_image_is_refused(built: tuple[Path, Path], tmp_path: Path) -> None:
+    dicomdir = built[0] / "DICOMDIR"
+    result = run("burn", dicomdir, "--device", f"stdio:{tmp_path}/out.iso")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Error: {str(dicomdir)!r} is not a disc image (no ISO 9660 or UDF volume descriptor at "
+        "sector 16); nothing was written",
+        "Hint: give the .iso that `mediatool build --iso` wrote, or the File-set folder",
+    ]
+    assert not (tmp_path / "out.iso").exists()
+
+
+def test_a_capacity_that_is_no_size_is_a_usage_error(image: Path, tmp_path: Path) -> None:
+    result = run("burn", image, "--device", f"stdio:{tmp_path}/out.iso", "--capacity", "usb")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--capacity': 'usb' is not a size such as 700M or 4.7G"
+    )
+
+
 def test_a_folder_that_is_no_file_set_is_refused(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = run("burn", tmp_path / "empty", "--device", f"stdio:{tmp_path}/out.iso")

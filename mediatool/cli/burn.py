@@ -32,7 +32,11 @@ def _capacity(text: str | None) -> int | None:
     if text is None:
         return None
     named = MEDIA_CAPACITY.get(text.strip().lower())
-    return named if named is not None else parse_size(text)
+    try:
+        return named if named is not None else parse_size(text)
+    except click.BadParameter as exc:
+        exc.param_hint = "'--capacity'"
+        raise
 
 
 def _image(

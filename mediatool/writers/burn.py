@@ -296,13 +296,22 @@ def _write_copy(
     return _compare(written, addr, progress, label + ": verifying")
 
 
+def volume_standard(image: Path) -> str | None:
+    """The first Volume Structure Descriptor at sector 16 (ECMA-119 8.1 and ECMA-167 2/9.1:
+    ``CD001`` ISO 9660, ``BEA01`` a UDF volume recognition sequence), or None."""
+    with image.open("rb") as fp:
+        fp.seek(16 * xorriso.BLOCK + 1)
+        ident = fp.read(5)
+    return {b"CD001": "ISO 9660", b"BEA01": "UDF"}.get(ident)
+
+
 def image_size(image: Path) -> int:
-    """Bytes of the image to burn.
+    """Bytes of the disc image to burn.
 
     Raises
     ------
     MediaError
-        Not a file, or empty.
+        Not a file, empty, or no disc image (no ISO 9660 or UDF volume at sector 16).
     """
     if not image.is_file():
         reason = "does not exist" if not image.exists() else "is not a file"
@@ -310,6 +319,12 @@ def image_size(image: Path) -> int:
     size = image.stat().st_size
     if size == 0:
         raise MediaError(f"{str(image)!r} is empty; there is nothing to burn")
+    if volume_standard(image) is None:
+        raise MediaError(
+            f"{str(image)!r} is not a disc image (no ISO 9660 or UDF volume descriptor at "
+            "sector 16); nothing was written",
+            hint="give the .iso that `mediatool build --iso` wrote, or the File-set folder",
+        )
     return size
 
 
