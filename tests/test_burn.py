@@ -370,3 +370,33 @@ def test_media_lines_are_parsed() -> None:
 def test_pacifier_lines(line: str, expected: tuple[int, int] | None) -> None:
     step = xorriso.pacifier(line)
     assert (step[:2] if step else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("medium", "erasable"),
+    [
+        ("CD-R", False),
+        ("CD-RW", True),
+        ("DVD-R sequential recording", False),
+        ("DVD-RW sequential recording", True),
+        ("DVD+RW", True),
+        ("DVD-RAM", True),
+        ("BD-R sequential recording", False),
+        ("BD-RE", True),
+        ("stdio file, overwriteable", True),
+        ("stdio file, sequential", False),
+    ],
+)
+def test_which_media_can_be_erased(medium: str, erasable: bool) -> None:
+    """Media names as libburn's profiles spell them (xorriso -toc "Media current")."""
+    info = xorriso.parse_media([f"Media current: {medium}", "Media status : is blank"])
+    assert info.erasable is erasable
+
+
+def test_verify_only_on_a_blank_medium_says_so(image: Path, tmp_path: Path) -> None:
+    result = run("burn", image, "--device", f"stdio:{tmp_path}/new.iso", "--verify-only")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Error: the medium in 'stdio:{tmp_path}/new.iso' is blank: nothing to compare with "
+        "the image"
+    ]

@@ -256,11 +256,12 @@ def verify(
     MediaError
         ``image`` is not a file or is empty.
     DeviceError
-        No such device, not a drive, no medium.
+        No such device, not a drive, no medium, a blank medium.
     """
     image = Path(image)
     size = image_size(image)
-    acquire(device)
+    if acquire(device).blank:
+        raise DeviceError(f"the medium in {device!r} is blank: nothing to compare with the image")
     result = CopyResult(copy, copies, device, size, sha256 or file_sha256(image), written=True)
     return _compare(
         result, xorriso.address(device), progress, f"Copy {copy} of {copies}: verifying"
