@@ -6,11 +6,17 @@ key; the section of each refusal is in its message.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
+from mediatool.cli import main
+from mediatool.sample import generate_sample
+from mediatool.writers.burn import human
 from mediatool.writers.ptburn import JobFileError, PTBurnJob, render, submit, write
 
 
@@ -132,3 +138,75 @@ def test_submit_puts_image_label_and_job_in_the_hot_folder(tmp_path: Path) -> No
         assert (bmp.format, bmp.getpixel((4, 4))) == ("BMP", (200, 10, 10))
     with pytest.raises(JobFileError, match=r"^a job 'MT_0003' exists in"):
         submit(hot, r"\\robot\PTBurnJobs", image, PTBurnJob("MT_0003", ""))
+
+
+# --- mediatool burn --ptburn ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def iso(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("ptburn")
+    generate_sample(base / "in", instances=20)
+    result = CliRunner().invoke(
+        main, ["build", str(base / "in"), "--iso", str(base / "disc.iso"), "-q", "--no-web"]
+    )
+    assert result.exit_code == 0, result.output
+    return base / "disc.iso"
+
+
+def test_the_cli_hands_the_image_to_the_robot(iso: Path, tmp_path: Path) -> None:
+    label = tmp_path / "label.png"
+    Image.new("RGB", (8, 8), (0, 90, 200)).save(label)
+    args = ["burn", str(iso), "--ptburn", str(tmp_path), "--copies", "2", "--verify"]
+    result = CliRunner().invoke(main, [*args, "--label", str(label)])
+    assert result.exit_code == 0, result.output
+    digest = hashlib.sha256(iso.read_bytes()).hexdigest()
+    job_id = f"MT_{digest[:12].upper()}"
+    assert result.stdout.splitlines() == [
+        f"Handed 2 copies of {iso} ({human(iso.stat().st_size)}) to PTBurn as job {job_id}: "
+        f"{tmp_path / job_id}.JRQ; the robot verifies each disc",
+        "PTBurn renames the job file .DON when the discs are done, .ERR when it failed",
+    ]
+    text = (tmp_path / f"{job_id}.JRQ").read_bytes().decode("ascii")
+    assert f"ImageFile = C:\\PTBURNJOBS\\{job_id}\\disc.iso\r\n" in text
+    assert f"PrintLabel = C:\\PTBURNJOBS\\{job_id}\\label.BMP\r\n" in text
+    assert "Copies = 2\r\n" in text and "VerifyDisc = YES\r\n" in text
+    assert (tmp_path / job_id / "disc.iso").read_bytes() == iso.read_bytes()
+    again = CliRunner().invoke(main, [*args[:4], "--json"])  # the same image: a new JobID
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["job_id"] == f"{job_id}_2"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        pytest.param(
+            ["--device", "/dev/sr0"],
+            "give either --device (a drive here) or --ptburn (a robot)",
+            id="device-too",
+        ),
+        pytest.param(["--blank"], "--blank works with --device, not with --ptburn", id="blank"),
+    ],
+)
+def test_drive_options_do_not_go_with_the_robot(
+    iso: Path, tmp_path: Path, extra: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(main, ["burn", str(iso), "--ptburn", str(tmp_path), *extra])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"Error: {message}"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_label_that_is_no_picture_leaves_nothing_behind(iso: Path, tmp_path: Path) -> None:
+    hot = tmp_path / "share"
+    hot.mkdir()
+    text = tmp_path / "label.txt"
+    text.write_text("not a picture")
+    args = ["burn", str(iso), "--ptburn", str(hot), "--label", str(text)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Error: the label {str(text)!r} is no picture: PTBurn prints .STD, .JPG, .BMP or .PRN "
+        "labels (2.1.12), and a PNG is converted"
+    ]
+    assert list(hot.iterdir()) == []

@@ -16,6 +16,12 @@ from typing import Any, Final
 
 import click
 
+from mediatool.cli.burn_robot import (
+    DEFAULT_ROBOT_FOLDER,
+    hand_over,
+    refuse_drive_options,
+    robot_report,
+)
 from mediatool.cli.errors import handle_errors, json_on_error
 from mediatool.cli.options import fail_on_option, json_option, parse_size, quiet_option
 from mediatool.cli.output import Progress, emit_json, findings_to_stderr
@@ -172,7 +178,6 @@ def _burn(
 @click.argument("source", metavar="IMAGE|FOLDER", type=click.Path(path_type=Path))
 @click.option(
     "--device",
-    required=True,
     metavar="DEV",
     help="The burner, e.g. /dev/sr0 (`xorriso -devices` lists them), or stdio:FILE, xorriso's "
     "pseudo-drive on a file; {n} in FILE becomes the copy number.",
@@ -206,18 +211,41 @@ def _burn(
     help="The most the disc may take: cd, cd74, dvd, bd or a size (700M, 4.7G). For a stdio: "
     "pseudo-drive, the disc it stands for (its own limit is the file system's free space).",
 )
+@click.option(
+    "--ptburn",
+    metavar="FOLDER",
+    type=click.Path(path_type=Path),
+    help="Instead of --device: hand the disc to a Primera disc publisher by writing a PTBurn "
+    "job (PTBurn 3 SDK) into its Job Request FOLDER (a mounted share).",
+)
+@click.option(
+    "--ptburn-path",
+    metavar="WINPATH",
+    default=DEFAULT_ROBOT_FOLDER,
+    show_default=True,
+    help="The Job Request Folder as the PTBurn computer names it.",
+)
+@click.option(
+    "--label",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --ptburn: the label to print on each disc (.STD, .JPG, .BMP, .PRN; a PNG such "
+    "as `build --label` writes becomes a BMP).",
+)
 @fail_on_option
 @json_option
 @quiet_option
 def burn(  # noqa: PLR0913 - a click command: one parameter per option
     source: Path,
-    device: str,
+    device: str | None,
     copies: int,
     verify: bool,
     verify_only: bool,
     eject: bool,
     blank: bool,
     capacity: str | None,
+    ptburn: Path | None,
+    ptburn_path: str,
+    label: Path | None,
     fail_on: str,
     as_json: bool,
     quiet: bool,
@@ -234,15 +262,32 @@ def burn(  # noqa: PLR0913 - a click command: one parameter per option
       mediatool burn patient.iso --device /dev/sr0 --verify --eject
       mediatool burn ./disc --device /dev/sr0 --copies 2 --verify
       mediatool burn patient.iso --device 'stdio:/tmp/disc_{n}.iso' --copies 2 --verify
+      mediatool burn patient.iso --ptburn /mnt/ptburnjobs --copies 2 --verify --label label.png
     """
     progress = Progress(enabled=not quiet and not as_json)
+    threshold = Severity[fail_on.upper()]
+    if ptburn is not None:
+        drive = {"--verify-only": verify_only, "--eject": eject, "--blank": blank}
+        refuse_drive_options(device, drive | {"--capacity": capacity is not None})
+        with handle_errors(), json_on_error(as_json, lambda e: _failed(source, verify, e)):
+            with tempfile.TemporaryDirectory(prefix="mediatool-burn-") as tmp:
+                image = _image(source, Path(tmp), threshold, progress, verbose)
+                progress.close()
+                facts = hand_over(
+                    image, ptburn, ptburn_path, copies=copies, verify=verify, label=label
+                )
+            robot_report(source, facts, copies=copies, verify=verify, as_json=as_json)
+        return
+    if device is None:
+        raise click.UsageError("give --device (the burner, or stdio:FILE) or --ptburn FOLDER")
+    if label is not None:
+        raise click.UsageError("--label works with --ptburn (a robot that prints)")
     options = burner.BurnOptions(copies, verify, eject, blank, _capacity(capacity))
     with handle_errors(), json_on_error(as_json, lambda e: _failed(source, verify, e)):
         try:
             if verify_only:
                 result = _verify_only(source, device, copies, progress)
             else:
-                threshold = Severity[fail_on.upper()]
                 result = _burn(source, device, options, threshold, progress, verbose)
         finally:
             progress.close()

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import Final
 
-from mediatool.errors import MediatoolError
+from mediatool.errors import MediatoolError, OutputError
 
 EXTENSION: Final = ".JRQ"
 _NAME: Final = re.compile(r"^[\x20-\x7e]{1,32}$")  # 2.1.1, 2.1.2, 2.1.13: ASCII, <= 32
@@ -152,12 +152,40 @@ def _label_file(label: Path, folder: Path) -> str:
         target = folder / label.name
         shutil.copyfile(label, target)
         return target.name
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     target = folder / (label.stem + ".BMP")
-    with Image.open(label) as picture:
-        picture.convert("RGB").save(target, format="BMP")
+    try:
+        with Image.open(label) as picture:
+            picture.convert("RGB").save(target, format="BMP")
+    except UnidentifiedImageError:
+        raise JobFileError(
+            f"the label {str(label)!r} is no picture: PTBurn prints .STD, .JPG, .BMP or .PRN "
+            "labels (2.1.12), and a PNG is converted"
+        ) from None
     return target.name
+
+
+def free_job_id(folder: Path, base: str) -> str:
+    """``base``, or ``base_2``, ``base_3``... : a JobID no job file or job folder in ``folder``
+    uses (PTBurn keeps ``.DON``/``.ERR`` files a while after the job, 2.1.7)."""
+    taken = {p.stem.upper() for p in Path(folder).iterdir()} if Path(folder).is_dir() else set()
+    name, n = base, 1
+    while name.upper() in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def _copy_in(job_folder: Path, image: Path, label: Path | None) -> str | None:
+    """Copy the image (and the label) into the job's own folder; the label's file name."""
+    job_folder.mkdir()
+    try:
+        shutil.copyfile(image, job_folder / image.name)
+        return None if label is None else _label_file(label, job_folder)
+    except BaseException:
+        shutil.rmtree(job_folder, ignore_errors=True)  # nothing half-submitted
+        raise
 
 
 def submit(
@@ -174,17 +202,26 @@ def submit(
     Raises
     ------
     JobFileError
-        A value the format cannot carry, or a job of that JobID exists.
+        A value the format cannot carry, ``folder`` is not a folder, or a job of that JobID
+        exists.
+    OutputError
+        Copying into ``folder`` failed (nothing is left behind).
     """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise JobFileError(
+            f"{str(folder)!r} is not a folder", hint="mount PTBurn's Job Request Folder there"
+        )
     job_folder = folder / job.job_id
-    if job_folder.exists() or (folder / f"{job.job_id}{EXTENSION}").exists():
+    if free_job_id(folder, job.job_id) != job.job_id:
         raise JobFileError(f"a job {job.job_id!r} exists in {str(folder)!r} already")
     remote = PureWindowsPath(robot_folder) / job.job_id
     job = dataclasses.replace(job, image=str(remote / image.name), label=None, delete_files=True)
     render(job)  # every value is checked before anything is copied
-    job_folder.mkdir(parents=True)
-    shutil.copyfile(image, job_folder / image.name)
-    if label is not None:
-        job = dataclasses.replace(job, label=str(remote / _label_file(label, job_folder)))
+    try:
+        label_name = _copy_in(job_folder, image, label)
+    except OSError as exc:
+        raise OutputError(f"cannot copy the job into {str(folder)!r}: {exc}") from exc
+    if label_name is not None:
+        job = dataclasses.replace(job, label=str(remote / label_name))
     return write(folder, job)
