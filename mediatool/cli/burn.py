@@ -85,15 +85,16 @@ def _ask_for_disc(copy: int, copies: int, device: str) -> bool:
 def _document(
     source: Path, result: burner.BurnResult | None, *, verify: bool, error: str | None = None
 ) -> dict[str, Any]:
+    facts: dict[str, Any] = {"bytes": None, "sha256": None, "copies": None, "results": []}
+    if result is not None:
+        facts = result.as_dict()
+        facts.pop("image")  # a temporary file when a folder was packed; "source" says what
     return {
         "schema": BURN_SCHEMA,
-        "ok": result is not None and result.ok and error is None,
         "source": str(source),
-        "bytes": result.size if result else None,
-        "sha256": result.sha256 if result else None,
-        "copies": result.copies if result else None,
         "verify": verify,
-        "results": [r.as_dict() for r in result.results] if result else [],
+        **facts,
+        "ok": result is not None and result.ok and error is None,
         "error": error,
     }
 

@@ -96,6 +96,17 @@ class BurnResult:
     def ok(self) -> bool:
         return len(self.results) == self.copies and all(r.ok for r in self.results)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The outcome as plain data (a station job stores it; the CLI prints it)."""
+        return {
+            "ok": self.ok,
+            "image": str(self.image),
+            "bytes": self.size,
+            "sha256": self.sha256,
+            "copies": self.copies,
+            "results": [r.as_dict() for r in self.results],
+        }
+
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
