@@ -12,9 +12,11 @@ the copy number (``stdio:/tmp/disc_{n}.iso``). Their capacity is the free space 
 system the file lives on; ``capacity`` stands for the medium a pseudo-drive plays (a CD: 737,280,000
 bytes) and also lowers what a real drive reports.
 
-Callers (the CLI, a station job) get the results as data, progress through a
-:data:`mediatool.model.Progress` callable, and the change of medium between copies on a real
-drive through ``next_medium`` (the CLI asks the person at the drive).
+Callers (the CLI, a station job) get the results as data (:meth:`BurnResult.as_dict`), progress
+through a :data:`mediatool.model.Progress` callable (called from the thread that reads
+xorriso's messages: done/total in MB while writing, in blocks while reading back), and the
+change of medium between copies on a real drive through ``next_medium`` (the CLI asks the
+person at the drive).
 """
 
 from __future__ import annotations
