@@ -17,7 +17,7 @@ from PIL import Image
 from mediatool.cli import main
 from mediatool.sample import generate_sample
 from mediatool.writers.burn import human
-from mediatool.writers.ptburn import JobFileError, PTBurnJob, render, submit, write
+from mediatool.writers.ptburn import JobFileError, PTBurnJob, outcome, render, submit, write
 
 
 def test_a_job_says_what_the_sdk_asks_for() -> None:
@@ -210,3 +210,14 @@ def test_a_label_that_is_no_picture_leaves_nothing_behind(iso: Path, tmp_path: P
         "labels (2.1.12), and a PNG is converted"
     ]
     assert list(hot.iterdir()) == []
+
+
+def test_the_outcome_is_read_from_the_renamed_job_file(tmp_path: Path) -> None:
+    job = PTBurnJob("MT_0004", r"C:\PTBURNJOBS\disc.iso")
+    path = write(tmp_path, job)
+    assert outcome(tmp_path, "MT_0004") is None  # waiting
+    path.rename(tmp_path / "MT_0004.don")  # PTBurn's spelling varies in case
+    assert outcome(tmp_path, "MT_0004") == "done"
+    (tmp_path / "MT_0004.don").rename(tmp_path / "MT_0004.ERR")
+    assert outcome(tmp_path, "MT_0004") == "failed"
+    assert outcome(tmp_path, "MT_0005") is None

@@ -225,3 +225,14 @@ def submit(
     if label_name is not None:
         job = dataclasses.replace(job, label=str(remote / label_name))
     return write(folder, job)
+
+
+def outcome(folder: Path, job_id: str) -> str | None:
+    """``"done"`` or ``"failed"`` once PTBurn has renamed the job file ``.DON`` or ``.ERR``
+    (2.1.7); None while it is waiting or running (for a station job that polls)."""
+    names = {p.name.upper() for p in Path(folder).glob(f"{job_id}.*")}
+    if f"{job_id}.DON".upper() in names:
+        return "done"
+    if f"{job_id}.ERR".upper() in names:
+        return "failed"
+    return None
