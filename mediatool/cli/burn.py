@@ -5,6 +5,9 @@ Exit codes as everywhere (:mod:`.errors`): 0 every copy written (and, with --ver
 equal); 1 a copy failed (write error, read-back mismatch, a later disc refused) or the folder
 was refused because of findings; 2 could not run, nothing written (xorriso missing, no such
 device, not a drive, no medium, medium not blank, image larger than the medium).
+
+``--ptburn FOLDER`` hands the disc to a Primera robot instead (:mod:`.burn_robot`): 0 the job is
+in the robot's hot folder; 2 it could not be put there.
 """
 
 from __future__ import annotations
