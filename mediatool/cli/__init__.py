@@ -16,6 +16,7 @@ import click
 
 from mediatool import __version__
 from mediatool.cli.build import build
+from mediatool.cli.burn import burn
 from mediatool.cli.demo import demo
 from mediatool.cli.echo import echo
 from mediatool.cli.find import find
@@ -44,6 +45,7 @@ for _command in (
     demo,
     build,
     iso,
+    burn,
     validate,
     import_,
     echo,
