@@ -135,7 +135,7 @@ async def _search(
 
 
 def _page(request: Request, status: int = 200, **values: Any) -> Response:
-    from mediatool.station.desks import burn_inbox
+    from mediatool.station.desks import inbox_view
 
     config = web.station(request).config
     form: Mapping[str, Any] = values.pop("form", {})
@@ -146,7 +146,7 @@ def _page(request: Request, status: int = 200, **values: Any) -> Response:
     }  # fmt: skip
     return web.render(
         request, "burn.html", status=status,
-        **(defaults | values), inbox=burn_inbox.section(request),
+        **(defaults | values), inbox=inbox_view.section(request),
         query=_query(form), choices=_choices(config, form, posted=bool(form.get("posted"))),
         nodes=config.nodes_of("pacs"), media=[(m, _(MEDIA_NAMES[m])) for m in MEDIA],
         profiles=_profiles(), copies=list(COPIES),

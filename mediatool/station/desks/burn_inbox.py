@@ -3,14 +3,13 @@
 
 Routes: ``POST /burn/inbox/build`` (a build job from the chosen studies' files) and ``POST
 /burn/inbox/remove`` (the chosen studies leave the inbox, unless a build not yet ended uses
-them). The section itself is part of ``GET /burn`` (:func:`section`, rendered by burn.html);
-showing it is access to patient data: one audit row per patient shown.
+them). The section itself is part of ``GET /burn`` (:func:`.inbox_view.section`, rendered by
+burn.html); showing it is access to patient data: one audit row per patient shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,49 +20,11 @@ from starlette.routing import Route
 from mediatool.station import web
 from mediatool.station.config import StationConfig
 from mediatool.station.desks import burn
+from mediatool.station.desks.inbox_view import by_patient, sender_name
 from mediatool.station.i18n import gettext as _
 from mediatool.station.i18n import ngettext
 from mediatool.station.node import inbox
 from mediatool.station.node.inbox import InboxStudy
-
-
-@dataclass(frozen=True, slots=True)
-class Sender:
-    """The studies one calling AE sent, under the name people know it by."""
-
-    ae_title: str
-    name: str  # the configured node's name with this AE title, else the AE title
-    studies: tuple[InboxStudy, ...]
-
-
-def sender_name(config: StationConfig, ae_title: str) -> str:
-    """The name of the ``[[nodes]]`` entry whose address has this AE title, else the title."""
-    found = (n.name for n in config.nodes if n.address.split("@", 1)[0] == ae_title)
-    return next(found, ae_title)
-
-
-def senders(config: StationConfig, studies: Iterable[InboxStudy]) -> list[Sender]:
-    """The inbox grouped by calling AE (the order of the studies kept: newest first)."""
-    groups: dict[str, list[InboxStudy]] = {}
-    for s in studies:
-        groups.setdefault(s.calling_ae, []).append(s)
-    return [Sender(ae, sender_name(config, ae), tuple(rows)) for ae, rows in groups.items()]
-
-
-def section(request: Request) -> dict[str, Any] | None:
-    """What burn.html shows of the inbox (None: nothing, the node is off and the inbox empty);
-    the patients shown are in the audit trail."""
-    station = web.station(request)
-    studies = inbox.studies(station.store)
-    if not studies and not station.config.dicom_port:
-        return None
-    for (pid, name), rows in sorted(_by_patient(studies).items()):
-        web.audit(request, "view inbox", pid, name, f"{len(rows)} studies shown")
-    return {
-        "senders": senders(station.config, studies),
-        "ae_title": station.config.ae_title,
-        "port": station.config.dicom_port,
-    }
 
 
 def _chosen(posted: Any) -> list[str]:
@@ -164,7 +125,7 @@ async def remove(request: Request) -> Response:
         ) % {"id": job_id}
         return _refused(request, form, message, 409, inbox_busy=job_id, inbox_chosen=uids)
     removed = inbox.remove_studies(station.store, station.config.data, uids)
-    for (pid, name), rows in _by_patient(held).items():
+    for (pid, name), rows in by_patient(held).items():
         count = sum(s.instances for s in rows)
         what = f"{len({s.study_uid for s in rows})} studies ({count} instances)"
         web.audit(request, "inbox removed", pid, name, what)
@@ -174,13 +135,6 @@ async def remove(request: Request) -> Response:
         "instances": ngettext("%(num)d instance", "%(num)d instances", removed) % {"num": removed},
     }
     return burn._page(request, form=form, inbox_done=notice)
-
-
-def _by_patient(studies: Iterable[InboxStudy]) -> dict[tuple[str, str], list[InboxStudy]]:
-    out: dict[tuple[str, str], list[InboxStudy]] = {}
-    for s in studies:
-        out.setdefault((s.patient_id, s.patient_name), []).append(s)
-    return out
 
 
 routes = [
