@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import sqlalchemy as sa
+from pydicom.multival import MultiValue
 
 from mediatool.net.store import dataset_offset
 from mediatool.station.store import Store, inbox
@@ -66,6 +67,8 @@ class Outcome:
 
 def _text(ds: Any, keyword: str, limit: int = 200) -> str:
     value = ds.get(keyword, "")
+    if isinstance(value, MultiValue):  # "A\\B": as written, not as a Python list
+        value = "\\".join(str(v) for v in value)
     return str(value if value is not None else "").strip()[:limit]
 
 
