@@ -195,3 +195,146 @@ def test_the_accept_list_replaces_the_nodes_and_the_station_ae_title_is_the_call
     assert strict.echo("ORTHANC").returncode != 0  # not in its accept list
     refused = strict.echo("PACS1", called="MEDIATOOL")  # its AE title is BURNER2
     assert "Called AE Title Not Recognized" in refused.stdout + refused.stderr
+
+
+# --- Storage ---------------------------------------------------------------------------------
+
+
+def two_patients(root: Path, first: int) -> dict[str, Path]:
+    """Patient ``first``: two studies; patient ``first + 1``: one study (one of its instances
+    an MR in implicit VR); two series of two instances each. The files by SOP Instance UID."""
+    files: dict[str, Path] = {}
+    for patient, studies in ((first, (1, 2)), (first + 1, (1,))):
+        for study in studies:
+            for series in (1, 2):
+                for number in (1, 2):
+                    ds = make_instance(patient, study, series, number)
+                    implicit = (patient, series, number) == (first + 1, 2, 2)
+                    if implicit:
+                        ds.SOPClassUID = MRImageStorage
+                        ds.Modality = "MR"
+                    name = f"p{patient}/s{study}/{series}-{number}.dcm"
+                    files[ds.SOPInstanceUID] = write_instance(root / name, ds, implicit=implicit)
+    return files
+
+
+def inbox_files(data: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in (data / "inbox").rglob("*") if p.is_file()}
+
+
+def test_storescu_lands_every_instance_once_and_again_writes_nothing(
+    node: Node, tmp_path: Path
+) -> None:
+    sent = two_patients(tmp_path / "send", 11)
+    done = dcmtk(STORESCU, "-aet", "PACS1", "-aec", "MEDIATOOL", "+sd", "+r", LOCALHOST,
+                 node.port, tmp_path / "send")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    for sop_uid, path in sent.items():
+        ds = pydicom.dcmread(path)
+        [row] = node.rows(sop_uid=sop_uid)
+        where = node.data / "inbox" / patient_folder(ds.PatientID) / ds.StudyInstanceUID
+        assert row["path"] == str((where / f"{sop_uid}.dcm").relative_to(node.data))
+        assert row["calling_ae"] == "PACS1" and row["patient_id"] == ds.PatientID
+        held = pydicom.dcmread(node.data / row["path"])
+        assert held.SOPInstanceUID == sop_uid and held.file_meta.MediaStorageSOPInstanceUID
+        assert held == ds  # the same data set, element for element
+        assert held.file_meta.TransferSyntaxUID == ds.file_meta.TransferSyntaxUID
+    before = inbox_files(node.data)
+    mine = [p for p in before if "PID0011" in str(p) or "PID0012" in str(p)]
+    assert len(mine) == len(sent) == 12
+
+    again = dcmtk(STORESCU, "-aet", "PACS1", "-aec", "MEDIATOOL", "+sd", "+r", LOCALHOST,
+                  node.port, tmp_path / "send")  # fmt: skip
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert inbox_files(node.data) == before  # nothing written, not even touched
+    assert len(node.rows(patient_id="PID0011")) == 8
+
+    first, second = node.audit("PID0011", 2)
+    assert (first["user_name"], first["outcome"]) == ("DICOM PACS1", "8 received")
+    assert second["outcome"] == "8 received (8 already in the inbox)"
+    assert first["patient_name"] == "Test^Patient11"
+    assert [r["outcome"] for r in node.audit("PID0012", 2)] == [
+        "4 received",
+        "4 received (4 already in the inbox)",
+    ]
+
+
+def part10(folder: Path, ds: Dataset, *, implicit: bool = False) -> Dataset:
+    """``ds`` as read back from a Part 10 file (so it has the File Meta pynetdicom needs)."""
+    name = f"{ds.get('SOPInstanceUID', 'none')}-{'i' if implicit else 'e'}.dcm"
+    return pydicom.dcmread(write_instance(folder / name, ds, implicit=implicit))
+
+
+def test_bad_data_sets_are_refused_with_a_status_and_the_node_keeps_running(
+    node: Node, tmp_path: Path
+) -> None:
+    no_study = part10(tmp_path, make_instance(21, 1, 1, 1, StudyInstanceUID=None))
+    held = part10(tmp_path, make_instance(21, 2, 1, 1))
+    other = make_instance(21, 2, 1, 1, PixelData=bytes(32))  # same UID, other pixels
+    other = part10(tmp_path / "other", other)
+    implicit = part10(tmp_path / "implicit", make_instance(21, 2, 1, 1), implicit=True)
+    assert implicit.file_meta.TransferSyntaxUID != held.file_meta.TransferSyntaxUID
+
+    [missing, stored] = node.send(no_study, held)
+    assert missing.Status == 0xC000
+    assert "StudyInstanceUID" in missing.ErrorComment
+    assert stored.Status == 0x0000
+    [row] = node.rows(sop_uid=held.SOPInstanceUID)
+    path = node.data / row["path"]
+    content, mtime = path.read_bytes(), path.stat().st_mtime_ns
+
+    [conflict, again] = node.send(other, implicit)
+    assert conflict.Status == 0xC001, conflict
+    assert "different data set" in conflict.ErrorComment
+    assert again.Status == 0x0000  # the same instance in another transfer syntax
+    assert path.read_bytes() == content and path.stat().st_mtime_ns == mtime
+    assert not node.rows(sop_uid=no_study.SOPInstanceUID)
+    assert len(node.rows(patient_id="PID0021")) == 1
+
+    refused = [r for r in node.audit("", 1) if "refused" in r["outcome"]]
+    outcomes = {r["outcome"] for r in refused}
+    assert "1 refused: missing or not a valid UID: StudyInstanceUID" in outcomes, outcomes
+    assert any(o.startswith("1 refused: the station already holds") for o in outcomes), outcomes
+    assert node.echo().returncode == 0
+
+
+def test_a_data_set_of_another_sop_class_than_the_request_is_refused(
+    node: Node, tmp_path: Path
+) -> None:
+    """The request's Affected SOP Class UID comes from the File Meta when pynetdicom sends a
+    file as it is (chunked): a data set that says MR inside a CT request."""
+    from pynetdicom import _config
+
+    path = write_instance(tmp_path / "ct.dcm", make_instance(22, 1, 1, 1), implicit=True)
+    ds = pydicom.dcmread(path)
+    ds.SOPClassUID = MRImageStorage  # the data set says MR, its File Meta still CT
+    pydicom.dcmwrite(path, ds)  # as read: its File Meta kept as it is
+    assert pydicom.dcmread(path).file_meta.MediaStorageSOPClassUID != MRImageStorage
+    chunked = _config.STORE_SEND_CHUNKED_DATASET
+    _config.STORE_SEND_CHUNKED_DATASET = True
+    try:
+        [status] = node.send(path)  # type: ignore[arg-type]
+    finally:
+        _config.STORE_SEND_CHUNKED_DATASET = chunked
+    assert status.Status == 0xA900, status
+    assert status.ErrorComment.startswith(f"the data set's SOP Class UID {MRImageStorage}")
+    assert not node.rows(sop_uid=ds.SOPInstanceUID)
+
+
+@pytest.mark.parametrize("patient_id", ["../../etc", "a/b", "", "/abs\\olute\x00"])
+def test_a_hostile_patient_id_stays_inside_the_inbox(
+    node: Node, tmp_path: Path, patient_id: str
+) -> None:
+    number = 30 + len(patient_id)  # a patient (and UIDs) of its own per case
+    ds = part10(tmp_path, make_instance(number, 1, 1, 1, PatientID=patient_id))
+    [status] = node.send(ds)
+    assert status.Status == 0x0000
+    [row] = node.rows(sop_uid=ds.SOPInstanceUID)
+    path = (node.data / row["path"]).resolve()
+    assert path.is_file()
+    assert path.is_relative_to((node.data / "inbox").resolve())
+    as_read = patient_id.rstrip("\x00")  # pydicom drops a text value's trailing NUL
+    assert row["patient_id"] == as_read  # "\\": as written (LO values), not a Python list
+    assert path.parent.parent.name == patient_folder(as_read)
+    assert pydicom.dcmread(path).PatientID == ds.PatientID
