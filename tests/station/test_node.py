@@ -338,3 +338,185 @@ def test_a_hostile_patient_id_stays_inside_the_inbox(
     assert row["patient_id"] == as_read  # "\\": as written (LO values), not a Python list
     assert path.parent.parent.name == patient_folder(as_read)
     assert pydicom.dcmread(path).PatientID == ds.PatientID
+
+
+def test_a_store_that_would_fill_the_disk_is_refused_out_of_resources(
+    strict: Node, tmp_path: Path
+) -> None:
+    ds = part10(tmp_path, make_instance(40, 1, 1, 1))
+    [status] = strict.send(ds)
+    assert status.Status == 0xA700, status
+    assert "disk is nearly full" in status.ErrorComment
+    assert not strict.rows()
+    assert not [p for p in (strict.data / "inbox").rglob("*") if p.is_file()]
+    [row] = strict.audit("", 1)
+    assert row["user_name"] == "DICOM PACS1" and row["outcome"].startswith("1 refused: the ")
+    assert strict.echo().returncode == 0
+
+
+# --- Orthanc as a C-MOVE source --------------------------------------------------------------
+
+
+def upload(orthanc: Orthanc, files: dict[str, Path]) -> None:
+    for path in files.values():
+        request = urllib.request.Request(
+            f"http://{LOCALHOST}:{orthanc.http_port}/instances", data=path.read_bytes(),
+            method="POST",
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert json.loads(answer.read())["Status"] in ("Success", "AlreadyStored")
+
+
+def move(orthanc: Orthanc, study_uid: str, destination: str) -> subprocess.CompletedProcess[str]:
+    """movescu asks Orthanc to send a study to ``destination`` (an AE title it knows)."""
+    return dcmtk(MOVESCU, "-v", "-aet", MOVE_AET, "-aec", orthanc.aet, "-aem", destination,
+                 "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={study_uid}",
+                 LOCALHOST, orthanc.dicom_port)  # fmt: skip
+
+
+def register(orthanc: Orthanc, name: str, station: Node) -> None:
+    orthanc._call("PUT", f"/modalities/{name}",
+                  {"AET": station.aet, "Host": LOCALHOST, "Port": station.port})  # fmt: skip
+
+
+def test_orthanc_moves_a_study_to_the_station(
+    node: Node, strict: Node, orthanc: Orthanc, tmp_path: Path
+) -> None:
+    files = two_patients(tmp_path / "pacs", 51)
+    upload(orthanc, files)
+    register(orthanc, "station", node)
+    study = uid(51, 2)  # patient 51's second study: 4 instances
+    done = move(orthanc, study, "MEDIATOOL")
+    said = done.stdout + done.stderr
+    assert done.returncode == 0, said
+    rows = node.rows(study_uid=study)
+    assert {r["sop_uid"] for r in rows} == {s for s in files if s.startswith(study + ".")}
+    assert {r["calling_ae"] for r in rows} == {"ORTHANC"}  # accepted as a [[nodes]] entry
+    for r in rows:
+        assert pydicom.dcmread(node.data / r["path"]) == pydicom.dcmread(files[r["sop_uid"]])
+    [audit] = node.audit("PID0051", 1)
+    assert (audit["user_name"], audit["outcome"]) == ("DICOM ORTHANC", "4 received")
+
+    register(orthanc, "strict", strict)  # accepts PACS1 alone
+    refused = move(orthanc, study, "BURNER2")
+    said = refused.stdout + refused.stderr
+    # Orthanc cannot open the association (A-ASSOCIATE-RJ): it fails the whole C-MOVE
+    assert "Received Final Move Response (Failed" in said, said
+    assert not strict.rows()
+    assert move(orthanc, study, "MEDIATOOL").returncode == 0  # the first station still works
+
+
+# --- configuration and the command line ------------------------------------------------------
+
+
+def config_of(tmp_path: Path, text: str) -> Any:
+    from mediatool.station import config as cfg
+
+    return cfg.load(write_config(tmp_path / "station.toml", text))
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("port = 0", "`port` 0 is outside 1-65535"),
+        ("port = 65536", "`port` 65536 is outside 1-65535"),
+        ('port = "104"', "`port` must be a whole number"),
+        ("port = true", "`port` must be a whole number"),
+        ("reserve_mb = -1", "`reserve_mb` -1 is outside 0-10000000"),
+        ("max_copies = 0", "`max_copies` 0 is outside 1-1000"),
+        ("max_copies = 1001", "`max_copies` 1001 is outside 1-1000"),
+        ('accept = "PACS1"', "`accept` must be list"),
+        ('accept = ["PACS1", "A\\\\B"]', "is not a valid AE title"),
+        ('accept = ["SEVENTEEN-LETTERS"]', "is not a valid AE title"),
+        ('accept = [""]', "is not a valid AE title"),
+        ("host = 7", "`host` must be str"),
+    ],
+)
+def test_a_bad_node_section_says_what_and_where(tmp_path: Path, text: str, said: str) -> None:
+    from mediatool.station.config import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        config_of(tmp_path, f"[node]\n{text}\n")
+    assert said in str(raised.value)
+    assert "[node]" in str(raised.value) and "station.toml" in str(raised.value)
+
+
+def test_an_unknown_node_key_gets_a_did_you_mean(tmp_path: Path) -> None:
+    from mediatool.station.config import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        config_of(tmp_path, '[node]\nport = 11112\naccepts = ["PACS1"]\n')
+    assert "unknown key `accepts`" in str(raised.value)
+    assert raised.value.hint == "did you mean `accept`?"
+
+
+def test_the_node_section_is_read_and_written_back_unchanged(tmp_path: Path) -> None:
+    import tomllib
+
+    from mediatool.station import config as cfg
+
+    config = config_of(
+        tmp_path,
+        '[node]\nport = 11112\nhost = "0.0.0.0"\naccept = ["PACS1", "CT01"]\n'
+        "reserve_mb = 0\nmax_copies = 3\n",
+    )
+    assert (config.dicom_port, config.dicom_host, config.accept) == (
+        11112, "0.0.0.0", ("PACS1", "CT01"),
+    )  # fmt: skip
+    assert (config.reserve_mb, config.max_copies) == (0, 3)
+    again = cfg.parse(tomllib.loads(cfg.to_toml(config)), config.path)
+    assert again == config
+    defaults = config_of(tmp_path, "[node]\nport = 104\n")
+    assert (defaults.dicom_host, defaults.accept, defaults.reserve_mb) == ("", (), 1024)
+    assert cfg.parse(tomllib.loads(cfg.to_toml(defaults)), defaults.path) == defaults
+    assert "[node]" not in cfg.to_toml(cfg.DEFAULT)  # no port: no node, no section
+
+
+def test_accepted_callers_the_accept_list_else_the_nodes_else_anyone(tmp_path: Path) -> None:
+    nodes = (
+        '[[nodes]]\nname = "Main"\nrole = "pacs"\naddress = "PACS1@10.0.0.5:104"\n'
+        '[[nodes]]\nname = "Backup"\nrole = "pacs"\naddress = "PACS1@10.0.0.6:104"\n'
+        '[[nodes]]\nname = "RIS"\nrole = "worklist"\naddress = "RIS@10.0.0.7:104"\n'
+    )
+    assert config_of(tmp_path, "[node]\nport = 104\n").accepted_callers() == ()
+    assert config_of(tmp_path, nodes).accepted_callers() == ("PACS1", "RIS")
+    chosen = config_of(tmp_path, nodes + '[node]\naccept = ["CT01"]\n')
+    assert chosen.accepted_callers() == ("CT01",)
+
+
+def serve(*args: str) -> subprocess.CompletedProcess[str]:
+    from station_peers import mediatool
+
+    return mediatool("serve", *args)
+
+
+def test_serve_refuses_a_bad_dicom_port_or_ae_title_clearly(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    for args, said in (
+        (("--dicom-port", "0"), "Invalid value for '--dicom-port'"),
+        (("--dicom-port", "70000"), "Invalid value for '--dicom-port'"),
+        (("--dicom-port", "11112", "--ae-title", "TOO-LONG-AE-TITLE"), "--ae-title"),
+        (("--ae-title", "A\\B"), "is not a valid AE title"),
+    ):
+        done = serve("--data", data, "--port", str(reserve_port()), *args)
+        assert done.returncode == 2, done.stderr
+        assert said in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_serve_says_when_the_dicom_port_is_taken_and_leaves_the_web_port_free(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    web, dicom = reserve_port(), reserve_port()
+    with socket.socket() as taken:
+        taken.bind((LOCALHOST, dicom))
+        taken.listen()
+        done = serve("--data", str(tmp_path / "data"), "--port", str(web),
+                     "--dicom-port", str(dicom))  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"cannot open the DICOM port {dicom} on 127.0.0.1" in done.stderr
+    assert "--dicom-port" in done.stderr and "Traceback" not in done.stderr
+    with socket.socket() as free:
+        free.bind((LOCALHOST, web))  # nothing holds the web port
