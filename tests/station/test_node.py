@@ -58,7 +58,9 @@ class Node:
         finally:
             store.close()
 
-    def audit(self, patient_id: str, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    def audit(
+        self, patient_id: str, count: int, action: str = "dicom-store", timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
         """The node's audit rows of this patient, once there are ``count`` (written when the
         association ends, which the SCU does not wait for)."""
         deadline = time.monotonic() + timeout
@@ -68,10 +70,9 @@ class Node:
                 with store.begin() as conn:
                     rows = conn.execute(
                         sa.text(
-                            "SELECT * FROM audit WHERE action = 'dicom-store' AND patient_id = :p "
-                            "ORDER BY id"
+                            "SELECT * FROM audit WHERE action = :a AND patient_id = :p ORDER BY id"
                         ),
-                        {"p": patient_id},
+                        {"a": action, "p": patient_id},
                     ).mappings()
                     found = [dict(r) for r in rows]
             finally:
@@ -520,3 +521,21 @@ def test_serve_says_when_the_dicom_port_is_taken_and_leaves_the_web_port_free(
     assert "--dicom-port" in done.stderr and "Traceback" not in done.stderr
     with socket.socket() as free:
         free.bind((LOCALHOST, web))  # nothing holds the web port
+
+
+def test_a_refused_association_leaves_an_audit_row_saying_why(node: Node) -> None:
+    assert node.echo("INTRUDER").returncode != 0
+    assert node.echo("PACS1", called="ELSEWHERE").returncode != 0
+    deadline = time.monotonic() + 10  # written as the association is refused: may lag
+    while True:
+        rows = node.audit("", 0, action="dicom-association")  # the echo test's too, if run
+        said = {r["user_name"]: r["outcome"] for r in rows}
+        if {"DICOM INTRUDER", "DICOM PACS1"} <= set(said) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert said["DICOM INTRUDER"] == (
+        "refused (127.0.0.1): calling AE title 'INTRUDER' is not accepted (ORTHANC, PACS1 are)"
+    )
+    assert said["DICOM PACS1"] == (
+        "refused (127.0.0.1): called AE title 'ELSEWHERE' is not this station's (MEDIATOOL)"
+    )

@@ -112,6 +112,25 @@ class Node:
                 outcome=f"{n} refused: {why}",
             )  # fmt: skip
 
+    def on_rejected(self, event: Any) -> None:
+        """An association refused (A-ASSOCIATE-RJ): one audit row saying who and why, so an
+        administrator finds the PACS whose sends fail (the peer only hears a reason code)."""
+        calling = _calling(event)
+        request = event.assoc.requestor.primitive
+        called = str(getattr(request, "called_ae_title", "") or "").strip()
+        callers = self.config.accepted_callers()
+        if called != self.config.ae_title:
+            why = f"called AE title {called!r} is not this station's ({self.config.ae_title})"
+        elif callers and calling not in callers:
+            why = f"calling AE title {calling!r} is not accepted ({', '.join(callers)} are)"
+        else:
+            why = "too many associations at once"
+        host = event.assoc.requestor.address
+        self.store.audit(
+            user_name=f"DICOM {calling}", patient_id="", patient_name="",
+            action="dicom-association", outcome=f"refused ({host}): {why}",
+        )  # fmt: skip
+
     # --- the server ---------------------------------------------------------------------
     def start(self) -> None:
         from pynetdicom import ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
@@ -135,6 +154,7 @@ class Node:
             (evt.EVT_N_GET, self.mcm.on_get),
             (evt.EVT_RELEASED, self.on_ended),
             (evt.EVT_ABORTED, self.on_ended),
+            (evt.EVT_REJECTED, self.on_rejected),
         ]
         address = (self.config.dicom_host or self.config.host, self.config.dicom_port)
         try:
