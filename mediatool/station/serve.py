@@ -77,7 +77,12 @@ def node_line(config: StationConfig) -> str:
     if not config.dicom_port:
         return "DICOM node: off (give it a port: --dicom-port N or [node] port)"
     callers = config.accepted_callers()
-    who = "calling AE titles " + ", ".join(callers) if callers else "any calling AE title"
+    if config.accept:
+        who = "calling AE titles " + ", ".join(callers) + " ([node] accept)"
+    elif callers:
+        who = "calling AE titles " + ", ".join(callers) + " (the configured nodes; [node] accept)"
+    else:
+        who = "any calling AE title (to choose: [node] accept)"
     host = config.dicom_host or config.host
     return (
         f"DICOM node: AE title {config.ae_title} on {host}:{config.dicom_port} (C-ECHO, C-STORE "
