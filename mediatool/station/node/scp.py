@@ -68,7 +68,7 @@ class Node:
         ):
             header = Outcome(
                 inbox_mod.NOT_MATCHING_CLASS,
-                f"the data set's SOP Class UID {header.sop_class} is not the request's",
+                f"SOP Class UID not the request's: {header.sop_class}",
             )
         if isinstance(header, Outcome):
             outcome = header
@@ -122,7 +122,7 @@ class Node:
         if called != self.config.ae_title:
             why = f"called AE title {called!r} is not this station's ({self.config.ae_title})"
         elif callers and calling not in callers:
-            why = f"calling AE title {calling!r} is not accepted ({', '.join(callers)} are)"
+            why = f"calling AE title {calling!r} is not accepted (accepted: {', '.join(callers)})"
         else:
             why = "too many associations at once"
         host = event.assoc.requestor.address
