@@ -39,7 +39,7 @@ class _Received:
     calling_ae: str
     stored: Counter[tuple[str, str]] = field(default_factory=Counter)
     new: Counter[tuple[str, str]] = field(default_factory=Counter)
-    refused: Counter[str] = field(default_factory=Counter)
+    refused: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # patient, why
 
 
 class Node:
@@ -90,7 +90,12 @@ class Node:
                 if out.new:
                     seen.new[(header.patient_id, header.patient_name)] += 1
             elif out.status != inbox_mod.SUCCESS:
-                seen.refused[out.comment] += 1
+                patient = (
+                    (header.patient_id, header.patient_name)
+                    if isinstance(header, Header)
+                    else ("", "")  # not readable enough to name one
+                )
+                seen.refused[(*patient, out.comment)] += 1
 
     def on_ended(self, event: Any) -> None:
         """An association ended (released or aborted): its audit rows."""
@@ -106,9 +111,9 @@ class Node:
                 user_name=who, patient_id=patient_id, patient_name=name,
                 action="dicom-store", outcome=outcome,
             )  # fmt: skip
-        for why, n in sorted(seen.refused.items()):
+        for (patient_id, name, why), n in sorted(seen.refused.items()):
             self.store.audit(
-                user_name=who, patient_id="", patient_name="", action="dicom-store",
+                user_name=who, patient_id=patient_id, patient_name=name, action="dicom-store",
                 outcome=f"{n} refused: {why}",
             )  # fmt: skip
 
