@@ -293,10 +293,13 @@ def test_bad_data_sets_are_refused_with_a_status_and_the_node_keeps_running(
     assert not node.rows(sop_uid=no_study.SOPInstanceUID)
     assert len(node.rows(patient_id="PID0021")) == 1
 
-    refused = [r for r in node.audit("", 1) if "refused" in r["outcome"]]
-    outcomes = {r["outcome"] for r in refused}
-    assert "1 refused: missing or not a valid UID: StudyInstanceUID" in outcomes, outcomes
-    assert "1 refused: another data set is held under this SOP Instance UID" in outcomes
+    unnamed = [r["outcome"] for r in node.audit("", 1)]  # no patient: not read that far
+    assert "1 refused: missing or not a valid UID: StudyInstanceUID" in unnamed, unnamed
+    assert [(r["user_name"], r["outcome"]) for r in node.audit("PID0021", 3)] == [
+        ("DICOM PACS1", "1 received"),
+        ("DICOM PACS1", "1 received (1 already in the inbox)"),
+        ("DICOM PACS1", "1 refused: another data set is held under this SOP Instance UID"),
+    ]
     assert node.echo().returncode == 0
 
 
@@ -350,8 +353,8 @@ def test_a_store_that_would_fill_the_disk_is_refused_out_of_resources(
     assert status.ErrorComment == "disk nearly full: the station keeps 10000000 MB free"
     assert not strict.rows()
     assert not [p for p in (strict.data / "inbox").rglob("*") if p.is_file()]
-    [row] = strict.audit("", 1)
-    assert row["user_name"] == "DICOM PACS1"
+    [row] = strict.audit("PID0040", 1)  # the patient whose images did not arrive
+    assert (row["user_name"], row["patient_name"]) == ("DICOM PACS1", "Test^Patient40")
     assert row["outcome"] == "1 refused: " + status.ErrorComment
     assert strict.echo().returncode == 0
 
