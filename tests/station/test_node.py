@@ -81,6 +81,16 @@ class Node:
                 return found
             time.sleep(0.1)
 
+    def refusals_of(self, calling: str, count: int) -> list[dict[str, Any]]:
+        """The audit rows of associations refused to ``calling``, once there are ``count``."""
+        deadline = time.monotonic() + 10
+        while True:
+            rows = self.audit("", 0, action="dicom-association")
+            mine = [r for r in rows if r["user_name"] == f"DICOM {calling}"]
+            if len(mine) >= count or time.monotonic() > deadline:
+                return mine
+            time.sleep(0.1)
+
     def echo(self, calling: str = "PACS1", called: str | None = None) -> Any:
         return dcmtk(ECHOSCU, "-aet", calling, "-aec", called or self.aet, LOCALHOST, self.port)
 
@@ -403,11 +413,14 @@ def test_orthanc_moves_a_study_to_the_station(
     assert (audit["user_name"], audit["outcome"]) == ("DICOM ORTHANC", "4 received")
 
     register(orthanc, "strict", strict)  # accepts PACS1 alone
+    before = len(strict.refusals_of("ORTHANC", 0))  # the echo test's, if it ran
     refused = move(orthanc, study, "BURNER2")
     said = refused.stdout + refused.stderr
     # Orthanc cannot open the association (A-ASSOCIATE-RJ): it fails the whole C-MOVE
     assert "Received Final Move Response (Failed" in said, said
     assert not strict.rows()
+    why = strict.refusals_of("ORTHANC", before + 1)[-1]
+    assert why["outcome"].endswith("calling AE title 'ORTHANC' is not accepted (accepted: PACS1)")
     assert move(orthanc, study, "MEDIATOOL").returncode == 0  # the first station still works
 
 
