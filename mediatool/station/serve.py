@@ -84,9 +84,15 @@ def node_line(config: StationConfig) -> str:
     else:
         who = "any calling AE title (to choose: [node] accept)"
     host = config.dicom_host or config.host
+    if host in ("0.0.0.0", "::"):  # what a PACS is given: this computer's name
+        import socket
+
+        host = f"{socket.gethostname()} (every interface)"
+    elif is_loopback(host):
+        host += " (this computer only: [node] host)"
     return (
-        f"DICOM node: AE title {config.ae_title} on {host}:{config.dicom_port} (C-ECHO, C-STORE "
-        f"into the inbox, Media Creation Management), accepting {who}"
+        f"DICOM node: AE title {config.ae_title} on {host} port {config.dicom_port} (C-ECHO, "
+        f"C-STORE into the inbox, Media Creation Management), accepting {who}"
     )
 
 
