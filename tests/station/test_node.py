@@ -557,3 +557,22 @@ def test_a_refused_association_leaves_an_audit_row_saying_why(node: Node) -> Non
             break
         time.sleep(0.1)
     assert expected <= said, said
+
+
+def test_the_serve_output_says_where_the_node_listens_and_whom_it_accepts(
+    node: Node, strict: Node
+) -> None:
+    from mediatool.station import config as cfg
+    from mediatool.station.serve import node_line
+
+    said = node.server.log.read_text(encoding="utf-8")
+    assert (
+        f"DICOM node: AE title MEDIATOOL on 127.0.0.1 (this computer only: [node] host) port "
+        f"{node.port} (C-ECHO, C-STORE into the inbox, Media Creation Management), accepting "
+        "calling AE titles ORTHANC, PACS1 (the configured nodes; [node] accept)"
+    ) in said
+    assert "accepting calling AE titles PACS1 ([node] accept)" in strict.server.log.read_text()
+    everywhere = cfg.merge(cfg.DEFAULT, dicom_port=104, dicom_host="0.0.0.0")
+    assert "(every interface) port 104" in node_line(everywhere)
+    assert "accepting any calling AE title (to choose: [node] accept)" in node_line(everywhere)
+    assert node_line(cfg.DEFAULT).startswith("DICOM node: off")
