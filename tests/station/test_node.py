@@ -576,3 +576,24 @@ def test_the_serve_output_says_where_the_node_listens_and_whom_it_accepts(
     assert "(every interface) port 104" in node_line(everywhere)
     assert "accepting any calling AE title (to choose: [node] accept)" in node_line(everywhere)
     assert node_line(cfg.DEFAULT).startswith("DICOM node: off")
+
+
+@pytest.mark.parametrize(
+    ("name", "propose"),
+    [("SC_rgb_jpeg_gdcm.dcm", "-xs"), ("JPEG2000.dcm", "-xw")],  # JPEG lossless, JPEG 2000
+)
+def test_compressed_instances_are_kept_in_their_transfer_syntax(
+    node: Node, name: str, propose: str
+) -> None:
+    from pydicom.data import get_testdata_file
+
+    path = get_testdata_file(name)
+    assert path is not None
+    sent = pydicom.dcmread(path)
+    done = dcmtk(STORESCU, propose, "-aet", "PACS1", "-aec", "MEDIATOOL", LOCALHOST, node.port,
+                 path)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    [row] = node.rows(sop_uid=sent.SOPInstanceUID)
+    held = pydicom.dcmread(node.data / row["path"])
+    assert held.file_meta.TransferSyntaxUID == sent.file_meta.TransferSyntaxUID
+    assert held.PixelData == sent.PixelData  # not decoded, not re-encoded
