@@ -373,3 +373,19 @@ def test_iso_capacity_refused_before_writing(
     assert result.exit_code == 2
     assert "a CD holds" in result.stderr and "--media dvd" in result.stderr
     assert not (tmp_path / "disc.iso").exists()
+
+
+def test_json_is_one_document_when_the_build_cannot_run_or_is_refused(tmp_path: Path) -> None:
+    """--json prints exactly one document: on an error that stops the build (exit 2) it says
+    why; on a refused plan (exit 1) it is the plan's report, not a second error document."""
+    missing = run("build", tmp_path / "nothing-here", "--out", tmp_path / "out", "--json")
+    assert missing.exit_code == 2
+    doc = json.loads(missing.stdout)
+    assert doc["ok"] is False and "does not exist" in doc["error"]
+    src = tmp_path / "in"
+    write_instance(src / "a.dcm", make_instance(1, 1, 1, 1))
+    write_instance(src / "b.dcm", make_instance(1, 1, 1, 1, PatientID="OTHER"))  # conflict
+    refused = run("build", src, "--out", tmp_path / "out2", "--json")
+    assert refused.exit_code == 1, refused.output
+    doc = json.loads(refused.stdout)  # one document: json.loads fails on two
+    assert doc["ok"] is False and doc["findings"] and "error" not in doc

@@ -11,7 +11,7 @@ import click
 
 from mediatool import profiles
 from mediatool.cli.build_report import Targets, report_build
-from mediatool.cli.errors import handle_errors
+from mediatool.cli.errors import handle_errors, json_on_error
 from mediatool.cli.from_pacs import PacsOptions, build_from_pacs, pacs_options
 from mediatool.cli.options import (
     fail_on_option,
@@ -24,7 +24,7 @@ from mediatool.cli.options import (
     take,
 )
 from mediatool.cli.output import Progress
-from mediatool.errors import PlanRejected
+from mediatool.errors import MediatoolError, PlanRejected
 from mediatool.findings import Severity
 
 if TYPE_CHECKING:  # imported when the command runs: --help stays fast
@@ -220,12 +220,23 @@ def build(**params: Any) -> None:
     capacity = parse_size(args.capacity_text) if args.capacity_text is not None else None
     date = parse_date(args.date_text)
     progress = Progress(enabled=not args.quiet and not args.as_json)
-    with handle_errors():
-        _run(args.request(capacity, date), progress, args, pacs)
+    with handle_errors(), json_on_error(args.as_json, _error_document) as printed:
+        _run(args.request(capacity, date), progress, args, pacs, printed)
 
 
-def _run(request: BuildRequest, progress: Progress, args: BuildOptions, pacs: PacsOptions) -> None:
-    """Plan and write (or only plan), then report; a refused plan is reported with --json."""
+def _error_document(exc: MediatoolError) -> dict[str, Any]:
+    """The one JSON document of a build that could not run (exit 2)."""
+    from mediatool.build.report import BUILD_SCHEMA
+
+    return {"schema": BUILD_SCHEMA, "ok": False, "error": str(exc), "hint": exc.hint}
+
+
+def _run(
+    request: BuildRequest, progress: Progress, args: BuildOptions, pacs: PacsOptions,
+    printed: list[bool],
+) -> None:  # fmt: skip
+    """Plan and write (or only plan), then report; a refused plan is reported with --json
+    (``printed`` then says so: no second document)."""
     from mediatool import build as build_mod
     from mediatool.build.plan import MediaPlan
 
@@ -238,6 +249,7 @@ def _run(request: BuildRequest, progress: Progress, args: BuildOptions, pacs: Pa
     except PlanRejected as exc:
         if args.as_json and isinstance(exc.result, MediaPlan):
             report_build(exc.result, targets, as_json=True, verbose=args.verbose)
+            printed.append(True)
         raise
     finally:
         progress.close()
