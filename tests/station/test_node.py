@@ -248,7 +248,7 @@ def test_storescu_lands_every_instance_once_and_again_writes_nothing(
         assert row["path"] == str((where / f"{sop_uid}.dcm").relative_to(node.data))
         assert row["calling_ae"] == "PACS1" and row["patient_id"] == ds.PatientID
         held = pydicom.dcmread(node.data / row["path"])
-        assert held.SOPInstanceUID == sop_uid and held.file_meta.MediaStorageSOPInstanceUID
+        assert held.SOPInstanceUID == held.file_meta.MediaStorageSOPInstanceUID == sop_uid
         assert held == ds  # the same data set, element for element
         assert held.file_meta.TransferSyntaxUID == ds.file_meta.TransferSyntaxUID
     before = inbox_files(node.data)
