@@ -63,15 +63,13 @@ class Node:
             header = inbox_mod.header_of(event.dataset)
         except Exception as exc:  # the bytes are not a data set at all
             header = Outcome(inbox_mod.CANNOT_UNDERSTAND, f"cannot read the data set: {exc}")
-        if isinstance(header, Header) and header.sop_class != str(
-            event.request.AffectedSOPClassUID
-        ):
-            header = Outcome(
+        if isinstance(header, Outcome):
+            outcome = header
+        elif header.sop_class != str(event.request.AffectedSOPClassUID):
+            outcome = Outcome(  # the header kept: the audit row names the patient
                 inbox_mod.NOT_MATCHING_CLASS,
                 f"SOP Class UID not the request's: {header.sop_class}",
             )
-        if isinstance(header, Outcome):
-            outcome = header
         else:
             outcome = self.inbox.receive(
                 calling,
