@@ -334,6 +334,8 @@ def test_a_data_set_of_another_sop_class_than_the_request_is_refused(
     assert status.Status == 0xA900, status
     assert status.ErrorComment == f"SOP Class UID not the request's: {MRImageStorage}"
     assert not node.rows(sop_uid=ds.SOPInstanceUID)
+    [row] = node.audit("PID0022", 1)
+    assert row["outcome"] == "1 refused: " + status.ErrorComment
 
 
 @pytest.mark.parametrize("patient_id", ["../../etc", "a/b", "", "/abs\\olute\x00"])
