@@ -599,3 +599,38 @@ def test_compressed_instances_are_kept_in_their_transfer_syntax(
     held = pydicom.dcmread(node.data / row["path"])
     assert held.file_meta.TransferSyntaxUID == sent.file_meta.TransferSyntaxUID
     assert held.PixelData == sent.PixelData  # not decoded, not re-encoded
+
+
+def test_a_cut_data_set_is_refused_and_an_aborted_association_is_still_audited(
+    node: Node, tmp_path: Path
+) -> None:
+    """The data set cut after its first elements, then one that claims 1 GiB: pydicom reads
+    what is there, and the node refuses it for the identifying UIDs it lacks."""
+    import struct
+
+    from pynetdicom import _config
+
+    from mediatool.net.store import dataset_offset
+
+    path = write_instance(tmp_path / "ok.dcm", make_instance(23, 1, 1, 1), implicit=True)
+    raw = path.read_bytes()
+    cut = dataset_offset(raw) + 200  # after the SOP UIDs, before Study Instance UID
+    broken = tmp_path / "broken.dcm"
+    broken.write_bytes(raw[:cut] + struct.pack("<HHI", 0x0010, 0x0010, 1 << 30) + b"AB")
+    chunked = _config.STORE_SEND_CHUNKED_DATASET
+    _config.STORE_SEND_CHUNKED_DATASET = True  # the file's bytes as they are
+    ae = AE(ae_title="PACS1")
+    ae.requested_contexts = StoragePresentationContexts[:120]
+    assoc = ae.associate(LOCALHOST, node.port, ae_title=node.aet)
+    assert assoc.is_established
+    try:
+        bad = assoc.send_c_store(broken)
+        good = assoc.send_c_store(path)
+    finally:
+        _config.STORE_SEND_CHUNKED_DATASET = chunked
+        assoc.abort()  # not released: the audit rows are still written
+    assert bad.Status == 0xC000, bad
+    assert bad.ErrorComment == "missing or not a valid UID: StudyInstanceUID, SeriesInstanceUID"
+    assert good.Status == 0x0000
+    assert [r["outcome"] for r in node.audit("PID0023", 1)] == ["1 received"]
+    assert node.echo().returncode == 0
