@@ -68,8 +68,19 @@ def announce(config: StationConfig, store: Store, say: Say, data_option: str) ->
             f"  mediatool users add NAME --role admin --password-stdin{data_option}"
         )
     say(node_line(config))
+    if node_open(config):
+        say(
+            "Warning: the DICOM node takes instances from any calling AE title on the network "
+            "(they fill the disk down to [node] reserve_mb): name the PACS in [node] accept."
+        )
     if not config.nodes_of("pacs"):
         say("No PACS configured yet: an administrator adds one on the Administration page.")
+
+
+def node_open(config: StationConfig) -> bool:
+    """The node listens beyond this computer and accepts any calling AE title."""
+    host = config.dicom_host or config.host
+    return bool(config.dicom_port) and not is_loopback(host) and not config.accepted_callers()
 
 
 def node_line(config: StationConfig) -> str:

@@ -565,7 +565,7 @@ def test_the_serve_output_says_where_the_node_listens_and_whom_it_accepts(
     node: Node, strict: Node
 ) -> None:
     from mediatool.station import config as cfg
-    from mediatool.station.serve import node_line
+    from mediatool.station.serve import node_line, node_open
 
     said = node.server.log.read_text(encoding="utf-8")
     assert (
@@ -578,6 +578,10 @@ def test_the_serve_output_says_where_the_node_listens_and_whom_it_accepts(
     assert "(every interface) port 104" in node_line(everywhere)
     assert "accepting any calling AE title (to choose: [node] accept)" in node_line(everywhere)
     assert node_line(cfg.DEFAULT).startswith("DICOM node: off")
+    assert node_open(everywhere)  # the network, anyone: serve warns
+    assert not node_open(cfg.merge(everywhere, accept=("PACS1",)))
+    assert not node_open(cfg.merge(everywhere, dicom_host="127.0.0.1"))
+    assert not node_open(cfg.DEFAULT)
 
 
 @pytest.mark.parametrize(
