@@ -68,8 +68,19 @@ def announce(config: StationConfig, store: Store, say: Say, data_option: str) ->
             f"  mediatool users add NAME --role admin --password-stdin{data_option}"
         )
     say(node_line(config))
+    if node_open(config):
+        say(
+            "Warning: the DICOM node takes instances from any calling AE title on the network "
+            "(they fill the disk down to [node] reserve_mb): name the PACS in [node] accept."
+        )
     if not config.nodes_of("pacs"):
         say("No PACS configured yet: an administrator adds one on the Administration page.")
+
+
+def node_open(config: StationConfig) -> bool:
+    """The node listens beyond this computer and accepts any calling AE title."""
+    host = config.dicom_host or config.host
+    return bool(config.dicom_port) and not is_loopback(host) and not config.accepted_callers()
 
 
 def node_line(config: StationConfig) -> str:
@@ -77,11 +88,22 @@ def node_line(config: StationConfig) -> str:
     if not config.dicom_port:
         return "DICOM node: off (give it a port: --dicom-port N or [node] port)"
     callers = config.accepted_callers()
-    who = "calling AE titles " + ", ".join(callers) if callers else "any calling AE title"
+    if config.accept:
+        who = "calling AE titles " + ", ".join(callers) + " ([node] accept)"
+    elif callers:
+        who = "calling AE titles " + ", ".join(callers) + " (the configured nodes; [node] accept)"
+    else:
+        who = "any calling AE title (to choose: [node] accept)"
     host = config.dicom_host or config.host
+    if host in ("0.0.0.0", "::"):  # what a PACS is given: this computer's name
+        import socket
+
+        host = f"{socket.gethostname()} (every interface)"
+    elif is_loopback(host):
+        host += " (this computer only: [node] host)"
     return (
-        f"DICOM node: AE title {config.ae_title} on {host}:{config.dicom_port} (C-ECHO, C-STORE "
-        f"into the inbox, Media Creation Management), accepting {who}"
+        f"DICOM node: AE title {config.ae_title} on {host} port {config.dicom_port} (C-ECHO, "
+        f"C-STORE into the inbox, Media Creation Management), accepting {who}"
     )
 
 

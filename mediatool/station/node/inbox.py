@@ -9,7 +9,9 @@ temporary file, fsync, rename) and a store that would leave less than ``[node] r
 is refused with Out of Resources, so a full disk never half-writes a file.
 
 The statuses are the Storage Service Class's (PS3.4 Table B.2-1): A700 out of resources,
-A900 data set does not match SOP Class, C000-CFFF cannot understand.
+A900 data set does not match SOP Class, C000-CFFF cannot understand. Each refusal's reason
+(the Error Comment, LO: at most 64 characters, so the reasons are written to fit) is also the
+audit row's.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import sqlalchemy as sa
+from pydicom.multival import MultiValue
 
 from mediatool.net.store import dataset_offset
 from mediatool.station.store import Store, inbox
@@ -66,6 +69,8 @@ class Outcome:
 
 def _text(ds: Any, keyword: str, limit: int = 200) -> str:
     value = ds.get(keyword, "")
+    if isinstance(value, MultiValue):  # "A\\B": as written, not as a Python list
+        value = "\\".join(str(v) for v in value)
     return str(value if value is not None else "").strip()[:limit]
 
 
@@ -123,11 +128,8 @@ class Inbox:
             return self._again(header, held, digest, part10)
         target = self.data / relative_path(header)
         if self._free(target) - len(part10) < self.reserve:
-            return Outcome(
-                OUT_OF_RESOURCES,
-                f"the station's disk is nearly full (less than {self.reserve >> 20} MB would "
-                "be left)",
-            )
+            kept = self.reserve >> 20
+            return Outcome(OUT_OF_RESOURCES, f"disk nearly full: the station keeps {kept} MB free")
         tmp = target.with_name(f".{header.sop_uid}.{os.getpid()}.{time.monotonic_ns()}.tmp")
         try:
             _write(tmp, part10)
@@ -150,16 +152,11 @@ class Inbox:
         byte, or the same data set in another transfer syntax) is a success."""
         if held["digest"] == digest or self._same(held["path"], part10):
             return Outcome(SUCCESS)  # the same instance again: nothing to do
-        if held["sop_class"] != header.sop_class or held["patient_id"] != header.patient_id:
-            why = (
-                "another SOP Class"
-                if held["sop_class"] != header.sop_class
-                else (f"Patient ID {held['patient_id']!r}")
-            )
-            return Outcome(CONFLICT, f"the station already holds this SOP Instance UID with {why}")
-        return Outcome(
-            CONFLICT, "the station already holds a different data set with this SOP Instance UID"
-        )
+        if held["sop_class"] != header.sop_class:
+            return Outcome(CONFLICT, "this SOP Instance UID is held with another SOP Class")
+        if held["patient_id"] != header.patient_id:  # the other ID stays here (privacy)
+            return Outcome(CONFLICT, "this SOP Instance UID is held for another Patient ID")
+        return Outcome(CONFLICT, "another data set is held under this SOP Instance UID")
 
     def _same(self, path: str, part10: bytes) -> bool:
         from mediatool.dicom.sameness import Stored, same_instance

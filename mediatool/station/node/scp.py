@@ -39,7 +39,7 @@ class _Received:
     calling_ae: str
     stored: Counter[tuple[str, str]] = field(default_factory=Counter)
     new: Counter[tuple[str, str]] = field(default_factory=Counter)
-    refused: Counter[str] = field(default_factory=Counter)
+    refused: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # patient, why
 
 
 class Node:
@@ -63,15 +63,13 @@ class Node:
             header = inbox_mod.header_of(event.dataset)
         except Exception as exc:  # the bytes are not a data set at all
             header = Outcome(inbox_mod.CANNOT_UNDERSTAND, f"cannot read the data set: {exc}")
-        if isinstance(header, Header) and header.sop_class != str(
-            event.request.AffectedSOPClassUID
-        ):
-            header = Outcome(
-                inbox_mod.NOT_MATCHING_CLASS,
-                f"the data set's SOP Class UID {header.sop_class} is not the request's",
-            )
         if isinstance(header, Outcome):
             outcome = header
+        elif header.sop_class != str(event.request.AffectedSOPClassUID):
+            outcome = Outcome(  # the header kept: the audit row names the patient
+                inbox_mod.NOT_MATCHING_CLASS,
+                f"SOP Class UID not the request's: {header.sop_class}",
+            )
         else:
             outcome = self.inbox.receive(
                 calling,
@@ -90,7 +88,12 @@ class Node:
                 if out.new:
                     seen.new[(header.patient_id, header.patient_name)] += 1
             elif out.status != inbox_mod.SUCCESS:
-                seen.refused[out.comment] += 1
+                patient = (
+                    (header.patient_id, header.patient_name)
+                    if isinstance(header, Header)
+                    else ("", "")  # not readable enough to name one
+                )
+                seen.refused[(*patient, out.comment)] += 1
 
     def on_ended(self, event: Any) -> None:
         """An association ended (released or aborted): its audit rows."""
@@ -106,11 +109,30 @@ class Node:
                 user_name=who, patient_id=patient_id, patient_name=name,
                 action="dicom-store", outcome=outcome,
             )  # fmt: skip
-        for why, n in sorted(seen.refused.items()):
+        for (patient_id, name, why), n in sorted(seen.refused.items()):
             self.store.audit(
-                user_name=who, patient_id="", patient_name="", action="dicom-store",
+                user_name=who, patient_id=patient_id, patient_name=name, action="dicom-store",
                 outcome=f"{n} refused: {why}",
             )  # fmt: skip
+
+    def on_rejected(self, event: Any) -> None:
+        """An association refused (A-ASSOCIATE-RJ): one audit row saying who and why, so an
+        administrator finds the PACS whose sends fail (the peer only hears a reason code)."""
+        calling = _calling(event)
+        request = event.assoc.requestor.primitive
+        called = str(getattr(request, "called_ae_title", "") or "").strip()
+        callers = self.config.accepted_callers()
+        if called != self.config.ae_title:
+            why = f"called AE title {called!r} is not this station's ({self.config.ae_title})"
+        elif callers and calling not in callers:
+            why = f"calling AE title {calling!r} is not accepted (accepted: {', '.join(callers)})"
+        else:
+            why = "too many associations at once"
+        host = event.assoc.requestor.address
+        self.store.audit(
+            user_name=f"DICOM {calling}", patient_id="", patient_name="",
+            action="dicom-association", outcome=f"refused ({host}): {why}",
+        )  # fmt: skip
 
     # --- the server ---------------------------------------------------------------------
     def start(self) -> None:
@@ -135,6 +157,7 @@ class Node:
             (evt.EVT_N_GET, self.mcm.on_get),
             (evt.EVT_RELEASED, self.on_ended),
             (evt.EVT_ABORTED, self.on_ended),
+            (evt.EVT_REJECTED, self.on_rejected),
         ]
         address = (self.config.dicom_host or self.config.host, self.config.dicom_port)
         try:
