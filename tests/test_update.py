@@ -21,7 +21,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from pydicom import dcmread
+from pydicom.dataset import FileMetaDataset
+from pydicom.filewriter import dcmwrite
 from pydicom.fileset import FileSet
+from pydicom.uid import ExplicitVRLittleEndian
 
 from mediatool.cli import main
 from mediatool.update.commit import KILL_AFTER_ENV
@@ -46,7 +49,11 @@ def digests(root: Path) -> dict[str, str]:
 
 def listed(root: Path) -> set[str]:
     """SOP Instance UIDs the DICOMDIR lists, as pydicom's FileSet reads it."""
-    return {i.SOPInstanceUID for i in FileSet(dcmread(root / "DICOMDIR"))}
+    fs = FileSet(dcmread(root / "DICOMDIR"))
+    try:
+        return {i.SOPInstanceUID for i in fs}
+    finally:  # FileSet keeps a staging TemporaryDirectory; left to the GC it warns later
+        fs._stage["t"].cleanup()
 
 
 def records(dicomdir: Path) -> set[tuple[str, str]]:
@@ -152,7 +159,15 @@ def foreign(tmp_path: Path) -> Path:
     """A File-set DCMTK's dcmmkdir wrote, its files in one folder under 8-character names."""
     root = tmp_path / "foreign"
     for n, spec in enumerate([(5, 1, 1, 1), (5, 1, 1, 2), (6, 1, 1, 1)], 1):
-        write_instance(root / "IMAGES" / f"IMG{n:05d}", make_instance(*spec))
+        ds = make_instance(*spec)
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.file_meta.ImplementationClassUID = uid(99)
+        ds.file_meta.ImplementationVersionName = "FOREIGN_1"  # a conformant one (PS3.10 7.1)
+        (root / "IMAGES").mkdir(parents=True, exist_ok=True)
+        dcmwrite(root / "IMAGES" / f"IMG{n:05d}", ds, enforce_file_format=True)
     made = oracles.dcmmkdir_build(root, fileset_id="FOREIGN")
     assert made.dicomdir is not None, made.describe()
     return root
@@ -249,7 +264,7 @@ def test_a_kill_mid_update_leaves_a_readable_dicomdir_and_repair_fixes_it(
         disc = tmp_path / f"disc{k}"
         shutil.copytree(ours, disc)
         proc = _update_process(disc, big, {KILL_AFTER_ENV: str(after)})
-        proc.wait(timeout=120)
+        proc.communicate(timeout=120)
         assert proc.returncode == -9
         ds = dcmread(disc / "DICOMDIR")
         assert ds.FileSetConsistencyFlag == 0xFFFF  # the update had begun
@@ -281,7 +296,7 @@ def test_a_kill_at_any_moment_leaves_the_old_or_the_new_dicomdir(
         proc = _update_process(disc, big, {})
         time.sleep(rng.uniform(0.2, 3.0))
         proc.kill()
-        proc.wait(timeout=60)
+        proc.communicate(timeout=60)
         ds = dcmread(disc / "DICOMDIR")
         assert listed(disc) in (old, new)
         if ds.FileSetConsistencyFlag != 0:

@@ -217,7 +217,9 @@ def run(request: UpdateRequest, progress: Progress | None = None) -> UpdateResul
     if the_medium.flag not in (0, None) and not request.repair:
         result.findings.append(_inconsistent(the_medium))
         raise PlanRejected(
-            "the File-set was left inconsistent by another writer; nothing was changed",
+            "the File-set was left inconsistent by an update that did not finish; nothing was "
+            "changed. Run the update again with --repair to rebuild the records from the files "
+            "present",
             result.findings,
             result,
         )
