@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner, Result
 from pydicom import dcmread
 from pydicom.dataset import FileMetaDataset
-from pydicom.filewriter import dcmwrite
 from pydicom.fileset import FileSet
+from pydicom.filewriter import dcmwrite
 from pydicom.uid import ExplicitVRLittleEndian
 
 from mediatool.cli import main
@@ -41,9 +41,11 @@ def digests(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "DICOMDIR" and not p.relative_to(root).parts[0].startswith(
-            ("IHE_PDI", "VIEWER", "REPORTS", "INDEX.HTM", "README.TXT")
-        )
+        if p.is_file()
+        and p.name != "DICOMDIR"
+        and not p.relative_to(root)
+        .parts[0]
+        .startswith(("IHE_PDI", "VIEWER", "REPORTS", "INDEX.HTM", "README.TXT"))
     }
 
 
@@ -135,9 +137,7 @@ def test_add_to_our_fileset_continues_its_file_ids(ours: Path, tmp_path: Path) -
 
 def test_remove_a_study_and_a_series(ours: Path) -> None:
     before = digests(ours)
-    result, doc = update_json(
-        ours, "--remove-study", uid(2, 1), "--remove-series", uid(1, 1, 2)
-    )
+    result, doc = update_json(ours, "--remove-study", uid(2, 1), "--remove-series", uid(1, 1, 2))
     assert result.exit_code == 0, result.stderr
     gone = {r["file_id"] for r in doc["removed"]}
     assert gone == {
