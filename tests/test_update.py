@@ -24,7 +24,7 @@ from pydicom import dcmread
 from pydicom.dataset import FileMetaDataset
 from pydicom.fileset import FileSet
 from pydicom.filewriter import dcmwrite
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from mediatool.cli import main
 from mediatool.update.commit import KILL_AFTER_ENV
@@ -164,7 +164,7 @@ def foreign(tmp_path: Path) -> Path:
         ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.file_meta.ImplementationClassUID = uid(99)
+        ds.file_meta.ImplementationClassUID = UID(uid(99))
         ds.file_meta.ImplementationVersionName = "FOREIGN_1"  # a conformant one (PS3.10 7.1)
         (root / "IMAGES").mkdir(parents=True, exist_ok=True)
         dcmwrite(root / "IMAGES" / f"IMG{n:05d}", ds, enforce_file_format=True)
@@ -304,3 +304,29 @@ def test_a_kill_at_any_moment_leaves_the_old_or_the_new_dicomdir(
             fixed = run("update", disc, "--repair", "-q")
             assert fixed.exit_code == 0, fixed.stderr
         checked(disc)
+
+
+def test_icons_are_kept_and_made_for_the_profile(tmp_path: Path) -> None:
+    """STD-CTMR-CD asks for icons (PS3.3 F.7): the records kept keep theirs byte for byte, the
+    added images get theirs as build makes them."""
+    src = instances(tmp_path / "src", [(1, 1, 1, 1), (1, 1, 1, 2)])
+    disc = tmp_path / "disc"
+    built = run("build", src, "--out", disc, "--profile", "STD-CTMR-CD", "-q")
+    assert built.exit_code == 0, built.stderr
+
+    def icons() -> dict[str, bytes]:
+        return {
+            r.ReferencedSOPInstanceUIDInFile: r.IconImageSequence[0].PixelData
+            for r in dcmread(disc / "DICOMDIR").DirectoryRecordSequence
+            if r.DirectoryRecordType == "IMAGE"
+        }
+
+    before = icons()
+    new = instances(tmp_path / "new", [(1, 1, 1, 3), (1, 1, 2, 1)])
+    result = run("update", disc, "--add", new, "--profile", "STD-CTMR-CD", "-q")
+    assert result.exit_code == 0, result.stderr
+    after = icons()
+    assert {u: after[u] for u in before} == before
+    assert set(after) == {*before, uid(1, 1, 1, 3), uid(1, 1, 2, 1)}
+    valid = run("validate", disc, "--profile", "STD-CTMR-CD", "--fail-on", "warning")
+    assert valid.exit_code == 0, valid.stdout

@@ -183,6 +183,8 @@ def _plan(
         descriptor=the_medium.descriptor,
     )
     plan = build_plan(whole, profile, options, _content_equal)
+    plan.fileset_id = the_medium.fileset_id  # kept, even when empty or not conformant
+    plan.fileset_uid = the_medium.fileset_uid or plan.fileset_uid
     plan.findings[:] = [
         f
         for f in plan.findings
@@ -238,10 +240,9 @@ def run(request: UpdateRequest, progress: Progress | None = None) -> UpdateResul
     plan = _plan(request, profile, the_medium, kept, replace(added, instances=tuple(new)))
     result.findings += plan.findings
     result.findings[:] = apply_policy(result.findings, build_policy(profile))
+    on_medium = {i.sop_instance_uid for i in kept}
     new_uids = [
-        i.sop_instance_uid
-        for i in plan.tree.instances()
-        if i.source.display not in {k.source.display for k in kept}
+        u for u in (i.sop_instance_uid for i in plan.tree.instances()) if u not in on_medium
     ]
     existing_ids = {u: found.file_ids[u] for u in (i.sop_instance_uid for i in kept)}
     result.removed = {u: found.file_ids[u] for u in sorted(removing)}

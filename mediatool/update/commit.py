@@ -20,6 +20,7 @@ on the medium while an update runs (the issue's brief), and ``validate`` warns w
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +36,6 @@ from mediatool.findings import Severity
 from mediatool.model import FileID, Progress
 from mediatool.update import medium
 from mediatool.web import load_site, tree_of, write_web_content
-from mediatool.web.content import OUTPUTS as WEB_OUTPUTS
 from mediatool.writers import folder
 
 if TYPE_CHECKING:
@@ -147,8 +147,6 @@ class Update:
                 )
             self._move(staging, [t.file_id for t in tasks])
         finally:
-            import shutil
-
             shutil.rmtree(staging, ignore_errors=True)
         return icons
 
@@ -183,18 +181,28 @@ class Update:
             return
         site = load_site(self.request.site) if self.request.site is not None else None
         shown = tree_of(self.root, self.plan.tree, self.plan.file_ids)
-        self.result.findings.extend(
-            write_web_content(
-                self.root,
-                site=site,
-                jobs=self.request.jobs,
-                progress=self.progress,
-                replace=True,
-                shown=shown,
+        app = self.root / "APP"  # a third-party viewer on the medium: put on it again
+        aside = folder.hidden_name(app, "old") if app.is_dir() else None
+        if aside is not None:
+            app.rename(aside)
+        try:
+            self.result.findings.extend(
+                write_web_content(
+                    self.root,
+                    site=site,
+                    viewer_dir=aside,
+                    jobs=self.request.jobs,
+                    progress=self.progress,
+                    replace=True,
+                    shown=shown,
+                )
             )
-        )
+        finally:
+            if aside is not None and app.is_dir():
+                shutil.rmtree(aside, ignore_errors=True)
+            elif aside is not None:
+                aside.rename(app)
         self.result.web = True
-        assert "APP" in WEB_OUTPUTS
 
     def _dicomdir(self, made: Mapping[str, bytes]) -> bytes:
         """The new DICOMDIR: the plan's tree, the medium's File IDs, the icons the records had
