@@ -228,6 +228,12 @@ def test_mistakes_get_clear_messages(ours: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"Error: {str(plain)!r} is not a File-set: it has no DICOMDIR" in result.stderr
     assert "Hint: make one with: mediatool build" in result.stderr
+    image = tmp_path / "disc.iso"
+    image.write_bytes(b"")
+    result = run("update", image, "--add", plain)
+    assert result.exit_code == 2
+    assert "update works on a File-set folder or a mounted USB stick" in result.stderr
+    assert "Hint: an ISO image cannot be changed: build a new one" in result.stderr
     dicomdir = (ours / "DICOMDIR").read_bytes()
     result = run("update", ours, "--remove-study", "1.2.3.4")
     assert result.exit_code == 1

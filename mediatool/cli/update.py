@@ -23,7 +23,7 @@ from mediatool.findings import Severity
 
 
 @click.command("update")
-@click.argument("media", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("media", type=click.Path(path_type=Path))
 @click.option(
     "--add",
     "add",

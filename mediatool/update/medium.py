@@ -60,6 +60,8 @@ class Medium:
 
 
 def _dicomdir_path(root: Path) -> Path:
+    if not root.exists():
+        raise MediaError(f"{str(root)!r} does not exist")
     if not root.is_dir():
         raise MediaError(
             f"{str(root)!r} is not a folder; update works on a File-set folder or a mounted "
