@@ -92,7 +92,9 @@ def next_name(template: str, taken: Iterable[str]) -> str:
 
 def _levels(existing: Mapping[str, FileID], where: Mapping[str, Place], length: int) -> list[int]:
     """For each directory component of File IDs of ``length`` components: its level (rule 2)."""
-    same = [(fid, where[uid]) for uid, fid in existing.items() if len(fid) == length]
+    same = [
+        (fid, where[uid]) for uid, fid in existing.items() if len(fid) == length and uid in where
+    ]
     levels: list[int] = []
     for i in range(length - 1):
         level = SERIES
@@ -119,33 +121,36 @@ class Namer:
     _made: dict[tuple[FileID, tuple[str, ...], int], str] = field(default_factory=dict)
     _taken: dict[FileID, set[str]] = field(default_factory=dict)
     _levels: dict[int, list[int]] = field(default_factory=dict)
+    #: The last File ID (in name order) under each (patient, study, series) prefix.
+    _last: dict[tuple[str, ...], FileID] = field(default_factory=dict)
+    #: The names each folder holds through the File IDs on the medium.
+    _names: dict[FileID, set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for uid, fid in self.existing.items():
+            place = self.where.get(uid)  # None: removed (its names are not given again)
+            keys = [] if place is None else [place[:n] for n in range(4)]
+            for key in [("root",)] if place is not None and place[0] == "" else keys:
+                if key not in self._last or fid > self._last[key]:
+                    self._last[key] = fid
+            for n in range(len(fid)):
+                self._names.setdefault(tuple(fid[:n]), set()).add(fid[n].upper())
 
     def _folder(self, folder: FileID) -> set[str]:
         if folder not in self._taken:
             names = {n.upper() for n in self.listing(folder)}
-            names |= {
-                fid[len(folder)].upper()
-                for fid in self.existing.values()
-                if len(fid) > len(folder) and tuple(fid[: len(folder)]) == folder
-            }
-            self._taken[folder] = names
+            self._taken[folder] = names | self._names.get(folder, set())
         return self._taken[folder]
 
     def _template(self, place: Place) -> tuple[FileID, int]:
         """The template File ID and the deepest level it shares with ``place`` (rule 1)."""
         if place == ("", "", ""):
-            root_level = [fid for uid, fid in self.existing.items() if self.where[uid][0] == ""]
-            return (root_level[-1] if root_level else _EMPTY_ROOT_LEVEL), SERIES
-        for level in (SERIES, STUDY, PATIENT):
-            near = [
-                fid
-                for uid, fid in self.existing.items()
-                if self.where[uid][:level] == place[:level] and self.where[uid][0] != ""
-            ]
-            if near:
-                return max(near), level
-        four = [fid for uid, fid in self.existing.items() if self.where[uid][0] != ""]
-        return (max(four) if four else _EMPTY), ROOT
+            return self._last.get(("root",), _EMPTY_ROOT_LEVEL), SERIES
+        for level in (SERIES, STUDY, PATIENT, ROOT):
+            near = self._last.get(place[:level])
+            if near is not None:
+                return near, level
+        return _EMPTY, ROOT
 
     def name(self, uid: str) -> FileID:
         place = self.where[uid]
