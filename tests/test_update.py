@@ -27,6 +27,7 @@ from pydicom.filewriter import dcmwrite
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from mediatool.cli import main
+from mediatool.update import naming
 from mediatool.update.commit import KILL_AFTER_ENV
 from tests import oracles
 from tests.factories import make_instance, uid, write_instance
@@ -336,3 +337,39 @@ def test_icons_are_kept_and_made_for_the_profile(tmp_path: Path) -> None:
     assert set(after) == {*before, uid(1, 1, 1, 3), uid(1, 1, 2, 1)}
     valid = run("validate", disc, "--profile", "STD-CTMR-CD", "--fail-on", "warning")
     assert valid.exit_code == 0, valid.stdout
+
+
+def test_naming_follows_the_levels_the_file_ids_show() -> None:
+    """pydicom's test File-set layout: patient folder / series folder / numbered files."""
+    existing = {
+        "a1": ("77654033", "CR1", "6154"),
+        "a2": ("77654033", "CR2", "6247"),
+        "b1": ("98892003", "MR700", "4467"),
+        "b2": ("98892003", "MR700", "4528"),
+    }
+    where = {
+        "a1": ("0", "s1", "e1"),
+        "a2": ("0", "s1", "e2"),
+        "b1": ("1", "s2", "e3"),
+        "b2": ("1", "s2", "e3"),
+        "n1": ("1", "s2", "e3"),  # into an existing series
+        "n2": ("1", "s2", "e4"),  # a new series of an existing study
+        "n3": ("2", "s3", "e5"),  # a new patient
+        "n4": ("2", "s3", "e5"),
+    }
+    ids = naming.assign(["n1", "n2", "n3", "n4"], existing, where, lambda folder: [])
+    assert ids == {
+        "n1": ("98892003", "MR700", "4529"),
+        "n2": ("98892003", "MR701", "0001"),
+        "n3": ("98892004", "MR001", "0001"),
+        "n4": ("98892004", "MR001", "0002"),
+    }
+
+
+def test_naming_never_takes_a_name_the_folder_holds() -> None:
+    existing = {"a": ("IMAGES", "IM000001")}
+    where = {"a": ("0", "s", "e"), "n": ("0", "s", "e")}
+    on_disk = {("IMAGES",): ["IM000001", "im000002", "README"]}
+    ids = naming.assign(["n"], existing, where, lambda folder: on_disk.get(folder, []))
+    assert ids == {"n": ("IMAGES", "IM000003")}
+    assert naming.next_name("IM999999", ["IM999999"]) == "I1000000"
