@@ -369,7 +369,7 @@ def test_naming_follows_the_levels_the_file_ids_show() -> None:
 def test_naming_never_takes_a_name_the_folder_holds() -> None:
     existing = {"a": ("IMAGES", "IM000001")}
     where = {"a": ("0", "s", "e"), "n": ("0", "s", "e")}
-    on_disk = {("IMAGES",): ["IM000001", "im000002", "README"]}
+    on_disk: dict[tuple[str, ...], list[str]] = {("IMAGES",): ["IM000001", "im000002", "README"]}
     ids = naming.assign(["n"], existing, where, lambda folder: on_disk.get(folder, []))
     assert ids == {"n": ("IMAGES", "IM000003")}
     assert naming.next_name("IM999999", ["IM999999"]) == "I1000000"
