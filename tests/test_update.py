@@ -290,6 +290,29 @@ def test_a_kill_mid_update_leaves_a_readable_dicomdir_and_repair_fixes_it(
         checked(disc)
 
 
+def test_a_kill_while_files_are_staged_is_repaired_without_leftovers(
+    ours: Path, tmp_path: Path
+) -> None:
+    """Stopped after writing the added files under the medium's hidden staging folder, before
+    any is in place: the repair clears the staging folder (its owner is gone)."""
+    old = listed(ours)
+    big = instances(tmp_path / "big", [(4, 1, 1, n) for n in range(1, 6)])
+    proc = _update_process(ours, big, {"MEDIATOOL_TEST_PAUSE": "update-staged"})
+    deadline = time.monotonic() + 120
+    assert proc.stderr is not None
+    while b"paused at update-staged" not in proc.stderr.readline():
+        assert time.monotonic() < deadline and proc.poll() is None
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert [p.name for p in ours.glob(".UPDATE.partial-*")] != []  # the stop left it
+    assert listed(ours) == old
+    fixed = run("update", ours, "--repair", "-q")
+    assert fixed.exit_code == 0, fixed.stderr
+    assert list(ours.glob(".*")) == []
+    assert listed(ours) == old
+    checked(ours)
+
+
 def test_a_kill_at_any_moment_leaves_the_old_or_the_new_dicomdir(
     ours: Path, tmp_path: Path
 ) -> None:

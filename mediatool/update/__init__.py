@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
+from mediatool import hierarchy
 from mediatool.build import sources
 from mediatool.build.plan import MediaPlan, PlanOptions, build_plan, build_policy
 from mediatool.build.request import scan_options
@@ -167,7 +168,6 @@ def _scan_added(request: UpdateRequest, profile: Profile, progress: Progress | N
 
 
 def _plan(
-    request: UpdateRequest,
     profile: Profile,
     the_medium: medium.Medium,
     kept: Sequence[InstanceInfo],
@@ -188,8 +188,8 @@ def _plan(
     plan.findings[:] = [
         f
         for f in plan.findings
-        if f.where not in on_medium or f.code.startswith("hierarchy.")
-        if f.code != "fileid.fileset-id"
+        if (f.where not in on_medium or f.code.startswith("hierarchy."))
+        and f.code != "fileid.fileset-id"
     ]
     for inst in kept:
         uid = inst.sop_instance_uid
@@ -207,12 +207,10 @@ def _listing(root: Path) -> naming.Listing:
     return names
 
 
-def run(request: UpdateRequest, progress: Progress | None = None) -> UpdateResult:
-    """Update the File-set at ``request.media``; raises :class:`PlanRejected` (exit 1) when a
-    finding refuses it (nothing is then changed)."""
-    from mediatool import profiles
-
-    profile = request.profile or profiles.load(profiles.DEFAULT_PROFILE)
+def _survey(
+    request: UpdateRequest, profile: Profile, progress: Progress | None
+) -> tuple[medium.Medium, medium.Instances, UpdateResult]:
+    """Read the medium: refuse one an update left inconsistent (unless ``--repair``)."""
     the_medium = medium.read(request.media)
     result = UpdateResult(str(request.media), the_medium.fileset_id, the_medium.fileset_uid)
     result.repaired = request.repair
@@ -225,30 +223,49 @@ def run(request: UpdateRequest, progress: Progress | None = None) -> UpdateResul
             result.findings,
             result,
         )
-    options = scan_options(profile)
     found = medium.scan_medium(
-        the_medium, options, repair=request.repair, jobs=request.jobs, progress=progress
+        the_medium,
+        scan_options(profile),
+        repair=request.repair,
+        jobs=request.jobs,
+        progress=progress,
     )
     result.findings += found.findings
     if request.repair:
         result.findings.append(_repaired(the_medium, found))
+    return the_medium, found, result
+
+
+def _with_kept(plan: MediaPlan, kept: Sequence[InstanceInfo]) -> None:
+    """Every instance kept on the medium has its record, even one the profile would not take
+    on a new disc (the planner leaves those out of its tree)."""
+    planned = {i.sop_instance_uid for i in plan.tree.instances()}
+    missing = [i for i in kept if i.sop_instance_uid not in planned and i.record_type]
+    if missing:
+        plan.tree = hierarchy.build_tree([*plan.tree.instances(), *missing])
+
+
+def run(request: UpdateRequest, progress: Progress | None = None) -> UpdateResult:
+    """Update the File-set at ``request.media``; raises :class:`PlanRejected` (exit 1) when a
+    finding refuses it (nothing is then changed)."""
+    from mediatool import profiles
+
+    profile = request.profile or profiles.load(profiles.DEFAULT_PROFILE)
+    the_medium, found, result = _survey(request, profile, progress)
     removing, removal_findings = _removals(request, list(found.by_uid.values()))
     result.findings += removal_findings
     added = _scan_added(request, profile, progress)
     new = _against_medium(added.instances, found.by_uid, result)
     kept = [i for u, i in found.by_uid.items() if u not in removing]
-    plan = _plan(request, profile, the_medium, kept, replace(added, instances=tuple(new)))
+    plan = _plan(profile, the_medium, kept, replace(added, instances=tuple(new)))
+    _with_kept(plan, kept)
     result.findings += plan.findings
     result.findings[:] = apply_policy(result.findings, build_policy(profile))
-    on_medium = {i.sop_instance_uid for i in kept}
-    new_uids = [
-        u for u in (i.sop_instance_uid for i in plan.tree.instances()) if u not in on_medium
-    ]
-    existing_ids = {u: found.file_ids[u] for u in (i.sop_instance_uid for i in kept)}
+    existing_ids = {i.sop_instance_uid: found.file_ids[i.sop_instance_uid] for i in kept}
     result.removed = {u: found.file_ids[u] for u in sorted(removing)}
     _refuse(request, result)
     result.added = naming.assign(
-        new_uids,
+        [u for u in (i.sop_instance_uid for i in plan.tree.instances()) if u not in existing_ids],
         {**existing_ids, **result.removed},
         naming.places(plan.tree),
         _listing(request.media),
@@ -256,8 +273,7 @@ def run(request: UpdateRequest, progress: Progress | None = None) -> UpdateResul
     plan.file_ids = {**existing_ids, **result.added}
     if request.dry_run or not (result.added or result.removed or request.repair):
         return result
-    written = commit.Update(the_medium, plan, existing_ids, result, request, progress)
-    written.apply()
+    commit.Update(the_medium, plan, existing_ids, result, request, progress).apply()
     result.written = True
     return result
 

@@ -116,6 +116,7 @@ class Update:
         return self.the_medium.root
 
     def apply(self) -> None:
+        folder.sweep(self.root / "UPDATE")  # staging folders of updates that were stopped
         write_durably(self.root / "DICOMDIR", flagged(self.the_medium))
         folder.pause("update-flagged")
         icons = self._add()
@@ -130,9 +131,7 @@ class Update:
         tasks = [t for t in write_tasks(self.plan) if t.sop_instance_uid in self.result.added]
         if not tasks:
             return icons
-        marker = self.root / "UPDATE"
-        folder.sweep(marker)
-        staging = folder.make_folder(marker)
+        staging = folder.make_folder(self.root / "UPDATE")
         try:
             _, found = write_all(
                 tasks, staging, jobs=self.request.jobs, progress=self.progress, icons=icons
@@ -145,6 +144,7 @@ class Update:
                     self.result.findings,
                     self.result,
                 )
+            folder.pause("update-staged")
             self._move(staging, [t.file_id for t in tasks])
         finally:
             shutil.rmtree(staging, ignore_errors=True)
