@@ -246,6 +246,10 @@ def test_mistakes_get_clear_messages(ours: Path, tmp_path: Path) -> None:
     result = run("update", ours, "--add", notes)
     assert result.exit_code == 1
     assert f"no DICOM instance found in {str(notes)!r}; nothing was changed" in result.stderr
+    result, doc = update_json(ours, "--add", notes)  # --json: still one document
+    assert result.exit_code == 1 and doc["ok"] is False and doc["written"] is False
+    result, doc = update_json(plain, "--add", plain)
+    assert result.exit_code == 2 and "is not a File-set" in doc["error"]
     result = run("update", ours)
     assert result.exit_code == 2 and "give --add SOURCE" in result.stderr
     assert (ours / "DICOMDIR").read_bytes() == dicomdir

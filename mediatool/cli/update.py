@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
 from mediatool import profiles
-from mediatool.cli.errors import handle_errors
+from mediatool.cli.errors import handle_errors, json_on_error
 from mediatool.cli.options import (
     fail_on_option,
     jobs_option,
@@ -18,7 +19,7 @@ from mediatool.cli.options import (
     quiet_option,
 )
 from mediatool.cli.output import Progress, emit_json, findings_to_stderr, summary_line
-from mediatool.errors import PlanRejected
+from mediatool.errors import MediatoolError, PlanRejected
 from mediatool.findings import Severity
 
 
@@ -74,14 +75,15 @@ def update(**params: Any) -> None:
       mediatool update ./disc --remove-study 1.2.826.0.1.3680043.8.498.1
       mediatool update ./disc --repair --json
     """
-    from mediatool.update import UpdateRequest, run
+    from mediatool.update import UpdateRequest, UpdateResult, run
 
     if not (params["add"] or params["remove_study"] or params["remove_series"] or params["repair"]):
         raise click.UsageError(
             "give --add SOURCE, --remove-study UID, --remove-series UID or --repair"
         )
     progress = Progress(enabled=not params["quiet"] and not params["as_json"])
-    with handle_errors():
+    as_json = params["as_json"]
+    with handle_errors(), json_on_error(as_json, _error_document(params["media"])) as printed:
         request = UpdateRequest(
             media=params["media"],
             add=params["add"],
@@ -97,13 +99,25 @@ def update(**params: Any) -> None:
         try:
             result = run(request, progress)
         except PlanRejected as exc:
-            if params["as_json"] and exc.result is not None and hasattr(exc.result, "as_dict"):
+            if as_json and isinstance(exc.result, UpdateResult):
                 emit_json(exc.result.as_dict())
+                printed.append(True)
             raise
         finally:
             progress.close()
         _report(result, as_json=params["as_json"], verbose=params["verbose"])
     sys.exit(0)
+
+
+def _error_document(media: Path) -> Callable[[MediatoolError], Mapping[str, Any]]:
+    """The one JSON document of an update that stopped with an error (exit 2)."""
+    from mediatool.update import SCHEMA
+
+    return lambda exc: {
+        "schema": SCHEMA, "ok": False, "media": str(media), "written": False,
+        "error": str(exc), "hint": exc.hint, "added": [], "removed": [], "skipped": [],
+        "findings": [f.as_dict() for f in getattr(exc, "findings", ())],
+    }  # fmt: skip
 
 
 def _report(result: Any, *, as_json: bool, verbose: bool) -> None:

@@ -62,11 +62,18 @@ class UpdateResult:
     web: bool = False
     written: bool = False
     findings: list[Finding] = field(default_factory=list)
+    refused: str | None = None  # why nothing (or, while writing, not all) was done
+
+    def refuse(self, why: str) -> PlanRejected:
+        """The refusal (exit 1) carrying this result, for ``raise``."""
+        self.refused = why
+        return PlanRejected(why, self.findings, self)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
-            "ok": not fails(self.findings, Severity.ERROR),
+            "ok": self.refused is None and not fails(self.findings, Severity.ERROR),
+            "refused": self.refused,
             "media": self.media,
             "written": self.written,
             "fileset_id": self.fileset_id,
@@ -153,16 +160,18 @@ def _removals(
     return out, findings
 
 
-def _scan_added(request: UpdateRequest, profile: Profile, progress: Progress | None) -> ScanResult:
+def _scan_added(
+    request: UpdateRequest, profile: Profile, progress: Progress | None, result: UpdateResult
+) -> ScanResult:
     if not request.add:
         return ScanResult(())
     refs, source_findings = sources.collect(request.add)
     scanned = scan_all(refs, scan_options(profile), jobs=request.jobs, progress=progress)
     if not scanned.instances:
-        raise PlanRejected(
+        result.findings += [*source_findings, *scanned.findings]
+        raise result.refuse(
             f"no DICOM instance found in {', '.join(repr(a) for a in request.add)}; "
-            "nothing was changed",
-            [*source_findings, *scanned.findings],
+            "nothing was changed"
         )
     return ScanResult(scanned.instances, (*source_findings, *scanned.findings), scanned.files_seen)
 
@@ -216,12 +225,10 @@ def _survey(
     result.repaired = request.repair
     if the_medium.flag not in (0, None) and not request.repair:
         result.findings.append(_inconsistent(the_medium))
-        raise PlanRejected(
+        raise result.refuse(
             "the File-set was left inconsistent by an update that did not finish; nothing was "
             "changed. Run the update again with --repair to rebuild the records from the files "
-            "present",
-            result.findings,
-            result,
+            "present"
         )
     found = medium.scan_medium(
         the_medium,
@@ -254,7 +261,7 @@ def run(request: UpdateRequest, progress: Progress | None = None) -> UpdateResul
     the_medium, found, result = _survey(request, profile, progress)
     removing, removal_findings = _removals(request, list(found.by_uid.values()))
     result.findings += removal_findings
-    added = _scan_added(request, profile, progress)
+    added = _scan_added(request, profile, progress, result)
     new = _against_medium(added.instances, found.by_uid, result)
     kept = [i for u, i in found.by_uid.items() if u not in removing]
     plan = _plan(profile, the_medium, kept, replace(added, instances=tuple(new)))
@@ -280,10 +287,8 @@ def run(request: UpdateRequest, progress: Progress | None = None) -> UpdateResul
 
 def _refuse(request: UpdateRequest, result: UpdateResult) -> None:
     if fails(result.findings, request.fail_on):
-        raise PlanRejected(
-            "the update was refused because of the findings above; nothing was changed",
-            result.findings,
-            result,
+        raise result.refuse(
+            "the update was refused because of the findings above; nothing was changed"
         )
 
 

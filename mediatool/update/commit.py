@@ -31,7 +31,7 @@ from mediatool.build.plan import MediaPlan
 from mediatool.build.write import write_all, write_tasks
 from mediatool.dicom import dicomdir_write
 from mediatool.dicom.elements import us
-from mediatool.errors import OutputError, PlanRejected
+from mediatool.errors import OutputError
 from mediatool.findings import Severity
 from mediatool.model import FileID, Progress
 from mediatool.update import medium
@@ -138,11 +138,10 @@ class Update:
             )
             self.result.findings.extend(found)
             if any(f.severity >= Severity.ERROR for f in found):
-                raise PlanRejected(
-                    "an added instance could not be written; the File-set was left as it was "
-                    "(its DICOMDIR flagged: run again with --repair)",
-                    self.result.findings,
-                    self.result,
+                shutil.rmtree(staging, ignore_errors=True)
+                write_durably(self.root / "DICOMDIR", self.the_medium.data)  # as it was
+                raise self.result.refuse(
+                    "an added instance could not be written; nothing was changed"
                 )
             folder.pause("update-staged")
             self._move(staging, [t.file_id for t in tasks])
@@ -164,7 +163,7 @@ class Update:
             if os.path.lexists(dest):
                 raise OutputError(f"{str(dest)!r} appeared while updating; nothing replaced")
             staging.joinpath(*file_id).rename(dest)
-            folders.add(dest.parent)
+            folders.update(p for p in dest.parents if p.is_relative_to(self.root))
             _kill_point(done)
         for path in sorted(folders):
             _fsync_dir(path)
