@@ -795,6 +795,13 @@ _DECLARED: Final[Mapping[str, Code]] = {
         "F04",
         action="Find out which version is right; remove the old series first to replace it.",
     ),
+    "update.empty": Code(
+        E,
+        "PS3.11 D.3.3",
+        "The update would leave no instance: a DICOMDIR without records is not allowed",
+        "B09",
+        action="Remove fewer studies or series; to empty the medium, delete its files yourself.",
+    ),
     "update.not-on-medium": Code(
         E,
         None,

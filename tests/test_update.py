@@ -250,6 +250,8 @@ def test_mistakes_get_clear_messages(ours: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1 and doc["ok"] is False and doc["written"] is False
     result, doc = update_json(plain, "--add", plain)
     assert result.exit_code == 2 and "is not a File-set" in doc["error"]
+    result = run("update", ours, "--remove-study", uid(1, 1), "--remove-study", uid(2, 1))
+    assert result.exit_code == 1 and "ERROR update.empty" in result.stderr
     result = run("update", ours)
     assert result.exit_code == 2 and "give --add SOURCE" in result.stderr
     assert (ours / "DICOMDIR").read_bytes() == dicomdir

@@ -267,6 +267,14 @@ def run(request: UpdateRequest, progress: Progress | None = None) -> UpdateResul
     plan = _plan(profile, the_medium, kept, replace(added, instances=tuple(new)))
     _with_kept(plan, kept)
     result.findings += plan.findings
+    if not plan.tree.patients and not plan.tree.root_instances:
+        result.findings.append(
+            finding(
+                "update.empty",
+                f"after removing {len(removing)} instance(s) none would be left on the medium",
+                str(request.media),
+            )
+        )
     result.findings[:] = apply_policy(result.findings, build_policy(profile))
     existing_ids = {i.sop_instance_uid: found.file_ids[i.sop_instance_uid] for i in kept}
     result.removed = {u: found.file_ids[u] for u in sorted(removing)}
