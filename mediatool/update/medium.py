@@ -20,7 +20,6 @@ from mediatool.dicom.dicomdir_raw import (
     FILE_ID,
     FILESET_ID,
     REF_INSTANCE,
-    REF_TS,
     RawDirectory,
     RawRecord,
 )
@@ -136,16 +135,6 @@ def _index(medium: Medium) -> None:
             series_icon = _icon(records[parent])
             if series_icon is not None:
                 medium.series_icons[uid] = series_icon
-
-
-def referenced_ts(medium: Medium) -> dict[str, str]:
-    """(0004,1512) of each referencing record (the Transfer Syntax the record claims)."""
-    out: dict[str, str] = {}
-    for record in medium.directory.records:
-        uid = record.text(REF_INSTANCE)
-        if uid:
-            out[uid] = record.text(REF_TS) or ""
-    return out
 
 
 #: Names at the root that are not instances: the DICOMDIR, web content, our staging folders.
