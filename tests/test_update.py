@@ -102,6 +102,8 @@ def update_json(*args: object) -> tuple[Result, dict[str, Any]]:
 
 def test_add_to_our_fileset_continues_its_file_ids(ours: Path, tmp_path: Path) -> None:
     before = digests(ours)
+    copy = tmp_path / "copy"
+    shutil.copytree(ours, copy)
     old = dcmread(ours / "DICOMDIR")
     new = instances(
         tmp_path / "new", [(1, 1, 1, 3), (1, 1, 3, 1), (1, 2, 1, 1), (3, 1, 1, 1), (3, 1, 1, 2)]
@@ -134,6 +136,7 @@ def test_add_to_our_fileset_continues_its_file_ids(ours: Path, tmp_path: Path) -
     # the web content shows the new patient
     assert "Patient3" in (ours / "INDEX.HTM").read_text(encoding="utf-8")
     assert doc["web_content"] is True
+    assert records(ours / "DICOMDIR") == dcmmkdir_append(copy, ours, ids.values())
 
 
 def test_remove_a_study_and_a_series(ours: Path) -> None:
@@ -154,6 +157,23 @@ def test_remove_a_study_and_a_series(ours: Path) -> None:
     assert ("PATIENT", "PID0002") not in records(ours / "DICOMDIR")
     assert kinds == {"PATIENT", "STUDY", "SERIES", "IMAGE"}
     checked(ours)
+
+
+def dcmmkdir_append(copy: Path, updated: Path, file_ids: Any) -> set[tuple[str, str]]:
+    """Oracle: DCMTK appends (``+A``) the files our update added, put at the same File IDs in
+    a copy of the medium as it was; the records of the DICOMDIR it makes."""
+    for file_id in file_ids:
+        (copy / file_id).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(updated / file_id, copy / file_id)
+    dcmmkdir = oracles.require_tool("dcmmkdir")
+    appended = subprocess.run(
+        [dcmmkdir, "-Pgp", "+A", "+id", copy, "+D", copy / "DICOMDIR", *sorted(file_ids)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert appended.returncode == 0, appended.stderr
+    return records(copy / "DICOMDIR")
 
 
 def foreign(tmp_path: Path) -> Path:
@@ -190,18 +210,7 @@ def test_add_to_a_dcmmkdir_fileset_and_compare_with_dcmmkdir_append(tmp_path: Pa
     assert dcmread(root / "DICOMDIR").FileSetID == "FOREIGN"
     assert listed(root) == {uid(5, 1, 1, 1), uid(5, 1, 1, 2), uid(6, 1, 1, 1), *ids}
     checked(root)
-    # oracle: DCMTK appends the same files (at the same File IDs) to the copy
-    for file_id in ids.values():
-        shutil.copyfile(root / file_id, copy / file_id)
-    dcmmkdir = oracles.require_tool("dcmmkdir")
-    appended = subprocess.run(
-        [dcmmkdir, "-Pgp", "+A", "+id", copy, "+D", copy / "DICOMDIR", *sorted(ids.values())],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert appended.returncode == 0, appended.stderr
-    assert records(root / "DICOMDIR") == records(copy / "DICOMDIR")
+    assert records(root / "DICOMDIR") == dcmmkdir_append(copy, root, ids.values())
 
 
 def test_an_instance_already_there_is_skipped_a_different_one_refused(
