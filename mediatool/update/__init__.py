@@ -19,16 +19,16 @@ from pathlib import Path
 from typing import Any, Final
 
 from mediatool import hierarchy
+from mediatool.build import _content_equal as content_equal  # the build's F04 rule
 from mediatool.build import sources
 from mediatool.build.plan import MediaPlan, PlanOptions, build_plan, build_policy
 from mediatool.build.request import scan_options
 from mediatool.conform import Action
-from mediatool.dicom.sameness import Stored, same_instance
 from mediatool.errors import PlanRejected
 from mediatool.findings import Finding, Severity, apply_policy, fails, finding
 from mediatool.model import FileID, InstanceInfo, Progress, ScanResult, render_file_id
 from mediatool.profiles import Profile
-from mediatool.scan import open_source, scan_all
+from mediatool.scan import scan_all
 from mediatool.update import commit, medium, naming
 
 SCHEMA: Final = "mediatool.update/1"
@@ -92,16 +92,6 @@ class UpdateResult:
         }
 
 
-def _stored(inst: InstanceInfo) -> Stored:
-    return Stored(
-        lambda: open_source(inst.source), inst.size, inst.dataset_offset, inst.transfer_syntax
-    )
-
-
-def _content_equal(a: InstanceInfo, b: InstanceInfo) -> bool:
-    return same_instance(_stored(a), _stored(b))
-
-
 def _against_medium(
     new: Sequence[InstanceInfo], on_medium: Mapping[str, InstanceInfo], result: UpdateResult
 ) -> list[InstanceInfo]:
@@ -112,7 +102,7 @@ def _against_medium(
         there = on_medium.get(inst.sop_instance_uid)
         if there is None:
             kept.append(inst)
-        elif _content_equal(there, inst):
+        elif content_equal(there, inst):
             result.skipped.append(inst.source.display)
             result.findings.append(
                 finding(
@@ -191,7 +181,7 @@ def _plan(
         fileset_uid=the_medium.fileset_uid,
         descriptor=the_medium.descriptor,
     )
-    plan = build_plan(whole, profile, options, _content_equal)
+    plan = build_plan(whole, profile, options, content_equal)
     plan.fileset_id = the_medium.fileset_id  # kept, even when empty or not conformant
     plan.fileset_uid = the_medium.fileset_uid or plan.fileset_uid
     plan.findings[:] = [
