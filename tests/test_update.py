@@ -348,6 +348,10 @@ def test_a_kill_at_any_moment_leaves_the_old_or_the_new_dicomdir(
             assert listed(disc) == old
             fixed = run("update", disc, "--repair", "-q")
             assert fixed.exit_code == 0, fixed.stderr
+        again = run("update", disc, "--add", big, "-q")  # finishes the job (or has nothing to do)
+        assert again.exit_code == 0, again.stderr
+        assert listed(disc) == new
+        assert list(disc.glob(".*")) == []  # what a stop left is cleared
         checked(disc)
 
 
