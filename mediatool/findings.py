@@ -749,6 +749,65 @@ _DECLARED: Final[Mapping[str, Code]] = {
     "import.write-failed": Code(
         E, None, "The instance could not be written into the archive folder"
     ),
+    # --- update a File-set in place (mediatool update, the FSU role: PS3.10 8.3) ----------------
+    "update.inconsistent": Code(
+        E,
+        "PS3.3 F.3.2.1",
+        "The File-set Consistency Flag says an update did not finish; the DICOMDIR may be stale",
+        "B10",
+        action="Run the update again with --repair to rebuild the records from the files present.",
+    ),
+    "update.missing-file": Code(
+        E,
+        "PS3.3 F.3.2.2",
+        "A directory record refers to a file that is not on the medium",
+        action="Run the update with --repair to rebuild the records from the files present.",
+    ),
+    "update.unreadable-file": Code(
+        E,
+        "PS3.10 7.1",
+        "A file on the medium cannot be read as an instance; its record cannot be kept",
+        action="Restore the file, or run with --repair to leave it out of the DICOMDIR.",
+    ),
+    "update.left-out": Code(
+        W,
+        "PS3.10 7.1",
+        "A file in the folder cannot be read as an instance; --repair left it out of the DICOMDIR",
+        action="Check the file; remove it if it is a leftover, or ask for an intact copy.",
+    ),
+    "update.repaired": Code(
+        W,
+        "PS3.3 F.3.2.1",
+        "The directory records were rebuilt from the instance files in the folder (--repair)",
+        action="Check the result with mediatool validate.",
+    ),
+    "update.already-present": Code(
+        N,
+        "PS3.3 C.12.1",
+        "An added instance is already on the medium with the same content; it is skipped",
+        "F04",
+        action="Nothing to do.",
+    ),
+    "update.conflict": Code(
+        E,
+        "PS3.3 C.12.1",
+        "An added instance has the SOP Instance UID of a different instance on the medium",
+        "F04",
+        action="Find out which version is right; remove the old series first to replace it.",
+    ),
+    "update.empty": Code(
+        E,
+        "PS3.11 D.3.3",
+        "The update would leave no instance: a DICOMDIR without records is not allowed",
+        "B09",
+        action="Remove fewer studies or series; to empty the medium, delete its files yourself.",
+    ),
+    "update.not-on-medium": Code(
+        E,
+        None,
+        "A study or series to remove is not on the medium",
+        action="Check the UID (mediatool validate lists the studies); nothing was changed.",
+    ),
     # --- retrieve from a PACS (build --from-pacs) ----------------------------------------------
     "retrieve.sub-operations-failed": Code(
         E, "PS3.4 C.4.3.1.6", "The PACS reports failed C-STORE sub-operations of a retrieve"

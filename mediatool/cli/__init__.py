@@ -25,6 +25,7 @@ from mediatool.cli.iso import iso
 from mediatool.cli.profiles import profiles_group
 from mediatool.cli.sample import sample
 from mediatool.cli.serve import serve, users_group
+from mediatool.cli.update import update
 from mediatool.cli.validate import validate
 
 __all__ = ["main"]
@@ -47,6 +48,7 @@ for _command in (
     iso,
     burn,
     validate,
+    update,
     import_,
     echo,
     profiles_group,
