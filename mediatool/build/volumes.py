@@ -14,7 +14,8 @@ Capacity is planned before anything is written and verified exactly after:
    writing). A volume over the capacity scales up the estimates of its instances by the
    overshoot, the set is split again and written again (at most three times).
 4. Publish: ``--out DIR`` gets one folder per volume (``DIR/<VOLUME_ID>``), ``--iso FILE`` one
-   image per volume (``FILE_1.iso`` ...), ``--label FILE`` one label per volume.
+   image per volume (``FILE_1.iso`` ...), ``--image FILE`` one image of the medium's file
+   system per volume (``FILE_1.img`` ...), ``--label FILE`` one label per volume.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any, Final
 
 from mediatool.build import span, write
 from mediatool.build.plan import MediaPlan, volume_plan
-from mediatool.build.request import BuildRequest
+from mediatool.build.request import BuildRequest, staging_target
 from mediatool.conform import Action
 from mediatool.dicom.tree import PatientSummary, SeriesSummary, summarise
 from mediatool.errors import OutputError
@@ -289,7 +290,7 @@ def write_volumes(
     media_plan: MediaPlan, request: BuildRequest, capacity: int, progress: Progress | None
 ) -> None:
     """Write the volumes of ``media_plan``, splitting again while one is over ``capacity``."""
-    target = request.out if request.out is not None else request.iso
+    target = staging_target(request)
     assert target is not None
     root = folder_writer.staging_dir(target)
     scale: dict[str, float] = {}
@@ -326,7 +327,7 @@ def write_volumes(
 def check_outputs(request: BuildRequest, count: int) -> None:
     """The numbered images and labels must not overwrite anything (unless ``--force``)."""
     for k in range(1, count + 1):
-        for path in (request.iso, request.label):
+        for path in (request.iso, request.image, request.label):
             if path is not None:
                 folder_writer.check_file_destination(
                     _numbered(path, k), request.sources, force=request.force
@@ -365,6 +366,9 @@ def _publish(
                 progress=progress,
                 force=request.force,
             )
+        numbered = _numbered(request.image, k) if request.image is not None else None
+        if numbered is not None:
+            write.write_media(volume, request, folder, capacity, numbered)
     if request.out is not None:
         folder_writer.publish_folder(root, request.out)
     else:

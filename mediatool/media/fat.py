@@ -1,0 +1,157 @@
+"""Read a File-set from a FAT image of a USB stick (PS3.12 Annex R).
+
+The boot sector is read here (a few fields, pure): an unpartitioned device ("superfloppy") or a
+master boot record whose **first** partition holds the file system (R.1: the File-set is in the
+first partition); the FAT type follows from the count of clusters, as the Microsoft FAT
+specification (1.03, "FAT type determination") defines it: below 4,085 FAT12, below 65,525
+FAT16, else FAT32. exFAT and NTFS are named and refused (R.1.1 lists FAT16 and FAT32 only).
+
+The files are listed and copied out with Debian's **mtools** (``mcopy -s``, no mounting, no
+root) into a private temporary folder, which is then read as a folder
+(:class:`~mediatool.media.folder.FolderReader`: the same name and link rules) and removed on
+:meth:`close`. mtools rather than a FAT reader of our own: it is the maintained reader of FAT
+images on Debian (pyfatfs is not packaged); the cost is one copy of a stick's content.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from mediatool import external as tools
+from mediatool.findings import finding
+from mediatool.media.base import DamagedMedia
+from mediatool.media.folder import FolderReader
+
+_SIGNATURE: Final = b"\x55\xaa"
+_SECTOR: Final = 512
+_PARTITION_TABLE: Final = 446
+#: Other file systems a stick may carry, by their OEM name (boot sector bytes 3-10)
+_OTHERS: Final = {b"EXFAT   ": "exFAT", b"NTFS    ": "NTFS"}
+_ANNEX_R: Final = "PS3.12 Annex R needs FAT16 or FAT32"
+
+
+@dataclass(frozen=True, slots=True)
+class FatVolume:
+    """What the boot sector says: FAT type (12, 16, 32), where the volume starts (bytes), and
+    whether it sits in the first partition of a partition table (None: no partition table)."""
+
+    fat_type: int
+    offset: int
+    partition: int | None
+    label: str
+
+    @property
+    def name(self) -> str:
+        where = "no partition table" if self.partition is None else "in the first partition"
+        return f"FAT{self.fat_type} ({where})"
+
+
+def _is_boot_sector(sector: bytes) -> bool:
+    if len(sector) < _SECTOR or sector[510:512] != _SIGNATURE or sector[0] not in (0xEB, 0xE9):
+        return False
+    per_sector = struct.unpack_from("<H", sector, 11)[0]
+    return per_sector in (512, 1024, 2048, 4096) and sector[13] != 0
+
+
+def fat_type(sector: bytes) -> int:
+    """FAT12, 16 or 32 by the count of clusters (Microsoft FAT specification 1.03)."""
+    per_sector, per_cluster, reserved, fats, root_entries, total16 = struct.unpack_from(
+        "<HBHBHH", sector, 11
+    )
+    fat16_size, total32, fat32_size = (
+        struct.unpack_from("<H", sector, 22)[0],
+        struct.unpack_from("<I", sector, 32)[0],
+        struct.unpack_from("<I", sector, 36)[0],
+    )
+    root_sectors = (root_entries * 32 + per_sector - 1) // per_sector
+    fat_size = fat16_size or fat32_size
+    total = total16 or total32
+    clusters = (total - (reserved + fats * fat_size + root_sectors)) // per_cluster
+    if clusters < 4085:
+        return 12
+    return 16 if clusters < 65525 else 32
+
+
+def read_volume(head: bytes, first_partition: bytes | None = None) -> FatVolume | str:
+    """The FAT volume of a device whose first sector is ``head`` (``first_partition``: the first
+    sector of its first partition, when ``head`` is a master boot record); else why not."""
+    if head[3:11] in _OTHERS:
+        return f"the file system is {_OTHERS[head[3:11]]}; {_ANNEX_R}"
+    if _is_boot_sector(head):
+        return FatVolume(fat_type(head), 0, None, _label(head))
+    if len(head) < _SECTOR or head[510:512] != _SIGNATURE:
+        return "neither a FAT boot sector nor a partition table"
+    kind, start = (
+        head[_PARTITION_TABLE + 4],
+        struct.unpack_from("<I", head, _PARTITION_TABLE + 8)[0],
+    )
+    if kind == 0 or start == 0:
+        return "the partition table has no first partition"
+    if first_partition is None:
+        return f"the first partition (type {kind:#04x}) cannot be read"
+    if first_partition[3:11] in _OTHERS:
+        return f"the first partition is {_OTHERS[first_partition[3:11]]}; {_ANNEX_R}"
+    if not _is_boot_sector(first_partition):
+        return f"the first partition (type {kind:#04x}) holds no FAT file system; {_ANNEX_R}"
+    return FatVolume(fat_type(first_partition), start * _SECTOR, 1, _label(first_partition))
+
+
+def _label(sector: bytes) -> str:
+    at = 71 if struct.unpack_from("<H", sector, 22)[0] == 0 else 43  # FAT32 BPB is longer
+    return sector[at : at + 11].decode("ascii", "replace").rstrip(" ")
+
+
+def is_fat_image(head: bytes) -> bool:
+    """A FAT (or exFAT/NTFS) boot sector or a partition table: what :class:`FatReader` opens."""
+    return len(head) >= _SECTOR and head[510:512] == _SIGNATURE
+
+
+def _volume(path: Path, name: str) -> FatVolume:
+    with path.open("rb") as fp:
+        head = fp.read(_SECTOR)
+        first = None
+        if not _is_boot_sector(head) and len(head) == _SECTOR:
+            start = struct.unpack_from("<I", head, _PARTITION_TABLE + 8)[0]
+            fp.seek(start * _SECTOR)
+            first = fp.read(_SECTOR)
+    volume = read_volume(head, first)
+    if isinstance(volume, FatVolume):
+        return volume
+    code = "media.wrong-filesystem" if _ANNEX_R in volume else "media.fat-not-first-partition"
+    raise DamagedMedia(f"cannot read {name!r} as a USB File-set: {volume}", finding(code, volume))
+
+
+class FatReader(FolderReader):
+    """A FAT image as a medium (its files copied out with mtools, read as a folder)."""
+
+    kind = "fat"
+
+    def __init__(self, path: str | Path) -> None:
+        shown = str(path)
+        self.volume = _volume(Path(path), shown)
+        self._copy = tempfile.mkdtemp(prefix="mediatool-fat-")
+        try:
+            image = f"{path}@@{self.volume.offset}" if self.volume.offset else str(path)
+            tools.run(
+                ["mcopy", "-s", "-n", "-m", "-i", image, "::*", self._copy],
+                f"reading the FAT image {shown!r}",
+                env=tools.MTOOLS_ENV,
+            )
+            super().__init__(self._copy)
+        except BaseException:
+            shutil.rmtree(self._copy, ignore_errors=True)
+            raise
+        self.name = shown
+        self.volume_id = self.volume.label or None
+        self._findings.append(finding("media.filesystem", self.volume.name))
+        if self.volume.fat_type == 12:
+            self._findings.append(finding("media.wrong-filesystem", f"FAT12; {_ANNEX_R}"))
+
+    def close(self) -> None:
+        super().close()
+        shutil.rmtree(self._copy, ignore_errors=True)

@@ -1,0 +1,67 @@
+"""The image of a medium in that medium's file system (PS3.12): one entry point for ``build
+--image``.
+
+| medium | file system | writer | PS3.12 |
+| --- | --- | --- | --- |
+| cd, cd74 | ISO 9660 Level 1 | :mod:`~mediatool.writers.iso` (pycdlib) | Annex F |
+| dvd | UDF 1.02 + ISO 9660 Level 1 bridge | :mod:`~mediatool.writers.udf` (genisoimage) | Annex P |
+| bd | UDF 2.50/2.60: refused, see :mod:`~mediatool.writers.udf` | none | Annex X |
+| usb | FAT16, else FAT32 (no partition table) | :mod:`~mediatool.writers.fat` (dosfstools,
+mtools) | Annex R |
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Final
+
+from mediatool.writers import fat, iso, udf
+
+#: medium -> the file system its image carries (what ``validate`` expects of it too)
+FILE_SYSTEM: Final = {
+    "cd": "ISO 9660 Level 1",
+    "cd74": "ISO 9660 Level 1",
+    "dvd": "UDF 1.02 with an ISO 9660 bridge",
+    "bd": "UDF 2.50/2.60",
+    "usb": "FAT16 or FAT32",
+}
+
+
+def pack(
+    medium: str,
+    folder: Path,
+    image: Path,
+    *,
+    volume_id: str,
+    date: datetime | None,
+    capacity: int | None,
+    force: bool = False,
+) -> int:
+    """Write ``folder`` as the image of ``medium`` at ``image``; its size in bytes.
+
+    Raises what the medium's writer raises (``OutputError``, ``PlanRejected``)."""
+    if medium in ("dvd", "bd"):
+        made = udf.pack(
+            folder, image, medium=medium, volume_id=volume_id, capacity=capacity, force=force
+        )
+        return made.size
+    if medium == "usb":
+        return fat.pack(folder, image, volume_id=volume_id, capacity=capacity, force=force).size
+    result = iso.pack(
+        folder,
+        image,
+        volume_id=volume_id,
+        date=date,
+        capacity=capacity,
+        force=force,
+    )
+    return result.size
+
+
+def check_medium(medium: str) -> None:
+    """Refuse before anything is built a medium whose image cannot be written (BD)."""
+    if medium in udf.REVISION and udf.REVISION[medium] is None:
+        from mediatool.errors import OutputError
+
+        raise OutputError(udf.BD_REFUSAL, hint=udf.BD_HINT)
