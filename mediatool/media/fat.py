@@ -77,27 +77,31 @@ def fat_type(sector: bytes) -> int:
     return 16 if clusters < 65525 else 32
 
 
-def read_volume(head: bytes, first_partition: bytes | None = None) -> FatVolume | str:
+_WRONG, _NOT_FIRST = "media.wrong-filesystem", "media.fat-not-first-partition"
+
+
+def read_volume(head: bytes, first_partition: bytes | None = None) -> FatVolume | tuple[str, str]:
     """The FAT volume of a device whose first sector is ``head`` (``first_partition``: the first
-    sector of its first partition, when ``head`` is a master boot record); else why not."""
+    sector of its first partition, when ``head`` is a master boot record); else the finding
+    code and the words saying why not (R.1.1: the file system; R.1: the first partition)."""
     if head[3:11] in _OTHERS:
-        return f"the file system is {_OTHERS[head[3:11]]}; {_ANNEX_R}"
+        return _WRONG, f"the file system is {_OTHERS[head[3:11]]}; {_ANNEX_R}"
     if _is_boot_sector(head):
         return FatVolume(fat_type(head), 0, None, _label(head))
     if len(head) < _SECTOR or head[510:512] != _SIGNATURE:
-        return "neither a FAT boot sector nor a partition table"
+        return _WRONG, f"neither a FAT boot sector nor a partition table; {_ANNEX_R}"
     kind, start = (
         head[_PARTITION_TABLE + 4],
         struct.unpack_from("<I", head, _PARTITION_TABLE + 8)[0],
     )
     if kind == 0 or start == 0:
-        return "the partition table has no first partition"
-    if first_partition is None:
-        return f"the first partition (type {kind:#04x}) cannot be read"
+        return _NOT_FIRST, "the partition table has no first partition"
+    if first_partition is None or len(first_partition) < _SECTOR:
+        return _NOT_FIRST, f"the first partition (type {kind:#04x}) cannot be read"
     if first_partition[3:11] in _OTHERS:
-        return f"the first partition is {_OTHERS[first_partition[3:11]]}; {_ANNEX_R}"
+        return _WRONG, f"the first partition is {_OTHERS[first_partition[3:11]]}; {_ANNEX_R}"
     if not _is_boot_sector(first_partition):
-        return f"the first partition (type {kind:#04x}) holds no FAT file system; {_ANNEX_R}"
+        return _NOT_FIRST, f"the first partition (type {kind:#04x}) holds no FAT file system"
     return FatVolume(fat_type(first_partition), start * _SECTOR, 1, _label(first_partition))
 
 
@@ -122,8 +126,8 @@ def _volume(path: Path, name: str) -> FatVolume:
     volume = read_volume(head, first)
     if isinstance(volume, FatVolume):
         return volume
-    code = "media.wrong-filesystem" if _ANNEX_R in volume else "media.fat-not-first-partition"
-    raise DamagedMedia(f"cannot read {name!r} as a USB File-set: {volume}", finding(code, volume))
+    code, why = volume
+    raise DamagedMedia(f"cannot read {name!r} as a USB File-set: {why}", finding(code, why))
 
 
 class FatReader(FolderReader):

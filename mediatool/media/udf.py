@@ -18,17 +18,17 @@ medium of the profile (:func:`mediatool.validate.medium.check`).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final, cast
 
 import pycdlib
-from pycdlib.pycdlibio import PyCdlibIO
 
 from mediatool.errors import MediaError
 from mediatool.findings import finding
 from mediatool.media.base import DamagedMedia, IndexedReader, MediaEntry, unsafe_component
-from mediatool.media.iso import IsoReader, _open_image
+from mediatool.media.iso import IsoReader, _ExtentReader, _open_image
 
 #: ECMA-167 2/9.1: the Volume Structure Descriptors of a UDF volume (sectors 16 and on)
 NSR: Final = (b"NSR02", b"NSR03")
@@ -105,6 +105,7 @@ class UdfReader(IndexedReader):
                 finding("media.iso-damaged", message),
             ) from exc
         self._closed = False
+        self._size = self._image.seek(0, io.SEEK_END)
         self._findings.append(finding("media.filesystem", self.facts.describe()))
         self._compare(iso_names)
 
@@ -150,15 +151,20 @@ class UdfReader(IndexedReader):
             )
 
     def open(self, entry: MediaEntry) -> BinaryIO:
+        """A seekable view of the file's bytes inside the image (its File Entry's extent; the
+        files of an image are recorded contiguously, as pycdlib's own reader assumes).
+
+        Raises ``OSError`` for an entry not of this image or an extent past the image's end."""
         if self._closed:
             raise OSError(f"UDF image {self.name!r} is closed")
         known = self._known(entry)
-        record = self._records[known.path]
-        if record.inode is None:  # an empty file has no data extent
-            import io
-
+        inode = self._records[known.path].inode
+        if inode is None or not known.size:  # an empty file has no data extent
             return io.BytesIO(b"")
-        return cast(BinaryIO, PyCdlibIO(record.inode, self._iso.logical_block_size))
+        start = int(inode.extent_location()) * int(self._iso.logical_block_size)
+        if start + known.size > self._size:
+            raise OSError(f"the extent of {known.path!r} ends beyond the image; not read")
+        return cast(BinaryIO, _ExtentReader(self._image, [(start, known.size)]))
 
     def close(self) -> None:
         if not getattr(self, "_closed", True):
