@@ -22,7 +22,7 @@ from webcdp import Browser, Page, chromium
 
 from mediatool.cli import main
 from mediatool.errors import OutputError
-from mediatool.media import FatReader, IsoReader, MediaEntry, MediaReader, UdfReader, open_media
+from mediatool.media import FatReader, MediaEntry, MediaReader, UdfReader, open_media
 from mediatool.media.base import DamagedMedia
 from mediatool.media.fat import read_volume
 from mediatool.writers import fat as fat_writer
@@ -373,10 +373,10 @@ def test_the_viewer_opens_from_the_extracted_image(
 
 
 def test_readers_by_content_not_by_name(images: dict[str, Path], tmp_path: Path) -> None:
-    kinds = {}
+    kinds: dict[str, str] = {}
     for medium, image in images.items():
         renamed = tmp_path / f"{medium}.bin"
         renamed.write_bytes(image.read_bytes())
         with open_media(renamed) as reader:
-            kinds[medium] = type(reader)
-    assert kinds == {"cd": IsoReader, "dvd": UdfReader, "usb": FatReader}
+            kinds[medium] = type(reader).__name__
+    assert kinds == {"cd": "IsoReader", "dvd": "UdfReader", "usb": "FatReader"}
