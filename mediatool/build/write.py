@@ -253,7 +253,7 @@ def write_fileset(
     try:
         tree = _content(media_plan, staging, request, site, progress)
         if must_fit is not None:
-            size = iso_writer.image_size(staging, media_plan.fileset_id)
+            size = measured_size(request, staging, media_plan.fileset_id)
             if size is None or size > must_fit:
                 raise DoesNotFit
         if request.label is not None:
@@ -287,6 +287,18 @@ def write_fileset(
     except BaseException:
         _remove(staging)
         raise
+
+
+def measured_size(request: BuildRequest, folder: Path, volume_id: str) -> int | None:
+    """The exact size of the largest image asked for (``--iso`` ISO 9660, ``--image`` the
+    medium's file system: a UDF image is larger than the ISO 9660 one of the same folder); the
+    ISO 9660 size when no image is asked for (a folder split by ``--capacity``)."""
+    sizes = []
+    if request.iso is not None or request.image is None:
+        sizes.append(iso_writer.image_size(folder, volume_id))
+    if request.image is not None:
+        sizes.append(image_writer.image_size(image_medium(request), folder, volume_id))
+    return None if None in sizes else max(s for s in sizes if s is not None)
 
 
 def write_media(

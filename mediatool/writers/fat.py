@@ -62,6 +62,15 @@ def plan_size(content: int, entries: int) -> tuple[int, int]:
     return 32, -(-max(size, _FAT32_MIN) // 2**20) * 2**20
 
 
+def image_size(folder: Path) -> int | None:
+    """Size in bytes of the image :func:`pack` would write (None: cannot be recorded)."""
+    scan = iso_writer.scan_folder(Path(folder))
+    if not scan.ok:
+        return None
+    files = [Path(folder).joinpath(*e.parts) for e in scan.entries if not e.is_dir]
+    return plan_size(sum(f.stat().st_size for f in files), len(scan.entries))[1]
+
+
 def _make(image: Path, fat_type: int, size: int, label: str) -> None:
     with image.open("r+b") as fp:
         fp.truncate(size)

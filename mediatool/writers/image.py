@@ -59,6 +59,15 @@ def pack(
     return result.size
 
 
+def image_size(medium: str, folder: Path, volume_id: str) -> int | None:
+    """Size in bytes of the image :func:`pack` would write for ``medium`` (None: not recordable)."""
+    if medium in ("dvd", "bd"):
+        return udf.image_size(folder, volume_id) if udf.REVISION.get(medium) else None
+    if medium == "usb":
+        return fat.image_size(folder)
+    return iso.image_size(folder, volume_id)
+
+
 def check_medium(medium: str) -> None:
     """Refuse before anything is built a medium whose image cannot be written (BD)."""
     if medium in udf.REVISION and udf.REVISION[medium] is None:

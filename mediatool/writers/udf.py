@@ -53,7 +53,7 @@ class UdfResult:
     directories: int
 
 
-def _arguments(folder: Path, volume_id: str) -> list[str]:
+def _arguments(volume_id: str) -> list[str]:
     return [
         "genisoimage",
         "-udf",  # UDF 1.02 beside the ISO 9660 tree
@@ -69,6 +69,19 @@ def _arguments(folder: Path, volume_id: str) -> list[str]:
         "ascii",
         "-quiet",
     ]
+
+
+def _sectors(folder: Path, volume_id: str) -> int:
+    sized = tools.run([*_arguments(volume_id), "-print-size", str(folder)], "sizing the UDF image")
+    return int(sized.split()[-1])
+
+
+def image_size(folder: Path, volume_id: str = "") -> int | None:
+    """Exact size in bytes of the image :func:`pack` would write for a DVD (None: the folder
+    cannot be recorded); genisoimage lays it out without writing (``-print-size``)."""
+    if not iso_writer.scan_folder(Path(folder)).ok:
+        return None
+    return _sectors(Path(folder), volume_id) * iso_writer.SECTOR
 
 
 def pack(
@@ -106,10 +119,8 @@ def pack(
             "was written",
             scan.findings,
         )
-    args = _arguments(folder, volume_id)
-    sized = tools.run([*args, "-print-size", str(folder)], "sizing the UDF image")
-    sectors = int(sized.split()[-1])
-    iso_writer.check_capacity(sectors * iso_writer.SECTOR, capacity)
+    args = _arguments(volume_id)
+    iso_writer.check_capacity(_sectors(folder, volume_id) * iso_writer.SECTOR, capacity)
     image.parent.mkdir(parents=True, exist_ok=True)
     staging.sweep(image)
     fd, tmp = staging.open_file(image)

@@ -6,11 +6,12 @@ is read from ``/proc/self/mountinfo`` (the kernel's own table: the ``vfat``/``ms
 mount whose mount point is the longest prefix of ``PATH``); anything else is refused with its
 type named (``exfat``, ``ntfs3``, ``fuseblk``, ``ext4``...) before anything is written.
 
-Each file is copied from the build's staging folder (already in 8.3 upper-case names, which FAT
-stores as plain short entries), ``fsync``-ed, and every folder ``fsync``-ed after its files, so
-the data is on the device before the stick is reported written. Then every file is read back
-(its page cache dropped first with ``posix_fadvise(DONTNEED)``, best effort) and compared by
-SHA-256 with what was meant; a difference is an error naming the files.
+Each file is copied from the build's staging folder (in 8.3 upper-case names, which FAT stores
+as plain short entries; checked with the ISO 9660 Level 1 rules first, as the images are),
+``fsync``-ed, and every folder ``fsync``-ed after its files, so the data is on the device before
+the stick is reported written. Then every file is read back (its page cache dropped first with
+``posix_fadvise(DONTNEED)``, best effort) and compared by SHA-256 with what was meant; a
+difference is an error naming the files.
 
 **Test hook** (documented): the environment variable ``MEDIATOOL_MOUNTINFO`` names another file
 in mountinfo format to read instead of ``/proc/self/mountinfo``. Tests use it to present a plain
@@ -27,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from mediatool.errors import OutputError
+from mediatool.errors import OutputError, PlanRejected
+from mediatool.writers import iso as iso_writer
 
 MOUNTINFO_ENV: Final = "MEDIATOOL_MOUNTINFO"
 #: Linux file system types of a FAT12/16/32 volume (PS3.12 R.1.1)
@@ -171,6 +173,13 @@ def write_to_stick(
     """Copy the File-set in ``staging`` to the root of the FAT stick ``stick``, fsync, then read
     every file back and compare. Raises ``OutputError`` (exit 2) on refusal or a difference."""
     mount = check_stick(stick, mountinfo)
+    scan = iso_writer.scan_folder(staging)  # FAT-safe: 8.3 upper case, 8 levels, one DICOMDIR
+    if not scan.ok:
+        raise PlanRejected(
+            "the File-set has names or folders a USB File-set cannot hold (PS3.12 R.1.1); "
+            "nothing was written to the stick",
+            scan.findings,
+        )
     try:
         _collisions(staging, stick, force)
         meant: dict[Path, str] = {}

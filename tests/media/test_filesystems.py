@@ -21,10 +21,11 @@ from web_helpers import chromium_executable
 from webcdp import Browser, Page, chromium
 
 from mediatool.cli import main
-from mediatool.errors import OutputError
+from mediatool.errors import OutputError, PlanRejected
 from mediatool.media import FatReader, MediaEntry, MediaReader, UdfReader, open_media
 from mediatool.media.base import DamagedMedia
 from mediatool.media.fat import read_volume
+from mediatool.sample import generate_sample
 from mediatool.writers import fat as fat_writer
 from mediatool.writers import usb
 
@@ -255,6 +256,43 @@ def test_a_missing_tool_is_named_with_its_package(
         from mediatool import external
 
         external.find("genisoimage")
+
+
+def test_a_spanned_dvd_build_gives_one_udf_image_per_volume(tmp_path: Path) -> None:
+    generate_sample(tmp_path / "in", instances=60)
+    image = tmp_path / "dvd.img"
+    result = cli("build", str(tmp_path / "in"), "--media", "dvd", "--image", str(image),
+                 "--capacity", "2600000", "--invent", "--skip-invalid", "--json", "-q")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    volumes = json.loads(result.stdout)["volumes"]
+    assert [v["image"] for v in volumes] == [
+        str(tmp_path / f"dvd_{k}.img") for k in range(1, len(volumes) + 1)
+    ]
+    assert len(volumes) >= 2 and not image.exists()
+    for volume in volumes:
+        path = Path(volume["image"])
+        assert path.stat().st_size <= 2600000
+        info = tool("udfinfo", path)
+        assert info.returncode == 0 and "udfrev=1.02" in info.stdout, info.stderr
+        check = cli("validate", str(path), "--json")
+        doc = json.loads(check.stdout)
+        assert check.exit_code == 0 and doc["media"]["kind"] == "udf", doc["findings"]
+        assert doc["media"]["fileset_id"] == volume["volume_id"]
+
+
+def test_the_stick_gets_only_fat_safe_names(tmp_path: Path) -> None:
+    staging = tmp_path / "staging"
+    (staging / "DICOM").mkdir(parents=True)
+    (staging / "DICOMDIR").write_bytes(b"x")
+    (staging / "DICOM" / "long name.dcm").write_bytes(b"y")
+    stick = tmp_path / "STICK"
+    stick.mkdir()
+    with pytest.raises(PlanRejected) as caught:
+        usb.write_to_stick(staging, stick, mountinfo=fake_mount(tmp_path, stick, "vfat"))
+    assert [(f.code, f.where) for f in caught.value.findings] == [
+        ("media.iso-not-level1", "DICOM/long name.dcm")
+    ]
+    assert list(stick.iterdir()) == []
 
 
 # --- USB: straight onto a mounted stick --------------------------------------------------------
