@@ -344,6 +344,12 @@ _DECLARED: Final[Mapping[str, Code]] = {
         "A12",
         action="Put the File-set in the first partition, or on a stick without a partition table.",
     ),
+    "media.fat-damaged": Code(
+        E,
+        "PS3.12 R.1.1",
+        "The FAT image is truncated, or mtools cannot read its file system",
+        action="Ask the sender for a new copy of the stick.",
+    ),
     "media.trees-differ": Code(
         W,
         "PS3.12 P.1.3, F.1.2.1",

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Final
 
 from mediatool import external as tools
+from mediatool.errors import OutputError
 from mediatool.findings import finding
 from mediatool.media.base import DamagedMedia
 from mediatool.media.folder import FolderReader
@@ -44,6 +45,7 @@ class FatVolume:
     offset: int
     partition: int | None
     label: str
+    size: int  # bytes the boot sector declares (total sectors x bytes per sector)
 
     @property
     def name(self) -> str:
@@ -87,7 +89,7 @@ def read_volume(head: bytes, first_partition: bytes | None = None) -> FatVolume 
     if head[3:11] in _OTHERS:
         return _WRONG, f"the file system is {_OTHERS[head[3:11]]}; {_ANNEX_R}"
     if _is_boot_sector(head):
-        return FatVolume(fat_type(head), 0, None, _label(head))
+        return FatVolume(fat_type(head), 0, None, _label(head), _declared(head))
     if len(head) < _SECTOR or head[510:512] != _SIGNATURE:
         return _WRONG, f"neither a FAT boot sector nor a partition table; {_ANNEX_R}"
     kind, start = (
@@ -102,7 +104,14 @@ def read_volume(head: bytes, first_partition: bytes | None = None) -> FatVolume 
         return _WRONG, f"the first partition is {_OTHERS[first_partition[3:11]]}; {_ANNEX_R}"
     if not _is_boot_sector(first_partition):
         return _NOT_FIRST, f"the first partition (type {kind:#04x}) holds no FAT file system"
-    return FatVolume(fat_type(first_partition), start * _SECTOR, 1, _label(first_partition))
+    volume = first_partition
+    return FatVolume(fat_type(volume), start * _SECTOR, 1, _label(volume), _declared(volume))
+
+
+def _declared(sector: bytes) -> int:
+    total: int = struct.unpack_from("<H", sector, 19)[0] or struct.unpack_from("<I", sector, 32)[0]
+    per_sector: int = struct.unpack_from("<H", sector, 11)[0]
+    return total * per_sector
 
 
 def _label(sector: bytes) -> str:
@@ -127,7 +136,18 @@ def _volume(path: Path, name: str) -> FatVolume:
     if isinstance(volume, FatVolume):
         return volume
     code, why = volume
-    raise DamagedMedia(f"cannot read {name!r} as a USB File-set: {why}", finding(code, why))
+    raise DamagedMedia(
+        f"cannot read {name!r} as a USB File-set: {why}", finding(code, why), kind="fat"
+    )
+
+
+def _damaged(name: str, why: str) -> DamagedMedia:
+    return DamagedMedia(
+        f"cannot read the FAT image {name!r}: {why}",
+        finding("media.fat-damaged", why),
+        hint="Ask the sender for a new copy of the stick.",
+        kind="fat",
+    )
 
 
 class FatReader(FolderReader):
@@ -138,14 +158,22 @@ class FatReader(FolderReader):
     def __init__(self, path: str | Path) -> None:
         shown = str(path)
         self.volume = _volume(Path(path), shown)
+        have = Path(path).stat().st_size - self.volume.offset
+        if have < self.volume.size:
+            why = f"the image has {have} of the {self.volume.size} bytes its boot sector declares"
+            raise _damaged(shown, f"{why}: it is truncated")
+        tools.find("mcopy")  # missing: exit 2 naming the package (not a judgement on the media)
         self._copy = tempfile.mkdtemp(prefix="mediatool-fat-")
         try:
             image = f"{path}@@{self.volume.offset}" if self.volume.offset else str(path)
-            tools.run(
-                ["mcopy", "-s", "-n", "-m", "-i", image, "::*", self._copy],
-                f"reading the FAT image {shown!r}",
-                env=tools.MTOOLS_ENV,
-            )
+            try:
+                tools.run(
+                    ["mcopy", "-s", "-n", "-m", "-i", image, "::*", self._copy],
+                    "copying the files out",
+                    env=tools.MTOOLS_ENV,
+                )
+            except OutputError as exc:  # mtools cannot read its structures: a damaged image
+                raise _damaged(shown, str(exc)) from exc
             super().__init__(self._copy)
         except BaseException:
             shutil.rmtree(self._copy, ignore_errors=True)

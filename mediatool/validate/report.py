@@ -207,7 +207,7 @@ def _read_directory(
 def damaged_report(media: str, exc: DamagedMedia, profile: str | None) -> Report:
     """The report on a medium whose container cannot be read at all (an ISO image that does
     not parse): its one finding, a judgement on the media (FAIL)."""
-    info = MediaInfo("iso", media, None, None, None, None, profile)
+    info = MediaInfo(exc.kind, media, None, None, None, None, profile)
     return Report(info, Inventory(), (exc.finding,))
 
 

@@ -172,6 +172,20 @@ def test_usb_image_validates_and_reads_back_what_was_built(images: dict[str, Pat
     assert read == files_below(images["usb"].parent / "DISC")
 
 
+def test_a_truncated_fat_image_fails_validation(images: dict[str, Path], tmp_path: Path) -> None:
+    cut = tmp_path / "cut.img"
+    cut.write_bytes(images["usb"].read_bytes()[:100_000])
+    result = cli("validate", str(cut), "--json")
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 1 and doc["media"]["kind"] == "fat"
+    assert [(f["code"], f["message"]) for f in doc["findings"]] == [
+        (
+            "media.fat-damaged",
+            "the image has 100000 of the 16777216 bytes its boot sector declares: it is truncated",
+        )
+    ]
+
+
 def test_fat_size_and_type() -> None:
     assert fat_writer.plan_size(100_000, 10) == (16, 16 * 2**20)
     assert fat_writer.plan_size(1900 * 2**20, 10)[0] == 32
