@@ -1,31 +1,21 @@
 """The image of a medium in that medium's file system (PS3.12): one entry point for ``build
 --image``.
 
-| medium | file system | writer | PS3.12 |
-| --- | --- | --- | --- |
-| cd, cd74 | ISO 9660 Level 1 | :mod:`~mediatool.writers.iso` (pycdlib) | Annex F |
-| dvd | UDF 1.02 + ISO 9660 Level 1 bridge | :mod:`~mediatool.writers.udf` (genisoimage) | Annex P |
-| bd | UDF 2.50/2.60: refused, see :mod:`~mediatool.writers.udf` | none | Annex X |
-| usb | FAT16, else FAT32 (no partition table) | :mod:`~mediatool.writers.fat` (dosfstools,
-mtools) | Annex R |
+- cd, cd74: ISO 9660 Level 1, :mod:`~mediatool.writers.iso` (pycdlib); Annex F.
+- dvd: UDF 1.02 with an ISO 9660 Level 1 bridge, :mod:`~mediatool.writers.udf` (genisoimage);
+  Annex P.
+- bd: UDF 2.50/2.60 (Annex X): refused, see :mod:`~mediatool.writers.udf`.
+- usb: FAT16, else FAT32, no partition table, :mod:`~mediatool.writers.fat` (dosfstools,
+  mtools); Annex R.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Final
 
+from mediatool.errors import OutputError
 from mediatool.writers import fat, iso, udf
-
-#: medium -> the file system its image carries (what ``validate`` expects of it too)
-FILE_SYSTEM: Final = {
-    "cd": "ISO 9660 Level 1",
-    "cd74": "ISO 9660 Level 1",
-    "dvd": "UDF 1.02 with an ISO 9660 bridge",
-    "bd": "UDF 2.50/2.60",
-    "usb": "FAT16 or FAT32",
-}
 
 
 def pack(
@@ -71,6 +61,4 @@ def image_size(medium: str, folder: Path, volume_id: str) -> int | None:
 def check_medium(medium: str) -> None:
     """Refuse before anything is built a medium whose image cannot be written (BD)."""
     if medium in udf.REVISION and udf.REVISION[medium] is None:
-        from mediatool.errors import OutputError
-
         raise OutputError(udf.BD_REFUSAL, hint=udf.BD_HINT)
