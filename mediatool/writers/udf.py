@@ -19,6 +19,10 @@
 
 The ISO 9660 side is written without Rock Ridge or Joliet and without genisoimage's relaxing
 options (profiles.md §5.6), so every tree shows the same 8.3 names.
+
+Not reproducible byte for byte (unlike :mod:`~mediatool.writers.iso`): genisoimage 1.1.11
+stamps the clock into its descriptors and ignores ``SOURCE_DATE_EPOCH`` (two runs a second
+apart differ in about 30 bytes, all dates and the Volume Set Identifier).
 """
 
 from __future__ import annotations
