@@ -317,6 +317,52 @@ _DECLARED: Final[Mapping[str, Code]] = {
     "media.hidden-file": Code(
         W, "PS3.12 P.2.1.5", "File recorded with the ISO 9660 'hidden' (existence) flag", "I03"
     ),
+    # --- the file system of each medium (PS3.12 Annex F, P, J, X, R; issue 16) ---------------
+    "media.filesystem": Code(
+        N,
+        "PS3.12 F.2.2, P.2, X.2, R.1.1",
+        "The image's file system (type, revision, partitions, Interchange Level)",
+        action="Nothing to do; it says which file system the image carries.",
+    ),
+    "media.wrong-filesystem": Code(
+        E,
+        "PS3.12 F.2.2, P.2, J.2, X.2, R.1.1",
+        "The image's file system is not one the medium of the profile allows",
+        "A11",
+        action="Write the image again for that medium: mediatool build --media M --image FILE.",
+    ),
+    "media.udf-layout": Code(
+        E,
+        "PS3.12 P.2",
+        "The UDF volume has more than one partition or an Interchange Level other than 2",
+        action="Write the image again with mediatool build --media dvd --image FILE.",
+    ),
+    "media.fat-not-first-partition": Code(
+        E,
+        "PS3.12 R.1",
+        "The USB File-set is not in a FAT file system in the first partition",
+        "A12",
+        action="Put the File-set in the first partition, or on a stick without a partition table.",
+    ),
+    "media.fat-damaged": Code(
+        E,
+        "PS3.12 R.1.1",
+        "The FAT image is truncated, or mtools cannot read its file system",
+        action="Ask the sender for a new copy of the stick.",
+    ),
+    "media.trees-differ": Code(
+        W,
+        "PS3.12 P.1.3, F.1.2.1",
+        "A file is in the UDF tree and not in the ISO 9660 bridge, or the other way round",
+        "A09",
+        action="Write the image again with mediatool build --image; its trees show the same names.",
+    ),
+    "build.read-back": Code(
+        N,
+        "PS3.12 R.1.1",
+        "Every file written to the USB stick was synced, read back and found identical",
+        action="Nothing to do; eject the stick safely before unplugging it.",
+    ),
     # --- validate: DICOMDIR, directory records, referenced files (mediatool/validate) ---------
     # Facts `mediatool validate` finds on a File-set. "where" is the media-relative File ID or
     # path, or "DICOMDIR record N @OFFSET" (N: 1-based item of (0004,1220), OFFSET: byte

@@ -29,7 +29,13 @@ REQUIRED_TOOLS=(
     "gdcmconv:libgdcm-tools"
     "xorriso:xorriso"
     "isoinfo:genisoimage"
-    "genisoimage:genisoimage"
+    "genisoimage:genisoimage"  # also writes the DVD images (UDF 1.02 + ISO 9660, issue 16)
+    "mkfs.fat:dosfstools"      # USB images: FAT16/FAT32 (PS3.12 Annex R); fsck.fat reads them
+    "fsck.fat:dosfstools"
+    "mcopy:mtools"             # fills and reads FAT images without mounting
+    "mdir:mtools"
+    "udfinfo:udftools"         # reads the UDF images back
+    "7z:p7zip-full"            # extracts UDF images (7z x -tudf)
     "chromium:chromium"
     "Orthanc:orthanc"
     "initdb:postgresql"  # Debian: /usr/lib/postgresql/<v>/bin, not on PATH (has_tool looks)
@@ -65,6 +71,7 @@ add_package() {
 # a tool on PATH, or (PostgreSQL's server programs) in Debian's /usr/lib/postgresql/<v>/bin
 has_tool() {
     command -v "$1" >/dev/null 2>&1 && return 0
+    [[ -x "/usr/sbin/$1" || -x "/sbin/$1" ]] && return 0  # mkfs.fat, fsck.fat: not on a user's PATH
     compgen -G "/usr/lib/postgresql/*/bin/$1" >/dev/null
 }
 for entry in "${REQUIRED_TOOLS[@]}"; do

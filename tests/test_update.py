@@ -18,8 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import oracles
 import pytest
 from click.testing import CliRunner, Result
+from factories import make_instance, uid, write_instance
 from pydicom import dcmread
 from pydicom.dataset import FileMetaDataset
 from pydicom.fileset import FileSet
@@ -29,8 +31,6 @@ from pydicom.uid import UID, ExplicitVRLittleEndian
 from mediatool.cli import main
 from mediatool.update import naming
 from mediatool.update.commit import KILL_AFTER_ENV
-from tests import oracles
-from tests.factories import make_instance, uid, write_instance
 
 
 def run(*args: object) -> Result:

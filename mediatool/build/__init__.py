@@ -17,7 +17,14 @@ from typing import Any
 
 from mediatool.build import sources, volumes
 from mediatool.build.plan import MediaPlan, PlanOptions, build_plan, build_policy
-from mediatool.build.request import DESCRIPTOR_FILE_ID, BuildRequest, capacity_of, scan_options
+from mediatool.build.request import (
+    DESCRIPTOR_FILE_ID,
+    BuildRequest,
+    capacity_of,
+    image_medium,
+    scan_options,
+    staging_target,
+)
 from mediatool.build.write import NOT_WRITTEN as _NOT_WRITTEN
 from mediatool.build.write import DoesNotFit, write_fileset
 from mediatool.dicom.sameness import Stored, same_instance
@@ -28,6 +35,8 @@ from mediatool.profiles import Profile
 from mediatool.scan import open_source, scan_all
 from mediatool.web import check_viewer_dir
 from mediatool.writers import folder
+from mediatool.writers import image as image_writer
+from mediatool.writers import usb as usb_writer
 
 
 def _stored(inst: InstanceInfo) -> Stored:
@@ -162,8 +171,13 @@ def _check_outputs(request: BuildRequest) -> None:
         folder.check_file_destination(request.label, request.sources, force=request.force)
     if request.out is not None:
         folder.check_destination(request.out, request.sources, force=request.force)
-    if request.iso is not None:
-        folder.check_file_destination(request.iso, request.sources, force=request.force)
+    for image in (request.iso, request.image):
+        if image is not None:
+            folder.check_file_destination(image, request.sources, force=request.force)
+    if request.image is not None:
+        image_writer.check_medium(image_medium(request))
+    if request.usb is not None:
+        usb_writer.check_stick(request.usb)
 
 
 def run(
@@ -239,7 +253,7 @@ def _write_planned(
     split is narrow, :func:`_may_fit`), then write one File-set or the volumes."""
     if capacity is not None:
         media_plan.volumes = volumes.split_plan(media_plan, request, capacity, {})
-    writes = not request.dry_run and (request.out is not None or request.iso is not None)
+    writes = not request.dry_run and staging_target(request) is not None
     writing = replace(request, notes=request.notes + left_out_notes(media_plan))
     if writes and media_plan.volumes and _may_fit(media_plan, request, capacity):
         try:

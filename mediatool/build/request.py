@@ -41,9 +41,29 @@ class BuildRequest:
     fileset_uid: str = ""  # the File-set UID to use (one volume only; else derived)
     notes: tuple[str, ...] = ()  # plain-text notes for README.TXT (e.g. what a retrieve missed)
     skip_invalid: bool = False  # leave out the input files that would refuse the build
+    image: Path | None = None  # the image of the medium in its own file system (--image)
+    usb: Path | None = None  # the mount point of a FAT USB stick to write to (--usb)
 
 
 DESCRIPTOR_FILE_ID = ("README",)
+
+
+def image_medium(request: BuildRequest) -> str:
+    """The medium whose file system ``--image`` is written in: ``--media``, else the profile's."""
+    return request.media or request.profile.media
+
+
+def staging_target(request: BuildRequest) -> Path | None:
+    """Where the staging folder goes beside: the folder, else an image; a stick alone stages in
+    the temporary folder (the stick gets the files copied and read back)."""
+    for path in (request.out, request.iso, request.image):
+        if path is not None:
+            return path
+    if request.usb is not None:
+        import tempfile
+
+        return Path(tempfile.gettempdir()) / "mediatool-usb"
+    return None
 
 
 def capacity_of(request: BuildRequest) -> int | None:
@@ -53,7 +73,7 @@ def capacity_of(request: BuildRequest) -> int | None:
         return request.capacity
     if request.media is not None:
         return iso_writer.MEDIA_CAPACITY[request.media]
-    if request.iso is not None:
+    if request.iso is not None or request.image is not None:
         return iso_writer.MEDIA_CAPACITY[request.profile.media]
     return None
 

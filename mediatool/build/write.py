@@ -22,7 +22,14 @@ from pydicom.uid import UID
 
 from mediatool import workers
 from mediatool.build.plan import MediaPlan, build_policy
-from mediatool.build.request import DESCRIPTOR_FILE_ID, BuildRequest, capacity_of, scan_options
+from mediatool.build.request import (
+    DESCRIPTOR_FILE_ID,
+    BuildRequest,
+    capacity_of,
+    image_medium,
+    scan_options,
+    staging_target,
+)
 from mediatool.conform import Action
 from mediatool.dicom import filemeta
 from mediatool.errors import MediatoolError, OutputError, PlanRejected
@@ -34,7 +41,9 @@ from mediatool.scan import open_source, scan_one
 from mediatool.web import Site, load_site, make_label, tree_of, write_web_content
 from mediatool.web.fileset import PatientNode
 from mediatool.writers import folder
+from mediatool.writers import image as image_writer
 from mediatool.writers import iso as iso_writer
+from mediatool.writers import usb as usb_writer
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,14 +246,14 @@ def write_fileset(
 
     ``must_fit``: raise :class:`DoesNotFit` (nothing published) when the exact ISO 9660 image
     of the content would be larger than this many bytes."""
-    target = request.out if request.out is not None else request.iso
+    target = staging_target(request)
     assert target is not None  # run() writes only when there is an output
     site = load_site(request.site) if request.site is not None else None
     staging = folder.staging_dir(target)
     try:
         tree = _content(media_plan, staging, request, site, progress)
         if must_fit is not None:
-            size = iso_writer.image_size(staging, media_plan.fileset_id)
+            size = measured_size(request, staging, media_plan.fileset_id)
             if size is None or size > must_fit:
                 raise DoesNotFit
         if request.label is not None:
@@ -264,6 +273,7 @@ def write_fileset(
                 progress=progress,
                 force=request.force,
             )
+        write_media(media_plan, request, staging, capacity_of(request), None)
         if request.out is not None:
             folder.publish_folder(staging, request.out)
         else:
@@ -277,6 +287,51 @@ def write_fileset(
     except BaseException:
         _remove(staging)
         raise
+
+
+def measured_size(request: BuildRequest, folder: Path, volume_id: str) -> int | None:
+    """The exact size of the largest image asked for (``--iso`` ISO 9660, ``--image`` the
+    medium's file system: a UDF image is larger than the ISO 9660 one of the same folder); the
+    ISO 9660 size when no image is asked for (a folder split by ``--capacity``)."""
+    sizes = []
+    if request.iso is not None or request.image is None:
+        sizes.append(iso_writer.image_size(folder, volume_id))
+    if request.image is not None:
+        sizes.append(image_writer.image_size(image_medium(request), folder, volume_id))
+    return None if None in sizes else max(s for s in sizes if s is not None)
+
+
+def write_media(
+    volume: MediaPlan,
+    request: BuildRequest,
+    staging: Path,
+    capacity: int | None,
+    image: Path | None,
+) -> None:
+    """``--image`` (the medium's own file system, :mod:`mediatool.writers.image`) and ``--usb``
+    (copied to the stick and read back, :mod:`mediatool.writers.usb`) from a written folder;
+    ``image``: the numbered image of a volume (None: ``request.image``)."""
+    target = image or request.image
+    if target is not None:
+        image_writer.pack(
+            image_medium(request),
+            staging,
+            target,
+            volume_id=volume.fileset_id,
+            date=request.date,
+            capacity=capacity,
+            force=request.force,
+        )
+    if request.usb is not None and image is None:  # one File-set per stick: never volumes
+        done = usb_writer.write_to_stick(staging, request.usb, force=request.force)
+        volume.findings.append(
+            finding(
+                "build.read-back",
+                f"{done.files} files ({done.bytes} bytes) written to the {done.fstype} stick, "
+                "synced, read back and compared: identical",
+                str(done.stick),
+            )
+        )
 
 
 def _content(
@@ -353,7 +408,8 @@ def web_content(
         )
 
     found = render(request.presets != "off", replace=False)
-    capacity = capacity_of(request) if request.iso is not None else None
+    images = request.iso is not None or request.image is not None
+    capacity = capacity_of(request) if images else None
     if request.presets == "auto" and capacity is not None and folder_size(staging) > capacity:
         found = render(False, replace=True)
         found.append(

@@ -38,6 +38,8 @@ class BuildOptions:
     sources: tuple[str, ...]
     out: Path | None
     iso_file: Path | None
+    image: Path | None
+    usb: Path | None
     media: str | None
     capacity_text: str | None
     compress: str
@@ -64,8 +66,14 @@ class BuildOptions:
 
     def check(self) -> None:
         """Usage errors (exit 2) among these options."""
-        if self.out is None and self.iso_file is None and not self.dry_run:
-            raise click.UsageError("give --out DIR and/or --iso FILE (or --dry-run to plan only)")
+        targets = (self.out, self.iso_file, self.image, self.usb)
+        if all(t is None for t in targets) and not self.dry_run:
+            raise click.UsageError(
+                "give --out DIR, --iso FILE, --image FILE and/or --usb PATH (or --dry-run to "
+                "plan only)"
+            )
+        if self.usb is not None and (self.capacity_text or self.media not in (None, "usb")):
+            raise click.UsageError("--usb writes one File-set: no --capacity, --media usb only")
         if self.compress == "lossy" and not self.allow_lossy:
             raise click.UsageError("--compress lossy loses information: add --allow-lossy")
 
@@ -86,7 +94,9 @@ class BuildOptions:
             fail_on=Severity[self.fail_on.upper()],
             jobs=self.jobs,
             iso=self.iso_file,
-            media=self.media,
+            image=self.image,
+            usb=self.usb,
+            media="usb" if self.usb is not None and self.media is None else self.media,
             capacity=capacity,
             compress=self.compress,
             allow_lossy=self.allow_lossy,
@@ -113,6 +123,20 @@ class BuildOptions:
     "iso_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also (or only) write an ISO 9660 Level 1 image of the File-set (PS3.12 Annex F).",
+)
+@click.option(
+    "--image",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also (or only) write the image of the medium --media names (default: the "
+    "profile's) in its own file system (PS3.12): cd ISO 9660 Level 1 (Annex F); dvd UDF 1.02 "
+    "with an ISO 9660 bridge (Annex P); usb FAT16, else FAT32 (Annex R); bd (UDF 2.5/2.6, "
+    "Annex X) is refused: no tool writes it. Volumes: FILE_1.img, FILE_2.img...",
+)
+@click.option(
+    "--usb",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the File-set onto the USB stick mounted at PATH: its root, FAT16 or FAT32 "
+    "(PS3.12 Annex R; another file system is refused), synced, every file read back.",
 )
 @click.option(
     "--media",
@@ -208,6 +232,8 @@ def build(**params: Any) -> None:
     Example:
       mediatool build ./incoming --out ./disc --fileset-id PATIENT_CD
       mediatool build ./incoming --iso patient.iso --date 2024-03-12 --site site.toml
+      mediatool build ./incoming --media dvd --image patient.img
+      mediatool build ./incoming --usb /media/STICK
       mediatool build export.zip more/ --dry-run --json
       mediatool build --from-pacs PACS@10.0.0.5:104 --patient-id 4711 --iso patient.iso
     """
@@ -240,7 +266,7 @@ def _run(
     from mediatool import build as build_mod
     from mediatool.build.plan import MediaPlan
 
-    targets = Targets(args.out, args.iso_file, args.dry_run)
+    targets = Targets(args.out, args.iso_file, args.dry_run, args.image, args.usb)
     try:
         if pacs.from_pacs:
             media_plan = build_from_pacs(request, progress, pacs)

@@ -24,6 +24,8 @@ class Targets:
     out: Path | None
     iso_file: Path | None
     dry_run: bool
+    image: Path | None = None  # --image: the medium's own file system
+    usb: Path | None = None  # --usb: the stick written to
 
 
 def report_build(media_plan: MediaPlan, targets: Targets, *, as_json: bool, verbose: bool) -> None:
@@ -38,13 +40,24 @@ def report_build(media_plan: MediaPlan, targets: Targets, *, as_json: bool, verb
 def _volumes(media_plan: MediaPlan, targets: Targets) -> list[dict[str, Any]]:
     from mediatool.build.report import volume_rows
 
-    return volume_rows(media_plan, targets.out, targets.iso_file)
+    rows = volume_rows(media_plan, targets.out, targets.iso_file)
+    for row in rows:  # --image: one image per volume, numbered as --iso's
+        image = targets.image
+        row["image"] = (
+            str(image.with_name(f"{image.stem}_{row['k']}{image.suffix}")) if image else None
+        )
+    return rows
 
 
 def _document(media_plan: MediaPlan, targets: Targets) -> dict[str, Any]:
     from mediatool.build.report import build_document
 
-    return build_document(media_plan, targets.out, targets.iso_file, dry_run=targets.dry_run)
+    doc = build_document(media_plan, targets.out, targets.iso_file, dry_run=targets.dry_run)
+    doc["image"] = str(targets.image) if targets.image else None
+    doc["usb"] = str(targets.usb) if targets.usb else None
+    if "volumes" in doc:
+        doc["volumes"] = _volumes(media_plan, targets)
+    return doc
 
 
 def _text(media_plan: MediaPlan, targets: Targets) -> None:
@@ -53,9 +66,10 @@ def _text(media_plan: MediaPlan, targets: Targets) -> None:
         click.echo(
             f"  volume {volume['k']} of {len(media_plan.volumes)}: {volume['volume_id']}, "
             f"{volume['counts']['instances']} instances"
-            + (f" -> {volume['out'] or volume['iso']}" if not dry_run else "")
+            + (f" -> {volume['out'] or volume['iso'] or volume['image']}" if not dry_run else "")
         )
-    written = [str(t) for t in (targets.out, targets.iso_file) if t is not None]
+    chosen = (targets.out, targets.iso_file, targets.image, targets.usb)
+    written = [str(t) for t in chosen if t is not None]
     where = "" if dry_run else " to " + " and ".join(written)
     click.echo(
         f"{'Planned' if dry_run else 'Wrote'} a {media_plan.profile.id} File-set{where}: "

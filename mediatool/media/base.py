@@ -87,9 +87,12 @@ class DamagedMedia(MediaError):
     ``finding`` says the same in words, so ``validate`` can report the medium as failing (a
     fact about the media) while other commands stop with the message (exit 2)."""
 
-    def __init__(self, message: str, found: Finding, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, found: Finding, *, hint: str | None = None, kind: str = "iso"
+    ) -> None:
         super().__init__(message, hint=hint)
         self.finding = found
+        self.kind = kind  # the reader that could not read it: "iso", "udf", "fat"
 
 
 # --- names ----------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from mediatool.media.base import (
 )
 from mediatool.model import Progress
 from mediatool.profiles import Profile
-from mediatool.validate import files, structure
+from mediatool.validate import files, medium, structure
 from mediatool.validate.crosscheck import cross_check
 from mediatool.validate.discfiles import expected_companion
 from mediatool.validate.header import Header, check_header
@@ -207,7 +207,7 @@ def _read_directory(
 def damaged_report(media: str, exc: DamagedMedia, profile: str | None) -> Report:
     """The report on a medium whose container cannot be read at all (an ISO image that does
     not parse): its one finding, a judgement on the media (FAIL)."""
-    info = MediaInfo("iso", media, None, None, None, None, profile)
+    info = MediaInfo(exc.kind, media, None, None, None, None, profile)
     return Report(info, Inventory(), (exc.finding,))
 
 
@@ -253,6 +253,7 @@ def _validate(
     entries: list[MediaEntry] = []
     with run.stage("reading the media"):
         run.findings += reader.container_findings()
+        run.findings += medium.check(reader, profile)
         entries = list(reader.entries())
     found = _Directory()
     with run.stage("locating the DICOMDIR"):

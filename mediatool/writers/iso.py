@@ -66,7 +66,7 @@ MEDIA_CAPACITY: Final[Mapping[str, int | None]] = {
 _MEDIA_NAMES: Final = {"cd": "a CD", "cd74": "a 74-minute CD", "dvd": "a DVD", "bd": "a BD"}
 
 #: ECMA-119 8.4.6: the Volume Identifier holds up to 32 d-characters.
-_VOLUME_ID: Final = re.compile(r"^[A-Z0-9_]{0,32}$")
+VOLUME_ID: Final = re.compile(r"^[A-Z0-9_]{0,32}$")
 #: PS3.12 F.1.2.1 / ECMA-119 6.8.2.1: at most 8 directory levels, the root being level 1.
 MAX_LEVELS: Final = 8
 #: Level 1: each file is a single extent, whose length is a 32-bit number.
@@ -287,7 +287,7 @@ def check_capacity(size: int, capacity: int | None) -> None:
     raise OutputError(f"the File-set needs {need}; {holds} {have}{advice}")
 
 
-def _application_id() -> str:
+def application_id() -> str:
     """ECMA-119 8.4.14 a-characters only (no lower case): ``MEDIATOOL 0.1.0``."""
     return "MEDIATOOL " + re.sub(r"[^A-Z0-9_ .+-]", "_", __version__.upper())
 
@@ -295,7 +295,7 @@ def _application_id() -> str:
 def _master(folder: Path, scan: FolderScan, volume_id: str, date: datetime) -> pycdlib.PyCdlib:
     image = pycdlib.PyCdlib()
     image.new(
-        interchange_level=1, sys_ident="", vol_ident=volume_id, app_ident_str=_application_id()
+        interchange_level=1, sys_ident="", vol_ident=volume_id, app_ident_str=application_id()
     )
     root = os.fspath(folder)
     for entry in scan.entries:
@@ -349,7 +349,8 @@ def _write(image: pycdlib.PyCdlib, iso: Path, date: datetime, progress: Progress
         raise
 
 
-def _check_target(folder: Path, iso: Path, force: bool) -> None:
+def check_target(folder: Path, iso: Path, force: bool) -> None:
+    """Refuse an image inside the folder it packs, a folder, or an existing file (no --force)."""
     if iso.resolve().is_relative_to(folder.resolve()):
         raise OutputError(
             f"the image {str(iso)!r} would be inside the folder it packs; write it elsewhere"
@@ -398,14 +399,14 @@ def pack(
         ``folder`` or cannot be written.
     """
     folder, iso = Path(folder), Path(iso)
-    if not _VOLUME_ID.match(volume_id):
+    if not VOLUME_ID.match(volume_id):
         raise MediatoolError(
             f"volume identifier {volume_id!r} is not 0-32 of A-Z 0-9 _ (ECMA-119 8.4.6)"
         )
     moment = resolve_date(date)
     if not folder.is_dir():
         raise MediaError(f"{str(folder)!r} is not a folder")
-    _check_target(folder, iso, force)
+    check_target(folder, iso, force)
     scan = scan_folder(folder)
     if not scan.ok:
         raise PlanRejected(

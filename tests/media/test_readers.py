@@ -558,7 +558,9 @@ def test_missing_unknown_and_special_paths_are_media_errors(tmp_path: Path) -> N
         open_media(missing)
     text = tmp_path / "notes.iso"
     text.write_bytes(b"hello")
-    with pytest.raises(MediaError, match=r": not a folder, ISO 9660 image or zip archive$"):
+    with pytest.raises(
+        MediaError, match=r": not a folder, ISO 9660, UDF or FAT image, or zip archive$"
+    ):
         open_media(text)
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)

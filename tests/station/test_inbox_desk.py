@@ -274,11 +274,20 @@ def _remove_in_the_browser(page: Any, node: Node, patient: int) -> None:
     row = page.locator("#inbox tbody tr").filter(has_text=f"PID{patient:04d}")
     row.get_by_role("checkbox").check()
     asked: list[str] = []
-    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+
+    def dismiss(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    def accept(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", dismiss)
     page.locator("#inbox-remove").click()
     page.wait_for_timeout(300)  # a form sent anyway would have left the page by now
     assert asked and page.url.endswith("/burn") and row.count() == 1
-    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))
+    page.once("dialog", accept)
     page.locator("#inbox-remove").click()
     page.wait_for_selector("#inbox-done")
     assert re.search(r"\(2 inst[aâ]nc", page.locator("#inbox-done").inner_text())
