@@ -108,7 +108,7 @@ def create_app(config: StationConfig, store: Store | None = None, run_jobs: bool
         store = prepare_data(config)
     supervisor = Supervisor(
         store, config.data, workers=config.workers, owner=station_name(config.name),
-        lease=config.lease, capabilities=config.capabilities,
+        lease=config.lease, capabilities=config.all_capabilities(),
     )  # fmt: skip
 
     @contextlib.asynccontextmanager

@@ -33,6 +33,12 @@ site = "site.toml"            # site branding (see mediatool.web.site), relative
 name = "CD drive"
 path = "/media/cdrom"
 
+[[burners]]                   # drives the burn jobs write on (mediatool.writers.burn); the
+name = "dvd1"                 # station gets the capability "burner:dvd1" for each
+device = "/dev/sr0"           # or "stdio:/srv/discs/disc_{n}.iso" (a pseudo-drive, {n}: copy)
+media = ["cd", "dvd"]         # the media it takes
+capacity = "cd"               # optional: bytes, or cd/cd74/dvd/bd, the most a disc may hold
+
 [node]                        # the DICOM node (none without a port): C-ECHO, C-STORE into the
 port = 11112                  # inbox, Media Creation Management (PS3.4 Annex S)
 host = "0.0.0.0"              # where it listens (default: [station] host)
@@ -85,11 +91,14 @@ _SECTIONS: Final[dict[str, tuple[str, ...]]] = {
     "import": ("commit", "listen_port"),
     "build": ("profile", "media", "web", "site"),
     "drives": ("name", "path"),
+    "burners": ("name", "device", "media", "capacity"),
     "node": ("port", "host", "accept", "reserve_mb", "max_copies"),
     "tls": ("certificate", "key"),
     "limits": ("upload_mb",),
 }
 _LISTS: Final = ("nodes", "drives")
+BURNER: Final = "burner:"  # the capability a [[burners]] entry gives: "burner:<name>"
+BURNER_MEDIA: Final = ("cd", "cd74", "dvd", "bd")
 
 
 class ConfigError(MediatoolError):
@@ -107,6 +116,21 @@ class Node:
 class Drive:
     name: str
     path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Burner:
+    """A drive burn jobs write on: a device (``/dev/sr0``) or a pseudo-drive (``stdio:PATH``,
+    ``{n}`` the copy number), the media it takes, and optionally the most a disc may hold."""
+
+    name: str
+    device: str
+    media: tuple[str, ...]
+    capacity: int | None = None
+
+    @property
+    def capability(self) -> str:
+        return BURNER + self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +155,7 @@ class StationConfig:
     web: bool = True
     site: Path | None = None
     drives: tuple[Drive, ...] = ()
+    burners: tuple[Burner, ...] = ()
     tls_certificate: Path | None = None
     tls_key: Path | None = None
     upload_mb: int = 4096
@@ -146,6 +171,15 @@ class StationConfig:
 
     def nodes_of(self, role: str) -> tuple[Node, ...]:
         return tuple(n for n in self.nodes if n.role == role)
+
+    def burner(self, name: str) -> Burner | None:
+        return next((b for b in self.burners if b.name == name), None)
+
+    def all_capabilities(self) -> tuple[str, ...]:
+        """The jobs' needs this station meets: ``[station] capabilities`` and ``burner:<name>``
+        for each of its ``[[burners]]``."""
+        extra = [b.capability for b in self.burners if b.capability not in self.capabilities]
+        return self.capabilities + tuple(extra)
 
     @property
     def tls(self) -> bool:
@@ -327,6 +361,49 @@ def _lists(data: dict[str, Any], path: Path) -> dict[str, Any]:
     return out
 
 
+def _burner(t: dict[str, Any], where: str) -> Burner:
+    from mediatool.writers.iso import MEDIA_CAPACITY
+
+    for key in ("name", "device", "media"):
+        if key not in t:
+            example = {"name": '"dvd1"', "device": '"/dev/sr0"', "media": '["cd", "dvd"]'}[key]
+            raise ConfigError(f"{where}: `{key}` is missing", hint=f"e.g. {key} = {example}")
+    name = _typed(t, "name", str, where).strip()
+    if not name or ":" in name:
+        raise ConfigError(f"{where}: `name` must be a word without ':'", hint='"dvd1"')
+    device = _typed(t, "device", str, where).strip()
+    if not device:
+        raise ConfigError(f"{where}: `device` is empty", hint='e.g. device = "/dev/sr0"')
+    media = _typed(t, "media", list, where)
+    if not media or not all(isinstance(m, str) for m in media):
+        raise ConfigError(f"{where}: `media` must be a list of media", hint='["cd", "dvd"]')
+    chosen = tuple(_choice(m, BURNER_MEDIA, "medium", where) for m in media)
+    capacity = t.get("capacity")
+    if isinstance(capacity, str) and MEDIA_CAPACITY.get(capacity) is not None:
+        capacity = MEDIA_CAPACITY[capacity]
+    if capacity is not None and (
+        isinstance(capacity, bool) or not isinstance(capacity, int) or capacity <= 0
+    ):
+        raise ConfigError(
+            f"{where}: `capacity` must be bytes > 0 or one of {', '.join(BURNER_MEDIA)}, "
+            f"not {capacity!r}"
+        )
+    return Burner(name, device, chosen, capacity)
+
+
+def _burners(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    items = data.get("burners", [])
+    if not isinstance(items, list):
+        raise ConfigError(f"{_where(path, 'burners')}: write it as [[burners]] tables")
+    parsed = []
+    for i, item in enumerate(items):
+        where = _where(path, "burners", i)
+        parsed.append(_burner(_check_keys(item, "burners", where), where))
+    if len({b.name for b in parsed}) != len(parsed):
+        raise ConfigError(f"{_where(path, 'burners')}: two entries have the same name")
+    return {"burners": tuple(parsed)}
+
+
 def _dicom_node(t: dict[str, Any], where: str) -> dict[str, Any]:
     from mediatool.net.association import PeerError, check_ae_title
 
@@ -391,7 +468,7 @@ def parse(data: dict[str, Any], path: Path) -> StationConfig:
     if "build" in data:
         where = _where(path, "build")
         values |= _build(_check_keys(data["build"], "build", where), base, where)
-    values |= _lists(data, path) | _small(data, base, path)
+    values |= _lists(data, path) | _burners(data, path) | _small(data, base, path)
     values.setdefault("data", DEFAULT.data.resolve())  # the folder it is started in
     return replace(DEFAULT, path=path, **values)
 
@@ -442,6 +519,13 @@ def to_toml(config: StationConfig) -> str:
     for d in config.drives:
         drives.append(tomlkit.item({"name": d.name, "path": d.path}))
     doc["drives"] = drives
+    burners = tomlkit.aot()
+    for b in config.burners:
+        table: dict[str, Any] = {"name": b.name, "device": b.device, "media": list(b.media)}
+        if b.capacity is not None:
+            table["capacity"] = b.capacity
+        burners.append(tomlkit.item(table))
+    doc["burners"] = burners
     if config.dicom_port:
         doc["node"] = {
             "port": config.dicom_port,

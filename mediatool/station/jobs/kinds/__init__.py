@@ -9,6 +9,7 @@ for the desk) and a cancel raises :class:`~mediatool.station.jobs.context.JobCan
     import     {media, pacs | into, ...}     the import's accounting and the desk's receipt
     build      {sources | from_pacs, ...}    disc folder, ISO image(s), label
     validate   {media, profile}              the validation report (JSON and HTML)
+    burn       {build_job, images, burner, ...}  each disc burned and read back, per copy
 
 :data:`KINDS` maps a kind's name to its function, :func:`describe` gives the one-line title
 the history page shows.
@@ -20,8 +21,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from mediatool.station.jobs.context import JobContext
-from mediatool.station.jobs.kinds import building, importing, survey, validate
+from mediatool.station.jobs.kinds import building, burning, importing, survey, validate
 from mediatool.station.jobs.kinds.building import run_build
+from mediatool.station.jobs.kinds.burning import run_burn
 from mediatool.station.jobs.kinds.importing import run_import
 from mediatool.station.jobs.kinds.survey import run_survey
 from mediatool.station.jobs.kinds.validate import run_validate
@@ -34,6 +36,7 @@ KINDS: Final[dict[str, Kind]] = {
     "import": run_import,
     "build": run_build,
     "validate": run_validate,
+    "burn": run_burn,
 }
 
 _TITLES: Final[dict[str, Callable[[Mapping[str, Any]], str]]] = {
@@ -41,6 +44,7 @@ _TITLES: Final[dict[str, Callable[[Mapping[str, Any]], str]]] = {
     "import": importing.describe,
     "build": building.describe,
     "validate": validate.describe,
+    "burn": burning.describe,
 }
 
 
@@ -55,4 +59,13 @@ def describe(kind: str, params: Mapping[str, Any]) -> str:
         return kind
 
 
-__all__ = ["KINDS", "Kind", "describe", "run_build", "run_import", "run_survey", "run_validate"]
+__all__ = [
+    "KINDS",
+    "Kind",
+    "describe",
+    "run_build",
+    "run_burn",
+    "run_import",
+    "run_survey",
+    "run_validate",
+]
