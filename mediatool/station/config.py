@@ -175,6 +175,11 @@ class StationConfig:
     def burner(self, name: str) -> Burner | None:
         return next((b for b in self.burners if b.name == name), None)
 
+    def burners_for(self, medium: str) -> tuple[Burner, ...]:
+        """The burners that take ``medium`` (a 650 MB CD goes in any CD burner)."""
+        wanted = "cd" if medium == "cd74" else medium
+        return tuple(b for b in self.burners if medium in b.media or wanted in b.media)
+
     def all_capabilities(self) -> tuple[str, ...]:
         """The jobs' needs this station meets: ``[station] capabilities`` and ``burner:<name>``
         for each of its ``[[burners]]``."""

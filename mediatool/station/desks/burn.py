@@ -1,11 +1,13 @@
 """The burn desk: search the PACS, choose studies, build a patient disc (ISO image and label),
 or build one from an uploaded zip. The build runs as a ``build`` job (its page is
-``job_build.html``); real burning on a drive is not the station's yet: the clerk downloads the
-ISO image and burns it with the computer's own program.
+``job_build.html``); on a station with ``[[burners]]`` its page offers to burn it: a ``burn``
+job (:mod:`mediatool.station.jobs.kinds.burning`, page ``job_burn.html``) that only a station
+with that burner runs. Without a burner the clerk downloads the ISO image.
 
 Routes: ``GET /burn`` (the form; a search when the query names something; the DICOM node's
 inbox, :mod:`.burn_inbox`), ``POST /burn/build`` (the chosen studies), ``POST /burn/upload`` (a
-zip), ``GET /burn/jobs/{id}/label`` (the printable label page with the number of copies).
+zip), ``GET /burn/jobs/{id}/label`` (the printable label page with the number of copies),
+``POST /burn/jobs/{id}/burn`` (burn a done build on a burner).
 """
 
 from __future__ import annotations
@@ -279,9 +281,65 @@ async def label(request: Request) -> Response:
     )  # fmt: skip
 
 
+def _images(request: Request, build_job: Any) -> list[str]:
+    """The build's ISO image per disc (disc.iso, or disc_1.iso, disc_2.iso ...), in order."""
+    from mediatool.station.desks import jobs
+
+    folder = jobs._folder(request, build_job)
+    names = [n for n in jobs._files(request, build_job) if n.endswith(".iso")]
+    names.sort(key=lambda n: (len(n), n))
+    return [str(folder / n) for n in names]
+
+
+def _patients(request: Request, build_job: Any) -> list[list[str]]:
+    """The patients on the build's disc (the build job audited each one)."""
+    if build_job.patient_id or build_job.patient_name:
+        return [[build_job.patient_id, build_job.patient_name]]
+    rows = web.station(request).store.audit_rows(text="build", limit=5000)
+    found = {
+        (r["patient_id"], r["patient_name"])
+        for r in rows
+        if r["job_id"] == build_job.id and r["action"] == "build"
+    }
+    return [list(p) for p in sorted(found)]
+
+
+async def burn(request: Request) -> Response:
+    """``POST /burn/jobs/{id}/burn``: a burn job of the done build ``id`` on the chosen burner
+    (``burner``, ``copies``; always read back), run by the station that has the burner."""
+    from mediatool.station.desks import jobs
+    from mediatool.station.jobs.kinds import describe
+
+    web.require(request, DESK)
+    form = await web.posted(request)
+    build_job = jobs.job_for(request, int(request.path_params["job_id"]))
+    if build_job.kind != "build" or build_job.state != "done" or not build_job.result:
+        raise HTTPException(404, _("This job has no disc to burn."))
+    config = web.station(request).config
+    medium = str(build_job.params.get("media") or config.media)
+    burner = config.burner(str(form.get("burner") or ""))
+    if burner is None or burner not in config.burners_for(medium):
+        raise HTTPException(400, _("Choose a burner that takes this medium."))
+    images = _images(request, build_job)
+    if not images:
+        raise HTTPException(404, _("This job has no disc to burn."))
+    copies = _choices(config, {"copies": form.get("copies")}, posted=True).copies
+    params = {
+        "build_job": build_job.id, "images": images, "burner": burner.name,
+        "device": burner.device, "capacity": burner.capacity, "copies": copies, "verify": True,
+        "patients": _patients(request, build_job),
+    }  # fmt: skip
+    job_id = jobs.submit(
+        request, "burn", params, describe("burn", params), build_job.patient_id,
+        build_job.patient_name, needs=[burner.capability],
+    )  # fmt: skip
+    return web.redirect(f"/jobs/{job_id}")
+
+
 routes = [
     Route("/burn", desk),
     Route("/burn/build", build, methods=["POST"]),
     Route("/burn/upload", upload, methods=["POST"]),
     Route("/burn/jobs/{job_id:int}/label", label),
+    Route("/burn/jobs/{job_id:int}/burn", burn, methods=["POST"]),
 ]

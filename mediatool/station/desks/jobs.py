@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import mimetypes
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -24,13 +24,14 @@ POLL: Final = 0.5  # seconds between two looks at a running job for its live pag
 
 def submit(
     request: Request, kind: str, params: Mapping[str, Any], title: str,
-    patient_id: str = "", patient_name: str = "",
+    patient_id: str = "", patient_name: str = "", needs: Sequence[str] = (),
 ) -> int:  # fmt: skip
-    """Queue a job for the signed-in user (in the audit trail when it names a patient)."""
+    """Queue a job for the signed-in user (in the audit trail when it names a patient);
+    ``needs``: what a station must have to run it (e.g. "burner:dvd1")."""
     who = web.require(request, web.DESK_OF_KIND[kind])
     job_id = web.station(request).store.add_job(
         kind=kind, title=title, user_name=who.name, params=params, patient_id=patient_id,
-        patient_name=patient_name,
+        patient_name=patient_name, needs=needs,
     )  # fmt: skip
     if patient_id or patient_name:
         web.audit(request, f"{kind} requested", patient_id, patient_name, "queued", job_id)
@@ -65,7 +66,7 @@ async def page(request: Request) -> Response:
     events = web.station(request).store.events(job.id)
     return web.render(
         request, [f"job_{job.kind}.html", "_job.html"], job=job, progress=status(job),
-        events=events, files=_files(request, job),
+        events=events, files=_files(request, job), config=web.station(request).config,
     )  # fmt: skip
 
 

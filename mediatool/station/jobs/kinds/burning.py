@@ -74,7 +74,7 @@ def wait_for_blank(ctx: JobContext, burner: str, timeout: float) -> NextMedium:
 
 def run_burn(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     """``{build_job, images: [ISO path per disc], burner, device, capacity, copies, verify,
-    patient_id, patient_name, wait}`` → ``{burner, copies, verify, ok, discs: [BurnResult as
+    patients: [[id, name]], wait}`` → ``{burner, copies, verify, ok, discs: [BurnResult as
     data + file]}``. A disc not written or not read back equal fails the job with the
     library's message (what was done is kept with the job)."""
     from mediatool.writers.burn import BurnOptions
@@ -101,9 +101,8 @@ def run_burn(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     result |= {"ok": True, "discs": discs}
     outcome = f"{copies} {'copy' if copies == 1 else 'copies'} "
     outcome += "verified" if options.verify else "written"
-    patient = common.text(params, "patient_id"), common.text(params, "patient_name")
-    if any(patient):
-        ctx.audit("burn", *patient, outcome)
+    for patient_id, patient_name in params.get("patients") or []:
+        ctx.audit("burn", str(patient_id), str(patient_name), outcome)
     return result
 
 
