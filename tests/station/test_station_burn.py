@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import subprocess
 import time
 import zipfile
 from collections.abc import Iterator
@@ -18,9 +19,11 @@ from typing import Any
 
 import pytest
 from factories import make_instance, write_instance
+from kinds_helpers import context, run
 from station_peers import StationServer, csrf_of, wait_job
 
 from mediatool.station import config as cfg
+from mediatool.station.jobs.kinds import describe
 from mediatool.station.store import Store
 
 pytestmark = pytest.mark.oracle
@@ -218,3 +221,59 @@ def test_burners_round_trip_and_give_their_capability(tmp_path: Path) -> None:
     again = tmp_path / "again.toml"
     again.write_text(cfg.to_toml(loaded), encoding="utf-8")
     assert cfg.load(again) == loaded
+
+
+def _iso(tmp: Path, name: str, text: str) -> Path:
+    folder = tmp / f"{name}-content"
+    folder.mkdir()
+    (folder / "README.TXT").write_text(text, encoding="ascii")
+    iso = tmp / f"{name}.iso"
+    done = subprocess.run(
+        ["genisoimage", "-quiet", "-o", str(iso), str(folder)], capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return iso
+
+
+def test_the_burn_kind_writes_each_disc_of_a_spanned_build_to_its_own_files(
+    tmp_path: Path,
+) -> None:
+    """Two discs, two copies each, on one pseudo-drive: ``{n}`` becomes ``<disc>-<copy>``."""
+    isos = [_iso(tmp_path, f"disc_{k}", f"disc {k}") for k in (1, 2)]
+    out = tmp_path / "out"
+    out.mkdir()
+    params = {
+        "build_job": 7, "images": [str(i) for i in isos], "burner": "pseudo",
+        "device": f"stdio:{out}/o_{{n}}.iso", "copies": 2, "verify": True,
+        "patients": [["PID1", "Doe^Jane"]],
+    }  # fmt: skip
+    ctx = context(tmp_path / "job")
+    result = run("burn", params, ctx)
+    assert result["ok"] is True and [d["file"] for d in result["discs"]] == [
+        "disc_1.iso",
+        "disc_2.iso",
+    ]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "o_1-1.iso", "o_1-2.iso", "o_2-1.iso", "o_2-2.iso",
+    ]  # fmt: skip
+    for k, iso in enumerate(isos, 1):
+        assert _holds(out / f"o_{k}-1.iso", iso) and _holds(out / f"o_{k}-2.iso", iso)
+    assert ctx.audits == [("burn", "PID1", "Doe^Jane", "2 copies verified")]
+    assert any("verifying" in label for _d, _t, label in ctx.events)
+    assert describe("burn", params) == "Burn 2 copies of build job 7 on pseudo"
+
+
+def test_a_real_drive_waits_for_a_blank_disc_and_gives_up(tmp_path: Path) -> None:
+    """``next_medium`` polls the drive: a blank medium (an empty pseudo-drive file) goes on at
+    once; a written one is waited for until the time-out, and said in the log."""
+    from mediatool.station.jobs.kinds.burning import wait_for_blank
+
+    ctx = context(tmp_path / "job")
+    wait = wait_for_blank(ctx, "dvd1", timeout=0.5, poll=0.1)
+    assert wait(2, 3, f"stdio:{tmp_path}/blank.iso") is True
+    assert ctx.lines == [("info", "Insert a blank disc in dvd1 (copy 2 of 3)")]
+    written = _iso(tmp_path, "written", "x")
+    started = time.monotonic()
+    assert wait(3, 3, f"stdio:{written}") is False
+    assert 0.5 <= time.monotonic() - started < 5
+    assert ctx.lines[-1] == ("warning", "No blank disc was put in dvd1 in time")

@@ -49,7 +49,7 @@ def device_of(device: str, k: int, discs: int) -> str:
     return device
 
 
-def wait_for_blank(ctx: JobContext, burner: str, timeout: float) -> NextMedium:
+def wait_for_blank(ctx: JobContext, burner: str, timeout: float, poll: float = POLL) -> NextMedium:
     """``next_medium`` of a real drive: poll until a blank disc is in (False after
     ``timeout``); a cancel while waiting ends the job."""
     from mediatool.writers import burn
@@ -65,7 +65,7 @@ def wait_for_blank(ctx: JobContext, burner: str, timeout: float) -> NextMedium:
                     return True
             except burn.DeviceError:
                 pass  # no disc yet
-            time.sleep(POLL)
+            time.sleep(poll)
         ctx.log(_("No blank disc was put in %(burner)s in time") % {"burner": burner}, "warning")
         return False
 
