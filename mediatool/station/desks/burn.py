@@ -150,6 +150,7 @@ def _page(request: Request, status: int = 200, **values: Any) -> Response:
         request, "burn.html", status=status,
         **(defaults | values), inbox=inbox_view.section(request),
         query=_query(form), choices=_choices(config, form, posted=bool(form.get("posted"))),
+        burners=[b.name for b in config.burners],
         nodes=config.nodes_of("pacs"), media=[(m, _(MEDIA_NAMES[m])) for m in MEDIA],
         profiles=_profiles(), copies=list(COPIES),
     )  # fmt: skip
