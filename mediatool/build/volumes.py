@@ -23,6 +23,7 @@ from __future__ import annotations
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -99,6 +100,12 @@ def estimated_size(media_plan: MediaPlan, request: BuildRequest) -> int:
         for i in media_plan.tree.instances()
     )
     return total
+
+
+def dicom_fits(media_plan: MediaPlan, request: BuildRequest, capacity: int) -> bool:
+    """The DICOM File-set alone (instances, DICOMDIR, the fixed reserve) fits one medium by
+    the estimates: then its web content must give way (:mod:`mediatool.build.webfit`)."""
+    return not split_plan(media_plan, replace(request, web=False), capacity, {})
 
 
 def split_plan(
@@ -388,4 +395,10 @@ def _publish(
         shutil.rmtree(root, ignore_errors=True)
 
 
-__all__: Sequence[str] = ["describe", "span_findings", "split_plan", "write_volumes"]
+__all__: Sequence[str] = [
+    "describe",
+    "dicom_fits",
+    "span_findings",
+    "split_plan",
+    "write_volumes",
+]

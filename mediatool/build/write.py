@@ -21,6 +21,7 @@ from typing import Any, Final, NamedTuple
 from pydicom.uid import UID
 
 from mediatool import workers
+from mediatool.build import webfit
 from mediatool.build.plan import MediaPlan, build_policy
 from mediatool.build.request import (
     DESCRIPTOR_FILE_ID,
@@ -349,12 +350,56 @@ def _content(
     shown = shown_tree(media_plan, staging, request)
     if request.web:
         order = icon_maker.IconOrder(later or {})
-        media_plan.findings.extend(
-            web_content(staging, request, site, progress, icons=order, shown=shown)
-        )
+        capacity = capacity_of(request)
+        if capacity is None:
+            found = web_content(staging, request, site, progress, icons=order, shown=shown)
+        else:
+            found = _fitted_web_content(media_plan, staging, request, site, progress, order, shown)
+        media_plan.findings.extend(found)
         if later:
             media_plan.findings.extend(add_icons(media_plan, staging, request, made, order))
     return shown[0]
+
+
+def _fitted_web_content(
+    media_plan: MediaPlan,
+    staging: Path,
+    request: BuildRequest,
+    site: Site | None,
+    progress: Progress | None,
+    order: icon_maker.IconOrder,
+    shown: tuple[list[PatientNode], list[Finding]],
+) -> list[Finding]:
+    """The web content of one File-set reduced until the image fits the medium
+    (:mod:`mediatool.build.webfit`); the icons come from its first rendering."""
+    capacity = capacity_of(request)
+    assert capacity is not None
+
+    def render(step: webfit.Step, replace: bool) -> list[Finding]:
+        return write_web_content(
+            staging,
+            site=site,
+            viewer_dir=request.viewer,
+            jobs=request.jobs,
+            progress=progress,
+            presets=step.presets,
+            replace=replace,
+            notes=request.notes,
+            icons=None if replace else order,
+            shown=shown,
+            jpeg=step.jpeg,
+        )
+
+    medium = request.media or request.profile.media
+    where = f"the capacity of {capacity} bytes" if request.capacity else f"one {medium.upper()}"
+    return webfit.fit_web_content(
+        staging,
+        render,
+        lambda: measured_size(request, staging, media_plan.fileset_id),
+        capacity,
+        where,
+        request.presets,
+    )
 
 
 def shown_tree(
