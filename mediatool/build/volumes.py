@@ -102,10 +102,16 @@ def estimated_size(media_plan: MediaPlan, request: BuildRequest) -> int:
     return total
 
 
+#: The estimate of a DICOM File-set alone (sector-rounded files and records) is close to the
+#: exact image: within this factor of the capacity, writing it whole is worth a try.
+_DICOM_MAY_FIT: Final = 1.1
+
+
 def dicom_fits(media_plan: MediaPlan, request: BuildRequest, capacity: int) -> bool:
-    """The DICOM File-set alone (instances, DICOMDIR, the fixed reserve) fits one medium by
-    the estimates: then its web content must give way (:mod:`mediatool.build.webfit`)."""
-    return not split_plan(media_plan, replace(request, web=False), capacity, {})
+    """The DICOM File-set alone (instances, DICOMDIR) may fit one medium by the estimates: then
+    its web content must give way (:mod:`mediatool.build.webfit`), not the set."""
+    alone = estimated_size(media_plan, replace(request, web=False))
+    return alone <= capacity * _DICOM_MAY_FIT
 
 
 def split_plan(
