@@ -433,8 +433,9 @@ def web_content(
 ) -> list[Finding]:
     """IHE PDI web content and the viewer, written into the staging folder (so the folder and
     the image carry the same). With presets "auto", CT window presets are dropped again when
-    the disc would not fit the medium (``--iso``) with them. ``shown``: the tree to show
-    (:func:`shown_tree`)."""
+    the disc would not fit the medium (``--iso``) with them: the volumes of a split set; one
+    File-set with a capacity reduces its web content step by step instead
+    (:func:`_fitted_web_content`). ``shown``: the tree to show (:func:`shown_tree`)."""
 
     def render(presets: bool, replace: bool) -> list[Finding]:
         return write_web_content(
