@@ -5,7 +5,8 @@ pages and JPEGs, the viewer, its CT window presets) would push the image over th
 web content is written again, reduced one step at a time, until the image fits:
 
 0. as asked (``--window-presets``, JPEG quality 85, longest edge 1024);
-1. the CT window presets left out (``auto`` only: ``on`` keeps them, ``off`` has none);
+1. the CT window presets left out (``auto``; ``off`` has none, ``on`` keeps them through
+   step 4 and leaves them out after it, before the web content goes);
 2. JPEG quality 70;
 3. JPEG quality 50, longest edge 512;
 4. JPEG quality 40, longest edge 256;
@@ -62,6 +63,9 @@ def steps(presets: str) -> list[Step]:
         size = (f"images at most {edge} pixels",) if edge < MAX_EDGE else ()
         reduced = (*dropped, f"JPEG quality {quality}", *size)
         out.append(Step(presets == "on", JpegSettings(quality, edge), reduced))
+    if presets == "on":  # asked for, but the pages and the viewer matter more
+        last = out[-1]
+        out.append(Step(False, last.jpeg, ("CT window presets left out", *last.reduced)))
     return out
 
 

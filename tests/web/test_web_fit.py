@@ -25,6 +25,7 @@ from web_helpers import (
 )
 from webcdp import Browser, Page, chromium
 
+from mediatool.build.webfit import steps
 from mediatool.cli import main
 
 COMMON = ("--date", "2024-03-12", "--invent", "-q", "--json")
@@ -215,3 +216,37 @@ def test_a_set_that_fits_is_unchanged(ct_set: Path, sizes: dict[str, Path], tmp_
     image = tmp_path / "exact.iso"
     assert run("build", ct_set, "--iso", image, "--capacity", capacity, *COMMON).exit_code == 0
     assert image.read_bytes() == sizes["full"].read_bytes()
+
+
+def test_the_steps_are_fixed_and_presets_on_goes_last() -> None:
+    def shown(presets: str) -> list[tuple[bool, int, int]]:
+        return [(s.presets, s.jpeg.quality, s.jpeg.max_edge) for s in steps(presets)]
+
+    reduced = [(70, 1024), (50, 512), (40, 256)]
+    assert shown("auto") == [(True, 85, 1024), (False, 85, 1024)] + [(False, *r) for r in reduced]
+    assert shown("off") == [(False, 85, 1024)] + [(False, *r) for r in reduced]
+    assert shown("on") == [(True, 85, 1024)] + [(True, *r) for r in reduced] + [(False, 40, 256)]
+
+
+def test_presets_asked_for_give_way_before_the_web_content(
+    ct_set: Path, sizes: dict[str, Path], tmp_path: Path
+) -> None:
+    capacity = sizes["nopresets"].stat().st_size - 40 * SECTOR
+    out = tmp_path / "out"
+    result = run(
+        "build",
+        ct_set,
+        "--out",
+        out,
+        "--capacity",
+        str(capacity),
+        "--window-presets",
+        "on",
+        *COMMON,
+    )
+    found = web_findings(result)
+    assert [f["code"] for f in found] == ["web.degraded"]
+    assert found[0]["message"].endswith(
+        ": CT window presets left out, JPEG quality 40, images at most 256 pixels"
+    )
+    assert viewer_images(out) == 30
