@@ -94,10 +94,14 @@ def fit_web_content(
     capacity: int,
     medium: str,
     presets: str,
-) -> list[Finding]:
+    *,
+    split: bool = False,
+) -> list[Finding] | None:
     """Write the web content into ``root`` (a written File-set) by ``render(step, replace)``,
     reduced step by step until ``measure()`` (the exact image size; None: not recordable, which
-    packing reports) is within ``capacity``; ``medium`` names it in the findings."""
+    packing reports) is within ``capacity``; ``medium`` names it in the findings. When the DICOM
+    File-set alone does not fit: None if the caller will ``split`` it (nothing rendered), else
+    the web content as asked (packing then refuses the image)."""
 
     def fits() -> bool:
         if _quick_fits(root, capacity):
@@ -106,8 +110,8 @@ def fit_web_content(
         return size is None or size <= capacity
 
     ladder = steps(presets)
-    if not fits():  # the DICOM File-set alone is too large: the caller splits it
-        return render(ladder[0], False)
+    if not fits():  # the DICOM File-set alone is too large
+        return None if split else render(ladder[0], False)
     for n, step in enumerate(ladder):
         found = render(step, n > 0)
         if fits():

@@ -252,7 +252,7 @@ def write_fileset(
     site = load_site(request.site) if request.site is not None else None
     staging = folder.staging_dir(target)
     try:
-        tree = _content(media_plan, staging, request, site, progress)
+        tree = _content(media_plan, staging, request, site, progress, must_fit)
         if must_fit is not None:
             size = measured_size(request, staging, media_plan.fileset_id)
             if size is None or size > must_fit:
@@ -341,6 +341,7 @@ def _content(
     request: BuildRequest,
     site: Site | None,
     progress: Progress | None,
+    must_fit: int | None = None,
 ) -> list[PatientNode]:
     """The instances, the DICOMDIR and the web content; with web content, each image's icon is
     made from the web content's decode of it (one decode per image, issue 13). Returns the
@@ -354,14 +355,19 @@ def _content(
         if capacity is None:
             found = web_content(staging, request, site, progress, icons=order, shown=shown)
         else:
-            found = _fitted_web_content(media_plan, staging, request, site, progress, order, shown)
+            fitted = _fitted_web_content(
+                media_plan, staging, request, site, progress, order, shown, must_fit is not None
+            )
+            if fitted is None:
+                raise DoesNotFit  # the DICOM File-set alone: split it, no web content rendered
+            found = fitted
         media_plan.findings.extend(found)
         if later:
             media_plan.findings.extend(add_icons(media_plan, staging, request, made, order))
     return shown[0]
 
 
-def _fitted_web_content(
+def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to split
     media_plan: MediaPlan,
     staging: Path,
     request: BuildRequest,
@@ -369,9 +375,11 @@ def _fitted_web_content(
     progress: Progress | None,
     order: icon_maker.IconOrder,
     shown: tuple[list[PatientNode], list[Finding]],
-) -> list[Finding]:
+    split: bool = True,
+) -> list[Finding] | None:
     """The web content of one File-set reduced until the image fits the medium
-    (:mod:`mediatool.build.webfit`); the icons come from its first rendering."""
+    (:mod:`mediatool.build.webfit`); the icons come from its first rendering. None: the DICOM
+    File-set alone does not fit (``split``: nothing rendered)."""
     capacity = capacity_of(request)
     assert capacity is not None
 
@@ -399,6 +407,7 @@ def _fitted_web_content(
         capacity,
         where,
         request.presets,
+        split=split,
     )
 
 
