@@ -16,6 +16,9 @@ Capacity is planned before anything is written and verified exactly after:
 4. Publish: ``--out DIR`` gets one folder per volume (``DIR/<VOLUME_ID>``), ``--iso FILE`` one
    image per volume (``FILE_1.iso`` ...), ``--image FILE`` one image of the medium's file
    system per volume (``FILE_1.img`` ...), ``--label FILE`` one label per volume.
+
+A set whose DICOM File-set alone fits one medium (:func:`dicom_fits`, then the exact image) is
+never split for its web content: that gives way instead (:mod:`mediatool.build.webfit`).
 """
 
 from __future__ import annotations
