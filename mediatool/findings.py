@@ -691,6 +691,18 @@ _DECLARED: Final[Mapping[str, Code]] = {
     "web.presets-left-out": Code(
         N, "PS3.12 F.2.1.1", "CT window presets left out of the viewer so that the disc fits"
     ),
+    "web.degraded": Code(
+        N,
+        "PS3.12 F.2.1.1",
+        "Web content reduced so that it fits the medium beside the DICOM File-set",
+        action="Nothing to do; the DICOM images are complete, only the web pages are lighter.",
+    ),
+    "web.left-out": Code(
+        W,
+        "IHE RAD TF-3 4.47",
+        "Web content left out: even reduced it does not fit the medium beside the DICOM set",
+        action="Use a larger medium (--media dvd) if the disc must open in a browser.",
+    ),
     # --- import (mediatool import): one reason per file, IHE PDI RAD-47 and IRWF ------------------
     "import.not-dicom": Code(
         N, "PS3.10 7.1", "A file on the media is not DICOM; nothing to import"

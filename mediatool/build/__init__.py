@@ -250,7 +250,8 @@ def _write_planned(
     media_plan: MediaPlan, request: BuildRequest, capacity: int | None, progress: Progress | None
 ) -> None:
     """Split by the estimates when the medium needs it (trying the exact size first when the
-    split is narrow, :func:`_may_fit`), then write one File-set or the volumes."""
+    split is narrow, :func:`_may_fit`, or when the DICOM File-set alone fits: its web content
+    then gives way, :mod:`mediatool.build.webfit`), then write one File-set or the volumes."""
     if capacity is not None:
         media_plan.volumes = volumes.split_plan(media_plan, request, capacity, {})
     writes = not request.dry_run and staging_target(request) is not None
@@ -275,9 +276,12 @@ def _may_fit(media_plan: MediaPlan, request: BuildRequest, capacity: int | None)
     """The estimates split the content, but by so little that the exact image may still fit
     (they keep a reserve and round up; on a small disc the web content's estimate was a third
     too high): then writing it whole is tried first, so a ``--capacity`` the image fits
-    exactly never splits it. Costs one extra write when it does not fit after all."""
+    exactly never splits it. Costs one extra write when it does not fit after all. Also when
+    the DICOM File-set alone fits by the estimates: web content never costs a disc."""
     if capacity is None:
         return False
+    if request.web and volumes.dicom_fits(media_plan, request, capacity):
+        return True
     return volumes.estimated_size(media_plan, request) <= capacity * 1.5
 
 

@@ -16,6 +16,9 @@ Capacity is planned before anything is written and verified exactly after:
 4. Publish: ``--out DIR`` gets one folder per volume (``DIR/<VOLUME_ID>``), ``--iso FILE`` one
    image per volume (``FILE_1.iso`` ...), ``--image FILE`` one image of the medium's file
    system per volume (``FILE_1.img`` ...), ``--label FILE`` one label per volume.
+
+A set whose DICOM File-set alone fits one medium (:func:`dicom_fits`, then the exact image) is
+never split for its web content: that gives way instead (:mod:`mediatool.build.webfit`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -99,6 +103,18 @@ def estimated_size(media_plan: MediaPlan, request: BuildRequest) -> int:
         for i in media_plan.tree.instances()
     )
     return total
+
+
+#: The estimate of a DICOM File-set alone (sector-rounded files and records) is close to the
+#: exact image: within this factor of the capacity, writing it whole is worth a try.
+_DICOM_MAY_FIT: Final = 1.1
+
+
+def dicom_fits(media_plan: MediaPlan, request: BuildRequest, capacity: int) -> bool:
+    """The DICOM File-set alone (instances, DICOMDIR) may fit one medium by the estimates: then
+    its web content must give way (:mod:`mediatool.build.webfit`), not the set."""
+    alone = estimated_size(media_plan, replace(request, web=False))
+    return alone <= capacity * _DICOM_MAY_FIT
 
 
 def split_plan(
@@ -388,4 +404,10 @@ def _publish(
         shutil.rmtree(root, ignore_errors=True)
 
 
-__all__: Sequence[str] = ["describe", "span_findings", "split_plan", "write_volumes"]
+__all__: Sequence[str] = [
+    "describe",
+    "dicom_fits",
+    "span_findings",
+    "split_plan",
+    "write_volumes",
+]

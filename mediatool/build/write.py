@@ -21,6 +21,7 @@ from typing import Any, Final, NamedTuple
 from pydicom.uid import UID
 
 from mediatool import workers
+from mediatool.build import webfit
 from mediatool.build.plan import MediaPlan, build_policy
 from mediatool.build.request import (
     DESCRIPTOR_FILE_ID,
@@ -251,7 +252,7 @@ def write_fileset(
     site = load_site(request.site) if request.site is not None else None
     staging = folder.staging_dir(target)
     try:
-        tree = _content(media_plan, staging, request, site, progress)
+        tree = _content(media_plan, staging, request, site, progress, must_fit)
         if must_fit is not None:
             size = measured_size(request, staging, media_plan.fileset_id)
             if size is None or size > must_fit:
@@ -340,6 +341,7 @@ def _content(
     request: BuildRequest,
     site: Site | None,
     progress: Progress | None,
+    must_fit: int | None = None,
 ) -> list[PatientNode]:
     """The instances, the DICOMDIR and the web content; with web content, each image's icon is
     made from the web content's decode of it (one decode per image, issue 13). Returns the
@@ -349,12 +351,64 @@ def _content(
     shown = shown_tree(media_plan, staging, request)
     if request.web:
         order = icon_maker.IconOrder(later or {})
-        media_plan.findings.extend(
-            web_content(staging, request, site, progress, icons=order, shown=shown)
-        )
+        capacity = capacity_of(request)
+        if capacity is None:
+            found = web_content(staging, request, site, progress, icons=order, shown=shown)
+        else:
+            fitted = _fitted_web_content(
+                media_plan, staging, request, site, progress, order, shown, must_fit is not None
+            )
+            if fitted is None:
+                raise DoesNotFit  # the DICOM File-set alone: split it, no web content rendered
+            found = fitted
+        media_plan.findings.extend(found)
         if later:
             media_plan.findings.extend(add_icons(media_plan, staging, request, made, order))
     return shown[0]
+
+
+def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to split
+    media_plan: MediaPlan,
+    staging: Path,
+    request: BuildRequest,
+    site: Site | None,
+    progress: Progress | None,
+    order: icon_maker.IconOrder,
+    shown: tuple[list[PatientNode], list[Finding]],
+    split: bool = True,
+) -> list[Finding] | None:
+    """The web content of one File-set reduced until the image fits the medium
+    (:mod:`mediatool.build.webfit`); the icons come from its first rendering. None: the DICOM
+    File-set alone does not fit (``split``: nothing rendered)."""
+    capacity = capacity_of(request)
+    assert capacity is not None
+
+    def render(step: webfit.Step, replace: bool) -> list[Finding]:
+        return write_web_content(
+            staging,
+            site=site,
+            viewer_dir=request.viewer,
+            jobs=request.jobs,
+            progress=progress,
+            presets=step.presets,
+            replace=replace,
+            notes=request.notes,
+            icons=None if replace else order,
+            shown=shown,
+            jpeg=step.jpeg,
+        )
+
+    medium = request.media or request.profile.media
+    where = f"the capacity of {capacity} bytes" if request.capacity else f"one {medium.upper()}"
+    return webfit.fit_web_content(
+        staging,
+        render,
+        lambda: measured_size(request, staging, media_plan.fileset_id),
+        capacity,
+        where,
+        request.presets,
+        split=split,
+    )
 
 
 def shown_tree(
@@ -388,8 +442,9 @@ def web_content(
 ) -> list[Finding]:
     """IHE PDI web content and the viewer, written into the staging folder (so the folder and
     the image carry the same). With presets "auto", CT window presets are dropped again when
-    the disc would not fit the medium (``--iso``) with them. ``shown``: the tree to show
-    (:func:`shown_tree`)."""
+    the disc would not fit the medium (``--iso``) with them: the volumes of a split set; one
+    File-set with a capacity reduces its web content step by step instead
+    (:func:`_fitted_web_content`). ``shown``: the tree to show (:func:`shown_tree`)."""
 
     def render(presets: bool, replace: bool) -> list[Finding]:
         return write_web_content(

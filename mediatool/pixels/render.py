@@ -41,6 +41,19 @@ THUMB_EDGE: Final = 160
 
 
 @dataclass(frozen=True, slots=True)
+class JpegSettings:
+    """How the web content's JPEGs are made: lowered when the web content must fit the medium
+    beside the DICOM File-set (:mod:`mediatool.build.webfit`)."""
+
+    quality: int = JPEG_QUALITY
+    max_edge: int = MAX_EDGE
+
+
+#: The web content's JPEGs as made when nothing has to give way.
+WEB_JPEG: Final = JpegSettings()
+
+
+@dataclass(frozen=True, slots=True)
 class Window:
     """A VOI window in the units after the Modality LUT (Hounsfield units for CT)."""
 
@@ -395,19 +408,25 @@ def render(ds: Dataset, presets: Sequence[Preset] = ()) -> Rendered:
     return render_picture(Picture(ds), presets)
 
 
-def render_picture(picture: Picture, presets: Sequence[Preset] = ()) -> Rendered:
-    """Every frame of a decoded image as a picture for the browser (see :func:`render`)."""
+def render_picture(
+    picture: Picture, presets: Sequence[Preset] = (), max_edge: int = MAX_EDGE
+) -> Rendered:
+    """Every frame of a decoded image as a picture for the browser (see :func:`render`), its
+    longest edge at most ``max_edge``."""
     aspect = picture.aspect
     if picture.color:
-        images = [to_image(picture.default(i), aspect) for i in range(len(picture.frames))]
+        count = len(picture.frames)
+        images = [to_image(picture.default(i), aspect, max_edge) for i in range(count)]
         return Rendered(images, {})
     frames: list[Image.Image] = []
     by_preset: dict[str, list[Image.Image]] = {p.key: [] for p in presets}
     for index in range(len(picture.frames)):
         gray = picture.gray(index)
-        frames.append(to_image(_maybe_invert(gray.default(), picture.invert), aspect))
+        default = _maybe_invert(gray.default(), picture.invert)
+        frames.append(to_image(default, aspect, max_edge))
         for preset in presets:
-            by_preset[preset.key].append(to_image(picture.windowed(gray, preset.window), aspect))
+            windowed = picture.windowed(gray, preset.window)
+            by_preset[preset.key].append(to_image(windowed, aspect, max_edge))
     return Rendered(frames, by_preset)
 
 

@@ -137,10 +137,14 @@ def fill_patient_keys(root: Path, tree: list[fileset.PatientNode]) -> None:
 
 
 def plan_jobs(
-    tree: list[fileset.PatientNode], presets: bool, icon_sizes: Mapping[str, int] | None = None
+    tree: list[fileset.PatientNode],
+    presets: bool,
+    icon_sizes: Mapping[str, int] | None = None,
+    jpeg: render.JpegSettings = render.WEB_JPEG,
 ) -> list[Job]:
-    """Names for every leaf, chosen before any file is read (workers never coordinate), and
-    the size of the icon to make of it (``icon_sizes`` by SOP Instance UID)."""
+    """Names for every leaf, chosen before any file is read (workers never coordinate), the
+    size of the icon to make of it (``icon_sizes`` by SOP Instance UID) and how its JPEGs are
+    made (``jpeg``)."""
     icon_sizes = icon_sizes or {}
     jobs: list[Job] = []
     pdf = 0
@@ -162,6 +166,7 @@ def plan_jobs(
                             preset_dir=f"VIEWER/{key}" if presets else "",
                             pdf_path=pdf_path,
                             icon_size=icon_sizes.get(leaf.sop_instance_uid),
+                            jpeg=jpeg,
                         )
                     )
     return jobs
@@ -252,6 +257,7 @@ def write_web_content(  # noqa: PLR0913 - keyword-only settings, each with a def
     notes: Sequence[str] = (),
     icons: IconOrder | None = None,
     shown: tuple[Sequence[fileset.PatientNode], Sequence[Finding]] | None = None,
+    jpeg: render.JpegSettings = render.WEB_JPEG,
 ) -> list[Finding]:
     """Write README.TXT, INDEX.HTM, IHE_PDI/, REPORTS/ and VIEWER/ (and, with ``viewer_dir``,
     APP/ and AUTORUN.INF) into the File-set folder ``root``.
@@ -262,7 +268,8 @@ def write_web_content(  # noqa: PLR0913 - keyword-only settings, each with a def
     without it such content is an error. ``icons``: directory record icons to make from the same
     decode as the pictures (its ``made`` and ``failed`` are filled in). ``shown``: the record
     tree and its findings when the caller has them (a build: :func:`tree_of`); else they are
-    read from ``root/DICOMDIR``.
+    read from ``root/DICOMDIR``. ``jpeg``: the quality and longest edge of the images' JPEGs
+    (a build lowers them when the web content would not fit the medium).
     Raises :class:`MediatoolError` when ``root`` has no readable DICOMDIR or ``viewer_dir`` is
     unusable; problems with single objects are returned as findings.
     """
@@ -271,7 +278,7 @@ def write_web_content(  # noqa: PLR0913 - keyword-only settings, each with a def
         viewer.check_third_party(viewer_dir)
     tree, findings = read_dicomdir(root) if shown is None else (list(shown[0]), list(shown[1]))
     _make_room(root, replace)
-    planned = plan_jobs(tree, presets, icons.sizes if icons is not None else None)
+    planned = plan_jobs(tree, presets, icons.sizes if icons is not None else None, jpeg)
     outcomes = run_jobs(planned, root, jobs_n=jobs, progress=progress)
     if icons is not None:
         _collect_icons(tree, outcomes, icons)

@@ -43,6 +43,7 @@ class Job:
     preset_dir: str  # VIEWER/P0001/S0001/SE0001 (CT presets), "" for none
     pdf_path: str  # REPORTS/RPT00001.PDF, "" unless the record is an ENCAP DOC
     icon_size: int | None = None  # make the record's icon (PS3.3 F.7) from the same decode
+    jpeg: render.JpegSettings = render.WEB_JPEG  # quality and size of the JPEGs
 
 
 @dataclass(slots=True)
@@ -98,13 +99,14 @@ def _render_images(ds: Dataset, job: Job, root: Path, out: Outcome) -> None:
     # shows the default rendering for it instead (see pages._presets).
     out.same = [p.key for p in presets if window is not None and p.window == window]
     presets = tuple(p for p in presets if p.key not in out.same)
-    result = render.render_picture(_decoded(ds, job, out), presets)
+    result = render.render_picture(_decoded(ds, job, out), presets, job.jpeg.max_edge)
     names = _image_names(job, len(result.frames))
+    quality = job.jpeg.quality
     for name, image in zip(names, result.frames, strict=True):
-        _write(root, f"{job.image_dir}/{name}", render.encode_jpeg(image))
+        _write(root, f"{job.image_dir}/{name}", render.encode_jpeg(image, quality))
     for key, images in result.presets.items():
         for name, image in zip(names, images, strict=True):
-            _write(root, f"{job.preset_dir}/{key}/{name}", render.encode_jpeg(image))
+            _write(root, f"{job.preset_dir}/{key}/{name}", render.encode_jpeg(image, quality))
     out.kind = "image"
     out.images = [f"{job.image_dir}/{name}" for name in names]
     out.size = result.frames[0].size

@@ -275,8 +275,10 @@ def test_a_missing_tool_is_named_with_its_package(
 def test_a_spanned_dvd_build_gives_one_udf_image_per_volume(tmp_path: Path) -> None:
     generate_sample(tmp_path / "in", instances=60)
     image = tmp_path / "dvd.img"
+    # 1.8 MB: less than the DICOM File-set alone (1,808,384 bytes as a UDF image), so it spans;
+    # with room for the DICOM its web content would give way instead (issue 17)
     result = cli("build", str(tmp_path / "in"), "--media", "dvd", "--image", str(image),
-                 "--capacity", "2600000", "--invent", "--skip-invalid", "--json", "-q")  # fmt: skip
+                 "--capacity", "1800000", "--invent", "--skip-invalid", "--json", "-q")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     volumes = json.loads(result.stdout)["volumes"]
     assert [v["image"] for v in volumes] == [
@@ -285,7 +287,7 @@ def test_a_spanned_dvd_build_gives_one_udf_image_per_volume(tmp_path: Path) -> N
     assert len(volumes) >= 2 and not image.exists()
     for volume in volumes:
         path = Path(volume["image"])
-        assert path.stat().st_size <= 2600000
+        assert path.stat().st_size <= 1800000
         info = tool("udfinfo", path)
         assert info.returncode == 0 and "udfrev=1.02" in info.stdout, info.stderr
         check = cli("validate", str(path), "--json")
