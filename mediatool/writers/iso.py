@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final, cast
 
 import pycdlib
 from pycdlib.dates import DirectoryRecordDate, VolumeDescriptorDate
@@ -311,7 +311,9 @@ def _master(folder: Path, scan: FolderScan, volume_id: str, date: datetime) -> p
         if entry.is_dir:
             image.add_directory(iso_path=entry.iso_path)
         else:  # the bytes are copied by isodata.fill (module docstring)
-            image.add_fp(isodata.Placeholder(), entry.size, iso_path=entry.iso_path)
+            # pycdlib only calls seek() and read() on it
+            blank = cast(BinaryIO, isodata.Placeholder())
+            image.add_fp(blank, entry.size, iso_path=entry.iso_path)
     _stamp(image, date)
     image.force_consistency()  # assigns the extents: the image size is now exact
     return image
@@ -364,7 +366,7 @@ def _progress_adapter(
     return on_progress
 
 
-def _write(  # noqa: PLR0913 - the image, where, when, and the three parts of one pass
+def _write(
     image: pycdlib.PyCdlib,
     iso: Path,
     date: datetime,
@@ -414,7 +416,7 @@ def image_size(folder: Path, volume_id: str = "") -> int | None:
     return int(image.pvd.space_size) * SECTOR
 
 
-def pack(
+def pack(  # noqa: PLR0913 - keyword options of one call
     folder: Path,
     iso: Path,
     *,

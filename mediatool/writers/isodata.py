@@ -138,7 +138,7 @@ def changed(extents: Sequence[Extent]) -> list[str]:
     out: list[str] = []
     for extent in extents:
         try:
-            now = stamp(os.stat(extent.source, follow_symlinks=False))
+            now = stamp(os.lstat(extent.source))
         except OSError:
             out.append(extent.where)
             continue
@@ -180,8 +180,7 @@ def fill(
     if moved:
         sample = ", ".join(repr(w) for w in moved[:5]) + (", ..." if len(moved) > 5 else "")
         raise MediaError(
-            f"{len(moved)} files changed while the image was made ({sample}); nothing was "
-            "written",
+            f"{len(moved)} files changed while the image was made ({sample}); nothing was written",
             hint="make sure nothing writes to the folder, then run the command again",
         )
 
