@@ -179,8 +179,9 @@ def fill(
     moved = changed(extents)
     if moved:
         sample = ", ".join(repr(w) for w in moved[:5]) + (", ..." if len(moved) > 5 else "")
+        count = "1 file" if len(moved) == 1 else f"{len(moved)} files"
         raise MediaError(
-            f"{len(moved)} files changed while the image was made ({sample}); nothing was written",
+            f"{count} changed while the image was made ({sample}); nothing was written",
             hint="make sure nothing writes to the folder, then run the command again",
         )
 
