@@ -146,9 +146,9 @@ def iso(  # noqa: PLR0913 - a click command: one parameter per option
 ) -> None:
     """Pack a File-set folder (DICOMDIR at its root) into an ISO 9660 Level 1 image FILE.
 
-    The folder is checked first (Level 1 names, one DICOMDIR, the checks of `mediatool
-    validate`); nothing is written when it fails. The image is written beside FILE and renamed
-    into place when complete.
+    The folder is checked (Level 1 names, one DICOMDIR, the checks of `mediatool validate`)
+    while the files are copied; nothing is written when the check fails or a file changes
+    meanwhile. The image is written beside FILE and renamed into place when complete.
 
     \b
     Example:
