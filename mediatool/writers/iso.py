@@ -312,25 +312,26 @@ def _master(folder: Path, scan: FolderScan, volume_id: str, date: datetime) -> p
             image.add_directory(iso_path=entry.iso_path)
         else:  # the bytes are copied by isodata.fill (module docstring)
             # pycdlib only calls seek() and read() on it
-            blank = cast(BinaryIO, isodata.Placeholder())
+            blank = cast(BinaryIO, isodata.Placeholder(entry))
             image.add_fp(blank, entry.size, iso_path=entry.iso_path)
     _stamp(image, date)
     image.force_consistency()  # assigns the extents: the image size is now exact
     return image
 
 
-def _extents(folder: Path, scan: FolderScan, image: pycdlib.PyCdlib) -> list[isodata.Extent]:
-    """Where each file's bytes go in the image, in image order."""
+def _extents(folder: Path, image: pycdlib.PyCdlib) -> list[isodata.Extent]:
+    """Where each file's bytes go in the image (from pycdlib's inodes), in image order."""
     root = os.fspath(folder)
     out = []
-    for entry in scan.entries:
-        if not entry.is_dir:
-            record = image.get_record(iso_path=entry.iso_path)
+    for ino in image.inodes:
+        blank = ino.data_fp
+        if isinstance(blank, isodata.Placeholder) and isinstance(blank.entry, Entry):
+            entry = blank.entry
             out.append(
                 isodata.Extent(
                     f"{root}/{entry.where}",
                     entry.where,
-                    record.extent_location() * SECTOR,
+                    ino.extent_location() * SECTOR,
                     entry.size,
                     entry.stamp,
                 )
@@ -378,14 +379,17 @@ def _write(
     fd, tmp = _temporary(iso)
     try:
         with os.fdopen(fd, "wb") as fp:
-            image.write_fp(fp, blocksize=_COPY_BLOCK)  # all but the files' bytes
-            # pycdlib takes the Volume Modification Date from the clock in record().
-            fp.seek(_PVD_MODIFICATION_DATE)
-            fp.write(_volume_date(date).record())
-            fp.flush()
-            fp.truncate(image.pvd.space_size * SECTOR)  # the last extent may be a file's
+
+            def metadata() -> None:  # run by the copying thread, while the check runs here
+                image.write_fp(fp, blocksize=_COPY_BLOCK)  # all but the files' bytes
+                # pycdlib takes the Volume Modification Date from the clock in record().
+                fp.seek(_PVD_MODIFICATION_DATE)
+                fp.write(_volume_date(date).record())
+                fp.flush()
+                fp.truncate(image.pvd.space_size * SECTOR)  # the last extent may be a file's
+
             report = _progress_adapter(progress, image.pvd.space_size * SECTOR, extents)
-            isodata.fill(fp.fileno(), extents, check, report)
+            isodata.fill(fp.fileno(), extents, check, report, first=metadata)
         tmp.replace(iso)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -470,7 +474,7 @@ def pack(  # noqa: PLR0913 - keyword options of one call
         if check is not None and capacity is not None and size > capacity:
             check()  # a refusal of the folder says more than "does not fit"
         check_capacity(size, capacity)
-        _write(image, iso, moment, progress, _extents(folder, scan, image), check)
+        _write(image, iso, moment, progress, _extents(folder, image), check)
     except PyCdlibException as exc:
         raise OutputError(f"pycdlib refused the image: {exc}") from exc
     except OSError as exc:

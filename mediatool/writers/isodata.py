@@ -70,9 +70,13 @@ class Extent:
 class Placeholder:
     """What pycdlib is given instead of a file: it reads as empty (the data is copied later).
 
-    No file object: nothing is opened until the copy, one file at a time."""
+    No file object: nothing is opened until the copy, one file at a time. ``entry`` says
+    which file it stands for, so the extents are found from pycdlib's inodes in one loop."""
 
     mode: Final = "rb"  # pycdlib's add_fp accepts only objects in binary mode
+
+    def __init__(self, entry: object) -> None:
+        self.entry = entry
 
     def read(self, size: int = -1) -> bytes:
         return b""
@@ -87,9 +91,11 @@ class Placeholder:
 class _Copier(threading.Thread):
     """Copies every extent into the image, in image order, until done or stopped."""
 
-    def __init__(self, out_fd: int, extents: Sequence[Extent]) -> None:
+    def __init__(
+        self, out_fd: int, extents: Sequence[Extent], first: Callable[[], object] | None
+    ) -> None:
         super().__init__(name="iso-copy", daemon=True)
-        self.out_fd, self.extents = out_fd, extents
+        self.out_fd, self.extents, self.first = out_fd, extents, first
         self.done = 0  # bytes copied
         self.error: BaseException | None = None
         self.stop = threading.Event()
@@ -97,6 +103,8 @@ class _Copier(threading.Thread):
 
     def run(self) -> None:
         try:
+            if self.first is not None:
+                self.first()
             for extent in self.extents:
                 if self.stop.is_set():
                     return
@@ -152,10 +160,14 @@ def fill(
     extents: Sequence[Extent],
     check: Callable[[], object] | None,
     progress: Callable[[int], None] | None,
+    first: Callable[[], object] | None = None,
 ) -> None:
     """Copy every extent into ``out_fd`` while ``check`` runs here; then make sure no file changed.
 
-    ``progress(bytes copied)`` is called from this thread only: after the check, while waiting.
+    ``first`` runs in the copying thread before the copy (pycdlib writing the descriptors and
+    directory records, pure Python that would otherwise wait for the check or delay it; the
+    check mostly waits for its worker processes). ``progress(bytes copied)`` is called from
+    this thread only: after the check, while waiting.
 
     Raises
     ------
@@ -164,7 +176,7 @@ def fill(
     Exception
         Whatever ``check`` raises (a refusal): the copy is stopped first.
     """
-    copier = _Copier(out_fd, extents)
+    copier = _Copier(out_fd, extents, first)
     copier.start()
     try:
         if check is not None:
