@@ -447,14 +447,20 @@ def test_a_file_changed_while_packing_is_refused(fileset: Path, tmp_path: Path) 
     assert list(tmp_path.iterdir()) == [fileset]
 
 
-def test_a_refusing_check_stops_the_copy_and_writes_nothing(fileset: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "capacity", [pytest.param(None, id="fits"), pytest.param(2048, id="too-big-refusal-first")]
+)
+def test_a_refusing_check_stops_the_copy_and_writes_nothing(
+    fileset: Path, tmp_path: Path, capacity: int | None
+) -> None:
     def check() -> None:
         raise PlanRejected("refused by the check", [])
 
     with pytest.raises(PlanRejected, match=r"^refused by the check$"):
-        pack(fileset, tmp_path / "disc.iso", volume_id=FILESET_ID, date=DATE, capacity=None,
-             check=check)  # fmt: skip
-    assert list(tmp_path.iterdir()) == [fileset]
+        pack(fileset, tmp_path / "out" / "disc.iso", volume_id=FILESET_ID, date=DATE,
+             capacity=capacity, check=check)  # fmt: skip
+    assert list(tmp_path.iterdir()) == [fileset] or capacity is None
+    assert list(tmp_path.glob("out/*")) == []
 
 
 def test_image_equals_the_one_pycdlib_writes_with_its_own_copy(built: Path, tmp_path: Path) -> None:

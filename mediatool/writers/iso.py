@@ -346,54 +346,80 @@ def _temporary(iso: Path) -> tuple[int, Path]:
     return staging.open_file(iso)
 
 
-def _progress_adapter(
-    progress: Progress | None, image_size: int, extents: list[isodata.Extent]
-) -> Callable[[int], None] | None:
+@dataclass(slots=True)
+class _Layout:
+    """What the copying thread learns when it has mastered the image."""
+
+    size: int = 0  # bytes of the image
+    data: int = 0  # bytes of file data in it
+    fp: BinaryIO | None = None  # the image being written, beside its final name
+    tmp: Path | None = None
+
+
+def _progress_adapter(progress: Progress | None, layout: _Layout) -> Callable[[int], None] | None:
     """Bytes of file data copied → our sink in bytes of the image, at most ~200 calls a run
     (the descriptors and directory records are written before the first call)."""
     if progress is None:
         return None
-    before = image_size - sum(e.size for e in extents)
-    step = max(image_size // 200, 1)
     last = -1
 
     def on_progress(copied: int) -> None:
         nonlocal last
-        done = before + copied
-        if done == image_size or done // step != last:
+        done, size = layout.size - layout.data + copied, layout.size
+        step = max(size // 200, 1)
+        if done == size or done // step != last:
             last = done // step
-            progress(done, image_size, "Writing ISO image")
+            progress(done, size, "Writing ISO image")
 
     return on_progress
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    folder: Path
+    scan: FolderScan
+    volume_id: str
+    date: datetime
+    capacity: int | None
+
+
 def _write(
-    image: pycdlib.PyCdlib,
-    iso: Path,
-    date: datetime,
-    progress: Progress | None,
-    extents: list[isodata.Extent],
-    check: Callable[[], object] | None,
-) -> None:
-    iso.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _temporary(iso)
+    job: _Job, iso: Path, progress: Progress | None, check: Callable[[], object] | None
+) -> int:
+    """Master and write the image at ``iso`` (the size in bytes). The copying thread lays it
+    out, refuses it when it does not fit (then nothing was created; ``check``'s refusal is
+    raised first), writes pycdlib's part, then the files' bytes, while ``check`` runs here."""
+    layout = _Layout()
+
+    def prepare() -> tuple[int, list[isodata.Extent]]:  # in the copying thread
+        image = _master(job.folder, job.scan, job.volume_id, job.date)
+        layout.size = image.pvd.space_size * SECTOR
+        check_capacity(layout.size, job.capacity)
+        iso.parent.mkdir(parents=True, exist_ok=True)
+        fd, layout.tmp = _temporary(iso)
+        layout.fp = fp = os.fdopen(fd, "wb")
+        image.write_fp(fp, blocksize=_COPY_BLOCK)  # all but the files' bytes
+        # pycdlib takes the Volume Modification Date from the clock in record().
+        fp.seek(_PVD_MODIFICATION_DATE)
+        fp.write(_volume_date(job.date).record())
+        fp.flush()
+        fp.truncate(layout.size)  # the last extent may be a file's
+        extents = _extents(job.folder, image)
+        layout.data = sum(e.size for e in extents)
+        return fp.fileno(), extents
+
     try:
-        with os.fdopen(fd, "wb") as fp:
-
-            def metadata() -> None:  # run by the copying thread, while the check runs here
-                image.write_fp(fp, blocksize=_COPY_BLOCK)  # all but the files' bytes
-                # pycdlib takes the Volume Modification Date from the clock in record().
-                fp.seek(_PVD_MODIFICATION_DATE)
-                fp.write(_volume_date(date).record())
-                fp.flush()
-                fp.truncate(image.pvd.space_size * SECTOR)  # the last extent may be a file's
-
-            report = _progress_adapter(progress, image.pvd.space_size * SECTOR, extents)
-            isodata.fill(fp.fileno(), extents, check, report, first=metadata)
-        tmp.replace(iso)
+        isodata.fill(prepare, check, _progress_adapter(progress, layout))
+        assert layout.fp is not None and layout.tmp is not None
+        layout.fp.close()
+        layout.tmp.replace(iso)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        if layout.fp is not None:
+            layout.fp.close()
+        if layout.tmp is not None:
+            layout.tmp.unlink(missing_ok=True)
         raise
+    return layout.size
 
 
 def check_target(folder: Path, iso: Path, force: bool) -> None:
@@ -469,12 +495,7 @@ def pack(  # noqa: PLR0913 - keyword options of one call
             scan.findings,
         )
     try:
-        image = _master(folder, scan, volume_id, moment)
-        size = image.pvd.space_size * SECTOR
-        if check is not None and capacity is not None and size > capacity:
-            check()  # a refusal of the folder says more than "does not fit"
-        check_capacity(size, capacity)
-        _write(image, iso, moment, progress, _extents(folder, image), check)
+        size = _write(_Job(folder, scan, volume_id, moment, capacity), iso, progress, check)
     except PyCdlibException as exc:
         raise OutputError(f"pycdlib refused the image: {exc}") from exc
     except OSError as exc:

@@ -91,11 +91,11 @@ class Placeholder:
 class _Copier(threading.Thread):
     """Copies every extent into the image, in image order, until done or stopped."""
 
-    def __init__(
-        self, out_fd: int, extents: Sequence[Extent], first: Callable[[], object] | None
-    ) -> None:
+    def __init__(self, prepare: Callable[[], tuple[int, Sequence[Extent]]]) -> None:
         super().__init__(name="iso-copy", daemon=True)
-        self.out_fd, self.extents, self.first = out_fd, extents, first
+        self.prepare = prepare
+        self.out_fd = -1
+        self.extents: Sequence[Extent] = ()
         self.done = 0  # bytes copied
         self.error: BaseException | None = None
         self.stop = threading.Event()
@@ -103,8 +103,7 @@ class _Copier(threading.Thread):
 
     def run(self) -> None:
         try:
-            if self.first is not None:
-                self.first()
+            self.out_fd, self.extents = self.prepare()
             for extent in self.extents:
                 if self.stop.is_set():
                     return
@@ -156,18 +155,18 @@ def changed(extents: Sequence[Extent]) -> list[str]:
 
 
 def fill(
-    out_fd: int,
-    extents: Sequence[Extent],
+    prepare: Callable[[], tuple[int, Sequence[Extent]]],
     check: Callable[[], object] | None,
     progress: Callable[[int], None] | None,
-    first: Callable[[], object] | None = None,
 ) -> None:
-    """Copy every extent into ``out_fd`` while ``check`` runs here; then make sure no file changed.
+    """Copy every extent into the image while ``check`` runs here; then make sure no file changed.
 
-    ``first`` runs in the copying thread before the copy (pycdlib writing the descriptors and
-    directory records, pure Python that would otherwise wait for the check or delay it; the
-    check mostly waits for its worker processes). ``progress(bytes copied)`` is called from
-    this thread only: after the check, while waiting.
+    ``prepare`` runs in the copying thread first and returns the image's file descriptor and
+    the extents (pycdlib laying out and writing the descriptors and directory records: pure
+    Python that would otherwise delay the check; the check mostly waits for its workers). An
+    exception there (the image does not fit) is raised here after ``check``, whose refusal
+    comes first.
+    ``progress(bytes copied)`` is called from this thread only: after the check, while waiting.
 
     Raises
     ------
@@ -176,7 +175,7 @@ def fill(
     Exception
         Whatever ``check`` raises (a refusal): the copy is stopped first.
     """
-    copier = _Copier(out_fd, extents, first)
+    copier = _Copier(prepare)
     copier.start()
     try:
         if check is not None:
@@ -188,7 +187,7 @@ def fill(
         raise
     if copier.error is not None:
         raise copier.error
-    moved = changed(extents)
+    moved = changed(copier.extents)
     if moved:
         sample = ", ".join(repr(w) for w in moved[:5]) + (", ..." if len(moved) > 5 else "")
         count = "1 file" if len(moved) == 1 else f"{len(moved)} files"
