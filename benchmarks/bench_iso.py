@@ -43,7 +43,7 @@ PACK_ONLY = (
     "import sys; from pathlib import Path; from datetime import datetime;"
     "from mediatool.writers.iso import pack, MEDIA_CAPACITY;"
     "pack(Path(sys.argv[1]), Path(sys.argv[2]), volume_id='BENCH_ISO', date=datetime(2024, 1, 1),"
-    " capacity=MEDIA_CAPACITY['cd'])"
+    " capacity=MEDIA_CAPACITY['dvd'])"
 )
 
 
