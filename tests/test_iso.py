@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import resource
 import shutil
@@ -21,7 +22,7 @@ from oracles import isoinfo_listing, isoinfo_pvd, xorriso_extract
 
 from mediatool.cli import main
 from mediatool.cli.iso import read_fileset_id
-from mediatool.errors import MediatoolError, OutputError, PlanRejected
+from mediatool.errors import MediaError, MediatoolError, OutputError, PlanRejected
 from mediatool.sample import generate_sample
 from mediatool.writers.iso import MEDIA_CAPACITY, check_capacity, pack
 
@@ -398,3 +399,90 @@ def test_cli_could_not_run(tmp_path: Path, built: Path) -> None:
     result = run("iso", built, tmp_path / "disc.iso", "--date", "2024-13-01")
     assert result.exit_code == 2
     assert "'2024-13-01' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS" in result.stderr
+
+
+# --- one pass: the check runs while the files are copied (issue 17) ---------------------------
+
+
+def test_cli_refuses_a_file_tampered_after_the_build(fileset: Path, tmp_path: Path) -> None:
+    """Nothing from the build is trusted: a file edited afterwards, its modification time put
+    back, is still judged by the validation that runs while packing."""
+    victim = fileset / "DICOM" / "PT000001" / "ST000001" / "SE000001" / "IM000001"
+    before = victim.stat()
+    data = victim.read_bytes()
+    uid = re.search(rb"2\.25\.\d+", data[132:])
+    assert uid is not None and data.count(uid.group()) == 2  # meta and data set
+    forged = uid.group()[:-1] + (b"8" if uid.group().endswith(b"9") else b"9")
+    victim.write_bytes(data.replace(uid.group(), forged))
+    os.utime(victim, ns=(before.st_atime_ns, before.st_mtime_ns))
+    result = run("iso", fileset, tmp_path / "disc.iso", "--json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is False and doc["size"] is None
+    assert ("file.sop-instance-mismatch", "DICOM/PT000001/ST000001/SE000001/IM000001") in {
+        (f["code"], f["where"]) for f in doc["findings"]
+    }
+    assert list(tmp_path.iterdir()) == [fileset]  # no image, no half-written leftover
+
+
+def test_a_file_changed_while_packing_is_refused(fileset: Path, tmp_path: Path) -> None:
+    """The check runs while the files are copied; a file written meanwhile (even with the
+    same bytes) refuses the image: what was checked must be what was copied."""
+    victim = fileset / "DICOM" / "PT000001" / "ST000001" / "SE000001" / "IM000001"
+    image = tmp_path / "disc.iso"
+    calls: list[str] = []
+
+    def check() -> None:
+        calls.append("check")
+        victim.write_bytes(victim.read_bytes())
+
+    with pytest.raises(MediaError) as caught:
+        pack(fileset, image, volume_id=FILESET_ID, date=DATE, capacity=None, check=check)
+    assert str(caught.value) == (
+        "1 file changed while the image was made "
+        "('DICOM/PT000001/ST000001/SE000001/IM000001'); nothing was written"
+    )
+    assert caught.value.hint == "make sure nothing writes to the folder, then run the command again"
+    assert calls == ["check"]
+    assert list(tmp_path.iterdir()) == [fileset]
+
+
+@pytest.mark.parametrize(
+    "capacity", [pytest.param(None, id="fits"), pytest.param(2048, id="too-big-refusal-first")]
+)
+def test_a_refusing_check_stops_the_copy_and_writes_nothing(
+    fileset: Path, tmp_path: Path, capacity: int | None
+) -> None:
+    def check() -> None:
+        raise PlanRejected("refused by the check", [])
+
+    with pytest.raises(PlanRejected, match=r"^refused by the check$"):
+        pack(fileset, tmp_path / "out" / "disc.iso", volume_id=FILESET_ID, date=DATE,
+             capacity=capacity, check=check)  # fmt: skip
+    assert list(tmp_path.iterdir()) == [fileset] or capacity is None
+    assert list(tmp_path.glob("out/*")) == []
+
+
+def test_image_equals_the_one_pycdlib_writes_with_its_own_copy(built: Path, tmp_path: Path) -> None:
+    """The kernel copy changes no byte: pycdlib reading the files itself (add_file) gives the
+    same image."""
+    import pycdlib
+
+    from mediatool.writers import iso as iso_writer
+
+    ours = pack(built, tmp_path / "ours.iso", volume_id=FILESET_ID, date=DATE, capacity=None)
+    scan = iso_writer.scan_folder(built)
+    image = pycdlib.PyCdlib()
+    image.new(interchange_level=1, sys_ident="", vol_ident=FILESET_ID,
+              app_ident_str=iso_writer.application_id())  # fmt: skip
+    for entry in scan.entries:
+        if entry.is_dir:
+            image.add_directory(iso_path=entry.iso_path)
+        else:
+            image.add_file(str(built / entry.where), iso_path=entry.iso_path)
+    iso_writer._stamp(image, iso_writer.resolve_date(DATE))
+    image.write(str(tmp_path / "theirs.iso"))
+    theirs = bytearray((tmp_path / "theirs.iso").read_bytes())
+    pvd_date = 16 * 2048 + 830  # pycdlib stamps the clock there (writers/iso.py docstring)
+    theirs[pvd_date : pvd_date + 17] = ours.iso.read_bytes()[pvd_date : pvd_date + 17]
+    assert ours.iso.read_bytes() == bytes(theirs)

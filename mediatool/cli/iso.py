@@ -1,4 +1,9 @@
-"""``mediatool iso DIR FILE``: check a File-set folder, then pack it into an ISO 9660 image.
+"""``mediatool iso DIR FILE``: check a File-set folder and pack it into an ISO 9660 image.
+
+One pass (issue 17): the Level 1 names are checked when the folder is listed, then the full
+validation runs *while* the kernel copies the files into the image, and the image is renamed
+into place only when the validation has passed and no file changed meanwhile. Nothing from an
+earlier build is trusted; why this rather than a build journal: :mod:`mediatool.writers.isodata`.
 
 Exit codes as everywhere (:mod:`.errors`): 0 written; 1 refused because of findings (a name
 Level 1 cannot carry, no DICOMDIR, a validation error); 2 could not run (no such folder, FILE
@@ -8,6 +13,8 @@ exists without --force, the image does not fit the medium, unwritable output).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -56,12 +63,15 @@ def _validation_findings(folder: Path, progress: Progress | None) -> list[Findin
         return list(validate_media(reader, progress=progress).findings)
 
 
-def check_folder(folder: Path, progress: Progress | None = None) -> list[Finding]:
-    """Level 1 names, depth, one DICOMDIR at the root, then the full File-set validation."""
+def _existing(folder: Path) -> None:
     if not folder.is_dir():
         reason = "does not exist" if not folder.exists() else "is not a folder"
         raise MediaError(f"{str(folder)!r} {reason}; give the folder that holds the DICOMDIR")
-    found = list(iso_writer.scan_folder(folder).findings)
+
+
+def _merged(folder: Path, scanned: Sequence[Finding], progress: Progress | None) -> list[Finding]:
+    """The listing's findings, then the validation's that do not repeat them."""
+    found = list(scanned)
     if any(f.code == "dicomdir.missing" for f in found):
         return found  # nothing to validate without a DICOMDIR
     seen = {(f.code, f.where) for f in found}
@@ -70,6 +80,12 @@ def check_folder(folder: Path, progress: Progress | None = None) -> list[Finding
             seen.add((f.code, f.where))
             found.append(f)
     return found
+
+
+def check_folder(folder: Path, progress: Progress | None = None) -> list[Finding]:
+    """Level 1 names, depth, one DICOMDIR at the root, then the full File-set validation."""
+    _existing(folder)
+    return _merged(folder, iso_writer.scan_folder(folder).findings, progress)
 
 
 def _document(
@@ -130,9 +146,9 @@ def iso(  # noqa: PLR0913 - a click command: one parameter per option
 ) -> None:
     """Pack a File-set folder (DICOMDIR at its root) into an ISO 9660 Level 1 image FILE.
 
-    The folder is checked first (Level 1 names, one DICOMDIR, the checks of `mediatool
-    validate`); nothing is written when it fails. The image is written beside FILE and renamed
-    into place when complete.
+    The folder is checked (Level 1 names, one DICOMDIR, the checks of `mediatool validate`)
+    while the files are copied; nothing is written when the check fails or a file changes
+    meanwhile. The image is written beside FILE and renamed into place when complete.
 
     \b
     Example:
@@ -144,36 +160,75 @@ def iso(  # noqa: PLR0913 - a click command: one parameter per option
     with handle_errors():
         if file.exists() and not force:
             raise OutputError(f"{str(file)!r} exists", hint="use --force to replace it")
+        refuse = _Refusal(folder, media, Severity[fail_on.upper()], as_json)
         try:
-            findings = _checked(folder, media, Severity[fail_on.upper()], as_json, progress)
-            result = iso_writer.pack(
-                folder,
-                file,
-                volume_id=read_fileset_id(folder) if volume_id is None else volume_id,
-                date=date,
-                capacity=iso_writer.MEDIA_CAPACITY[media],
-                progress=progress,
-                force=force,
-            )
+            findings, result = _pack(folder, file, media, volume_id, date, force, refuse, progress)
         finally:
             progress.close()
         _report(findings, result, media, as_json=as_json, verbose=verbose)
 
 
-def _checked(
-    folder: Path, media: str, threshold: Severity, as_json: bool, progress: Progress
-) -> list[Finding]:
-    """The folder's findings; refused (exit 1, the document printed with --json) when one is
-    at or above ``threshold``."""
-    findings = check_folder(folder, progress)
-    if fails(findings, threshold):
-        if as_json:
-            emit_json(_document(False, findings, None, media))
+def _pack(  # noqa: PLR0913 - the command's choices, passed through
+    folder: Path,
+    file: Path,
+    media: str,
+    volume_id: str | None,
+    date: datetime | None,
+    force: bool,
+    refuse: _Refusal,
+    progress: Progress,
+) -> tuple[list[Finding], iso_writer.PackResult]:
+    """List and check the names; then validate while packing (module docstring)."""
+    _existing(folder)
+    scan = iso_writer.scan_folder(folder)
+    if not scan.ok:  # nothing can be packed: report the validation's findings with the names'
+        refuse(_merged(folder, scan.findings, progress))
+    if volume_id is None:
+        try:
+            volume_id = read_fileset_id(folder)
+        except MediaError:  # an unreadable DICOMDIR: the validation says why, as before
+            refuse(_merged(folder, scan.findings, progress))
+            raise
+    findings: list[Finding] = []
+
+    def check() -> None:
+        findings.extend(_merged(folder, scan.findings, progress))
+        refuse(findings)
+
+    result = iso_writer.pack(
+        folder,
+        file,
+        volume_id=volume_id,
+        date=date,
+        capacity=iso_writer.MEDIA_CAPACITY[media],
+        progress=progress,
+        force=force,
+        scan=scan,
+        check=check,
+    )
+    return findings, result
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """Refuse (exit 1, the document printed with --json) when a finding is at or above
+    ``threshold``; otherwise return."""
+
+    folder: Path
+    media: str
+    threshold: Severity
+    as_json: bool
+
+    def __call__(self, findings: list[Finding]) -> None:
+        if not fails(findings, self.threshold):
+            return
+        if self.as_json:
+            emit_json(_document(False, findings, None, self.media))
         raise PlanRejected(
-            f"{str(folder)!r} was not packed because of the findings above; nothing was written",
+            f"{str(self.folder)!r} was not packed because of the findings above; "
+            "nothing was written",
             findings,
         )
-    return findings
 
 
 def _report(

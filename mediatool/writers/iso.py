@@ -12,11 +12,14 @@ files of 4 GiB or more, no DICOMDIR at the root or a second one are findings (``
 carrying all of them. An image larger than the medium raises ``OutputError`` (exit 2: the
 output cannot be made). Nothing is written in either case.
 
-**Streaming.** ``PyCdlib.add_file(path)`` keeps only the *name*; pycdlib opens the files one
-at a time while writing (``inode.InodeOpenData``), so file descriptors and memory do not grow
-with the files (``add_fp`` would need every file object open until ``write``). Entries are
-added in the order pycdlib assigns extents (breadth first, children in identifier order), so
-the image is written front to back.
+**Streaming, one pass.** pycdlib lays out the image and writes the descriptors and directory
+records; each file is given to it as a placeholder of the right length, and its bytes are
+copied by the kernel (:mod:`mediatool.writers.isodata`) one file at a time, so file
+descriptors and memory do not grow with the files. An optional ``check`` (``mediatool iso``:
+the full validation) runs while the bytes are copied; the image is published only when it has
+passed and no file changed since the folder was listed (why this and not a journal of the
+build: :mod:`mediatool.writers.isodata`). Entries are added in the order pycdlib assigns
+extents (breadth first, children in identifier order), so the image is written front to back.
 
 **Reproducibility.** pycdlib stamps ``time.time()`` (local time) into every directory record
 and volume descriptor, and the Volume Modification Date inside ``record()`` while writing. We
@@ -35,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final, cast
 
 import pycdlib
 from pycdlib.dates import DirectoryRecordDate, VolumeDescriptorDate
@@ -47,6 +50,7 @@ from mediatool.errors import MediaError, MediatoolError, OutputError, PlanReject
 from mediatool.findings import Finding, Severity, finding
 from mediatool.model import Progress
 from mediatool.writers import folder as staging
+from mediatool.writers import isodata
 
 SECTOR: Final = 2048
 #: Usable capacity of each medium in bytes (user data, 2048-byte sectors).
@@ -83,6 +87,12 @@ class Entry:
 
     parts: tuple[str, ...]
     is_dir: bool
+    #: ``stat`` when listed (:func:`isodata.stamp`): the file must be the same when published
+    stamp: isodata.Stamp = (0, 0, 0, 0, 0)
+
+    @property
+    def size(self) -> int:
+        return self.stamp[0]
 
     @property
     def iso_path(self) -> str:
@@ -170,7 +180,7 @@ def _list_directory(folder: Path, parts: tuple[str, ...]) -> tuple[list[Entry], 
         found.extend(problems)
         if not any(f.severity >= Severity.ERROR for f in problems):
             is_dir = stat.S_ISDIR(st.st_mode)
-            entry = Entry((*parts, name), is_dir)
+            entry = Entry((*parts, name), is_dir, isodata.stamp(st))
             keyed.append((_iso_identifier(name, is_dir).encode(), entry))
     return [entry for _, entry in sorted(keyed, key=lambda k: k[0])], found
 
@@ -297,15 +307,36 @@ def _master(folder: Path, scan: FolderScan, volume_id: str, date: datetime) -> p
     image.new(
         interchange_level=1, sys_ident="", vol_ident=volume_id, app_ident_str=application_id()
     )
-    root = os.fspath(folder)
     for entry in scan.entries:
         if entry.is_dir:
             image.add_directory(iso_path=entry.iso_path)
-        else:  # a name, not an open file: pycdlib opens it while writing (module docstring)
-            image.add_file(f"{root}/{entry.where}", iso_path=entry.iso_path)
+        else:  # the bytes are copied by isodata.fill (module docstring)
+            # pycdlib only calls seek() and read() on it
+            blank = cast(BinaryIO, isodata.Placeholder(entry))
+            image.add_fp(blank, entry.size, iso_path=entry.iso_path)
     _stamp(image, date)
     image.force_consistency()  # assigns the extents: the image size is now exact
     return image
+
+
+def _extents(folder: Path, image: pycdlib.PyCdlib) -> list[isodata.Extent]:
+    """Where each file's bytes go in the image (from pycdlib's inodes), in image order."""
+    root = os.fspath(folder)
+    out = []
+    for ino in image.inodes:
+        blank = ino.data_fp
+        if isinstance(blank, isodata.Placeholder) and isinstance(blank.entry, Entry):
+            entry = blank.entry
+            out.append(
+                isodata.Extent(
+                    f"{root}/{entry.where}",
+                    entry.where,
+                    ino.extent_location() * SECTOR,
+                    entry.size,
+                    entry.stamp,
+                )
+            )
+    return sorted(out, key=lambda e: e.offset)
 
 
 def _temporary(iso: Path) -> tuple[int, Path]:
@@ -315,38 +346,80 @@ def _temporary(iso: Path) -> tuple[int, Path]:
     return staging.open_file(iso)
 
 
-def _progress_adapter(progress: Progress | None) -> Callable[[int, int, object], None] | None:
-    """pycdlib's ``progress_cb(done, total, opaque)`` → our sink, at most ~200 calls a run.
+@dataclass(slots=True)
+class _Layout:
+    """What the copying thread learns when it has mastered the image."""
 
-    pycdlib reports after every copied block (tens of thousands of calls on a full CD).
-    """
+    size: int = 0  # bytes of the image
+    data: int = 0  # bytes of file data in it
+    fp: BinaryIO | None = None  # the image being written, beside its final name
+    tmp: Path | None = None
+
+
+def _progress_adapter(progress: Progress | None, layout: _Layout) -> Callable[[int], None] | None:
+    """Bytes of file data copied → our sink in bytes of the image, at most ~200 calls a run
+    (the descriptors and directory records are written before the first call)."""
     if progress is None:
         return None
     last = -1
 
-    def on_progress(done: int, total: int, _opaque: object) -> None:
+    def on_progress(copied: int) -> None:
         nonlocal last
-        step = max(total // 200, 1)
-        if done == total or done // step != last:
+        done, size = layout.size - layout.data + copied, layout.size
+        step = max(size // 200, 1)
+        if done == size or done // step != last:
             last = done // step
-            progress(done, total, "Writing ISO image")
+            progress(done, size, "Writing ISO image")
 
     return on_progress
 
 
-def _write(image: pycdlib.PyCdlib, iso: Path, date: datetime, progress: Progress | None) -> None:
-    iso.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _temporary(iso)
+@dataclass(frozen=True, slots=True)
+class _Job:
+    folder: Path
+    scan: FolderScan
+    volume_id: str
+    date: datetime
+    capacity: int | None
+
+
+def _write(
+    job: _Job, iso: Path, progress: Progress | None, check: Callable[[], object] | None
+) -> int:
+    """Master and write the image at ``iso`` (the size in bytes). The copying thread lays it
+    out, refuses it when it does not fit (then nothing was created; ``check``'s refusal is
+    raised first), writes pycdlib's part, then the files' bytes, while ``check`` runs here."""
+    layout = _Layout()
+
+    def prepare() -> tuple[int, list[isodata.Extent]]:  # in the copying thread
+        image = _master(job.folder, job.scan, job.volume_id, job.date)
+        layout.size = image.pvd.space_size * SECTOR
+        check_capacity(layout.size, job.capacity)
+        iso.parent.mkdir(parents=True, exist_ok=True)
+        fd, layout.tmp = _temporary(iso)
+        layout.fp = fp = os.fdopen(fd, "wb")
+        image.write_fp(fp, blocksize=_COPY_BLOCK)  # all but the files' bytes
+        # pycdlib takes the Volume Modification Date from the clock in record().
+        fp.seek(_PVD_MODIFICATION_DATE)
+        fp.write(_volume_date(job.date).record())
+        fp.flush()
+        fp.truncate(layout.size)  # the last extent may be a file's
+        extents = _extents(job.folder, image)
+        layout.data = sum(e.size for e in extents)
+        return fp.fileno(), extents
+
     try:
-        with os.fdopen(fd, "wb") as fp:
-            image.write_fp(fp, blocksize=_COPY_BLOCK, progress_cb=_progress_adapter(progress))
-            # pycdlib takes the Volume Modification Date from the clock in record().
-            fp.seek(_PVD_MODIFICATION_DATE)
-            fp.write(_volume_date(date).record())
-        tmp.replace(iso)
+        isodata.fill(prepare, check, _progress_adapter(progress, layout))
+        assert layout.fp is not None and layout.tmp is not None
+        layout.fp.close()
+        layout.tmp.replace(iso)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        if layout.fp is not None:
+            layout.fp.close()
+        if layout.tmp is not None:
+            layout.tmp.unlink(missing_ok=True)
         raise
+    return layout.size
 
 
 def check_target(folder: Path, iso: Path, force: bool) -> None:
@@ -373,7 +446,7 @@ def image_size(folder: Path, volume_id: str = "") -> int | None:
     return int(image.pvd.space_size) * SECTOR
 
 
-def pack(
+def pack(  # noqa: PLR0913 - keyword options of one call
     folder: Path,
     iso: Path,
     *,
@@ -382,13 +455,18 @@ def pack(
     capacity: int | None,
     progress: Progress | None = None,
     force: bool = False,
+    scan: FolderScan | None = None,
+    check: Callable[[], object] | None = None,
 ) -> PackResult:
     """Write ``folder`` (a File-set root) as an ISO 9660 Level 1 image at ``iso``.
 
     ``volume_id`` is the File-set ID (PS3.12 F.1.1); ``date`` goes into every date field
     (``None``: ``SOURCE_DATE_EPOCH``, else now); ``capacity`` is what the medium holds in bytes
     (:data:`MEDIA_CAPACITY`, ``None``: no limit); ``force`` replaces an existing ``iso``. The
-    image is written beside ``iso`` and renamed into place when complete.
+    image is written beside ``iso`` and renamed into place when complete. ``scan`` is
+    :func:`scan_folder`'s result when the caller has it. ``check`` runs while the files are
+    copied (it refuses by raising; it also runs, first, when the image does not fit, so that
+    its refusal wins), and the image is published only when it returns.
 
     Raises
     ------
@@ -397,6 +475,8 @@ def pack(
     OutputError
         The image does not fit ``capacity``; ``iso`` exists (without ``force``), lies inside
         ``folder`` or cannot be written.
+    MediaError
+        A file of ``folder`` changed while the image was made.
     """
     folder, iso = Path(folder), Path(iso)
     if not VOLUME_ID.match(volume_id):
@@ -407,7 +487,7 @@ def pack(
     if not folder.is_dir():
         raise MediaError(f"{str(folder)!r} is not a folder")
     check_target(folder, iso, force)
-    scan = scan_folder(folder)
+    scan = scan_folder(folder) if scan is None else scan
     if not scan.ok:
         raise PlanRejected(
             f"{str(folder)!r} cannot be recorded as an ISO 9660 Level 1 File-set "
@@ -415,10 +495,7 @@ def pack(
             scan.findings,
         )
     try:
-        image = _master(folder, scan, volume_id, moment)
-        size = image.pvd.space_size * SECTOR
-        check_capacity(size, capacity)
-        _write(image, iso, moment, progress)
+        size = _write(_Job(folder, scan, volume_id, moment, capacity), iso, progress, check)
     except PyCdlibException as exc:
         raise OutputError(f"pycdlib refused the image: {exc}") from exc
     except OSError as exc:
