@@ -446,6 +446,28 @@ def image_size(folder: Path, volume_id: str = "") -> int | None:
     return int(image.pvd.space_size) * SECTOR
 
 
+def _packable(
+    folder: Path, iso: Path, volume_id: str, force: bool, scan: FolderScan | None
+) -> FolderScan:
+    """The checks before anything is written: the volume identifier, the folder, the target,
+    names Level 1 can record (:func:`pack` says what each raises)."""
+    if not VOLUME_ID.match(volume_id):
+        raise MediatoolError(
+            f"volume identifier {volume_id!r} is not 0-32 of A-Z 0-9 _ (ECMA-119 8.4.6)"
+        )
+    if not folder.is_dir():
+        raise MediaError(f"{str(folder)!r} is not a folder")
+    check_target(folder, iso, force)
+    scan = scan_folder(folder) if scan is None else scan
+    if not scan.ok:
+        raise PlanRejected(
+            f"{str(folder)!r} cannot be recorded as an ISO 9660 Level 1 File-set "
+            "(PS3.12 F.2.2); nothing was written",
+            scan.findings,
+        )
+    return scan
+
+
 def pack(  # noqa: PLR0913 - keyword options of one call
     folder: Path,
     iso: Path,
@@ -479,21 +501,8 @@ def pack(  # noqa: PLR0913 - keyword options of one call
         A file of ``folder`` changed while the image was made.
     """
     folder, iso = Path(folder), Path(iso)
-    if not VOLUME_ID.match(volume_id):
-        raise MediatoolError(
-            f"volume identifier {volume_id!r} is not 0-32 of A-Z 0-9 _ (ECMA-119 8.4.6)"
-        )
     moment = resolve_date(date)
-    if not folder.is_dir():
-        raise MediaError(f"{str(folder)!r} is not a folder")
-    check_target(folder, iso, force)
-    scan = scan_folder(folder) if scan is None else scan
-    if not scan.ok:
-        raise PlanRejected(
-            f"{str(folder)!r} cannot be recorded as an ISO 9660 Level 1 File-set "
-            "(PS3.12 F.2.2); nothing was written",
-            scan.findings,
-        )
+    scan = _packable(folder, iso, volume_id, force, scan)
     try:
         size = _write(_Job(folder, scan, volume_id, moment, capacity), iso, progress, check)
     except PyCdlibException as exc:
