@@ -313,6 +313,33 @@ def test_n_action_statuses(node: Node) -> None:
     assert node.priority(node.job_of(request).id) == -1
 
 
+def test_initiates_arriving_together_make_one_job(node: Node) -> None:
+    """Four associations send Initiate for one request at the same moment: one is taken, the
+    others hear A510, and the request became one build job (a compare-and-set, not a read
+    then a write)."""
+    import threading
+
+    with node.scu() as scu:
+        request = created(scu, HELD)
+    start = threading.Barrier(4)
+    answers: list[int] = []
+
+    def initiate() -> None:
+        with node.scu() as mine:
+            start.wait(30)
+            answers.append(int(mine.initiate(request).Status))
+
+    threads = [threading.Thread(target=initiate) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(answers) == [0x0000, 0xA510, 0xA510, 0xA510]
+    assert len(node.jobs_of(request)) == 1
+    with node.scu() as scu:
+        assert scu.wait(request, 180).ExecutionStatus == "DONE"
+
+
 def test_cancel_an_idle_request(node: Node) -> None:
     with node.scu() as scu:
         request = created(scu, HELD)

@@ -329,6 +329,7 @@ class MediaCreation:
         if row["job_id"] is not None or row["status"] not in ("IDLE", "FAILURE"):
             raise Refusal(ALREADY_INITIATED, "this request was initiated already")
         copies, priority = check_action(info, self.config.max_copies)
+        self._claim(row)
         ds = Dataset.from_json(row["attributes"])
         items = _items(ds, self.config.profile)
         from mediatool import profiles
@@ -345,11 +346,31 @@ class MediaCreation:
             raise Refusal(PROCESSING_FAILURE, checked.why)
         request = {"uid": row["uid"], "calling_ae": row["calling_ae"]}
         params = job_params(ds, checked, self.config, copies, request)
-        job_id = self._queue(params, priority, row["calling_ae"])
+        try:
+            job_id = self._queue(params, priority, row["calling_ae"])
+        except BaseException:
+            self._set(row["uid"], status=row["status"], info=row["info"])  # as it was
+            raise
         self._set(
             row["uid"], status="PENDING", info="QUEUED", job_id=job_id, copies=copies,
             priority=priority, failed="[]",
         )  # fmt: skip
+
+    def _claim(self, row: Mapping[str, Any]) -> None:
+        """Take the request for this Initiate: a compare-and-set on its status, so that two
+        Initiates arriving together on two associations make one job, not two (A510)."""
+        c = media_requests.c
+        with self.store.begin() as conn:
+            taken = conn.execute(
+                media_requests.update()
+                .where(
+                    c.uid == row["uid"], c.job_id.is_(None), c.status == row["status"],
+                    c.cancelled.is_(False),
+                )
+                .values(status="PENDING", info="QUEUED")
+            )  # fmt: skip
+        if taken.rowcount != 1:
+            raise Refusal(ALREADY_INITIATED, "this request was initiated already")
 
     def _queue(self, params: dict[str, Any], priority: str, calling_ae: str) -> int:
         from mediatool.station.jobs.kinds import describe
