@@ -206,6 +206,7 @@ def scan_stream(
         fp.seek(0)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            warnings.simplefilter("ignore", ResourceWarning)  # the GC's, not the file's
             info, extra = _parse(fp, ref, size, meta, options, inspect)
     except _PARSE_ERRORS as exc:
         if meta is None or not meta.has_prefix:

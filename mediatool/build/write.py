@@ -97,6 +97,7 @@ def _copied(task: WriteTask, data: bytes) -> _Made:
         return _Made(chunks, None, None, [])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ResourceWarning)  # the GC's, not the file's
         icon, icon_error = _icon_of_copy(task, data)
     return _Made(chunks, icon, icon_error, caught)
 
@@ -105,6 +106,7 @@ def _converted(task: WriteTask, data: bytes) -> _Made:
     """An instance re-encoded, decoded or compressed; raises what the codec raises."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ResourceWarning)  # the GC's, not the file's
         if task.action is Action.REENCODE and task.icon_size is None:
             content, _, _ = transcode.rewrite(
                 data, target_ts=task.target_ts, decompress=False, patches=dict(task.patches)

@@ -49,6 +49,7 @@ def captured(where: str | None, out: list[Finding]) -> Iterator[None]:
     """Turn pydicom's warnings inside the block into ``read.pydicom-warning`` findings."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ResourceWarning)  # the GC's, not the file's
         yield
     for w in caught[:10]:
         text = str(w.message).splitlines()[0][:300] if str(w.message) else type(w).__name__

@@ -106,6 +106,7 @@ def _shown(
     findings: list[Finding] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ResourceWarning)  # the GC's, not the file's
         tree = make()
     fill_patient_keys(root, tree)
     for w in caught:

@@ -192,6 +192,7 @@ def run_job(job: Job, root: Path) -> Outcome:
     where = _where(job)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ResourceWarning)  # the GC's, not the file's
         try:
             ds = dcmread(root.joinpath(*job.file_id))
         except Exception as exc:
