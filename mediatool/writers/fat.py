@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Final
 
 from mediatool import external as tools
-from mediatool.errors import MediaError, OutputError, PlanRejected
+from mediatool.errors import OutputError
 from mediatool.writers import folder as staging
 from mediatool.writers import iso as iso_writer
 
@@ -108,16 +108,7 @@ def pack(
         are missing or fail.
     """
     folder, image = Path(folder), Path(image)
-    if not folder.is_dir():
-        raise MediaError(f"{str(folder)!r} is not a folder")
-    iso_writer.check_target(folder, image, force)
-    scan = iso_writer.scan_folder(folder)
-    if not scan.ok:
-        raise PlanRejected(
-            f"{str(folder)!r} cannot be recorded as a USB File-set (PS3.12 R.1.1); nothing "
-            "was written",
-            scan.findings,
-        )
+    scan = iso_writer.packable(folder, image, force, "a USB File-set (PS3.12 R.1.1)")
     content = sum(folder.joinpath(*e.parts).stat().st_size for e in scan.entries if not e.is_dir)
     fat_type, size = plan_size(content, len(scan.entries))
     iso_writer.check_capacity(size, capacity)

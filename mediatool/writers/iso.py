@@ -455,14 +455,22 @@ def _packable(
         raise MediatoolError(
             f"volume identifier {volume_id!r} is not 0-32 of A-Z 0-9 _ (ECMA-119 8.4.6)"
         )
+    return packable(folder, iso, force, "an ISO 9660 Level 1 File-set (PS3.12 F.2.2)", scan)
+
+
+def packable(
+    folder: Path, image: Path, force: bool, as_what: str, scan: FolderScan | None = None
+) -> FolderScan:
+    """The checks every image writer makes before writing (ISO 9660, UDF, FAT): ``folder``
+    exists, ``image`` may be written, every name fits the File-set (``as_what`` says which,
+    in the refusal)."""
     if not folder.is_dir():
         raise MediaError(f"{str(folder)!r} is not a folder")
-    check_target(folder, iso, force)
+    check_target(folder, image, force)
     scan = scan_folder(folder) if scan is None else scan
     if not scan.ok:
         raise PlanRejected(
-            f"{str(folder)!r} cannot be recorded as an ISO 9660 Level 1 File-set "
-            "(PS3.12 F.2.2); nothing was written",
+            f"{str(folder)!r} cannot be recorded as {as_what}; nothing was written",
             scan.findings,
         )
     return scan

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Final
 
 from mediatool import external as tools
-from mediatool.errors import MediaError, MediatoolError, OutputError, PlanRejected
+from mediatool.errors import MediatoolError, OutputError
 from mediatool.writers import folder as staging
 from mediatool.writers import iso as iso_writer
 
@@ -113,16 +113,7 @@ def pack(
     folder, image = Path(folder), Path(image)
     if not iso_writer.VOLUME_ID.match(volume_id):
         raise MediatoolError(f"volume identifier {volume_id!r} is not 0-32 of A-Z 0-9 _")
-    if not folder.is_dir():
-        raise MediaError(f"{str(folder)!r} is not a folder")
-    iso_writer.check_target(folder, image, force)
-    scan = iso_writer.scan_folder(folder)
-    if not scan.ok:
-        raise PlanRejected(
-            f"{str(folder)!r} cannot be recorded as a DVD File-set (PS3.12 P.1.3); nothing "
-            "was written",
-            scan.findings,
-        )
+    scan = iso_writer.packable(folder, image, force, "a DVD File-set (PS3.12 P.1.3)")
     args = _arguments(volume_id)
     iso_writer.check_capacity(_sectors(folder, volume_id) * iso_writer.SECTOR, capacity)
     image.parent.mkdir(parents=True, exist_ok=True)
