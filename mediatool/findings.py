@@ -860,6 +860,18 @@ _DECLARED: Final[Mapping[str, Code]] = {
         "B09",
         action="Remove fewer studies or series; to empty the medium, delete its files yourself.",
     ),
+    "update.profile": Code(
+        N,
+        "PS3.11 6.2.3",
+        "The Application Profile of the update, read from the medium's records",
+        action="Give --profile to apply another profile to the added files.",
+    ),
+    "update.profile-unknown": Code(
+        W,
+        "PS3.11 6.2.3",
+        "No Application Profile fits every file already on the medium",
+        action="Give --profile with the profile the medium was made for.",
+    ),
     "update.not-on-medium": Code(
         E,
         None,

@@ -221,7 +221,8 @@ def test_an_instance_already_there_is_skipped_a_different_one_refused(
     result, doc = update_json(ours, "--add", same)
     assert result.exit_code == 0, result.stderr
     assert doc["added"] == [] and doc["skipped"] == [str(same / "p1s1e1i1.dcm")]
-    assert [f["code"] for f in doc["findings"]] == ["update.already-present"]
+    codes = [f["code"] for f in doc["findings"]]
+    assert codes == ["update.profile", "update.already-present"]  # the profile: the medium's
     assert (ours / "DICOMDIR").read_bytes() == dicomdir  # nothing to change: nothing written
     other = instances(tmp_path / "other", [(1, 1, 1, 1)], StudyDescription="Changed")
     result = run("update", ours, "--add", other)

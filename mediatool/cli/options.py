@@ -70,6 +70,16 @@ def claimed_profile_option(f: F) -> F:
     )
 
 
+def medium_profile_option(f: F) -> F:
+    """``--profile`` with no default: ``update`` reads the profile from the medium."""
+    return _profile_options(
+        f,
+        None,
+        "Application Profile (PS3.11) for the added files (default: the one the medium's "
+        "records fit).",
+    )
+
+
 def _profile_options(f: F, default: str | None, text: str) -> F:
     f = profile_dir_option(f)
     return click.option(

@@ -15,7 +15,7 @@ from mediatool.cli.options import (
     fail_on_option,
     jobs_option,
     json_option,
-    profile_option,
+    medium_profile_option,
     quiet_option,
 )
 from mediatool.cli.output import Progress, emit_json, findings_to_stderr, summary_line
@@ -56,7 +56,7 @@ from mediatool.findings import Severity
 )
 @click.option("--dry-run", is_flag=True, help="Plan only; change nothing.")
 @jobs_option("Worker processes (default: all cores).")
-@profile_option
+@medium_profile_option
 @fail_on_option
 @json_option
 @quiet_option
@@ -66,7 +66,8 @@ def update(**params: Any) -> None:
     Adds instances with new File IDs that continue the medium's naming, removes studies or
     series, keeps the File-set ID and UID and every other file byte for byte, and rewrites the
     DICOMDIR atomically with (0004,1212) File-set Consistency Flag set while it works
-    (PS3.3 F.3.2.1). Added files are made Part 10 for --profile as build does. The web content
+    (PS3.3 F.3.2.1). Added files are made Part 10 for the medium's Application Profile (the one its
+    records fit, or --profile) as build does. The web content
     is written again when the medium has it.
 
     \b
@@ -89,7 +90,12 @@ def update(**params: Any) -> None:
             add=params["add"],
             remove_studies=params["remove_study"],
             remove_series=params["remove_series"],
-            profile=profiles.load(params["profile_id"], params["profile_dir"]),
+            profile=(
+                profiles.load(params["profile_id"], params["profile_dir"])
+                if params["profile_id"]
+                else None
+            ),
+            profile_dir=params["profile_dir"],
             repair=params["repair"],
             dry_run=params["dry_run"],
             site=params["site"],
@@ -137,7 +143,8 @@ def _report(result: Any, *, as_json: bool, verbose: bool) -> None:
         )
         return
     click.echo(
-        f"{did} the File-set {result.fileset_id or '(no File-set ID)'} in {result.media}: {what}"
+        f"{did} the File-set {result.fileset_id or '(no File-set ID)'} in {result.media} "
+        f"({result.profile}): {what}"
         + ("; web content written again" if result.web else "")
         + ("; records rebuilt (--repair)" if result.repaired else "")
         + f"; findings: {summary_line(result.findings)}"

@@ -30,6 +30,7 @@ from mediatool.model import FileID, InstanceInfo, Progress, ScanResult, render_f
 from mediatool.profiles import Profile
 from mediatool.scan import scan_all
 from mediatool.update import commit, medium, naming
+from mediatool.update.profile import from_medium as profile_from_medium
 
 SCHEMA: Final = "mediatool.update/1"
 
@@ -40,7 +41,8 @@ class UpdateRequest:
     add: Sequence[str] = ()
     remove_studies: Sequence[str] = ()
     remove_series: Sequence[str] = ()
-    profile: Profile | None = None  # None: the build's default profile
+    profile: Profile | None = None  # None: the profile the medium fits (update/profile.py)
+    profile_dir: Path | None = None  # more profiles to choose from, with ``profile`` None
     repair: bool = False
     dry_run: bool = False
     site: Path | None = None
@@ -63,6 +65,7 @@ class UpdateResult:
     written: bool = False
     findings: list[Finding] = field(default_factory=list)
     refused: str | None = None  # why nothing (or, while writing, not all) was done
+    profile: str = ""  # the Application Profile applied
 
     def refuse(self, why: str) -> PlanRejected:
         """The refusal (exit 1) carrying this result, for ``raise``."""
@@ -78,6 +81,7 @@ class UpdateResult:
             "written": self.written,
             "fileset_id": self.fileset_id,
             "fileset_uid": self.fileset_uid,
+            "profile": self.profile,
             "repaired": self.repaired,
             "web_content": self.web,
             "added": [
@@ -207,11 +211,20 @@ def _listing(root: Path) -> naming.Listing:
 
 
 def _survey(
-    request: UpdateRequest, profile: Profile, progress: Progress | None
-) -> tuple[medium.Medium, medium.Instances, UpdateResult]:
-    """Read the medium: refuse one an update left inconsistent (unless ``--repair``)."""
+    request: UpdateRequest, progress: Progress | None
+) -> tuple[medium.Medium, Profile, medium.Instances, UpdateResult]:
+    """Read the medium and choose the profile (``--profile``, else the one the medium fits);
+    refuse a medium an update left inconsistent (unless ``--repair``)."""
     the_medium = medium.read(request.media)
     result = UpdateResult(str(request.media), the_medium.fileset_id, the_medium.fileset_uid)
+    if request.profile is not None:
+        profile = request.profile
+    else:
+        profile, said = profile_from_medium(
+            the_medium.directory, request.media, request.profile_dir
+        )
+        result.findings += said
+    result.profile = profile.id
     result.repaired = request.repair
     if the_medium.flag not in (0, None) and not request.repair:
         result.findings.append(_inconsistent(the_medium))
@@ -230,7 +243,7 @@ def _survey(
     result.findings += found.findings
     if request.repair:
         result.findings.append(_repaired(the_medium, found))
-    return the_medium, found, result
+    return the_medium, profile, found, result
 
 
 def _with_kept(plan: MediaPlan, kept: Sequence[InstanceInfo]) -> None:
@@ -245,10 +258,7 @@ def _with_kept(plan: MediaPlan, kept: Sequence[InstanceInfo]) -> None:
 def run(request: UpdateRequest, progress: Progress | None = None) -> UpdateResult:
     """Update the File-set at ``request.media``; raises :class:`PlanRejected` (exit 1) when a
     finding refuses it (nothing is then changed)."""
-    from mediatool import profiles
-
-    profile = request.profile or profiles.load(profiles.DEFAULT_PROFILE)
-    the_medium, found, result = _survey(request, profile, progress)
+    the_medium, profile, found, result = _survey(request, progress)
     removing, removal_findings = _removals(request, list(found.by_uid.values()))
     result.findings += removal_findings
     added = _scan_added(request, profile, progress, result)
