@@ -109,6 +109,7 @@ def create_app(config: StationConfig, store: Store | None = None, run_jobs: bool
     supervisor = Supervisor(
         store, config.data, workers=config.workers, owner=station_name(config.name),
         lease=config.lease, capabilities=config.all_capabilities(),
+        burners={b.name: {"device": b.device, "capacity": b.capacity} for b in config.burners},
     )  # fmt: skip
 
     @contextlib.asynccontextmanager

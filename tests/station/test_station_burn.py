@@ -178,6 +178,42 @@ def test_a_station_without_the_burner_leaves_the_job_queued(tmp_path: Path) -> N
         server.stop()
 
 
+def test_the_claiming_station_burns_on_its_own_device_of_that_name(tmp_path: Path) -> None:
+    """Stations sharing a queue may each have a burner "pseudo" on another device: the job,
+    queued with the queuing station's device, is burned on the device of the station that
+    claims it (its [[burners]], passed to its workers)."""
+    image = _iso(tmp_path, "disc", "one disc")
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    mine.mkdir()
+    theirs.mkdir()
+    path = tmp_path / "station.toml"
+    path.write_text(
+        f'[[burners]]\nname = "pseudo"\ndevice = "stdio:{mine}/m_{{n}}.iso"\nmedia = ["cd"]\n',
+        encoding="utf-8",
+    )
+    server = StationServer(tmp_path / "data", config=path)
+    server.add_user("burn", "burn")
+    server.start()
+    try:
+        store = Store(f"sqlite:///{server.data / 'station.db'}")
+        params = {
+            "images": [str(image)], "burner": "pseudo", "device": f"stdio:{theirs}/t_{{n}}.iso",
+            "copies": 1, "verify": True,
+        }  # fmt: skip
+        job_id = store.add_job(
+            kind="burn", title="burn", user_name="burn", params=params, needs=["burner:pseudo"]
+        )
+        deadline = time.monotonic() + 60
+        while (job := store.job(job_id)) is not None and job.state in ("queued", "running"):
+            assert time.monotonic() < deadline, "the burn job did not end"
+            time.sleep(0.3)
+        assert job is not None and job.state == "done", job
+    finally:
+        server.stop()
+    assert [p.name for p in mine.iterdir()] == ["m_1.iso"] and not list(theirs.iterdir())
+    assert _holds(mine / "m_1.iso", image)
+
+
 def _load(tmp_path: Path, text: str) -> cfg.StationConfig:
     path = tmp_path / "station.toml"
     path.write_text(text, encoding="utf-8")

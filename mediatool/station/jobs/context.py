@@ -10,7 +10,11 @@ context; tests give their own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
+
+#: A station's burners for its workers, JSON ``{name: {"device", "capacity"}}``: a burn job
+#: names the burner, and the station that claims it burns on *its* device of that name.
+BURNERS_ENV: Final = "MEDIATOOL_STATION_BURNERS"
 
 
 class JobCancelled(Exception):

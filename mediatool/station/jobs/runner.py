@@ -21,6 +21,7 @@ its journal (nothing is sent twice), build and validate start over.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -30,8 +31,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
+from mediatool.station.jobs.context import BURNERS_ENV
 from mediatool.station.store import Store
 
 LEASE: Final = 60.0  # seconds a claim lasts without renewal ([station] lease)
@@ -73,6 +75,7 @@ class Supervisor:
     poll: float = 0.3
     lease: float = LEASE
     capabilities: tuple[str, ...] = ()
+    burners: dict[str, dict[str, Any]] = field(default_factory=dict)
     _renewed: float = 0.0
     _running: dict[int, _Running] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -148,7 +151,10 @@ class Supervisor:
             sys.executable, "-m", "mediatool.station.jobs.worker",
             "--data", str(self.data), "--job", str(job_id), "--attempt", str(attempt),
         ]  # fmt: skip
-        env = dict(os.environ) | {DATABASE_ENV: self.store.url}
+        env = dict(os.environ) | {
+            DATABASE_ENV: self.store.url,
+            BURNERS_ENV: json.dumps(self.burners, sort_keys=True),
+        }
         log = self.data / "jobs" / str(job_id)
         log.mkdir(parents=True, exist_ok=True)
         with (log / "worker.log").open("ab") as err:

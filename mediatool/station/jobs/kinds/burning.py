@@ -9,6 +9,8 @@ blank disc" in its log. A pseudo-drive (``stdio:PATH``, ``{n}`` the copy) needs 
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from mediatool.station.i18n import gettext as _
 from mediatool.station.i18n import ngettext
-from mediatool.station.jobs.context import JobContext, JobFailed
+from mediatool.station.jobs.context import BURNERS_ENV, JobContext, JobFailed
 from mediatool.station.jobs.kinds import common
 
 if TYPE_CHECKING:
@@ -72,6 +74,21 @@ def wait_for_blank(ctx: JobContext, burner: str, timeout: float, poll: float = P
     return wait
 
 
+def own_burner(burner: str, params: Mapping[str, Any]) -> tuple[str, int | None]:
+    """The device and capacity of ``burner`` on the station running the job (its
+    ``[[burners]]``, from :data:`~mediatool.station.jobs.runner.BURNERS_ENV`): stations may
+    each have a burner of the same name on another device. A job queued by a version that did
+    not pass them (or run outside a station) uses the ones it was queued with."""
+    try:
+        mine = json.loads(os.environ.get(BURNERS_ENV) or "{}").get(burner)
+    except (ValueError, AttributeError):
+        mine = None
+    if isinstance(mine, dict) and isinstance(mine.get("device"), str):
+        capacity = mine.get("capacity")
+        return mine["device"], capacity if isinstance(capacity, int) else None
+    return common.required(params, "device"), params.get("capacity")
+
+
 def run_burn(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     """``{build_job, images: [ISO path per disc], burner, device, capacity, copies, verify,
     patients: [[id, name]], wait}`` → ``{burner, copies, verify, ok, discs: [BurnResult as
@@ -80,11 +97,9 @@ def run_burn(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     from mediatool.writers.burn import BurnOptions
 
     burner = common.required(params, "burner")
-    device = common.required(params, "device")
+    device, capacity = own_burner(burner, params)
     copies = int(params.get("copies") or 1)
-    options = BurnOptions(
-        copies=copies, verify=bool(params.get("verify", True)), capacity=params.get("capacity")
-    )
+    options = BurnOptions(copies=copies, verify=bool(params.get("verify", True)), capacity=capacity)
     files = images(params)
     wait = wait_for_blank(ctx, burner, float(params.get("wait") or WAIT))
     result: dict[str, Any] = {"burner": burner, "copies": copies, "verify": options.verify}
