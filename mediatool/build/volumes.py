@@ -61,7 +61,12 @@ UDF_RESERVE: Final = 512 * SECTOR
 
 def udf_image(request: BuildRequest) -> bool:
     """``--image`` of a DVD: a UDF image, larger than the ISO 9660 one of the same content."""
-    return request.image is not None and image_medium(request) in ("dvd", "bd")
+    return request.image is not None and image_medium(request) in (
+        "dvd",
+        "dvd-ram",
+        "bd",
+        "bd-re",
+    )
 
 
 def _sectors(size: float) -> int:
