@@ -125,7 +125,7 @@ def _fix_set_identifier(image: Path, set_id: str) -> None:
         for start in (main, reserve):
             fp.seek(start * e.BLOCK)
             sector = fp.read(e.BLOCK)
-            ident, version, serial, _, length = struct.unpack_from("<HH2xH2xH", sector)
+            ident, version, serial, length = struct.unpack_from("<HH2xH2xH", sector)
             if ident != e.PVD or e.tag_ok(sector, start) is not None:
                 raise OutputError(f"genisoimage wrote no Primary Volume Descriptor at {start}")
             body = bytearray(sector[16 : 16 + length])
