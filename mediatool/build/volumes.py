@@ -97,7 +97,9 @@ def instance_cost(inst: InstanceInfo, action: Action, request: BuildRequest) -> 
             cost += pixel.frames * renderings * _sectors(shown * _JPEG_PER_PIXEL + 600)
             files += pixel.frames * renderings
     if udf_image(request):  # a File Entry per file, and the folders' own (measured: ~1 sector)
-        cost += (files + 1) * SECTOR
+        # a BD's File Entries are recorded twice: the Metadata File and its Mirror (UDF 2.2.13)
+        copies = 2 if image_medium(request) in ("bd", "bd-re") else 1
+        cost += (files + 1) * SECTOR * copies
     return cost
 
 
