@@ -85,7 +85,7 @@ def test_profile_rules_as_transcribed() -> None:
         pytest.param(GOOD + "[[image_rules]]\nmax_row = 5\n",
                      "unknown key `max_row` (did you mean 'max_rows'?)", id="image-rule-key"),
         pytest.param(GOOD.replace('media = "cd"', 'media = "dvdr"'),
-                     "`media` must be one of bd, cd, dvd, usb (did you mean 'dvd'?)", id="media"),
+                     "`media` must be one of bd, cd, dvd, dvd-ram, usb (did you mean 'dvd'?)", id="media"),
         pytest.param(GOOD.replace("ExplicitVRLittleEndian", "CTImageStorage"),
                      "'CT Image Storage' is not a Transfer Syntax", id="class-as-ts"),
     ],
