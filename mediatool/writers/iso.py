@@ -75,7 +75,7 @@ _MEDIA_NAMES: Final = {
     "cd74": "a 74-minute CD",
     "dvd": "a DVD",
     "dvd-ram": "a DVD-RAM",
-    "bd": "a BD-R",
+    "bd": "a BD",
     "bd-re": "a BD-RE",
 }
 

@@ -25,8 +25,11 @@ File-set. genisoimage 1.1.11 stamps the clock into its descriptors and ignores
 ``SOURCE_DATE_EPOCH``: it runs under Debian's ``faketime`` with the clock stopped at the build's
 date (UTC), and the second half of its UDF Volume Set Identifier (a process CPU-time counter,
 which faketime does not fix) is replaced by ours, the Primary Volume Descriptors' tags
-recomputed. Without ``faketime`` the DVD image is still written, and stderr says once that it
-is not reproducible (a missing helper is no reason to refuse a disc).
+recomputed. genisoimage also records each file's modification time (PS3.12 F.1.3: the file's
+creation date): the build made every file of the folder, so they are given the build's date
+first (``os.utime``; the folder is the build's output, never a user's source). Without
+``faketime`` the DVD image is still written, and stderr says once that it is not reproducible
+(a missing helper is no reason to refuse a disc).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from mediatool.udf import ecma167 as e
 from mediatool.udf import write as udf_write
 from mediatool.writers import folder as staging
 from mediatool.writers import iso as iso_writer
+from mediatool.writers.iso import FolderScan
 
 #: The UDF revision written for each medium.
 REVISION: Final = {"dvd": "1.02", "dvd-ram": "1.50", "bd-re": "2.50", "bd": "2.60"}
@@ -134,6 +138,14 @@ def _fix_set_identifier(image: Path, set_id: str) -> None:
             fp.write(e.tag(ident, version, serial, start, bytes(body)))
 
 
+def _dated(folder: Path, scan: FolderScan, date: datetime) -> None:
+    """Give every file and folder of the File-set the build's date (what genisoimage records)."""
+    moment = date.timestamp()
+    for entry in (*scan.entries, None):
+        path = folder.joinpath(*entry.parts) if entry is not None else folder
+        os.utime(path, (moment, moment), follow_symlinks=False)
+
+
 def _genisoimage(folder: Path, image: Path, volume_id: str, set_id: str, date: datetime) -> None:
     prefix, env = _clock(date)
     staging.sweep(image)
@@ -184,6 +196,7 @@ def pack(
         iso_writer.check_capacity(_sectors(folder, volume_id) * iso_writer.SECTOR, capacity)
         image.parent.mkdir(parents=True, exist_ok=True)
         set_id = udf_write.set_identifier(folder, scan, volume_id)
+        _dated(folder, scan, moment)
         _genisoimage(folder, image, volume_id, set_id, moment)
     else:
         layout = udf_write.plan(scan, revision)
