@@ -28,6 +28,7 @@ medium of the profile (:func:`mediatool.validate.medium.check`).
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final, cast
@@ -138,7 +139,7 @@ class UdfReader(IndexedReader):
         try:
             info = read_volume(self._image, self._size)
             bridge = _has_bridge(self._image)
-        except (Damaged, OSError) as exc:
+        except (Damaged, struct.error, ValueError, OSError) as exc:
             self._image.close()
             raise _damaged(self.name, str(exc)) from exc
         self.volume_id = info.volume_id
@@ -162,7 +163,7 @@ class UdfReader(IndexedReader):
             )
         try:
             found, problems = walk(UdfVolume(self._image, self._size, info))
-        except Damaged as exc:
+        except (Damaged, struct.error, ValueError, OSError) as exc:  # hostile bytes, in words
             self._image.close()
             raise _damaged(self.name, str(exc)) from exc
         self._findings.extend(finding(p.code, p.message, p.where) for p in problems)

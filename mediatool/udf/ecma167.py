@@ -44,6 +44,8 @@ def tag_ok(data: bytes, location: int) -> str | None:
     and Tag Location are right), ECMA-167 3/7.2."""
     if len(data) < 16:
         return "shorter than a tag"
+    if not any(data[:16]):
+        return "no descriptor (zeros)"
     if (sum(data[:16]) - data[4]) & 0xFF != data[4]:
         return "bad tag checksum"
     crc, length, where = struct.unpack_from("<HHI", data, 8)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
+from mediatool.media.base import unsafe_component
 from mediatool.udf import ecma167 as e
 from mediatool.udf.volume import Damaged, VolumeInfo, characters
 
@@ -152,8 +153,8 @@ class Volume:
             raw, block = struct.unpack_from("<II", ads, pos)
             part = ref if flags == e.SHORT_AD else struct.unpack_from("<H", ads, pos + 8)[0]
             size, kind = raw & 0x3FFFFFFF, raw >> 30
-            if not want or not size:
-                return
+            if not want or not size:  # 4/14.14.1.1: a zero length ends the descriptors
+                break
             if kind != 0:
                 raise Damaged(f"an extent of type {kind} (unrecorded or continued) is not read")
             take = min(size, want)
@@ -168,16 +169,13 @@ def fids(data: bytes) -> Iterator[tuple[str, int, int, int, bool]]:
     block, ICB partition reference, tag intact)."""
     pos = 0
     while pos + 38 <= len(data):
-        name_len, (block, ref), use = (
-            data[pos + 19],
-            struct.unpack_from("<IH", data, pos + 24),
-            struct.unpack_from("<H", data, pos + 36)[0],
-        )
+        name_len, use = data[pos + 19], struct.unpack_from("<H", data, pos + 36)[0]
         size = 38 + use + name_len
         size += -size % 4
         if struct.unpack_from("<H", data, pos)[0] != e.FID or pos + size > len(data):
             return
         record = data[pos : pos + size]
+        block, ref = struct.unpack_from("<IH", record, 24)
         intact = e.tag_ok(record, struct.unpack_from("<I", record, 12)[0]) is None
         name = characters(record[38 + use : 38 + use + name_len])
         yield name, record[18], block, ref, intact
@@ -208,8 +206,6 @@ class _Walk:
         self, name: str, chars: int, at: tuple[int, int], rel: str
     ) -> tuple[str, Node] | None:
         """One FID's target: a file to list or a directory to enter (None: reported)."""
-        from mediatool.media.base import unsafe_component
-
         where = f"{rel}/{name}" if rel else name
         if unsafe_component(name):
             self.problem("media.unsafe-name", f"UDF name {name!r}", rel or None)
@@ -243,7 +239,7 @@ def walk(vol: Volume) -> tuple[list[Found], list[Problem]]:
     root_block, root_ref = struct.unpack_from("<IH", data, 404)
     state = _Walk(vol, [], [], {(root_block, root_ref)})
     pending = [(_directory(vol, root_ref, root_block), "", 0)]
-    while pending:
+    while pending and state.count <= MAX_ENTRIES:
         directory, rel, depth = pending.pop()
         _entries(state, directory, rel, depth, pending)
     return state.found, state.problems

@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 from factories import study_folder
 
 from mediatool.cli import main
+from mediatool.errors import OutputError
 from mediatool.media import UdfReader, open_media
 from mediatool.sample import generate_sample
 from mediatool.udf import ecma167
@@ -301,3 +302,23 @@ def test_a_spanned_bd_build_gives_one_udf_image_per_volume(tmp_path: Path) -> No
         doc = json.loads(check.stdout)
         assert check.exit_code == 0 and doc["media"]["kind"] == "udf", doc["findings"]
         assert doc["media"]["fileset_id"] == volume["volume_id"]
+
+
+def test_an_image_beyond_the_capacity_is_refused_before_writing(
+    images: dict[str, Path], tmp_path: Path
+) -> None:
+    disc = tmp_path / "DISC"
+    with open_media(images["bd"]) as reader:  # the File-set as a folder, from our own image
+        for entry in reader.entries():
+            target = disc / entry.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with reader.open(entry) as fp:
+                target.write_bytes(fp.read())
+    size = udf.image_size(disc, "X", "bd")
+    assert size == images["bd"].stat().st_size
+    with pytest.raises(OutputError, match=rf"^the File-set needs {size} bytes; the medium holds"):
+        udf.pack(disc, tmp_path / "x.img", medium="bd", volume_id="X", date=None,
+                 capacity=size - 2048)  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["DISC"]
+    made = udf.pack(disc, tmp_path / "x.img", medium="bd", volume_id="X", date=None, capacity=size)
+    assert made.size == size
