@@ -19,6 +19,7 @@ PACKAGES: Final[Mapping[str, str]] = {
     "mcopy": "mtools",
     "mdir": "mtools",
     "genisoimage": "genisoimage",
+    "faketime": "faketime",  # genisoimage at the build's date (writers/udf.py)
 }
 #: mtools reads no user or system configuration and does not refuse an image whose geometry
 #: it cannot check (an unpartitioned image has none)

@@ -333,9 +333,18 @@ _DECLARED: Final[Mapping[str, Code]] = {
     ),
     "media.udf-layout": Code(
         E,
-        "PS3.12 P.2",
-        "The UDF volume has more than one partition or an Interchange Level other than 2",
-        action="Write the image again with mediatool build --media dvd --image FILE.",
+        "PS3.12 P.2, X.2",
+        "The UDF volume breaks its medium's layout rules (a DVD with more than one partition or "
+        "an Interchange Level other than 2; a BD with a VAT or a sparing table)",
+        action="Write the image again with mediatool build --media M --image FILE.",
+    ),
+    "media.udf-damaged": Code(
+        E,
+        "ECMA-167 3/7.2, 4/14",
+        "A UDF descriptor is damaged (tag checksum or CRC), points outside its partition or the "
+        "image, or a directory contains itself; what it describes is not read",
+        "I02",
+        action="Ask the sender for a new disc; the image is damaged or was made to mislead.",
     ),
     "media.fat-not-first-partition": Code(
         E,

@@ -56,7 +56,7 @@ _ICON_KEYS: Final = {"required", "records", "size", "bits", "photometric"}
 _ICON_RECORDS: Final = frozenset({"SERIES", "IMAGE"})
 _ICON_PHOTOMETRIC: Final = frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR"})
 _KEY_TYPES: Final = ("1", "1C", "2")
-_MEDIA: Final = {"cd", "dvd", "bd", "usb"}
+_MEDIA: Final = {"cd", "dvd", "dvd-ram", "bd", "usb"}
 #: Image rule keys: the header attribute each one constrains (checklist G05).
 IMAGE_RULE_FIELDS: Final = {
     "modality": "Modality",

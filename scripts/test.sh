@@ -36,6 +36,8 @@ REQUIRED_TOOLS=(
     "mdir:mtools"
     "udfinfo:udftools"         # reads the UDF images back
     "7z:p7zip-full"            # extracts UDF images (7z x -tudf)
+    "udfclient:udfclient"      # a second UDF reader (NetBSD's UDF code) for the 1.50/2.50/2.60 images
+    "faketime:faketime"        # genisoimage at the build's date: reproducible DVD images
     "chromium:chromium"
     "Orthanc:orthanc"
     "initdb:postgresql"  # Debian: /usr/lib/postgresql/<v>/bin, not on PATH (has_tool looks)

@@ -21,7 +21,6 @@ from mediatool.build.request import (
     DESCRIPTOR_FILE_ID,
     BuildRequest,
     capacity_of,
-    image_medium,
     scan_options,
     staging_target,
 )
@@ -35,7 +34,6 @@ from mediatool.profiles import Profile
 from mediatool.scan import open_source, scan_all
 from mediatool.web import check_viewer_dir
 from mediatool.writers import folder
-from mediatool.writers import image as image_writer
 from mediatool.writers import usb as usb_writer
 
 
@@ -174,8 +172,6 @@ def _check_outputs(request: BuildRequest) -> None:
     for image in (request.iso, request.image):
         if image is not None:
             folder.check_file_destination(image, request.sources, force=request.force)
-    if request.image is not None:
-        image_writer.check_medium(image_medium(request))
     if request.usb is not None:
         usb_writer.check_stick(request.usb)
 

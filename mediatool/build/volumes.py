@@ -61,7 +61,12 @@ UDF_RESERVE: Final = 512 * SECTOR
 
 def udf_image(request: BuildRequest) -> bool:
     """``--image`` of a DVD: a UDF image, larger than the ISO 9660 one of the same content."""
-    return request.image is not None and image_medium(request) in ("dvd", "bd")
+    return request.image is not None and image_medium(request) in (
+        "dvd",
+        "dvd-ram",
+        "bd",
+        "bd-re",
+    )
 
 
 def _sectors(size: float) -> int:
@@ -92,7 +97,9 @@ def instance_cost(inst: InstanceInfo, action: Action, request: BuildRequest) -> 
             cost += pixel.frames * renderings * _sectors(shown * _JPEG_PER_PIXEL + 600)
             files += pixel.frames * renderings
     if udf_image(request):  # a File Entry per file, and the folders' own (measured: ~1 sector)
-        cost += (files + 1) * SECTOR
+        # a BD's File Entries are recorded twice: the Metadata File and its Mirror (UDF 2.2.13)
+        copies = 2 if image_medium(request) in ("bd", "bd-re") else 1
+        cost += (files + 1) * SECTOR * copies
     return cost
 
 

@@ -129,8 +129,9 @@ class BuildOptions:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also (or only) write the image of the medium --media names (default: the "
     "profile's) in its own file system (PS3.12): cd ISO 9660 Level 1 (Annex F); dvd UDF 1.02 "
-    "with an ISO 9660 bridge (Annex P); usb FAT16, else FAT32 (Annex R); bd (UDF 2.5/2.6, "
-    "Annex X) is refused: no tool writes it. Volumes: FILE_1.img, FILE_2.img...",
+    "with an ISO 9660 bridge (Annex P); dvd-ram UDF 1.50 (Annex J); bd UDF 2.60, bd-re UDF "
+    "2.50, with a Metadata Partition (Annex X); usb FAT16, else FAT32 (Annex R). Volumes: "
+    "FILE_1.img, FILE_2.img...",
 )
 @click.option(
     "--usb",
@@ -140,12 +141,12 @@ class BuildOptions:
 )
 @click.option(
     "--media",
-    type=click.Choice(["cd", "cd74", "dvd", "bd", "usb"]),
+    type=click.Choice(["cd", "cd74", "dvd", "dvd-ram", "bd", "bd-re", "usb"]),
     default=None,
     help="Medium each volume must fit (default with --iso: the profile's medium); content "
     "that does not fit is split into several volumes. cd: 80-minute CD-R, 360,000 sectors "
     "(737,280,000 bytes); cd74: 74-minute CD-R, 333,000 sectors (681,984,000 bytes) for old "
-    "drives; dvd: 4.7 GB; bd: 25 GB; usb: no limit.",
+    "drives; dvd, dvd-ram: 4.7 GB; bd (BD-R), bd-re: 25 GB; usb: no limit.",
 )
 @click.option(
     "--capacity",

@@ -61,10 +61,8 @@ def open_media(path: str | Path) -> MediaReader:
         return UdfReader(path) if _udf(Path(path), shown) else IsoReader(path)
     if head[:4] in ZIP_MAGIC:
         return ZipReader(path)
-    if volume == _UDF_MAGIC[1]:
-        raise MediaError(
-            f"cannot open media {shown!r}: UDF image without an ISO 9660 tree (not supported)"
-        )
+    if volume == _UDF_MAGIC[1]:  # a UDF-only image (DVD-RAM, BD): our own UDF reader
+        return UdfReader(path)
     if is_fat_image(head):
         return FatReader(path)
     raise MediaError(

@@ -1,13 +1,22 @@
-"""Read a File-set from a UDF image (a DVD or BD, PS3.12 Annex P and X) through its UDF tree.
+"""Read a File-set from a UDF image (a DVD, DVD-RAM or BD, PS3.12 Annex P, J and X) through its
+UDF tree.
 
 An image with a UDF Volume Recognition Sequence (an ``NSR02``/``NSR03`` descriptor) is read
-through UDF, the file system a DVD or BD reader uses, with pycdlib (which parses the UDF
-descriptors, File Entries and File Identifier Descriptors of the image); pycdlib needs the ISO
-9660 bridge beside it, which every UDF image mediatool writes has (a UDF-only image is refused).
+through UDF, the file system a DVD or BD reader uses. Two readers:
 
-The ISO 9660 bridge is read too (:class:`~mediatool.media.iso.IsoReader`): its findings (Level
-1 names, Volume Identifier...) are kept, and a name found in one tree and not in the other is
-reported (``media.trees-differ``, checklist A09: every tree must show the same names).
+- **pycdlib** (it parses the UDF descriptors, File Entries and File Identifier Descriptors)
+  for a UDF volume with an ISO 9660 bridge and only a Type 1 partition map: a DVD as
+  genisoimage writes it. pycdlib needs the bridge, and cannot read a Metadata Partition.
+- **our own** (:mod:`mediatool.udf.volume`, :mod:`mediatool.udf.tree`) for the rest: a volume
+  with a Type 2 Metadata Partition map (UDF 2.50/2.60, every BD, Annex X) or without an ISO
+  9660 bridge (DVD-RAM, Annex J), which no maintained Python library reads. It bounds-checks
+  every extent, refuses loops, caps depth and entries, and a damaged descriptor becomes a
+  finding (``media.udf-damaged``), never a traceback.
+
+The ISO 9660 bridge, when there is one, is read too (:class:`~mediatool.media.iso.IsoReader`):
+its findings (Level 1 names, Volume Identifier...) are kept, and a name found in one tree and
+not in the other is reported (``media.trees-differ``, checklist A09: every tree must show the
+same names).
 
 The facts Annex P and X rule on are read from the descriptors: the UDF revision (the Domain
 Identifier suffix of the Logical Volume Descriptor, UDF 2.2.4.4), the Minimum UDF Read
@@ -19,6 +28,7 @@ medium of the profile (:func:`mediatool.validate.medium.check`).
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final, cast
@@ -29,6 +39,9 @@ from mediatool.errors import MediaError
 from mediatool.findings import finding
 from mediatool.media.base import DamagedMedia, IndexedReader, MediaEntry, unsafe_component
 from mediatool.media.iso import IsoReader, _ExtentReader, _open_image
+from mediatool.udf.tree import Node, walk
+from mediatool.udf.tree import Volume as UdfVolume
+from mediatool.udf.volume import Damaged, VolumeInfo, read_volume
 
 #: ECMA-167 2/9.1: the Volume Structure Descriptors of a UDF volume (sectors 16 and on)
 NSR: Final = (b"NSR02", b"NSR03")
@@ -42,6 +55,9 @@ class UdfFacts:
     min_read: int
     partitions: int
     interchange: tuple[int, int]  # (Interchange Level, Maximum Interchange Level)
+    bridge: bool = True  # an ISO 9660 tree beside the UDF one
+    maps: tuple[str, ...] = ("physical",)  # kinds of the partition maps (UDF 2.2.8-2.2.10)
+    max_write: int = 0  # Maximum UDF Write Revision (LVID, UDF 2.2.6.4; 0: not recorded)
 
     @staticmethod
     def text(revision: int) -> str:
@@ -51,8 +67,15 @@ class UdfFacts:
         return (
             f"UDF {self.text(self.revision)} (Minimum UDF Read Revision "
             f"{self.text(self.min_read)}), {self.partitions} partition(s), Interchange Level "
-            f"{self.interchange[0]} (maximum {self.interchange[1]}), with an ISO 9660 bridge"
+            f"{self.interchange[0]} (maximum {self.interchange[1]}){self._extras()}"
         )
+
+    def _extras(self) -> str:
+        maps = {"metadata": "a Metadata Partition", "sparable": "a sparing table",
+                "virtual": "a VAT (virtual partition)"}  # fmt: skip
+        named = [maps[m] for m in self.maps if m in maps]
+        named.append("an ISO 9660 bridge" if self.bridge else "no ISO 9660 bridge")
+        return ", with " + ", ".join(named[:-1]) + (" and " if len(named) > 1 else "") + named[-1]
 
 
 def has_udf(path: Path) -> bool:
@@ -77,22 +100,85 @@ def _facts(iso: pycdlib.PyCdlib) -> UdfFacts:
     )
 
 
+def _damaged(name: str, message: str, code: str = "media.udf-damaged") -> DamagedMedia:
+    return DamagedMedia(
+        f"cannot read UDF image {name!r}: {message}", finding(code, message), kind="udf"
+    )
+
+
+def _has_bridge(fp: BinaryIO) -> bool:
+    fp.seek(16 * 2048 + 1)
+    return fp.read(5) == b"CD001"
+
+
+def _own_facts(info: VolumeInfo, bridge: bool) -> UdfFacts:
+    return UdfFacts(
+        info.revision,
+        info.min_read,
+        len(info.partitions),
+        info.interchange,
+        bridge,
+        tuple(m.kind for m in info.maps),
+        info.max_write,
+    )
+
+
 class UdfReader(IndexedReader):
-    """A UDF image (with its ISO 9660 bridge) as a medium, read through the UDF tree."""
+    """A UDF image as a medium, read through the UDF tree (the module docstring says which
+    reader reads which image)."""
 
     kind = "udf"
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(str(path))
+        self._image = _open_image(path, self.name)
+        self._size = self._image.seek(0, io.SEEK_END)
+        self._records: dict[str, Any] = {}
+        self._nodes: dict[str, Node] = {}
+        self._iso: pycdlib.PyCdlib | None = None
+        try:
+            info = read_volume(self._image, self._size)
+            bridge = _has_bridge(self._image)
+        except (Damaged, struct.error, ValueError, OSError) as exc:
+            self._image.close()
+            raise _damaged(self.name, str(exc)) from exc
+        self.volume_id = info.volume_id
+        if bridge and [m.kind for m in info.maps] == ["physical"]:
+            self._with_pycdlib(path)
+        else:
+            self.facts = _own_facts(info, bridge)
+            self._with_own_reader(info)
+        self._closed = False
+        self._findings.append(finding("media.filesystem", self.facts.describe()))
+
+    def _with_own_reader(self, info: VolumeInfo) -> None:
+        """Read the tree with :mod:`mediatool.udf.tree` (Metadata Partition, no bridge)."""
+        if any(m.kind == "virtual" for m in info.maps):
+            self._image.close()
+            raise _damaged(
+                self.name,
+                "a VAT (UDF virtual partition): mediatool does not read it, and PS3.12 Annex X "
+                "forbids it on a BD",
+                "media.udf-layout",
+            )
+        try:
+            found, problems = walk(UdfVolume(self._image, self._size, info))
+        except (Damaged, struct.error, ValueError, OSError) as exc:  # hostile bytes, in words
+            self._image.close()
+            raise _damaged(self.name, str(exc)) from exc
+        self._findings.extend(finding(p.code, p.message, p.where) for p in problems)
+        self._nodes = {f.path: f.node for f in found}
+        self._set_entries(MediaEntry(f.path, f.path, f.node.length) for f in found)
+
+    def _with_pycdlib(self, path: str | Path) -> None:
+        """A DVD with its ISO 9660 bridge: pycdlib, and the bridge compared with the UDF tree."""
         with IsoReader(path) as bridge:  # the ISO 9660 tree: its findings and names
             self.volume_id = bridge.volume_id
             iso_names = {e.path for e in bridge.entries()}
             self._findings.extend(
                 f for f in bridge.container_findings() if f.code != "media.iso-extensions"
             )
-        self._image = _open_image(path, self.name)
         self._iso = pycdlib.PyCdlib()
-        self._records: dict[str, Any] = {}
         try:
             self._iso.open_fp(self._image)
             self.facts = _facts(self._iso)
@@ -104,12 +190,10 @@ class UdfReader(IndexedReader):
                 f"cannot read UDF image {self.name!r}: {message}",
                 finding("media.iso-damaged", message),
             ) from exc
-        self._closed = False
-        self._size = self._image.seek(0, io.SEEK_END)
-        self._findings.append(finding("media.filesystem", self.facts.describe()))
         self._compare(iso_names)
 
     def _walk(self) -> list[MediaEntry]:
+        assert self._iso is not None
         root = self._iso.udf_root
         if root is None:
             raise MediaError("no UDF root directory")
@@ -151,13 +235,19 @@ class UdfReader(IndexedReader):
             )
 
     def open(self, entry: MediaEntry) -> BinaryIO:
-        """A seekable view of the file's bytes inside the image (its File Entry's extent; the
-        files of an image are recorded contiguously, as pycdlib's own reader assumes).
+        """A seekable view of the file's bytes inside the image (its extents, checked against
+        the image's end when listed).
 
         Raises ``OSError`` for an entry not of this image or an extent past the image's end."""
         if self._closed:
             raise OSError(f"UDF image {self.name!r} is closed")
         known = self._known(entry)
+        node = self._nodes.get(known.path)
+        if node is not None:
+            if node.inline is not None:
+                return io.BytesIO(node.inline)
+            return cast(BinaryIO, _ExtentReader(self._image, list(node.runs)))
+        assert self._iso is not None
         inode = self._records[known.path].inode
         if inode is None or not known.size:  # an empty file has no data extent
             return io.BytesIO(b"")
@@ -169,5 +259,6 @@ class UdfReader(IndexedReader):
     def close(self) -> None:
         if not getattr(self, "_closed", True):
             self._closed = True
-            self._iso.close()
+            if self._iso is not None:
+                self._iso.close()
             self._image.close()

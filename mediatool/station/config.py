@@ -71,7 +71,7 @@ from mediatool import profiles
 from mediatool.errors import MediatoolError
 from mediatool.modalities import LANGUAGES
 
-MEDIA: Final = ("cd", "cd74", "dvd", "bd", "usb")
+MEDIA: Final = ("cd", "cd74", "dvd", "dvd-ram", "bd", "bd-re", "usb")
 SAVED: Final = "station.toml"  # the administration page's configuration, in the data folder
 ROLES: Final = ("pacs", "worklist")
 _SECTIONS: Final[dict[str, tuple[str, ...]]] = {
@@ -98,7 +98,7 @@ _SECTIONS: Final[dict[str, tuple[str, ...]]] = {
 }
 _LISTS: Final = ("nodes", "drives")
 BURNER: Final = "burner:"  # the capability a [[burners]] entry gives: "burner:<name>"
-BURNER_MEDIA: Final = ("cd", "cd74", "dvd", "bd")
+BURNER_MEDIA: Final = ("cd", "cd74", "dvd", "dvd-ram", "bd", "bd-re")
 
 
 class ConfigError(MediatoolError):

@@ -39,7 +39,12 @@ COPY_NUMBER: Final = "{n}"
 #: the last blocks of a CD track written TAO. Less when the medium has no room for it.
 PAD: Final = 300 * 1024
 _HASH_CHUNK: Final = 1 << 20
-_NAMES: Final = {"dvd": "a DVD (4.7 GB)", "bd": "a BD (25 GB)"}
+_NAMES: Final = {
+    "dvd": "a DVD (4.7 GB)",
+    "dvd-ram": "a DVD-RAM (4.7 GB)",
+    "bd": "a BD (25 GB)",
+    "bd-re": "a BD-RE (25 GB)",
+}
 DEVICE_HINT: Final = (
     "give the burner's device, e.g. /dev/sr0 (`xorriso -devices` lists the drives), "
     "or stdio:FILE to write to a file as a pseudo-drive"

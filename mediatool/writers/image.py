@@ -4,7 +4,8 @@
 - cd, cd74: ISO 9660 Level 1, :mod:`~mediatool.writers.iso` (pycdlib); Annex F.
 - dvd: UDF 1.02 with an ISO 9660 Level 1 bridge, :mod:`~mediatool.writers.udf` (genisoimage);
   Annex P.
-- bd: UDF 2.50/2.60 (Annex X): refused, see :mod:`~mediatool.writers.udf`.
+- dvd-ram: UDF 1.50 (Annex J); bd-re: UDF 2.50, bd (BD-R): UDF 2.60, with a Metadata
+  Partition (Annex X): :mod:`~mediatool.writers.udf` with our writer, :mod:`mediatool.udf`.
 - usb: FAT16, else FAT32, no partition table, :mod:`~mediatool.writers.fat` (dosfstools,
   mtools); Annex R.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from mediatool.errors import OutputError
 from mediatool.writers import fat, iso, udf
 
 
@@ -31,9 +31,15 @@ def pack(
     """Write ``folder`` as the image of ``medium`` at ``image``; its size in bytes.
 
     Raises what the medium's writer raises (``OutputError``, ``PlanRejected``)."""
-    if medium in ("dvd", "bd"):
+    if medium in udf.REVISION:
         made = udf.pack(
-            folder, image, medium=medium, volume_id=volume_id, capacity=capacity, force=force
+            folder,
+            image,
+            medium=medium,
+            volume_id=volume_id,
+            date=date,
+            capacity=capacity,
+            force=force,
         )
         return made.size
     if medium == "usb":
@@ -51,14 +57,8 @@ def pack(
 
 def image_size(medium: str, folder: Path, volume_id: str) -> int | None:
     """Size in bytes of the image :func:`pack` would write for ``medium`` (None: not recordable)."""
-    if medium in ("dvd", "bd"):
-        return udf.image_size(folder, volume_id) if udf.REVISION.get(medium) else None
+    if medium in udf.REVISION:
+        return udf.image_size(folder, volume_id, medium)
     if medium == "usb":
         return fat.image_size(folder)
     return iso.image_size(folder, volume_id)
-
-
-def check_medium(medium: str) -> None:
-    """Refuse before anything is built a medium whose image cannot be written (BD)."""
-    if medium in udf.REVISION and udf.REVISION[medium] is None:
-        raise OutputError(udf.BD_REFUSAL, hint=udf.BD_HINT)

@@ -59,15 +59,25 @@ SECTOR: Final = 2048
 #: 80-minute disc (PS3.12 F.2.1.1 note 1; profiles.md §5.1).
 #: dvd: 2,295,104 sectors, the smaller of single-layer DVD+R and DVD-R (2,298,496) ("4.7 GB";
 #: profiles.md §5.2, informative). bd: single-layer BD-R, 12,219,392 sectors ("25 GB";
-#: profiles.md §5.4, informative). usb: no fixed size; the device decides.
+#: profiles.md §5.4, informative); bd-re: the same. dvd-ram: single-sided 4.7 GB DVD-RAM,
+#: 2,236,704 sectors (ECMA-330; profiles.md §5.3). usb: no fixed size; the device decides.
 MEDIA_CAPACITY: Final[Mapping[str, int | None]] = {
     "cd": 360_000 * SECTOR,
     "cd74": 333_000 * SECTOR,
     "dvd": 2_295_104 * SECTOR,
+    "dvd-ram": 2_236_704 * SECTOR,
     "bd": 12_219_392 * SECTOR,
+    "bd-re": 12_219_392 * SECTOR,
     "usb": None,
 }
-_MEDIA_NAMES: Final = {"cd": "a CD", "cd74": "a 74-minute CD", "dvd": "a DVD", "bd": "a BD"}
+_MEDIA_NAMES: Final = {
+    "cd": "a CD",
+    "cd74": "a 74-minute CD",
+    "dvd": "a DVD",
+    "dvd-ram": "a DVD-RAM",
+    "bd": "a BD",
+    "bd-re": "a BD-RE",
+}
 
 #: ECMA-119 8.4.6: the Volume Identifier holds up to 32 d-characters.
 VOLUME_ID: Final = re.compile(r"^[A-Z0-9_]{0,32}$")
@@ -289,7 +299,11 @@ def check_capacity(size: int, capacity: int | None) -> None:
     if need == have or capacity < 2**20:  # "needs 1 MB; holds 0 MB" would say nothing
         need, have = f"{size} bytes", f"{capacity} bytes"
     # the media a refusal suggests, smallest first (cd74 is a choice for old drives, not advice)
-    sized = sorted((v, k) for k, v in MEDIA_CAPACITY.items() if v is not None and k != "cd74")
+    sized = sorted(
+        (v, k)
+        for k, v in MEDIA_CAPACITY.items()
+        if v is not None and k not in ("cd74", "dvd-ram", "bd-re")
+    )
     bigger = [k for v, k in sized if v >= size]
     advice = (
         f": use --media {bigger[0]}" if bigger else ": split the studies over several File-sets"

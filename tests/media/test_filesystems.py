@@ -1,7 +1,8 @@
 """Each medium in its own file system (issue 16, PS3.12): ``build --image`` and ``build --usb``,
-read back by independent readers (isoinfo and xorriso for ISO 9660, udfinfo and 7-Zip for UDF,
-fsck.fat and mdir for FAT), by ``mediatool validate``, and in headless Chromium from the
-extracted tree."""
+read back by independent readers (isoinfo and xorriso for ISO 9660, udfinfo, 7-Zip and udfclient
+for UDF, fsck.fat and mdir for FAT), by ``mediatool validate``, and in headless Chromium from
+the extracted tree. The UDF 1.50/2.50/2.60 images (DVD-RAM, BD-RE, BD-R) are our own writer's
+(:mod:`mediatool.udf`); tests/media/test_udf_images.py has their hostile and large cases."""
 
 from __future__ import annotations
 
@@ -31,7 +32,21 @@ from mediatool.writers import usb
 
 pytestmark = pytest.mark.oracle
 DATE = "2024-03-12"
-PROFILE = {"cd": "STD-GEN-CD", "dvd": "STD-GEN-DVD-JPEG", "usb": "STD-GEN-USB-JPEG"}
+PROFILE = {
+    "cd": "STD-GEN-CD",
+    "dvd": "STD-GEN-DVD-JPEG",
+    "usb": "STD-GEN-USB-JPEG",
+    "bd": "STD-GEN-BD",
+    "bd-re": "STD-GEN-BD",
+    "dvd-ram": "STD-GEN-DVD-RAM",
+}
+#: medium -> udfinfo's udfrev (Minimum Read) and udfwriterev, 7-Zip's Version (the LVD's Domain
+#: Identifier): UDF 2.60 §2 (BD-R), 2.50 (BD-RE), 1.50 (DVD-RAM, PS3.12 Annex J)
+OUR_UDF = {
+    "bd": ("2.50", "2.60", "2.60"),
+    "bd-re": ("2.50", "2.50", "2.50"),
+    "dvd-ram": ("1.50", "1.50", "1.50"),
+}
 MTOOLS = {"MTOOLSRC": os.devnull, "MTOOLS_SKIP_CHECK": "1"}
 LOADED = "[...document.images].every(i => i.complete && i.naturalWidth > 0)"
 IMAGE_SHOWN = (
@@ -44,10 +59,13 @@ def cli(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-def tool(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def tool(
+    *args: str | Path, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     exe = oracles.require_tool(str(args[0]))
     return subprocess.run(
         [exe, *map(str, args[1:])],
+        input=stdin,
         capture_output=True,
         text=True,
         env={**os.environ, "LC_ALL": "C", **(env or {})},
@@ -138,14 +156,59 @@ def test_dvd_image_validates_through_its_udf_tree(images: dict[str, Path]) -> No
     assert read == folder
 
 
-def test_a_bd_image_is_refused_before_anything_is_built(inputs: Path, tmp_path: Path) -> None:
-    result = cli("build", str(inputs), "--media", "bd", "--image", str(tmp_path / "bd.img"))
-    assert result.exit_code == 2
-    assert result.stderr.startswith(
-        "Error: a BD image needs UDF 2.50 (BD-RE) or 2.60 (BD-R) (PS3.12 Annex X), and no "
-        "tool mediatool can drive writes a populated UDF 2.50/2.60 image\n"
+def dirs_below(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
+
+
+def udfclient_tree(image: Path, dest: Path) -> Path:
+    """The image's tree as Debian's udfclient (NetBSD's UDF code) copies it out."""
+    listed = tool("udfclient", "-b", "2048", image, stdin="ls\nquit\n")
+    volumes = re.findall(r"^d\S+\s+-?\d+\s+-?\d+\s+\d+\s+(\S+)$", listed.stdout, re.M)
+    assert listed.returncode == 0 and len(set(volumes)) == 1, listed.stdout
+    dest.mkdir()
+    got = tool("udfclient", "-b", "2048", image, stdin=f"lcd {dest}\nmget {volumes[0]}\nquit\n")
+    assert got.returncode == 0, got.stdout
+    return dest / volumes[0]
+
+
+@pytest.mark.parametrize("medium", sorted(OUR_UDF))
+def test_our_udf_images_are_read_by_udfinfo_7zip_and_udfclient(
+    images: dict[str, Path], medium: str, tmp_path: Path
+) -> None:
+    image, disc = images[medium], images[medium].parent / "DISC"
+    folder, dirs = files_below(disc), dirs_below(disc)
+    info = tool("udfinfo", image)
+    assert info.returncode == 0, info.stderr
+    fields = dict(line.split("=", 1) for line in info.stdout.splitlines() if "=" in line)
+    read, write, version = OUR_UDF[medium]
+    assert (fields["udfrev"], fields["udfwriterev"], fields["integrity"]) == (read, write, "closed")
+    assert (int(fields["numfiles"]), int(fields["numdirs"])) == (len(folder), len(dirs))
+    assert fields["lvid"] == "2_PAT_20240312" and fields["impid"] == "*mediatool"
+    listing = tool("7z", "l", "-slt", image)
+    assert listing.returncode == 0 and f"\nVersion = {version}\n" in listing.stdout, listing.stdout
+    assert "ERROR" not in listing.stdout and "WARNING" not in listing.stdout, listing.stdout
+    assert (
+        set(re.findall(r"^Path = (.+)$", listing.stdout, re.M)) == {str(image)} | set(folder) | dirs
     )
-    assert list(tmp_path.iterdir()) == []
+    assert files_below(extract(medium, image, tmp_path / "7z")) == folder
+    assert files_below(udfclient_tree(image, tmp_path / "udfclient")) == folder
+
+
+@pytest.mark.parametrize("medium", sorted(OUR_UDF))
+def test_our_udf_images_validate_through_our_reader(images: dict[str, Path], medium: str) -> None:
+    doc = clean_validation(images[medium], medium)
+    assert doc["media"]["kind"] == "udf"  # type: ignore[index]
+    notes = {f["code"]: f["message"] for f in doc["findings"]}  # type: ignore[attr-defined]
+    read, _, version = OUR_UDF[medium]
+    layout = "a Metadata Partition and no" if medium != "dvd-ram" else "no"
+    assert notes["media.filesystem"] == (
+        f"UDF {version} (Minimum UDF Read Revision {read}), 1 partition(s), Interchange Level 2 "
+        f"(maximum 2), with {layout} ISO 9660 bridge"
+    )
+    with open_media(images[medium]) as reader:
+        assert isinstance(reader, UdfReader)
+        read_back = {e.path: read_entry(reader, e) for e in reader.entries()}
+    assert read_back == files_below(images[medium].parent / "DISC")
 
 
 # --- USB: FAT16/FAT32 image ------------------------------------------------------------------
@@ -245,6 +308,15 @@ def test_a_fat12_image_is_not_a_usb_fileset(images: dict[str, Path], tmp_path: P
                      "UDF 2.50 or 2.60 (PS3.12 Annex X)", id="udf102-for-bd"),
         pytest.param("cd", "STD-GEN-USB-JPEG", "the image is ISO 9660; STD-GEN-USB-JPEG is a "
                      "USB profile: FAT16 or FAT32 (PS3.12 Annex R)", id="iso-for-usb"),
+        pytest.param("bd", "STD-GEN-DVD-JPEG", "the image is UDF 2.60; STD-GEN-DVD-JPEG is a DVD "
+                     "profile: UDF 1.02/1.50/2.00/2.01 or ISO 9660 (PS3.12 Annex P)",
+                     id="bd-for-dvd"),
+        pytest.param("bd-re", "STD-GEN-DVD-RAM", "the image is UDF 2.50; STD-GEN-DVD-RAM is a "
+                     "DVD-RAM profile: UDF 1.50 and nothing from a later revision (PS3.12 Annex J)",
+                     id="udf250-for-dvd-ram"),
+        pytest.param("dvd", "STD-GEN-DVD-RAM", "the image is UDF 1.02; STD-GEN-DVD-RAM is a "
+                     "DVD-RAM profile: UDF 1.50 and nothing from a later revision (PS3.12 Annex J)",
+                     id="udf102-for-dvd-ram"),
     ],
 )  # fmt: skip
 def test_the_file_system_must_be_the_mediums(
@@ -397,7 +469,7 @@ def extract(medium: str, image: Path, dest: Path) -> Path:
             for name in names:  # ISO 9660 names without Rock Ridge keep ";1" for xorriso
                 if name.endswith(";1"):
                     Path(folder, name).rename(Path(folder, name[:-2].removesuffix(".")))
-    elif medium == "dvd":
+    elif medium in ("dvd", *OUR_UDF):
         done = tool("7z", "x", "-tudf", f"-o{dest}", image)
         assert done.returncode == 0, done.stdout
     else:
@@ -407,7 +479,7 @@ def extract(medium: str, image: Path, dest: Path) -> Path:
     return dest
 
 
-@pytest.mark.parametrize("medium", ["cd", "dvd", "usb"])
+@pytest.mark.parametrize("medium", ["cd", "dvd", "usb", "bd", "bd-re", "dvd-ram"])
 def test_the_viewer_opens_from_the_extracted_image(
     browser: Browser, images: dict[str, Path], medium: str, tmp_path: Path
 ) -> None:
@@ -433,4 +505,11 @@ def test_readers_by_content_not_by_name(images: dict[str, Path], tmp_path: Path)
         renamed.write_bytes(image.read_bytes())
         with open_media(renamed) as reader:
             kinds[medium] = type(reader).__name__
-    assert kinds == {"cd": "IsoReader", "dvd": "UdfReader", "usb": "FatReader"}
+    assert kinds == {
+        "cd": "IsoReader",
+        "dvd": "UdfReader",
+        "usb": "FatReader",
+        "bd": "UdfReader",
+        "bd-re": "UdfReader",
+        "dvd-ram": "UdfReader",
+    }

@@ -37,7 +37,9 @@ RETRIEVE_TIMEOUT: Final = 30.0
 #: the media a clerk chooses from (config.MEDIA), in their words
 MEDIA_NAMES: Final = {
     "cd": N_("CD (700 MB)"), "cd74": N_("CD for older drives (650 MB)"),
-    "dvd": N_("DVD (4.7 GB)"), "bd": N_("Blu-ray disc (25 GB)"), "usb": N_("USB stick"),
+    "dvd": N_("DVD (4.7 GB)"), "dvd-ram": N_("DVD-RAM (4.7 GB)"),
+    "bd": N_("Blu-ray disc (25 GB)"), "bd-re": N_("Rewritable Blu-ray disc (BD-RE, 25 GB)"),
+    "usb": N_("USB stick"),
 }  # fmt: skip
 #: the states in which a build still counts as "being made" (a second one is refused)
 BUSY: Final = ("queued", "running", "interrupted")
