@@ -159,6 +159,34 @@ def test_the_burn_form_refuses_a_wrong_burner_and_the_reception_role(
         assert r.status_code in (403, 404)
 
 
+def test_a_bd_build_is_a_udf_image_burned_on_the_bd_burner(
+    burning: tuple[StationServer, int],
+) -> None:
+    """A BD is UDF 2.60 (PS3.12 Annex X), not ISO 9660: the build job writes disc.img with
+    ``build --image``, its page offers that image, and the BD burner burns it."""
+    server, _build = burning
+    out = server.data.parent / "out"
+    with closing(server.client("burn")) as client:
+        page = client.get("/burn")
+        sent = client.post(
+            "/burn/upload",
+            data={"csrf": csrf_of(page.text), "media": "bd", "copies": "1", "web": "1"},
+            files={"file": ("export.zip", _zip(server.data.parent), "application/zip")},
+        )
+        build_id = int(str(sent.url).rsplit("/", 1)[1])
+        assert wait_job(client, build_id)["state"] == "done"
+        form = client.get(f"/jobs/{build_id}").text
+        assert f'href="/jobs/{build_id}/files/disc.img"' in form and "disc image" in form
+        assert re.findall(r'<option value="([a-z]+)">\1</option>', form) == ["bluray"]
+        job_id = _burn(client, build_id, "bluray", copies="1")
+        assert wait_job(client, job_id)["state"] == "done"
+    image = server.data / "jobs" / str(build_id) / "disc.img"
+    assert not (image.parent / "disc.iso").exists()
+    info = subprocess.run(["udfinfo", str(image)], capture_output=True, text=True, check=False)
+    assert info.returncode == 0 and "udfwriterev=2.60" in info.stdout, info.stdout + info.stderr
+    assert _holds(out / "bd_1.iso", image)
+
+
 def test_a_station_without_the_burner_leaves_the_job_queued(tmp_path: Path) -> None:
     image = tmp_path / "image.iso"
     image.write_bytes(b"\0" * 2048 * 20)  # never read: nobody claims the job

@@ -285,11 +285,12 @@ async def label(request: Request) -> Response:
 
 
 def _images(request: Request, build_job: Any) -> list[str]:
-    """The build's ISO image per disc (disc.iso, or disc_1.iso, disc_2.iso ...), in order."""
+    """The build's image per disc (disc.iso, or disc_1.iso, disc_2.iso ...; disc.img for a
+    BD or DVD-RAM in UDF), in order."""
     from mediatool.station.desks import jobs
 
     folder = jobs._folder(request, build_job)
-    names = [n for n in jobs._files(request, build_job) if n.endswith(".iso")]
+    names = [n for n in jobs._files(request, build_job) if n.endswith((".iso", ".img"))]
     names.sort(key=lambda n: (len(n), n))
     return [str(folder / n) for n in names]
 

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 
 DISC: Final = "disc"
 ISO: Final = "disc.iso"
+#: Media whose file system is not ISO 9660 (PS3.12 Annex J: UDF 1.50; Annex X: UDF 2.50/2.60):
+#: the job writes their image (``build --image``) as ``disc.img`` instead of ``disc.iso``.
+UDF_ONLY: Final = ("dvd-ram", "bd", "bd-re")
+IMAGE: Final = "disc.img"
+OUTPUT_SUFFIXES: Final = (".iso", ".img", ".png")
 LABEL: Final = "label.png"
 
 
@@ -79,8 +84,9 @@ def run_build(params: Mapping[str, Any], ctx: JobContext) -> dict[str, Any]:
     result["files"] = sorted(
         str(p.relative_to(ctx.folder))
         for p in ctx.folder.iterdir()
-        if p.name == DISC or p.suffix in (".iso", ".png")
+        if p.name == DISC or p.suffix in OUTPUT_SUFFIXES
     )
+    result["image"] = (request.image or request.iso or Path(ISO)).name
     result["copies"] = int(params.get("copies") or 1)
     for patient_id, name in _patients(media_plan):
         ctx.audit("build", patient_id, name, "done")
@@ -93,7 +99,7 @@ def _remove_outputs(folder: Path) -> None:
     for p in folder.iterdir():
         if p.name == DISC:
             shutil.rmtree(p, ignore_errors=True)
-        elif p.suffix in (".iso", ".png"):
+        elif p.suffix in OUTPUT_SUFFIXES:
             p.unlink(missing_ok=True)
 
 
@@ -117,13 +123,16 @@ def _request(params: Mapping[str, Any], folder: Path) -> BuildRequest:
     fileset_id = common.text(params, "fileset_id")
     with common.library_errors():
         profile = profiles.load(common.text(params, "profile", "STD-GEN-CD"))
+    media = common.text(params, "media") or None
+    udf = (media or profile.media) in UDF_ONLY
     return BuildRequest(
         sources=tuple(sources),
         out=folder / DISC,
         profile=profile,
         fileset_id=fileset_id.upper() if fileset_id.isascii() else fileset_id,
-        iso=folder / ISO,
-        media=common.text(params, "media") or None,
+        iso=None if udf else folder / ISO,
+        image=folder / IMAGE if udf else None,
+        media=media,
         capacity=_capacity(params.get("capacity")),
         web=bool(params.get("web", True)),
         site=Path(site) if site else None,
