@@ -178,7 +178,9 @@ def run_jobs(
     jobs: list[Job], root: Path, *, jobs_n: int | None, progress: Progress | None
 ) -> list[Outcome]:
     workers = jobs_n or min(os.cpu_count() or 1, 8)
-    batches = [(jobs[i : i + CHUNK], root) for i in range(0, len(jobs), CHUNK)]
+    # Batches of at most CHUNK, at least four a worker: a small set keeps every core busy too.
+    chunk = min(CHUNK, max(1, -(-len(jobs) // (4 * workers))))
+    batches = [(jobs[i : i + chunk], root) for i in range(0, len(jobs), chunk)]
     outcomes: list[Outcome] = []
 
     def consume(results: Iterable[list[Outcome]]) -> None:
