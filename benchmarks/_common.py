@@ -104,6 +104,52 @@ def generate(out: Path, instances: int, per_series: int, size: int = 64) -> Path
     return out
 
 
+def _phantom_batch(args: tuple[str, int, int, int]) -> None:
+    out, start, stop, per_series = args
+    size = 512
+    rng = np.random.default_rng(start)
+    y, x = np.mgrid[:size, :size].astype(np.float32) / size - 0.5
+    ds = _template(size)
+    for n in range(start, stop):
+        series, number = divmod(n, per_series)
+        z = number / per_series
+        hu = np.full((size, size), -1000.0, np.float32)
+        hu[(x / 0.42) ** 2 + (y / (0.30 + 0.03 * z)) ** 2 < 1] = 40.0  # body
+        for cx in (-0.17, 0.17):
+            hu[((x - cx) / 0.12) ** 2 + (y / (0.18 - 0.05 * z)) ** 2 < 1] = -850.0  # lungs
+        hu[(x / 0.035) ** 2 + ((y - 0.2) / 0.035) ** 2 < 1] = 700.0  # spine
+        hu += rng.normal(0, 12, hu.shape).astype(np.float32)
+        ds.PatientID = f"PHANTOM{series // 10:04d}"
+        ds.StudyInstanceUID = f"{ROOT}.5.{series // 5}"
+        ds.SeriesInstanceUID = f"{ROOT}.5.{series // 5}.{series}"
+        ds.SOPInstanceUID = f"{ROOT}.5.{series // 5}.{series}.{number + 1}"
+        ds.SeriesNumber, ds.InstanceNumber = series + 1, number + 1
+        ds.PixelData = np.clip(hu + 1024, 0, 4095).astype("<u2").tobytes()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.file_meta.ImplementationClassUID = ROOT + ".1"
+        path = Path(out) / f"series {series + 1}" / f"img_{number:05d}.dcm"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        dcmwrite(path, ds, enforce_file_format=True)
+
+
+def generate_phantom(out: Path, instances: int, per_series: int) -> Path:
+    """Write ``instances`` 512x512 CT images of a body-like phantom (air, soft tissue, lungs,
+    spine, CT-like noise; encodes like real CT), ``per_series`` a series (cached: a marker)."""
+    marker = out.with_name(out.name + ".complete")
+    if not marker.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        jobs = [
+            (str(out), i, min(i + 200, instances), per_series) for i in range(0, instances, 200)
+        ]
+        with ProcessPoolExecutor() as pool:
+            list(pool.map(_phantom_batch, jobs))
+        marker.write_text("ok")
+    return out
+
+
 @dataclass
 class Run:
     seconds: float
@@ -144,13 +190,15 @@ def measure(
     env: dict[str, str] | None = None,
     check: bool = True,
     timeout: float | None = None,
+    stdout: Path | None = None,
 ) -> Run:
     """Wall time and peak resident memory (process tree) of one command; with ``timeout``, the
-    command's process group is killed then (``Run.killed``)."""
+    command's process group is killed then (``Run.killed``); ``stdout``: a file for its output."""
+    sink = stdout.open("wb") if stdout is not None else subprocess.DEVNULL
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
-        stdout=subprocess.DEVNULL,
+        stdout=sink,
         stderr=subprocess.PIPE,
         env=env,
         start_new_session=timeout is not None,
@@ -174,6 +222,8 @@ def measure(
         os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate()
     elapsed = time.perf_counter() - start
+    if stdout is not None:
+        sink.close()  # type: ignore[union-attr]
     stop.set()
     thread.join()
     if check and proc.returncode != 0 and not killed:

@@ -14,9 +14,13 @@ web content is written again, reduced one step at a time, until the image fits:
 
 The IHE_PDI series pages and the viewer show the same JPEGs, so every step keeps every image
 (the viewer keeps every image); fewer JPEGs per series would take images from the viewer too.
-Each step renders every image again (about one decode and encode per image and step: correct
-before fast); the image size is measured exactly (:func:`mediatool.build.write.measured_size`)
-unless the folder's bytes leave a wide margin. A reduced or left-out web content is a finding
+A step renders every image (one decode each); a step that surely does not fit is not rendered:
+from a set of 100 images on, every 25th image is decoded and encoded once a JPEG setting
+(nothing written) and a step is skipped when 90 % of its extrapolated JPEG bytes beside the
+DICOM File-set's already overflow the medium (:data:`SURELY`; the last step is always tried).
+So the 590 MB CT set of issue 17 renders its web content once (without presets), not twice.
+The image size is measured exactly (:func:`mediatool.build.write.measured_size`) unless the
+folder's bytes leave a wide margin. A reduced or left-out web content is a finding
 (``web.degraded``, ``web.left-out``). Deterministic: the steps are fixed, not searched.
 When the DICOM File-set alone does not fit, the web content is written as asked and the
 caller splits the set into volumes as before (:mod:`mediatool.build.volumes`).
@@ -32,7 +36,8 @@ from typing import Final
 
 from mediatool.findings import Finding, finding
 from mediatool.pixels.render import MAX_EDGE, JpegSettings
-from mediatool.web.content import OUTPUTS
+from mediatool.web.content import OUTPUTS, WebEstimate, estimate_web
+from mediatool.web.fileset import PatientNode
 from mediatool.writers import iso as iso_writer
 
 #: JPEG quality and longest edge of the reduced steps (2 to 4 above).
@@ -41,6 +46,10 @@ _REDUCED: Final = ((70, MAX_EDGE), (50, 512), (40, 256))
 #: file entries: well under two sectors per file, and the UDF anchor's 1 MB.
 _PER_FILE: Final = 2 * iso_writer.SECTOR
 _FIXED: Final = 2 << 20
+#: A step is not rendered when this share of its estimated JPEG bytes (from a sample of the
+#: images, :func:`mediatool.web.content.estimate_web`) beside the DICOM File-set's files
+#: already overflows the medium: a sampling error of up to 10 % never skips a step that fits.
+SURELY: Final = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +78,29 @@ def steps(presets: str) -> list[Step]:
     return out
 
 
+def estimator(
+    root: Path, tree: Sequence[PatientNode], jobs: int | None
+) -> Callable[[Step], int | None]:
+    """``estimate`` for :func:`fit_web_content`: the disc bytes of a step's JPEGs from a sample
+    of the images of ``tree`` (:func:`mediatool.web.content.estimate_web`), one sample a JPEG
+    setting (steps 0 and 1 share one), made when first asked for."""
+    made: dict[JpegSettings, WebEstimate | None] = {}
+
+    def estimate(step: Step) -> int | None:
+        if step.jpeg not in made:
+            made[step.jpeg] = estimate_web(root, tree, step.jpeg, jobs_n=jobs)
+        guess = made[step.jpeg]
+        return None if guess is None else guess.images + (guess.presets if step.presets else 0)
+
+    return estimate
+
+
+def _on_disc(root: Path) -> int:
+    """The folder's files in 2,048-byte sectors: less than any image of it takes."""
+    sector = iso_writer.SECTOR
+    return sum(-(-p.stat().st_size // sector) * sector for p in root.rglob("*") if p.is_file())
+
+
 def _quick_fits(root: Path, capacity: int) -> bool:
     """True when the folder fits whatever the image's own structures take (no layout)."""
     sizes = [p.stat().st_size for p in root.rglob("*") if p.is_file()]
@@ -87,7 +119,7 @@ def remove_web_content(root: Path) -> None:
             path.unlink()
 
 
-def fit_web_content(
+def fit_web_content(  # noqa: PLR0913 - what to render and measure, and how to choose
     root: Path,
     render: Callable[[Step, bool], list[Finding]],
     measure: Callable[[], int | None],
@@ -96,12 +128,15 @@ def fit_web_content(
     presets: str,
     *,
     split: bool = False,
+    estimate: Callable[[Step], int | None] | None = None,
 ) -> list[Finding] | None:
     """Write the web content into ``root`` (a written File-set) by ``render(step, replace)``,
     reduced step by step until ``measure()`` (the exact image size; None: not recordable, which
     packing reports) is within ``capacity``; ``medium`` names it in the findings. When the DICOM
     File-set alone does not fit: None if the caller will ``split`` it (nothing rendered), else
-    the web content as asked (packing then refuses the image)."""
+    the web content as asked (packing then refuses the image). ``estimate(step)``: the disc
+    bytes of the step's JPEGs from a sample (None: no estimate); a step (not the last) whose
+    :data:`SURELY` share of that would already overflow is not rendered."""
 
     def fits() -> bool:
         if _quick_fits(root, capacity):
@@ -112,8 +147,14 @@ def fit_web_content(
     ladder = steps(presets)
     if not fits():  # the DICOM File-set alone is too large
         return None if split else render(ladder[0], False)
+    dicom = _on_disc(root)
+    rendered = False
     for n, step in enumerate(ladder):
-        found = render(step, n > 0)
+        guess = estimate(step) if estimate is not None and n < len(ladder) - 1 else None
+        if guess is not None and dicom + SURELY * guess > capacity:
+            continue  # surely too large: not rendered (one decode per image, not one per step)
+        found = render(step, rendered)
+        rendered = True
         if fits():
             return found + _degraded(step.reduced, medium)
     remove_web_content(root)
@@ -141,4 +182,4 @@ def _degraded(reduced: Sequence[str], medium: str) -> list[Finding]:
     ]
 
 
-__all__: Sequence[str] = ["Step", "fit_web_content", "remove_web_content", "steps"]
+__all__: Sequence[str] = ["Step", "estimator", "fit_web_content", "remove_web_content", "steps"]

@@ -410,6 +410,7 @@ def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to
         where,
         request.presets,
         split=split,
+        estimate=webfit.estimator(staging, shown[0], request.jobs),
     )
 
 

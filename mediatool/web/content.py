@@ -28,8 +28,9 @@ import os
 import shutil
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from PIL import Image
 from pydicom import dcmread
@@ -44,7 +45,7 @@ from mediatool.pixels import render
 from mediatool.pixels.icons import IconOrder
 from mediatool.web import fileset, pages, viewer
 from mediatool.web.site import DEFAULT_SITE, Site
-from mediatool.web.work import Job, Outcome, run_batch, web_finding
+from mediatool.web.work import Job, Outcome, run_batch, sizes_batch, web_finding
 from mediatool.workers import pool as worker_pool
 
 CHUNK = 16
@@ -177,7 +178,9 @@ def run_jobs(
     jobs: list[Job], root: Path, *, jobs_n: int | None, progress: Progress | None
 ) -> list[Outcome]:
     workers = jobs_n or min(os.cpu_count() or 1, 8)
-    batches = [(jobs[i : i + CHUNK], root) for i in range(0, len(jobs), CHUNK)]
+    # Batches of at most CHUNK, at least four a worker: a small set keeps every core busy too.
+    chunk = min(CHUNK, max(1, -(-len(jobs) // (4 * workers))))
+    batches = [(jobs[i : i + chunk], root) for i in range(0, len(jobs), chunk)]
     outcomes: list[Outcome] = []
 
     def consume(results: Iterable[list[Outcome]]) -> None:
@@ -192,6 +195,51 @@ def run_jobs(
         with worker_pool(workers) as pool:
             consume(pool.map(run_batch, batches))
     return outcomes
+
+
+#: The web content's size is estimated from every SAMPLE_EVERY-th image (at least
+#: MIN_ESTIMATED images in the set; fewer are rendered step by step without an estimate).
+SAMPLE_EVERY: Final = 25
+MIN_ESTIMATED: Final = 100
+
+
+@dataclass(frozen=True, slots=True)
+class WebEstimate:
+    """Disc bytes the web content's JPEGs would take (sector-rounded), from a sample."""
+
+    images: int  # the images' own renderings (IHE_PDI, shown by the viewer too)
+    presets: int  # the CT window presets (VIEWER/)
+
+
+def estimate_web(
+    root: Path,
+    tree: Sequence[fileset.PatientNode],
+    jpeg: render.JpegSettings,
+    *,
+    jobs_n: int | None,
+) -> WebEstimate | None:
+    """The JPEG bytes of the web content of ``tree`` made with ``jpeg``, extrapolated from every
+    :data:`SAMPLE_EVERY`-th image (decoded and encoded, nothing written; deterministic: the
+    sample is fixed). None for a set of fewer than :data:`MIN_ESTIMATED` images."""
+    planned = plan_jobs(list(tree), True, None, jpeg)
+    if len(planned) < MIN_ESTIMATED:
+        return None
+    picked = planned[SAMPLE_EVERY // 2 :: SAMPLE_EVERY]
+    workers = jobs_n or min(os.cpu_count() or 1, 8)
+    per = max(1, -(-len(picked) // workers))
+    batches = [(picked[i : i + per], root) for i in range(0, len(picked), per)]
+    sizes: list[tuple[int, int]] = []
+    if workers == 1 or len(batches) < 2:
+        for batch in map(sizes_batch, batches):
+            sizes.extend(batch)
+    else:
+        with worker_pool(workers) as pool:
+            for batch in pool.map(sizes_batch, batches):
+                sizes.extend(batch)
+    scale = len(planned) / len(picked)
+    return WebEstimate(
+        round(sum(s[0] for s in sizes) * scale), round(sum(s[1] for s in sizes) * scale)
+    )
 
 
 def _collect_icons(

@@ -12,14 +12,18 @@ Pure: a tree or a :class:`~mediatool.dicom.dicomdir_raw.RawDirectory` in, plain 
 from __future__ import annotations
 
 import io
+import re
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 
 from mediatool.dicom.dicomdir_raw import RawDirectory, RawRecord
 from mediatool.dicom.dicomdir_tree import ROOT, DirTree, walk
+from mediatool.dicom.elements import LONG_VRS
 from mediatool.dicom.tree import TreeLike, first_of_patient, first_of_series, first_of_study
 from mediatool.dicom.values import text
 from mediatool.model import FileID, InstanceInfo, Level
@@ -155,13 +159,43 @@ def _keys(inst: InstanceInfo, level: Level) -> Dataset:
     return read_dataset(io.BytesIO(inst.keys[level]), False, True)
 
 
+#: An Instance Number that pydicom shows as it is, without a warning (IS, PS3.5 6.2).
+_PLAIN_IS: Final = re.compile(rb" *[+-]?[0-9]{1,9} *")
+_INSTANCE_NUMBER: Final = (0x0020, 0x0013)
+
+
+def _plain_instance_number(keys: bytes) -> str | None:
+    """(0020,0013) of a record's keys as :func:`text` shows it, read from the bytes the build
+    encoded (ascending tags, Explicit VR Little Endian) when it is a plain number ("" when
+    absent); None when pydicom has to decode it (then it may warn: a finding)."""
+    at = 0
+    while at + 8 <= len(keys):
+        group, elem, vr = struct.unpack_from("<HH2s", keys, at)
+        if vr in LONG_VRS:
+            (length,), start = struct.unpack_from("<I", keys, at + 8), at + 12
+        else:
+            (length,), start = struct.unpack_from("<H", keys, at + 6), at + 8
+        if (group, elem) > _INSTANCE_NUMBER or length == 0xFFFFFFFF:
+            return "" if (group, elem) > _INSTANCE_NUMBER else None
+        if (group, elem) == _INSTANCE_NUMBER:
+            value = keys[start : start + length].rstrip(b" \x00")
+            if not value.strip():
+                return ""
+            return value.strip().decode("ascii") if _PLAIN_IS.fullmatch(value) else None
+        at = start + length
+    return ""
+
+
 def _instance_leaf(inst: InstanceInfo, file_id: FileID) -> Leaf:
+    number = _plain_instance_number(inst.keys[Level.LEAF])
+    if number is None:
+        number = text(_keys(inst, Level.LEAF), "InstanceNumber")
     return Leaf(
         record_type=inst.record_type or "",
         file_id=tuple(file_id),
         sop_class_uid=inst.sop_class_uid,
         sop_instance_uid=inst.sop_instance_uid,
-        instance_number=text(_keys(inst, Level.LEAF), "InstanceNumber"),
+        instance_number=number,
     )
 
 

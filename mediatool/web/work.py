@@ -229,3 +229,37 @@ def _reason(exc: BaseException) -> str:
 def run_batch(args: tuple[list[Job], Path]) -> list[Outcome]:
     jobs, root = args
     return [run_job(job, root) for job in jobs]
+
+
+def _on_disc(size: int) -> int:
+    """Bytes a file of ``size`` bytes takes on a disc (2,048-byte sectors, PS3.12 F.2.1.1)."""
+    return -(-size // 2048) * 2048
+
+
+def sizes_of(job: Job, root: Path) -> tuple[int, int]:
+    """What ``run_job(job)`` would write, in disc bytes, without writing it: (the image's JPEGs,
+    its CT presets' JPEGs). A multi-frame image is estimated from one frame (its icon's) times
+    its frames; anything that is not an image, or fails, counts 0."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the real rendering reports them
+        try:
+            ds = dcmread(root.joinpath(*job.file_id))
+            if not render.has_pixels(ds):
+                return 0, 0
+            picture = render.Picture(ds)
+            count = len(picture.frames)
+            picture.frames = [picture.frames[min(icons.representative_frame(ds), count - 1)]]
+            window = render.stored_window(ds)
+            presets = [p for p in _presets_for(ds, job) if window is None or p.window != window]
+            result = render.render_picture(picture, presets, job.jpeg.max_edge)
+        except Exception:
+            return 0, 0
+    quality = job.jpeg.quality
+    image = _on_disc(len(render.encode_jpeg(result.frames[0], quality)))
+    shown = sum(_on_disc(len(render.encode_jpeg(i[0], quality))) for i in result.presets.values())
+    return image * count, shown * count
+
+
+def sizes_batch(args: tuple[list[Job], Path]) -> list[tuple[int, int]]:
+    jobs, root = args
+    return [sizes_of(job, root) for job in jobs]

@@ -25,8 +25,13 @@ from web_helpers import (
 )
 from webcdp import Browser, Page, chromium
 
-from mediatool.build.webfit import steps
+from mediatool.build.webfit import Step, estimator, fit_web_content, steps
 from mediatool.cli import main
+from mediatool.findings import Finding
+from mediatool.pixels.render import JpegSettings
+from mediatool.web import write_web_content
+from mediatool.web.content import MIN_ESTIMATED, estimate_web, plan_jobs, read_dicomdir
+from mediatool.writers.iso import image_size
 
 COMMON = ("--date", "2024-03-12", "--invent", "-q", "--json")
 SECTOR = 2048
@@ -250,3 +255,72 @@ def test_presets_asked_for_give_way_before_the_web_content(
         ": CT window presets left out, JPEG quality 40, images at most 256 pixels"
     )
     assert viewer_images(out) == 30
+
+
+@pytest.fixture(scope="module")
+def ct_many(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """120 CT images of 64x64 12-bit noise (fixed seed) in 4 series: enough for the estimate
+    from a sample (content.MIN_ESTIMATED)."""
+    root = tmp_path_factory.mktemp("ctmany") / "in"
+    rng = np.random.default_rng(170)
+    for k in range(1, 121):
+        ds = make_instance(1, 1, 1 + (k - 1) // 30, k, Rows=64, Columns=64)
+        ds.PixelData = rng.integers(0, 4096, (64, 64), dtype="<u2").tobytes()
+        write_instance(root / f"CT{k:03d}.dcm", ds)
+    return root
+
+
+def test_the_estimate_from_a_sample_is_close(ct_many: Path, tmp_path: Path) -> None:
+    """Every 25th image decoded and encoded gives the JPEG bytes of all within 10 %."""
+    out = tmp_path / "disc"
+    assert run("build", ct_many, "--out", out, *COMMON).exit_code == 0
+    tree, _ = read_dicomdir(out)
+    assert len(plan_jobs(tree, True)) >= MIN_ESTIMATED
+    guess = estimate_web(out, tree, JpegSettings(), jobs_n=2)
+    assert guess is not None
+
+    def on_disc(paths: list[Path]) -> int:
+        return sum(-(-p.stat().st_size // SECTOR) * SECTOR for p in paths)
+
+    images = on_disc(list((out / "IHE_PDI").rglob("IMG*.JPG")))
+    presets = on_disc(list((out / "VIEWER").rglob("IMG*.JPG")))
+    assert presets > 0 and abs(guess.images - images) <= images // 10
+    assert abs(guess.presets - presets) <= presets // 10
+    assert estimate_web(out, tree[:0], JpegSettings(), jobs_n=1) is None  # too few to sample
+
+
+def test_a_step_that_surely_does_not_fit_is_not_rendered(ct_many: Path, tmp_path: Path) -> None:
+    """Room for everything but the presets: only the step without them is rendered (one
+    decode per image), and the disc is the one the whole ladder gives."""
+    ladder_out, fitted = tmp_path / "nopresets", tmp_path / "fitted"
+    off = ("--window-presets", "off")
+    made = run("build", ct_many, "--out", ladder_out, "--iso", tmp_path / "a.iso", *off, *COMMON)
+    assert made.exit_code == 0
+    capacity = (tmp_path / "a.iso").stat().st_size
+    assert run("build", ct_many, "--out", fitted, "--no-web", *COMMON).exit_code == 0
+    tree, found = read_dicomdir(fitted)
+    rendered: list[tuple[bool, int]] = []
+
+    def render(step: Step, replace: bool) -> list[Finding]:
+        rendered.append((step.presets, step.jpeg.quality))
+        return write_web_content(
+            fitted, site=None, presets=step.presets, replace=replace, shown=(tree, found),
+            jpeg=step.jpeg,
+        )  # fmt: skip
+
+    result = fit_web_content(
+        fitted,
+        render,
+        lambda: image_size(fitted, "FITTED"),
+        capacity,
+        "one CD",
+        "auto",
+        estimate=estimator(fitted, tree, 2),
+    )
+    assert rendered == [(False, 85)]
+    assert result is not None and [f.code for f in result] == ["web.degraded"]
+    assert "CT window presets left out" in result[0].message
+    web = ("IHE_PDI", "VIEWER", "INDEX.HTM", "README.TXT")
+    assert {k: v for k, v in digest(fitted).items() if k.startswith(web)} == {
+        k: v for k, v in digest(ladder_out).items() if k.startswith(web)
+    }

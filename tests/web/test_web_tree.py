@@ -103,3 +103,29 @@ def test_lossy_derived_images_are_shown_as_written(tmp_path: Path) -> None:
     assert len(plan.file_ids) == len(leaves)
     sources = {str(dcmread(p, stop_before_pixels=True).SOPInstanceUID) for p in src.rglob("*.dcm")}
     assert len(sources) == len(leaves) and sources.isdisjoint(lf.sop_instance_uid for lf in leaves)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"0005", b"5 ", b" 12", b"+7", b"-3", b"00", b"1\\2", b"abc", b"99999999999", b""],
+)
+def test_instance_numbers_read_from_the_keys_as_pydicom_shows_them(value: bytes) -> None:
+    """The leaf's Instance Number comes from the encoded keys without a Dataset when it is a
+    plain number, and is then what pydicom shows; anything else goes through pydicom."""
+    import io
+    import struct
+
+    from pydicom.filereader import read_dataset
+
+    from mediatool.dicom.values import text
+
+    padded = value + b" " * (len(value) % 2)
+    before = struct.pack("<HH2sH", 0x0008, 0x0018, b"UI", 4) + b"1.2\0"
+    before += struct.pack("<HH2sHI", 0x0008, 0x1115, b"SQ", 0, 0)  # a long-VR header, empty
+    keys = before + struct.pack("<HH2sH", 0x0020, 0x0013, b"IS", len(padded)) + padded
+    keys += struct.pack("<HH2sH", 0x0020, 0x0020, b"CS", 2) + b"A "
+    shown = text(read_dataset(io.BytesIO(keys), False, True), "InstanceNumber")
+    plain = fileset._plain_instance_number(keys)
+    assert plain is None or plain == shown
+    assert (plain is None) == (value in (b"1\\2", b"abc", b"99999999999"))
+    assert fileset._plain_instance_number(keys[: len(before)]) == ""
