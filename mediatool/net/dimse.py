@@ -6,7 +6,8 @@ whenever it runs, and its "paused" flag can still read ``True`` for a moment aft
 let go; when the next request starts in that moment, the reactor can take that request's
 C-STORE-RSP off the queue and drop it as "not a request". The sender then waits for the whole
 DIMSE time-out (30 s by default) and aborts (pynetdicom issue #435 describes the race). We saw
-it about once in 2,500 stores against Orthanc on loopback.
+it about once in 2,500 stores against Orthanc on loopback, and with C-FIND (``send_c_find`` lets
+the reactor go after each query): :func:`hold_reactor` holds it before each request.
 
 So a :class:`Sender` holds the reactor paused for the whole run of stores (nothing else is
 expected on a storage association we requested; an A-ABORT or a closed connection still ends
@@ -77,29 +78,41 @@ def fragments(data: memoryview | bytes, max_pdu: int, *, is_command: bool = Fals
     ]
 
 
+def hold_reactor(assoc: Any) -> bool:
+    """Keep the reactor thread of ``assoc`` (an association we requested) from taking messages
+    off the DIMSE queue until its checkpoint is set again (pynetdicom issue #435, above); False
+    when it cannot be held (another pynetdicom version, or the reactor ended).
+
+    The reactor sets its "paused" flag just before it waits on the checkpoint, and clears it just
+    after, so a flag seen set can be stale for one turn. Once the checkpoint is cleared, the flag
+    seen clear and then set again means the reactor waits for good; a flag set from the start
+    means it already waited, or is in its stale moment: after one turn (its 1 ms sleep) it is
+    held either way, and nothing has been sent in the meantime for it to take.
+    """
+    checkpoint = getattr(assoc, "_reactor_checkpoint", None)
+    if checkpoint is None or not hasattr(assoc, "_is_paused"):
+        return False
+    checkpoint.clear()
+    start = time.monotonic()
+    turned = False
+    while True:
+        paused = bool(assoc._is_paused)
+        elapsed = time.monotonic() - start
+        if paused and (turned or elapsed >= _SETTLE):
+            return True
+        turned = turned or not paused
+        if elapsed > _HOLD_TIMEOUT:
+            checkpoint.set()
+            return False
+        time.sleep(0.0002)
+
+
 class Sender:
     """C-STOREs over one association; call :meth:`close` before releasing it."""
 
     def __init__(self, assoc: Any) -> None:
         self.assoc = assoc
-        self.held = self._hold()
-
-    def _hold(self) -> bool:
-        checkpoint = getattr(self.assoc, "_reactor_checkpoint", None)
-        if checkpoint is None or not hasattr(self.assoc, "_is_paused"):
-            return False
-        checkpoint.clear()
-        start = time.monotonic()
-        while True:
-            # Nothing has been sent yet, so a last turn of the reactor past a stale flag finds
-            # an empty queue; waiting longer than one turn lets it block on the checkpoint.
-            elapsed = time.monotonic() - start
-            if self.assoc._is_paused and elapsed >= _SETTLE:
-                return True
-            if elapsed > _HOLD_TIMEOUT:
-                checkpoint.set()
-                return False
-            time.sleep(0.0005)
+        self.held = hold_reactor(assoc)
 
     def close(self) -> None:
         if self.held:

@@ -134,3 +134,26 @@ def test_pacs_that_does_not_answer_exits_2(tmp_path: Path, disc: Path) -> None:
     assert result.exit_code == 2
     assert "Error: the PACS does not answer" in result.stderr
     assert "Hint: check it with: mediatool echo" in result.stderr
+
+
+def test_many_queries_on_one_association_all_answered(pacs: Orthanc) -> None:
+    """pynetdicom's send_c_find trusts a reactor "paused" flag that can be stale, and the reactor
+    then takes the response off the queue (a 30 s time-out); before net.dimse.hold_reactor held
+    the reactor before each query, 1,500 queries met it in about half the runs (issue 17)."""
+    from mediatool.dicom.uids import STUDY_ROOT_FIND
+    from mediatool.importer.destination import _study_query
+    from mediatool.net import association as net
+    from mediatool.net.find import c_find
+
+    how = net.Network(timeout=3)
+    peer = net.parse_peer(pacs.peer)
+    ae = net.make_ae(how)
+    ae.add_requested_context(STUDY_ROOT_FIND, list(net.NATIVE))
+    assoc, why = net.associate(ae, peer, how)
+    assert assoc is not None, why
+    try:
+        for n in range(1000):
+            assert c_find(assoc, peer, how, _study_query(f"1.2.3.{n}"), STUDY_ROOT_FIND) == []
+    finally:
+        assoc.release()
+        net.discard(assoc)
