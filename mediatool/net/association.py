@@ -27,10 +27,12 @@ from mediatool.net.failure import (
     lost,
     not_established,
     status_failure,
+    transient,
 )
 
 #: The uncompressed syntaxes every Storage SCP accepts (PS3.5 §10.1), as plain strings.
 NATIVE: Final = (str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian))
+_TRANSIENT_PAUSE: Final = 0.5  # seconds before asking again after a transient rejection
 _AE_TITLE: Final = re.compile(r"[ -\[\]-~]{1,16}")  # PS3.5 AE VR: no backslash, no control
 
 
@@ -168,17 +170,25 @@ def _tcp_problem(peer: Peer, timeout: float) -> NetFailure | None:
 
 def associate(ae: Any, peer: Peer, net: Network, **kwargs: Any) -> tuple[Any, NetFailure | None]:
     """``(association, None)`` once established (Nagle off), else ``(None, why)`` classified by
-    :mod:`.failure` (refused, rejected with its reason, aborted, time-out)."""
-    problem = _tcp_problem(peer, net.timeout)
-    if problem is not None:
-        return None, problem
-    start = time.monotonic()
-    assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, **kwargs)
-    if assoc.is_established:
-        no_delay(assoc)
-        return assoc, None
-    reason = not_established(assoc, peer, net.calling_aet, time.monotonic() - start)
-    discard(assoc)
+    :mod:`.failure` (refused, rejected with its reason, aborted, time-out).
+
+    A transient rejection is asked again once, a moment later and without the TCP check: a PACS
+    that takes only so many associations at once may still count the connection
+    :func:`_tcp_problem` just closed (pynetdicom's SCP does until its ARTIM timer ends)."""
+    for attempt in range(2):
+        problem = None if attempt else _tcp_problem(peer, net.timeout)
+        if problem is not None:
+            return None, problem
+        start = time.monotonic()
+        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, **kwargs)
+        if assoc.is_established:
+            no_delay(assoc)
+            return assoc, None
+        reason = not_established(assoc, peer, net.calling_aet, time.monotonic() - start)
+        discard(assoc)
+        if attempt or not transient(assoc):
+            break
+        time.sleep(_TRANSIENT_PAUSE)
     return None, reason
 
 
