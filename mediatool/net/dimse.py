@@ -83,28 +83,28 @@ def hold_reactor(assoc: Any) -> bool:
     off the DIMSE queue until its checkpoint is set again (pynetdicom issue #435, above); False
     when it cannot be held (another pynetdicom version, or the reactor ended).
 
-    The reactor sets its "paused" flag just before it waits on the checkpoint, and clears it just
-    after, so a flag seen set can be stale for one turn. Once the checkpoint is cleared, the flag
-    seen clear and then set again means the reactor waits for good; a flag set from the start
-    means it already waited, or is in its stale moment: after one turn (its 1 ms sleep) it is
-    held either way, and nothing has been sent in the meantime for it to take.
+    The reactor sets its "paused" flag just before it waits on the checkpoint and clears it just
+    after, so the flag can be stale: seen set while the reactor has already passed the wait (for
+    as long as a busy machine leaves the thread unscheduled). Held means the reactor thread is
+    in the checkpoint's list of waiters (``threading.Event``'s condition) once the checkpoint is
+    cleared; only when that list cannot be seen, the flag after one turn of the loop.
     """
     checkpoint = getattr(assoc, "_reactor_checkpoint", None)
     if checkpoint is None or not hasattr(assoc, "_is_paused"):
         return False
+    waiters = getattr(getattr(checkpoint, "_cond", None), "_waiters", None)
     checkpoint.clear()
     start = time.monotonic()
-    turned = False
     while True:
-        paused = bool(assoc._is_paused)
         elapsed = time.monotonic() - start
-        if paused and (turned or elapsed >= _SETTLE):
+        if waiters is not None and len(waiters) > 0:
+            return True  # blocked in wait(): it goes on only when the checkpoint is set
+        if waiters is None and assoc._is_paused and elapsed >= _SETTLE:
             return True
-        turned = turned or not paused
         if elapsed > _HOLD_TIMEOUT:
             checkpoint.set()
             return False
-        time.sleep(0.0002)
+        time.sleep(0.0001)
 
 
 class Sender:
