@@ -344,13 +344,21 @@ class Worklist:
 class AbortingPeer:
     """Storage SCP that sends A-ABORT on receiving C-STORE number ``abort_after + 1`` of an
     association, ``times`` times in all; after that it stores normally. With ``vanish`` it also
-    closes its port at the first abort (the PACS is gone)."""
+    closes its port at the first abort (the PACS is gone). It rejects an association beyond
+    ``max_associations`` at once (A-ASSOCIATE-RJ, local limit exceeded)."""
 
     aet = "FLAKY"
 
     def __init__(
-        self, abort_after: int, times: int = 1, vanish: bool = False, port: int = 0
+        self,
+        abort_after: int,
+        times: int = 1,
+        vanish: bool = False,
+        port: int = 0,
+        max_associations: int = 10,
     ) -> None:
+        self.max_associations = max_associations  # more at once are rejected (transient)
+        self.received: list[str] = []  # SOP Instance UID of every C-STORE, in order
         self.abort_after = abort_after
         self.times = times
         self.vanish = vanish
@@ -382,6 +390,7 @@ class AbortingPeer:
         ds.file_meta = event.file_meta
         with self._lock:
             self.stored[str(ds.SOPInstanceUID)] = ds
+            self.received.append(str(ds.SOPInstanceUID))
         return 0x0000
 
     def _on_open(self, event: Any) -> None:
@@ -394,6 +403,8 @@ class AbortingPeer:
         ae.add_supported_context(Verification)
         ae.network_timeout = 10
         ae.dimse_timeout = 10
+        ae.maximum_associations = self.max_associations
+        ae.acse_timeout = 0.1  # a connection closed before its request is let go soon
         handlers: list[evt.EventHandlerType] = [
             (evt.EVT_C_STORE, self._on_store),
             (evt.EVT_ESTABLISHED, self._on_open),

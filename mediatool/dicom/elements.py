@@ -1,8 +1,10 @@
-"""THE Explicit VR Little Endian encoder: elements, items, sequences (PS3.5 §7.1.2, §7.5).
+"""THE Little Endian encoder: Explicit VR elements, items, sequences (PS3.5 §7.1.2, §7.5), and
+the Implicit VR element of DIMSE command sets (PS3.5 §7.1.3).
 
 Every byte mediatool writes by hand goes through here: the File Meta Information
-(:mod:`.filemeta`), the DICOMDIR (:mod:`.dicomdir_write`), the record keys (:mod:`.recordkeys`)
-and the icons. Written by hand rather than through pydicom's writer because these are hot paths
+(:mod:`.filemeta`), the DICOMDIR (:mod:`.dicomdir_write`), the record keys (:mod:`.recordkeys`),
+the icons, and the C-STORE request's command set (:func:`implicit`, :mod:`mediatool.net.dimse`).
+Written by hand rather than through pydicom's writer because these are hot paths
 (a pydicom ``Dataset`` per file cost a third of a 10,000-file build); ``tests/dicom`` checks the
 bytes against pydicom's reading of them.
 """
@@ -41,6 +43,12 @@ def element(tag: int, vr: bytes, value: bytes) -> bytes:
     if vr in LONG_VRS:  # header() written out: this runs for every element of every file
         return _LONG.pack(tag >> 16, tag & 0xFFFF, vr, 0, len(value)) + value
     return _SHORT.pack(tag >> 16, tag & 0xFFFF, vr, len(value)) + value
+
+
+def implicit(tag: int, value: bytes) -> bytes:
+    """One element in Implicit VR Little Endian (PS3.5 §7.1.3): tag and 32-bit length, no VR.
+    The encoding of every DIMSE command set (PS3.7 §6.3.1), see :mod:`mediatool.net.dimse`."""
+    return _ITEM.pack(tag >> 16, tag & 0xFFFF, len(value)) + value
 
 
 def item(body: bytes) -> bytes:

@@ -141,6 +141,8 @@ def survey_media(
         results = read_all(reader, tasks, jobs=jobs, progress=progress)
     files = [_classify(r) for r in results]
     dicomdirs = [e for e, f in zip(entries, files, strict=True) if f.kind is Kind.DICOMDIR]
+    # after the workers, not while they read (read_all's meanwhile): the DICOMDIR's records in
+    # this process beside the workers' memory raised the peak by 19 MB at 1,000 files (issue 17)
     refs = _references(reader, dicomdirs)
     files = [
         _lost_instance(f, refs.found[f.path])

@@ -27,10 +27,12 @@ from mediatool.net.failure import (
     lost,
     not_established,
     status_failure,
+    transient,
 )
 
 #: The uncompressed syntaxes every Storage SCP accepts (PS3.5 §10.1), as plain strings.
 NATIVE: Final = (str(ExplicitVRLittleEndian), str(ImplicitVRLittleEndian))
+_TRANSIENT_PAUSE: Final = 0.5  # seconds before asking again after a transient rejection
 _AE_TITLE: Final = re.compile(r"[ -\[\]-~]{1,16}")  # PS3.5 AE VR: no backslash, no control
 
 
@@ -57,6 +59,12 @@ def quiet_pynetdicom() -> None:
     if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
         log.addHandler(logging.NullHandler())
     log.propagate = False
+    # Its standard handlers format a log line for every PDU and DIMSE message (EVT_PDU_SENT,
+    # EVT_DIMSE_RECV, ...): a third of its CPU per C-STORE, for records dropped above.
+    # pynetdicom's own switch turns them off for associations made from now on.
+    from pynetdicom import _config
+
+    _config.LOG_HANDLER_LEVEL = "none"
     # When a connection is refused, pynetdicom drops its socket after a failed shutdown without
     # closing it (transport.py, AssociationSocket.connect); CPython closes the descriptor when
     # the object goes, with a ResourceWarning we cannot act on. :func:`associate` checks the
@@ -162,17 +170,25 @@ def _tcp_problem(peer: Peer, timeout: float) -> NetFailure | None:
 
 def associate(ae: Any, peer: Peer, net: Network, **kwargs: Any) -> tuple[Any, NetFailure | None]:
     """``(association, None)`` once established (Nagle off), else ``(None, why)`` classified by
-    :mod:`.failure` (refused, rejected with its reason, aborted, time-out)."""
-    problem = _tcp_problem(peer, net.timeout)
-    if problem is not None:
-        return None, problem
-    start = time.monotonic()
-    assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, **kwargs)
-    if assoc.is_established:
-        no_delay(assoc)
-        return assoc, None
-    reason = not_established(assoc, peer, net.calling_aet, time.monotonic() - start)
-    discard(assoc)
+    :mod:`.failure` (refused, rejected with its reason, aborted, time-out).
+
+    A transient rejection is asked again once, a moment later and without the TCP check: a PACS
+    that takes only so many associations at once may still count the connection
+    :func:`_tcp_problem` just closed (pynetdicom's SCP does until its ARTIM timer ends)."""
+    for attempt in range(2):
+        problem = None if attempt else _tcp_problem(peer, net.timeout)
+        if problem is not None:
+            return None, problem
+        start = time.monotonic()
+        assoc = ae.associate(peer.host, peer.port, ae_title=peer.ae_title, **kwargs)
+        if assoc.is_established:
+            no_delay(assoc)
+            return assoc, None
+        reason = not_established(assoc, peer, net.calling_aet, time.monotonic() - start)
+        discard(assoc)
+        if attempt or not transient(assoc):
+            break
+        time.sleep(_TRANSIENT_PAUSE)
     return None, reason
 
 

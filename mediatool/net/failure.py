@@ -94,6 +94,13 @@ def not_established(assoc: Any, peer: Any, calling_aet: str, elapsed: float) -> 
     primitive = getattr(getattr(assoc, "acceptor", None), "primitive", None)
     if getattr(assoc, "is_rejected", False):
         reason = _reject_reason(primitive)
+        if transient(assoc):  # PS3.8 9.3.4: e.g. "local limit exceeded", a busy PACS
+            return NetFailure(
+                Kind.REJECTED,
+                f"{_where(peer)} rejected the association for now ({reason})",
+                "the PACS takes no more associations at the moment: try again later, or ask "
+                "for fewer at once (--associations)",
+            )
         return NetFailure(
             Kind.REJECTED,
             f"{_where(peer)} rejected the association" + (f" ({reason})" if reason else ""),
@@ -107,6 +114,13 @@ def not_established(assoc: Any, peer: Any, calling_aet: str, elapsed: float) -> 
             "ask the PACS administrator to enable the service for our AE title",
         )
     return lost(peer, calling_aet, elapsed, _timeout_of(assoc), "the association request")
+
+
+def transient(assoc: Any) -> bool:
+    """The association was rejected for now ("rejected-transient", PS3.8 9.3.4 result 2):
+    the PACS is busy or at its limit of associations at once, and may accept a moment later."""
+    primitive = getattr(getattr(assoc, "acceptor", None), "primitive", None)
+    return bool(getattr(assoc, "is_rejected", False)) and getattr(primitive, "result", 0) == 2
 
 
 def _timeout_of(assoc: Any) -> float | None:

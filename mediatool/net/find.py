@@ -8,6 +8,7 @@ import warnings
 from typing import Any, Final
 
 from mediatool.net.association import Network, Peer, PeerUnavailable, no_answer
+from mediatool.net.dimse import hold_reactor
 from mediatool.net.failure import status_failure
 
 #: Study Root Query/Retrieve Information Model - FIND (PS3.4 C.6.2)
@@ -39,6 +40,9 @@ def c_find(
     started = time.monotonic()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # send_c_find pauses the reactor itself, trusting a flag that can be stale: a response
+        # taken off the queue in that moment was lost, a 30 s time-out (see .dimse)
+        hold_reactor(assoc)
         for status, identifier in assoc.send_c_find(query, model):
             code = status.get("Status") if status else None
             if code is None:

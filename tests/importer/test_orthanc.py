@@ -82,6 +82,29 @@ def test_every_instance_arrives_reconciled(pacs: Orthanc, disc: Path, tmp_path: 
     assert len(pacs.get("/instances")) == 6
 
 
+def test_four_associations_each_instance_once(pacs: Orthanc, tmp_path: Path) -> None:
+    """Sent over four associations side by side (issue 17): Orthanc holds every instance, the
+    journal names each exactly once as stored, and a second run sends nothing."""
+    media = tmp_path / "media"
+    uids = set()
+    for n in range(1, 41):
+        ds = make_instance(1, 1, 1 + n % 3, n)
+        write_instance(media / f"s{n % 3}" / f"im{n}.dcm", ds)
+        uids.add(str(ds.SOPInstanceUID))
+    state = tmp_path / "state"
+    args = [str(media), "--to-pacs", pacs.peer, "--state", str(state), "--json"]
+    result = run(*args, "--associations", "4")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["imported"] == 40
+    assert pacs.sop_uids() == uids
+    [journal] = state.glob("sent-*.jsonl")
+    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert sorted(line["sop"] for line in lines) == sorted(uids)
+    assert {line["state"] for line in lines} == {"stored"}
+    again = json.loads(run(*args).stdout)["summary"]
+    assert (again["imported"], again["already_present"]) == (0, 40)
+
+
 def test_storage_commitment(pacs: Orthanc, disc: Path, tmp_path: Path) -> None:
     args = [str(disc), "--to-pacs", pacs.peer, "--calling-aet", pacs.scu_aet, "--state",
             str(tmp_path / "state"), "--commit", "--listen-port", str(pacs.report_port),
@@ -134,3 +157,26 @@ def test_pacs_that_does_not_answer_exits_2(tmp_path: Path, disc: Path) -> None:
     assert result.exit_code == 2
     assert "Error: the PACS does not answer" in result.stderr
     assert "Hint: check it with: mediatool echo" in result.stderr
+
+
+def test_many_queries_on_one_association_all_answered(pacs: Orthanc) -> None:
+    """pynetdicom's send_c_find trusts a reactor "paused" flag that can be stale, and the reactor
+    then takes the response off the queue (a 30 s time-out); before net.dimse.hold_reactor held
+    the reactor before each query, 1,500 queries met it in about half the runs (issue 17)."""
+    from mediatool.dicom.uids import STUDY_ROOT_FIND
+    from mediatool.importer.destination import _study_query
+    from mediatool.net import association as net
+    from mediatool.net.find import c_find
+
+    how = net.Network(timeout=3)
+    peer = net.parse_peer(pacs.peer)
+    ae = net.make_ae(how)
+    ae.add_requested_context(STUDY_ROOT_FIND, list(net.NATIVE))
+    assoc, why = net.associate(ae, peer, how)
+    assert assoc is not None, why
+    try:
+        for n in range(1000):
+            assert c_find(assoc, peer, how, _study_query(f"1.2.3.{n}"), STUDY_ROOT_FIND) == []
+    finally:
+        assoc.release()
+        net.discard(assoc)

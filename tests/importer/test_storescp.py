@@ -156,7 +156,21 @@ def test_parallel_associations_when_the_pacs_goes(tmp_path: Path) -> None:
     assert set(back.stored) | set(gone.stored) == {
         str(dcmread(p).SOPInstanceUID) for p in media.iterdir()
     }
+    assert sorted(back.received) == sorted(set(back.received))  # the resumed run: each once
     assert back.associations <= 4
+
+
+def test_pacs_that_takes_one_association_at_a_time(tmp_path: Path) -> None:
+    """A PACS that rejects every association beyond its first (A-ASSOCIATE-RJ, local limit):
+    the import asks for four, sends everything over the one it gets, each instance once."""
+    media = _media(tmp_path / "media", n=30)
+    args = ["--state", str(tmp_path / "s"), "--json", "--timeout", "5", "--retry-delay", "0.05"]
+    with running(AbortingPeer(abort_after=1000, max_associations=1)) as peer:
+        result = run(str(media), "--to-pacs", peer.peer, "--no-pacs-check", *args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["imported"] == 30
+    assert sorted(peer.received) == sorted(set(peer.received))  # none sent twice
+    assert set(peer.received) == {str(dcmread(p).SOPInstanceUID) for p in media.iterdir()}
 
 
 def test_ctrl_c_while_sending_is_accounted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
