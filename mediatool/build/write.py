@@ -16,12 +16,11 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from pydicom.uid import UID
 
 from mediatool import workers
-from mediatool.build import webfit
 from mediatool.build.plan import MediaPlan, build_policy
 from mediatool.build.request import (
     DESCRIPTOR_FILE_ID,
@@ -39,12 +38,13 @@ from mediatool.model import FileID, InstanceInfo, Progress, SourceRef
 from mediatool.pixels import icons as icon_maker
 from mediatool.pixels import transcode
 from mediatool.scan import open_source, scan_one
-from mediatool.web import Site, load_site, make_label, tree_of, write_web_content
-from mediatool.web.fileset import PatientNode
 from mediatool.writers import folder
-from mediatool.writers import image as image_writer
-from mediatool.writers import iso as iso_writer
-from mediatool.writers import usb as usb_writer
+
+if TYPE_CHECKING:  # the web content and the image writers are imported when asked for: a
+    # build to a folder without web content does not pay for them (start-up, issue 17)
+    from mediatool.build import webfit
+    from mediatool.web import Site
+    from mediatool.web.fileset import PatientNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +251,7 @@ def write_fileset(
     of the content would be larger than this many bytes."""
     target = staging_target(request)
     assert target is not None  # run() writes only when there is an output
-    site = load_site(request.site) if request.site is not None else None
+    site = _site(request)
     staging = folder.staging_dir(target)
     try:
         tree = _content(media_plan, staging, request, site, progress, must_fit)
@@ -260,13 +260,10 @@ def write_fileset(
             if size is None or size > must_fit:
                 raise DoesNotFit
         if request.label is not None:
-            created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
-            png = make_label(
-                staging, site=site, disc=(1, 1), created=created,
-                tree=tree if request.label_from_instances else [], text=request.label_text,
-            )  # fmt: skip
-            folder.write_file_atomically(request.label, png)
+            _label(request, staging, site, tree)
         if request.iso is not None:
+            from mediatool.writers import iso as iso_writer
+
             iso_writer.pack(
                 staging,
                 request.iso,
@@ -292,10 +289,37 @@ def write_fileset(
         raise
 
 
+def _site(request: BuildRequest) -> Site | None:
+    if request.site is None:
+        return None
+    from mediatool.web import load_site
+
+    return load_site(request.site)
+
+
+def _label(
+    request: BuildRequest, staging: Path, site: Site | None, tree: list[PatientNode]
+) -> None:
+    """``--label``: the printable disc label (PNG)."""
+    from mediatool.web import make_label
+    from mediatool.writers.iso import resolve_date
+
+    created = (request.date or resolve_date(None)).strftime("%Y%m%d")
+    png = make_label(
+        staging, site=site, disc=(1, 1), created=created,
+        tree=tree if request.label_from_instances else [], text=request.label_text,
+    )  # fmt: skip
+    assert request.label is not None
+    folder.write_file_atomically(request.label, png)
+
+
 def measured_size(request: BuildRequest, folder: Path, volume_id: str) -> int | None:
     """The exact size of the largest image asked for (``--iso`` ISO 9660, ``--image`` the
     medium's file system: a UDF image is larger than the ISO 9660 one of the same folder); the
     ISO 9660 size when no image is asked for (a folder split by ``--capacity``)."""
+    from mediatool.writers import image as image_writer
+    from mediatool.writers import iso as iso_writer
+
     sizes = []
     if request.iso is not None or request.image is None:
         sizes.append(iso_writer.image_size(folder, volume_id))
@@ -316,6 +340,8 @@ def write_media(
     ``image``: the numbered image of a volume (None: ``request.image``)."""
     target = image or request.image
     if target is not None:
+        from mediatool.writers import image as image_writer
+
         image_writer.pack(
             image_medium(request),
             staging,
@@ -326,6 +352,8 @@ def write_media(
             force=request.force,
         )
     if request.usb is not None and image is None:  # one File-set per stick: never volumes
+        from mediatool.writers import usb as usb_writer
+
         done = usb_writer.write_to_stick(staging, request.usb, force=request.force)
         volume.findings.append(
             finding(
@@ -382,6 +410,9 @@ def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to
     """The web content of one File-set reduced until the image fits the medium
     (:mod:`mediatool.build.webfit`); the icons come from its first rendering. None: the DICOM
     File-set alone does not fit (``split``: nothing rendered)."""
+    from mediatool.build import webfit
+    from mediatool.web import write_web_content
+
     capacity = capacity_of(request)
     assert capacity is not None
 
@@ -420,6 +451,8 @@ def shown_tree(
     the label show it, converted once, never read back from the DICOMDIR (issue 13)."""
     if not request.web and request.label is None:
         return [], []
+    from mediatool.web import tree_of
+
     return tree_of(staging, media_plan.tree, media_plan.file_ids)
 
 
@@ -447,6 +480,7 @@ def web_content(
     the disc would not fit the medium (``--iso``) with them: the volumes of a split set; one
     File-set with a capacity reduces its web content step by step instead
     (:func:`_fitted_web_content`). ``shown``: the tree to show (:func:`shown_tree`)."""
+    from mediatool.web import write_web_content
 
     def render(presets: bool, replace: bool) -> list[Finding]:
         return write_web_content(
@@ -483,8 +517,9 @@ def web_content(
 
 def folder_size(root: Path) -> int:
     """Bytes the folder takes on an ISO 9660 image (files rounded up to 2048-byte sectors)."""
-    sector = iso_writer.SECTOR
-    return sum(-(-p.stat().st_size // sector) * sector for p in root.rglob("*") if p.is_file())
+    from mediatool.writers.iso import SECTOR
+
+    return sum(-(-p.stat().st_size // SECTOR) * SECTOR for p in root.rglob("*") if p.is_file())
 
 
 def write_tasks(media_plan: MediaPlan, later: dict[str, int] | None = None) -> list[WriteTask]:

@@ -15,9 +15,11 @@ import logging
 import click
 
 from mediatool import __version__
-from mediatool.cli.lazy import LazyCommands
+from mediatool.cli.lazy import LazyCommands, import_pydicom_without_requests
 
 __all__ = ["main"]
+
+import_pydicom_without_requests()
 
 #: Every command: its name and where it is defined (imported when it runs or is listed).
 COMMANDS = {

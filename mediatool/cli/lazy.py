@@ -8,7 +8,11 @@ made from the commands (scripts/docs.py) still see every command, in the same or
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, MutableMapping
+import importlib.abc
+import sys
+from collections.abc import Iterator, MutableMapping, Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 
 import click
 
@@ -48,3 +52,25 @@ class LazyCommands(MutableMapping[str, click.Command]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._where or name in self._loaded
+
+
+class _PydicomWithoutRequests(importlib.abc.MetaPathFinder):
+    """pydicom 3 imports ``requests`` (with urllib3, charset_normalizer, certifi, ssl: ~70 ms,
+    a tenth of a small build) only to choose how :mod:`pydicom.data` downloads its test files
+    (with urllib when requests is missing). mediatool never downloads them: while that module
+    starts, ``import requests`` fails; any other import of requests is left alone."""
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name == "requests":
+            download = sys.modules.get("pydicom.data.download")
+            if download is not None and not hasattr(download, "HAVE_REQUESTS"):
+                raise ModuleNotFoundError("not for pydicom's test-data downloader", name=name)
+        return None
+
+
+def import_pydicom_without_requests() -> None:
+    """Install :class:`_PydicomWithoutRequests` (once) before pydicom is first imported."""
+    if not any(isinstance(f, _PydicomWithoutRequests) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PydicomWithoutRequests())
