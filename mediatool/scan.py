@@ -7,6 +7,7 @@ Work is spread over processes when there are many files (headers parse at ~0.5 m
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import warnings
@@ -41,6 +42,11 @@ from mediatool.model import InstanceInfo, Level, PixelInfo, Progress, ScanResult
 
 DICOMDIR_SOP_CLASS: Final = MEDIA_STORAGE_DIRECTORY
 _HEAD: Final = 16384
+#: Inputs up to this size are read whole and their header parsed from memory: pydicom reads
+#: a header element by element, and every ``tell()`` of a file object is a system call. From
+#: memory the scan of a 64x64 CT image costs 0.55 instead of 0.8 ms of CPU (issue 17). Larger
+#: files (whose pixel data the scan never reads) are parsed from the file.
+_IN_MEMORY: Final = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +160,9 @@ def scan_one(
     ``members``: zip archives kept open between calls (see :func:`open_source`)."""
     try:
         with open_source(ref, members) as fp:
+            data = fp.read(_IN_MEMORY + 1)
+            if len(data) <= _IN_MEMORY:
+                return scan_stream(io.BytesIO(data), ref, len(data), options)
             return scan_stream(fp, ref, _size(ref, fp), options)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         return [finding("source.not-dicom", f"not a DICOM file ({exc})", ref.display)]
