@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Final
 
-from pydicom import dcmread
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
@@ -26,6 +25,7 @@ from pydicom.tag import BaseTag
 
 from mediatool import workers
 from mediatool.dicom import filemeta, integrity
+from mediatool.dicom.headread import read_header
 from mediatool.dicom.recordkeys import encode_keys, raw_text
 from mediatool.dicom.recordtypes import RECORD_KEYS, Key, record_type_for
 from mediatool.dicom.uids import (
@@ -268,7 +268,8 @@ def _parse(
     """Read the header with pydicom (inside the caller's warning capture) and describe it;
     the integrity and ``inspect`` findings come second."""
     where = ref.display
-    ds = dcmread(fp, stop_before_pixels=True, defer_size=4096, force=not meta.has_prefix)
+    # validate's ``inspect`` compares the File Meta pydicom read: it gets pydicom's whole read
+    ds = read_header(fp, meta, size, reuse_meta=inspect is None)
     too_long = integrity.element_lengths(ds, where)
     if too_long:
         return too_long, []
