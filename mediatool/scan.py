@@ -160,10 +160,11 @@ def scan_one(
     ``members``: zip archives kept open between calls (see :func:`open_source`)."""
     try:
         with open_source(ref, members) as fp:
-            data = fp.read(_IN_MEMORY + 1)
-            if len(data) <= _IN_MEMORY:
+            size = _size(ref, fp)
+            if size <= _IN_MEMORY:  # (a read of _IN_MEMORY bytes would allocate them all)
+                data = fp.read()
                 return scan_stream(io.BytesIO(data), ref, len(data), options)
-            return scan_stream(fp, ref, _size(ref, fp), options)
+            return scan_stream(fp, ref, size, options)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         return [finding("source.not-dicom", f"not a DICOM file ({exc})", ref.display)]
 
