@@ -136,18 +136,39 @@ def _cannot_convert(task: WriteTask, exc: Exception) -> Finding:
     )
 
 
-def _store(root: Path, task: WriteTask, chunks: Sequence[bytes | memoryview]) -> int:
-    """Create the file at the task's File ID (never over an existing one); bytes written."""
+def _store(
+    root: Path, task: WriteTask, chunks: Sequence[bytes | memoryview], made: set[Path] | None
+) -> int:
+    """Create the file at the task's File ID (never over an existing one), mode ``0666 &
+    ~umask``; bytes written. ``made``: folders known to exist (each is created once a batch,
+    not tried again for every file: a failed mkdir and a stat a file, issue 17)."""
     dest = root.joinpath(*task.file_id)
     workers.ensure_parent()  # never write after the build that started us is gone
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with dest.open("xb") as out:
-        for chunk in chunks:
-            out.write(chunk)
+    if made is None or dest.parent not in made:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if made is not None:
+            made.add(dest.parent)
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        _write_all(fd, chunks)
+    finally:
+        os.close(fd)
     return sum(len(c) for c in chunks)
 
 
-def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding], bytes | None]:
+def _write_all(fd: int, chunks: Sequence[bytes | memoryview]) -> None:
+    """Every byte of ``chunks``, in one system call when the kernel takes them all at once."""
+    done = os.writev(fd, chunks)
+    if done == sum(len(c) for c in chunks):
+        return
+    rest = memoryview(b"".join(chunks))[done:]
+    while rest:
+        rest = rest[os.write(fd, rest) :]
+
+
+def write_instance(
+    task: WriteTask, root: Path, made: set[Path] | None = None
+) -> tuple[int, list[Finding], bytes | None]:
     """Write one instance as a Part 10 file under ``root``.
 
     Returns the bytes written, findings (the warnings pydicom gave while re-encoding, which
@@ -158,21 +179,21 @@ def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding], byt
     with open_source(task.source) as fp:
         data = fp.read()
     if task.action is Action.COPY:
-        made = _copied(task, data)
+        result = _copied(task, data)
     else:
         try:
-            made = _converted(task, data)
+            result = _converted(task, data)
         except Exception as exc:
             return 0, [_cannot_convert(task, exc)], None
-    size = _store(root, task, made.chunks)
+    size = _store(root, task, result.chunks, made)
     where = task.source.display
     found = [
         finding("read.pydicom-warning", str(w.message).splitlines()[0][:300], where)
-        for w in made.warned
+        for w in result.warned
     ]
-    if made.icon_error is not None:
-        found.append(_icon_finding(task, made.icon_error))
-    return size, found, made.icon
+    if result.icon_error is not None:
+        found.append(_icon_finding(task, result.icon_error))
+    return size, found, result.icon
 
 
 def _write_batch(
@@ -182,8 +203,9 @@ def _write_batch(
     total = 0
     findings: list[Finding] = []
     icons: dict[str, bytes] = {}
+    made: set[Path] = set()
     for task in tasks:
-        size, found, icon = write_instance(task, root)
+        size, found, icon = write_instance(task, root, made)
         total += size
         findings += found
         if icon is not None:
