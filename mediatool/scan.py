@@ -493,7 +493,7 @@ def scan_all(
             if progress:
                 progress(len(results), len(refs), "reading headers")
 
-    if jobs == 1 or len(refs) < 2 * chunk:
+    if jobs == 1 or len(refs) < workers.POOL_MIN_FILES:
         consume(_scan_chunk((batch, options)) for batch in batches)
     else:
         with workers.pool(jobs) as pool:

@@ -248,7 +248,8 @@ def write_all(
             if progress:
                 progress(done, len(tasks), "writing files")
 
-    if jobs == 1 or len(tasks) < 2 * chunk or (heavy and len(tasks) < 2):
+    small = len(tasks) < 2 if heavy else len(tasks) < workers.POOL_MIN_FILES
+    if jobs == 1 or small:
         consume(map(_write_batch, batches))
     else:
         with workers.pool(jobs) as pool:
