@@ -19,8 +19,6 @@ from functools import cache
 from importlib import resources
 from typing import Final, Literal
 
-from pydicom import uid as pydicom_uid
-
 Language = Literal["en", "pt-BR"]
 LANGUAGES: Final[tuple[Language, ...]] = ("en", "pt-BR")
 DEFAULT_LANGUAGE: Final[Language] = "en"
@@ -93,6 +91,8 @@ def terms() -> Mapping[str, Term]:
 @cache
 def expectations() -> Mapping[str, Expected]:
     """SOP Class UID -> the Modality values its IOD allows."""
+    from pydicom import uid as pydicom_uid  # not at import: ``find`` and ``--help`` need none
+
     table = _read("sop_modalities.toml")["sop_classes"]
     assert isinstance(table, dict)
     out: dict[str, Expected] = {}

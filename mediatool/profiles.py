@@ -18,12 +18,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-import pydicom.uid
-from pydicom.datadict import keyword_dict
-from pydicom.uid import UID
-
-from mediatool.dicom.recordtypes import DEFINED_RECORD_TYPES
-from mediatool.dicom.uids import is_lossy
 from mediatool.errors import ProfileError
 from mediatool.findings import CODES, Severity
 from mediatool.resources import data_dir
@@ -173,6 +167,9 @@ def _suggest(word: str, choices: list[str]) -> str:
 
 @cache
 def _uid_names() -> list[str]:
+    import pydicom.uid
+    from pydicom.uid import UID
+
     return [n for n in dir(pydicom.uid) if isinstance(getattr(pydicom.uid, n), UID)]
 
 
@@ -190,6 +187,11 @@ def _sop_class_names() -> dict[str, str]:
 
 def _uid(value: object, where: str) -> str:
     """A Transfer Syntax or SOP Class given by keyword (or as a dotted UID)."""
+    # pydicom is imported when a profile is read, not with this module: ``--help`` needs
+    # only DEFAULT_PROFILE (start-up, issue 17)
+    import pydicom.uid
+    from pydicom.uid import UID
+
     if not isinstance(value, str) or not value:
         raise ProfileError(f"{where}: {value!r} is not a UID keyword")
     if value[0].isdigit():
@@ -226,6 +228,8 @@ def _table(data: Mapping[str, Any], key: str, where: str, known: set[str]) -> di
 
 
 def _ts_list(values: list[Any], where: str) -> tuple[str, ...]:
+    from pydicom.uid import UID
+
     out = tuple(_uid(v, where) for v in values)
     for uid in out:
         if not UID(uid).is_transfer_syntax:
@@ -238,6 +242,10 @@ def _ts_list(values: list[Any], where: str) -> tuple[str, ...]:
 def _transfer_syntaxes(
     data: Mapping[str, Any], path: str
 ) -> tuple[tuple[str, ...], str, str | None, str | None, bool]:
+    from pydicom.uid import UID
+
+    from mediatool.dicom.uids import is_lossy
+
     ts = data.get("transfer_syntaxes")
     if not isinstance(ts, dict):
         raise ProfileError(f"{path}: a [transfer_syntaxes] table is required")
@@ -300,6 +308,10 @@ def _keys(
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, dict[str, str]]]:
     """``[dicomdir.keys]``: per record type a list of keywords (Type 1C) or a table
     keyword = "1" | "1C" | "2"."""
+    from pydicom.datadict import keyword_dict
+
+    from mediatool.dicom.recordtypes import DEFINED_RECORD_TYPES
+
     table = _table(data, "dicomdir", path, {"keys"})
     keys = table.get("keys", {})
     if not isinstance(keys, dict):

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from mediatool.errors import MediatoolError
+
+if TYPE_CHECKING:  # imported by the first template rendered: data_dir() alone is start-up
+    import jinja2
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -30,6 +32,8 @@ def data_dir(name: str) -> Path:
 @cache
 def templates() -> jinja2.Environment:
     """The jinja Environment of ``templates/``: HTML escaped, a missing value an error."""
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
         autoescape=jinja2.select_autoescape(["html", "htm"]),

@@ -7,6 +7,7 @@ Work is spread over processes when there are many files (headers parse at ~0.5 m
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import warnings
@@ -16,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Final
 
-from pydicom import dcmread
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
@@ -25,6 +25,7 @@ from pydicom.tag import BaseTag
 
 from mediatool import workers
 from mediatool.dicom import filemeta, integrity
+from mediatool.dicom.headread import read_header
 from mediatool.dicom.recordkeys import encode_keys, raw_text
 from mediatool.dicom.recordtypes import RECORD_KEYS, Key, record_type_for
 from mediatool.dicom.uids import (
@@ -41,6 +42,11 @@ from mediatool.model import InstanceInfo, Level, PixelInfo, Progress, ScanResult
 
 DICOMDIR_SOP_CLASS: Final = MEDIA_STORAGE_DIRECTORY
 _HEAD: Final = 16384
+#: Inputs up to this size are read whole and their header parsed from memory: pydicom reads
+#: a header element by element, and every ``tell()`` of a file object is a system call. From
+#: memory the scan of a 64x64 CT image costs 0.55 instead of 0.8 ms of CPU (issue 17). Larger
+#: files (whose pixel data the scan never reads) are parsed from the file.
+_IN_MEMORY: Final = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +160,11 @@ def scan_one(
     ``members``: zip archives kept open between calls (see :func:`open_source`)."""
     try:
         with open_source(ref, members) as fp:
-            return scan_stream(fp, ref, _size(ref, fp), options)
+            size = _size(ref, fp)
+            if size <= _IN_MEMORY:  # (a read of _IN_MEMORY bytes would allocate them all)
+                data = fp.read()
+                return scan_stream(io.BytesIO(data), ref, len(data), options)
+            return scan_stream(fp, ref, size, options)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         return [finding("source.not-dicom", f"not a DICOM file ({exc})", ref.display)]
 
@@ -259,7 +269,8 @@ def _parse(
     """Read the header with pydicom (inside the caller's warning capture) and describe it;
     the integrity and ``inspect`` findings come second."""
     where = ref.display
-    ds = dcmread(fp, stop_before_pixels=True, defer_size=4096, force=not meta.has_prefix)
+    # validate's ``inspect`` compares the File Meta pydicom read: it gets pydicom's whole read
+    ds = read_header(fp, meta, size, reuse_meta=inspect is None)
     too_long = integrity.element_lengths(ds, where)
     if too_long:
         return too_long, []
@@ -482,7 +493,7 @@ def scan_all(
             if progress:
                 progress(len(results), len(refs), "reading headers")
 
-    if jobs == 1 or len(refs) < 2 * chunk:
+    if jobs == 1 or len(refs) < workers.POOL_MIN_FILES:
         consume(_scan_chunk((batch, options)) for batch in batches)
     else:
         with workers.pool(jobs) as pool:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Any
 
-from mediatool.build import sources, volumes
+from mediatool.build import sources
 from mediatool.build.plan import MediaPlan, PlanOptions, build_plan, build_policy
 from mediatool.build.request import (
     DESCRIPTOR_FILE_ID,
@@ -32,9 +32,7 @@ from mediatool.findings import CODES, Finding, Severity, apply_policy, fails, fi
 from mediatool.model import InstanceInfo, Progress, ScanResult
 from mediatool.profiles import Profile
 from mediatool.scan import open_source, scan_all
-from mediatool.web import check_viewer_dir
 from mediatool.writers import folder
-from mediatool.writers import usb as usb_writer
 
 
 def _stored(inst: InstanceInfo) -> Stored:
@@ -163,7 +161,11 @@ def left_out_notes(media_plan: MediaPlan) -> tuple[str, ...]:
 
 
 def _check_outputs(request: BuildRequest) -> None:
+    # the writers of images, sticks and web content are imported only when asked for: a build
+    # to a folder does not pay for them (start-up, issue 17)
     if request.viewer is not None:
+        from mediatool.web import check_viewer_dir
+
         check_viewer_dir(request.viewer)
     if request.label is not None:
         folder.check_file_destination(request.label, request.sources, force=request.force)
@@ -173,6 +175,8 @@ def _check_outputs(request: BuildRequest) -> None:
         if image is not None:
             folder.check_file_destination(image, request.sources, force=request.force)
     if request.usb is not None:
+        from mediatool.writers import usb as usb_writer
+
         usb_writer.check_stick(request.usb)
 
 
@@ -248,10 +252,15 @@ def _write_planned(
     """Split by the estimates when the medium needs it (trying the exact size first when the
     split is narrow, :func:`_may_fit`, or when the DICOM File-set alone fits: its web content
     then gives way, :mod:`mediatool.build.webfit`), then write one File-set or the volumes."""
-    if capacity is not None:
-        media_plan.volumes = volumes.split_plan(media_plan, request, capacity, {})
     writes = not request.dry_run and staging_target(request) is not None
     writing = replace(request, notes=request.notes + left_out_notes(media_plan))
+    if capacity is None:  # no medium to fit: one File-set (volumes is not even imported)
+        if writes:
+            write_fileset(media_plan, writing, progress=progress)
+        return
+    from mediatool.build import volumes
+
+    media_plan.volumes = volumes.split_plan(media_plan, request, capacity, {})
     if writes and media_plan.volumes and _may_fit(media_plan, request, capacity):
         try:
             write_fileset(media_plan, writing, progress=progress, must_fit=capacity)
@@ -274,6 +283,8 @@ def _may_fit(media_plan: MediaPlan, request: BuildRequest, capacity: int | None)
     too high): then writing it whole is tried first, so a ``--capacity`` the image fits
     exactly never splits it. Costs one extra write when it does not fit after all. Also when
     the DICOM File-set alone fits by the estimates: web content never costs a disc."""
+    from mediatool.build import volumes
+
     if capacity is None:
         return False
     if request.web and volumes.dicom_fits(media_plan, request, capacity):

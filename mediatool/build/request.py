@@ -10,7 +10,6 @@ from pathlib import Path
 from mediatool.findings import Severity
 from mediatool.profiles import Profile
 from mediatool.scan import ScanOptions
-from mediatool.writers import iso as iso_writer
 
 
 @dataclass(frozen=True)
@@ -71,11 +70,14 @@ def capacity_of(request: BuildRequest) -> int | None:
     profile's medium; a folder alone has no limit."""
     if request.capacity is not None:
         return request.capacity
-    if request.media is not None:
-        return iso_writer.MEDIA_CAPACITY[request.media]
-    if request.iso is not None or request.image is not None:
-        return iso_writer.MEDIA_CAPACITY[request.profile.media]
-    return None
+    medium = request.media
+    if medium is None and (request.iso is not None or request.image is not None):
+        medium = request.profile.media
+    if medium is None:
+        return None
+    from mediatool.writers.iso import MEDIA_CAPACITY  # not imported by a build to a folder
+
+    return MEDIA_CAPACITY[medium]
 
 
 def scan_options(profile: Profile) -> ScanOptions:

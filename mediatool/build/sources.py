@@ -21,8 +21,9 @@ from typing import Final
 
 from mediatool.errors import MediaError, SourceError
 from mediatool.findings import Finding, finding
-from mediatool.media import FolderReader, MediaReader, ZipReader
-from mediatool.media.zip import looks_like_zip
+from mediatool.media.base import MediaReader
+from mediatool.media.folder import FolderReader
+from mediatool.media.zip import ZipReader, looks_like_zip
 from mediatool.model import SourceRef
 
 #: Reader codes reported under build's own, older code for a zip input.

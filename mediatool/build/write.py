@@ -16,12 +16,11 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from pydicom.uid import UID
 
 from mediatool import workers
-from mediatool.build import webfit
 from mediatool.build.plan import MediaPlan, build_policy
 from mediatool.build.request import (
     DESCRIPTOR_FILE_ID,
@@ -39,12 +38,13 @@ from mediatool.model import FileID, InstanceInfo, Progress, SourceRef
 from mediatool.pixels import icons as icon_maker
 from mediatool.pixels import transcode
 from mediatool.scan import open_source, scan_one
-from mediatool.web import Site, load_site, make_label, tree_of, write_web_content
-from mediatool.web.fileset import PatientNode
 from mediatool.writers import folder
-from mediatool.writers import image as image_writer
-from mediatool.writers import iso as iso_writer
-from mediatool.writers import usb as usb_writer
+
+if TYPE_CHECKING:  # the web content and the image writers are imported when asked for: a
+    # build to a folder without web content does not pay for them (start-up, issue 17)
+    from mediatool.build import webfit
+    from mediatool.web import Site
+    from mediatool.web.fileset import PatientNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,18 +136,39 @@ def _cannot_convert(task: WriteTask, exc: Exception) -> Finding:
     )
 
 
-def _store(root: Path, task: WriteTask, chunks: Sequence[bytes | memoryview]) -> int:
-    """Create the file at the task's File ID (never over an existing one); bytes written."""
+def _store(
+    root: Path, task: WriteTask, chunks: Sequence[bytes | memoryview], made: set[Path] | None
+) -> int:
+    """Create the file at the task's File ID (never over an existing one), mode ``0666 &
+    ~umask``; bytes written. ``made``: folders known to exist (each is created once a batch,
+    not tried again for every file: a failed mkdir and a stat a file, issue 17)."""
     dest = root.joinpath(*task.file_id)
     workers.ensure_parent()  # never write after the build that started us is gone
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with dest.open("xb") as out:
-        for chunk in chunks:
-            out.write(chunk)
+    if made is None or dest.parent not in made:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if made is not None:
+            made.add(dest.parent)
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        _write_all(fd, chunks)
+    finally:
+        os.close(fd)
     return sum(len(c) for c in chunks)
 
 
-def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding], bytes | None]:
+def _write_all(fd: int, chunks: Sequence[bytes | memoryview]) -> None:
+    """Every byte of ``chunks``, in one system call when the kernel takes them all at once."""
+    done = os.writev(fd, chunks)
+    if done == sum(len(c) for c in chunks):
+        return
+    rest = memoryview(b"".join(chunks))[done:]
+    while rest:
+        rest = rest[os.write(fd, rest) :]
+
+
+def write_instance(
+    task: WriteTask, root: Path, made: set[Path] | None = None
+) -> tuple[int, list[Finding], bytes | None]:
     """Write one instance as a Part 10 file under ``root``.
 
     Returns the bytes written, findings (the warnings pydicom gave while re-encoding, which
@@ -158,21 +179,21 @@ def write_instance(task: WriteTask, root: Path) -> tuple[int, list[Finding], byt
     with open_source(task.source) as fp:
         data = fp.read()
     if task.action is Action.COPY:
-        made = _copied(task, data)
+        result = _copied(task, data)
     else:
         try:
-            made = _converted(task, data)
+            result = _converted(task, data)
         except Exception as exc:
             return 0, [_cannot_convert(task, exc)], None
-    size = _store(root, task, made.chunks)
+    size = _store(root, task, result.chunks, made)
     where = task.source.display
     found = [
         finding("read.pydicom-warning", str(w.message).splitlines()[0][:300], where)
-        for w in made.warned
+        for w in result.warned
     ]
-    if made.icon_error is not None:
-        found.append(_icon_finding(task, made.icon_error))
-    return size, found, made.icon
+    if result.icon_error is not None:
+        found.append(_icon_finding(task, result.icon_error))
+    return size, found, result.icon
 
 
 def _write_batch(
@@ -182,8 +203,9 @@ def _write_batch(
     total = 0
     findings: list[Finding] = []
     icons: dict[str, bytes] = {}
+    made: set[Path] = set()
     for task in tasks:
-        size, found, icon = write_instance(task, root)
+        size, found, icon = write_instance(task, root, made)
         total += size
         findings += found
         if icon is not None:
@@ -226,7 +248,8 @@ def write_all(
             if progress:
                 progress(done, len(tasks), "writing files")
 
-    if jobs == 1 or len(tasks) < 2 * chunk or (heavy and len(tasks) < 2):
+    small = len(tasks) < 2 if heavy else len(tasks) < workers.POOL_MIN_FILES
+    if jobs == 1 or small:
         consume(map(_write_batch, batches))
     else:
         with workers.pool(jobs) as pool:
@@ -251,7 +274,7 @@ def write_fileset(
     of the content would be larger than this many bytes."""
     target = staging_target(request)
     assert target is not None  # run() writes only when there is an output
-    site = load_site(request.site) if request.site is not None else None
+    site = _site(request)
     staging = folder.staging_dir(target)
     try:
         tree = _content(media_plan, staging, request, site, progress, must_fit)
@@ -260,13 +283,10 @@ def write_fileset(
             if size is None or size > must_fit:
                 raise DoesNotFit
         if request.label is not None:
-            created = (request.date or iso_writer.resolve_date(None)).strftime("%Y%m%d")
-            png = make_label(
-                staging, site=site, disc=(1, 1), created=created,
-                tree=tree if request.label_from_instances else [], text=request.label_text,
-            )  # fmt: skip
-            folder.write_file_atomically(request.label, png)
+            _label(request, staging, site, tree)
         if request.iso is not None:
+            from mediatool.writers import iso as iso_writer
+
             iso_writer.pack(
                 staging,
                 request.iso,
@@ -292,10 +312,37 @@ def write_fileset(
         raise
 
 
+def _site(request: BuildRequest) -> Site | None:
+    if request.site is None:
+        return None
+    from mediatool.web import load_site
+
+    return load_site(request.site)
+
+
+def _label(
+    request: BuildRequest, staging: Path, site: Site | None, tree: list[PatientNode]
+) -> None:
+    """``--label``: the printable disc label (PNG)."""
+    from mediatool.web import make_label
+    from mediatool.writers.iso import resolve_date
+
+    created = (request.date or resolve_date(None)).strftime("%Y%m%d")
+    png = make_label(
+        staging, site=site, disc=(1, 1), created=created,
+        tree=tree if request.label_from_instances else [], text=request.label_text,
+    )  # fmt: skip
+    assert request.label is not None
+    folder.write_file_atomically(request.label, png)
+
+
 def measured_size(request: BuildRequest, folder: Path, volume_id: str) -> int | None:
     """The exact size of the largest image asked for (``--iso`` ISO 9660, ``--image`` the
     medium's file system: a UDF image is larger than the ISO 9660 one of the same folder); the
     ISO 9660 size when no image is asked for (a folder split by ``--capacity``)."""
+    from mediatool.writers import image as image_writer
+    from mediatool.writers import iso as iso_writer
+
     sizes = []
     if request.iso is not None or request.image is None:
         sizes.append(iso_writer.image_size(folder, volume_id))
@@ -316,6 +363,8 @@ def write_media(
     ``image``: the numbered image of a volume (None: ``request.image``)."""
     target = image or request.image
     if target is not None:
+        from mediatool.writers import image as image_writer
+
         image_writer.pack(
             image_medium(request),
             staging,
@@ -326,6 +375,8 @@ def write_media(
             force=request.force,
         )
     if request.usb is not None and image is None:  # one File-set per stick: never volumes
+        from mediatool.writers import usb as usb_writer
+
         done = usb_writer.write_to_stick(staging, request.usb, force=request.force)
         volume.findings.append(
             finding(
@@ -382,6 +433,9 @@ def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to
     """The web content of one File-set reduced until the image fits the medium
     (:mod:`mediatool.build.webfit`); the icons come from its first rendering. None: the DICOM
     File-set alone does not fit (``split``: nothing rendered)."""
+    from mediatool.build import webfit
+    from mediatool.web import write_web_content
+
     capacity = capacity_of(request)
     assert capacity is not None
 
@@ -421,6 +475,8 @@ def shown_tree(
     the label show it, converted once, never read back from the DICOMDIR (issue 13)."""
     if not request.web and request.label is None:
         return [], []
+    from mediatool.web import tree_of
+
     return tree_of(staging, media_plan.tree, media_plan.file_ids)
 
 
@@ -448,6 +504,7 @@ def web_content(
     the disc would not fit the medium (``--iso``) with them: the volumes of a split set; one
     File-set with a capacity reduces its web content step by step instead
     (:func:`_fitted_web_content`). ``shown``: the tree to show (:func:`shown_tree`)."""
+    from mediatool.web import write_web_content
 
     def render(presets: bool, replace: bool) -> list[Finding]:
         return write_web_content(
@@ -484,8 +541,9 @@ def web_content(
 
 def folder_size(root: Path) -> int:
     """Bytes the folder takes on an ISO 9660 image (files rounded up to 2048-byte sectors)."""
-    sector = iso_writer.SECTOR
-    return sum(-(-p.stat().st_size // sector) * sector for p in root.rglob("*") if p.is_file())
+    from mediatool.writers.iso import SECTOR
+
+    return sum(-(-p.stat().st_size // SECTOR) * SECTOR for p in root.rglob("*") if p.is_file())
 
 
 def write_tasks(media_plan: MediaPlan, later: dict[str, int] | None = None) -> list[WriteTask]:

@@ -15,23 +15,33 @@ import logging
 import click
 
 from mediatool import __version__
-from mediatool.cli.build import build
-from mediatool.cli.burn import burn
-from mediatool.cli.demo import demo
-from mediatool.cli.echo import echo
-from mediatool.cli.find import find
-from mediatool.cli.importer import import_
-from mediatool.cli.iso import iso
-from mediatool.cli.profiles import profiles_group
-from mediatool.cli.sample import sample
-from mediatool.cli.serve import serve, users_group
-from mediatool.cli.update import update
-from mediatool.cli.validate import validate
+from mediatool.cli.lazy import LazyCommands, import_pydicom_without_requests
 
 __all__ = ["main"]
 
+import_pydicom_without_requests()
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Every command: its name and where it is defined (imported when it runs or is listed).
+COMMANDS = {
+    "sample": "mediatool.cli.sample:sample",
+    "demo": "mediatool.cli.demo:demo",
+    "build": "mediatool.cli.build:build",
+    "iso": "mediatool.cli.iso:iso",
+    "burn": "mediatool.cli.burn:burn",
+    "validate": "mediatool.cli.validate:validate",
+    "update": "mediatool.cli.update:update",
+    "import": "mediatool.cli.importer:import_",
+    "echo": "mediatool.cli.echo:echo",
+    "profiles": "mediatool.cli.profiles:profiles_group",
+    "find": "mediatool.cli.find:find",
+    "serve": "mediatool.cli.serve:serve",
+    "users": "mediatool.cli.serve:users_group",
+}
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]}, commands=LazyCommands(COMMANDS)
+)
 @click.version_option(__version__, prog_name="mediatool")
 def main() -> None:
     """DICOM offline media: build patient discs, validate media, import outside discs."""
@@ -39,21 +49,3 @@ def main() -> None:
     # must not reach stderr through Python's last-resort handler.
     logging.getLogger("pydicom").addHandler(logging.NullHandler())
     logging.getLogger("pydicom").propagate = False
-
-
-for _command in (
-    sample,
-    demo,
-    build,
-    iso,
-    burn,
-    validate,
-    update,
-    import_,
-    echo,
-    profiles_group,
-    find,
-    serve,
-    users_group,
-):
-    main.add_command(_command)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from pydicom.uid import UID
 
 from mediatool import profiles
 from mediatool.cli.errors import handle_errors
@@ -14,6 +13,8 @@ from mediatool.cli.output import emit_json
 
 
 def _ts_names(uids: tuple[str, ...]) -> str:
+    from pydicom.uid import UID
+
     return ", ".join(UID(u).keyword or u for u in uids)
 
 
@@ -71,6 +72,8 @@ def show(ctx: click.Context, profile_id: str, as_json: bool) -> None:
 
 
 def _text(p: profiles.Profile) -> str:
+    from pydicom.uid import UID
+
     lines = [
         f"{p.id}: {p.title}",
         f"  source:      {p.source}",

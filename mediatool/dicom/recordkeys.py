@@ -94,7 +94,7 @@ def encode_keys(
         chosen.append((tag, el, ""))
     body = _encode_elements(chosen, ds)
     charset = ds.get_item(BaseTag(_CHARSET_TAG))
-    if charset is not None and any(b > 0x7F or b == 0x1B for b in body):
+    if charset is not None and (not body.isascii() or b"\x1b" in body):  # a byte > 0x7F or ESC
         body = _encode_elements([(_CHARSET_TAG, charset, ""), *chosen], ds)
     return body, missing, notes
 

@@ -9,17 +9,20 @@ the file name's extension.
 
 from __future__ import annotations
 
+import importlib
 import stat
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from mediatool.errors import MediaError
-from mediatool.media.base import MediaEntry, MediaReader
-from mediatool.media.fat import FatReader, is_fat_image
-from mediatool.media.folder import FolderReader
-from mediatool.media.iso import IsoReader
-from mediatool.media.udf import UdfReader, has_udf
-from mediatool.media.zip import ZIP_MAGIC, ZipReader
+
+if TYPE_CHECKING:
+    from mediatool.media.base import MediaEntry, MediaReader
+    from mediatool.media.fat import FatReader
+    from mediatool.media.folder import FolderReader
+    from mediatool.media.iso import IsoReader
+    from mediatool.media.udf import UdfReader
+    from mediatool.media.zip import ZipReader
 
 __all__ = [
     "FatReader",
@@ -31,6 +34,25 @@ __all__ = [
     "ZipReader",
     "open_media",
 ]
+
+#: Each reader's module, imported on first use: a build from a folder does not import the image
+#: readers (pycdlib) it never opens (start-up, issue 17).
+_WHERE: Final = {
+    "FatReader": "fat",
+    "FolderReader": "folder",
+    "IsoReader": "iso",
+    "MediaEntry": "base",
+    "MediaReader": "base",
+    "UdfReader": "udf",
+    "ZipReader": "zip",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+
 
 #: Standard Identifier of the first Volume Descriptor (ISO 9660 §8.1): sector 16, byte 1.
 _ISO_MAGIC: Final = (16 * 2048 + 1, b"CD001")
@@ -46,6 +68,12 @@ def open_media(path: str | Path) -> MediaReader:
     MediaError
         When the path is missing, unreadable, or none of these kinds.
     """
+    from mediatool.media.fat import FatReader, is_fat_image
+    from mediatool.media.folder import FolderReader
+    from mediatool.media.iso import IsoReader
+    from mediatool.media.udf import UdfReader
+    from mediatool.media.zip import ZIP_MAGIC, ZipReader
+
     shown = str(path)
     try:
         mode = Path(path).stat().st_mode
@@ -71,6 +99,8 @@ def open_media(path: str | Path) -> MediaReader:
 
 
 def _udf(path: Path, shown: str) -> bool:
+    from mediatool.media.udf import has_udf
+
     try:
         return has_udf(path)
     except OSError as exc:
