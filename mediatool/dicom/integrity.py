@@ -45,11 +45,9 @@ def value_representations(ds: Dataset, where: str) -> list[Finding]:
         return []
     # the elements as read (raw, deferred values not loaded): what get_item(keep_deferred=True)
     # returns for each tag, without a lookup per element (a fifth of this check's time)
-    elements = list(cast("dict[int, object]", ds._dict).items())
+    elements: _Pairs = list(cast("dict[int, object]", ds._dict).items())
     # typed str by pydicom, but None where it met no VR it knows
-    vrs: list[str | None] = [
-        e.VR if isinstance(e, RawDataElement) else "" for _, e in cast(_Pairs, elements)
-    ]
+    vrs: list[str | None] = [e.VR if isinstance(e, RawDataElement) else "" for _, e in elements]
     # VR None throughout: pydicom found implicit VR and reads on as such (it warns, and that
     # warning is a finding of its own); None among explicit VRs is damage it passed over
     mixed = any(vrs)
