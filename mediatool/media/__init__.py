@@ -9,17 +9,20 @@ the file name's extension.
 
 from __future__ import annotations
 
+import importlib
 import stat
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from mediatool.errors import MediaError
 from mediatool.media.base import MediaEntry, MediaReader
-from mediatool.media.fat import FatReader, is_fat_image
 from mediatool.media.folder import FolderReader
-from mediatool.media.iso import IsoReader
-from mediatool.media.udf import UdfReader, has_udf
 from mediatool.media.zip import ZIP_MAGIC, ZipReader
+
+if TYPE_CHECKING:
+    from mediatool.media.fat import FatReader
+    from mediatool.media.iso import IsoReader
+    from mediatool.media.udf import UdfReader
 
 __all__ = [
     "FatReader",
@@ -31,6 +34,21 @@ __all__ = [
     "ZipReader",
     "open_media",
 ]
+
+#: Readers of images, imported when first used: they bring pycdlib and the FAT tools, which
+#: a folder (``validate DIR``, the common case) does not need (issue 17, start-up).
+_LAZY: Final = {
+    "FatReader": "mediatool.media.fat",
+    "IsoReader": "mediatool.media.iso",
+    "UdfReader": "mediatool.media.udf",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Standard Identifier of the first Volume Descriptor (ISO 9660 §8.1): sector 16, byte 1.
 _ISO_MAGIC: Final = (16 * 2048 + 1, b"CD001")
@@ -58,6 +76,9 @@ def open_media(path: str | Path) -> MediaReader:
         raise MediaError(f"cannot open media {shown!r}: not a folder or a regular file")
     head, volume = _magic(Path(path), shown)
     if volume == _ISO_MAGIC[1]:
+        from mediatool.media.iso import IsoReader
+        from mediatool.media.udf import UdfReader
+
         return UdfReader(path) if _udf(Path(path), shown) else IsoReader(path)
     if head[:4] in ZIP_MAGIC:
         return ZipReader(path)
@@ -65,6 +86,8 @@ def open_media(path: str | Path) -> MediaReader:
         raise MediaError(
             f"cannot open media {shown!r}: UDF image without an ISO 9660 tree (not supported)"
         )
+    from mediatool.media.fat import FatReader, is_fat_image
+
     if is_fat_image(head):
         return FatReader(path)
     raise MediaError(
@@ -73,6 +96,8 @@ def open_media(path: str | Path) -> MediaReader:
 
 
 def _udf(path: Path, shown: str) -> bool:
+    from mediatool.media.udf import has_udf
+
     try:
         return has_udf(path)
     except OSError as exc:
