@@ -12,10 +12,12 @@ come back: an :class:`~mediatool.model.InstanceInfo` without keys, findings and 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import io
 import itertools
 import multiprocessing
+import operator
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,7 +26,7 @@ from typing import BinaryIO, Final, cast
 from mediatool.dicom import fileids
 from mediatool.findings import Finding, finding
 from mediatool.media.base import MediaEntry, MediaReader
-from mediatool.model import InstanceInfo, Progress, SourceRef
+from mediatool.model import InstanceInfo, PixelInfo, Progress, SourceRef
 from mediatool.scan import ScanOptions, scan_stream
 from mediatool.validate.compare import Diff, RecordSpec, inspect
 from mediatool.workers import pool as worker_pool
@@ -361,6 +363,34 @@ class _Work:
     more: More | None  # None once run
 
 
+def _reduce(
+    cls: type, values: Callable[[object], tuple[object, ...]], obj: object
+) -> tuple[type, tuple[object, ...]]:
+    return cls, values(obj)
+
+
+def _fast_pickling() -> None:
+    """The results (and the orphan tasks) cross the process boundary as ``(class, field
+    values)``: a frozen slots dataclass pickles through its generic ``__getstate__`` /
+    ``__setstate__``, which cost more than reading a header's worth of checks (issue 17).
+    Only for multiprocessing's pickler (:class:`ForkingPickler`), registered before the fork.
+    """
+    from multiprocessing.reduction import ForkingPickler
+
+    for cls in (
+        FileResult,
+        FileTask,
+        MediaEntry,
+        InstanceInfo,
+        SourceRef,
+        PixelInfo,
+        Finding,
+        Diff,
+    ):
+        names = [f.name for f in dataclasses.fields(cls)]
+        ForkingPickler.register(cls, functools.partial(_reduce, cls, operator.attrgetter(*names)))
+
+
 def _read_forked(
     reader: MediaReader,
     work: _Work,
@@ -373,6 +403,7 @@ def _read_forked(
     global _WORKER, _TASKS
     todo = work.todo
     _WORKER, _TASKS = reader, todo[: work.forked]
+    _fast_pickling()
     try:
         with worker_pool(
             min(jobs or os.cpu_count() or 1, 8),
