@@ -7,6 +7,13 @@ Headers are read in worker processes when there are many files (fork, chunks of 
 ``scan.scan_all``); each worker opens the medium again through ``open_media``, because a reader's
 open file (an ISO image, a zip archive) must not be shared between processes. Only small values
 come back: an :class:`~mediatool.model.InstanceInfo` without keys, findings and diffs.
+
+Where the time goes (issue 17, 10,000 CT files with 40,000 web files beside them): the header
+parse itself, as in pydicom's own floor. So the workers start on the referenced files as soon
+as the DICOMDIR is resolved; this process meanwhile checks the records and sniffs every other
+file (first bytes, each folder opened once) for orphans, which the same pool then reads. Each
+header is read through a buffer (pydicom's hundred small reads are not system calls), and the
+results cross the pipe as plain field values (:func:`_fast_pickling`).
 """
 
 from __future__ import annotations
