@@ -68,11 +68,7 @@ def open_media(path: str | Path) -> MediaReader:
     MediaError
         When the path is missing, unreadable, or none of these kinds.
     """
-    from mediatool.media.fat import FatReader, is_fat_image
     from mediatool.media.folder import FolderReader
-    from mediatool.media.iso import IsoReader
-    from mediatool.media.udf import UdfReader
-    from mediatool.media.zip import ZIP_MAGIC, ZipReader
 
     shown = str(path)
     try:
@@ -84,6 +80,12 @@ def open_media(path: str | Path) -> MediaReader:
         return FolderReader(path)
     if not stat.S_ISREG(mode):
         raise MediaError(f"cannot open media {shown!r}: not a folder or a regular file")
+    # the image readers (pycdlib, the FAT tools) only for an image: a folder needs none of them
+    from mediatool.media.fat import FatReader, is_fat_image
+    from mediatool.media.iso import IsoReader
+    from mediatool.media.udf import UdfReader
+    from mediatool.media.zip import ZIP_MAGIC, ZipReader
+
     head, volume = _magic(Path(path), shown)
     if volume == _ISO_MAGIC[1]:
         return UdfReader(path) if _udf(Path(path), shown) else IsoReader(path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final, cast
@@ -351,7 +352,11 @@ def element_order(ds: Dataset, where: str) -> list[Finding]:
     """PS3.5 7.1: the data set's elements in ascending tag order (pydicom keeps them in the
     order read, and would silently sort them when writing)."""
     tags = list(cast("dict[int, object]", ds._dict))
-    for before, after in itertools.pairwise(tags):
+    # as plain ints, the comparison stays in C (BaseTag compares in Python)
+    numbers = list(map(int, tags))
+    if all(map(operator.lt, numbers, numbers[1:])):
+        return []
+    for before, after in itertools.pairwise(numbers):
         if after <= before:
             return [
                 finding(

@@ -7,21 +7,33 @@ Headers are read in worker processes when there are many files (fork, chunks of 
 ``scan.scan_all``); each worker opens the medium again through ``open_media``, because a reader's
 open file (an ISO image, a zip archive) must not be shared between processes. Only small values
 come back: an :class:`~mediatool.model.InstanceInfo` without keys, findings and diffs.
+
+Where the time goes (issue 17, 10,000 CT files with 40,000 web files beside them): the header
+parse itself, as in pydicom's own floor. So the workers start on the referenced files as soon
+as the DICOMDIR is resolved; this process meanwhile checks the records and sniffs every other
+file (first bytes, each folder opened once) for orphans, which the same pool then reads. Each
+header is read through a buffer (pydicom's hundred small reads are not system calls), and the
+results cross the pipe as plain field values (:func:`_fast_pickling`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
+import io
+import itertools
 import multiprocessing
+import operator
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Final
+from typing import BinaryIO, Final, cast
 
 from mediatool.dicom import fileids
 from mediatool.findings import Finding, finding
 from mediatool.media.base import MediaEntry, MediaReader
-from mediatool.model import InstanceInfo, Progress, SourceRef
+from mediatool.model import InstanceInfo, PixelInfo, Progress, SourceRef
 from mediatool.scan import ScanOptions, scan_stream
 from mediatool.validate.compare import Diff, RecordSpec, inspect
 from mediatool.workers import pool as worker_pool
@@ -158,24 +170,69 @@ def _looks_dicom(head: bytes) -> bool:
 
 
 def sniff(reader: MediaReader, entries: Iterable[MediaEntry]) -> tuple[list[MediaEntry], list[str]]:
-    """Split entries into DICOM files and the paths of other files (by content, not by name).
+    """Split entries into DICOM files and the paths of other files (by content, not by name:
+    a DICOM file named ``IMAGE.JPG`` in IHE_PDI is still found, checklist F01, H05).
 
     An entry that cannot be opened goes with the DICOM files: reading it then reports it as
     ``media.unreadable`` (issue 12: a corrupt zip member is an error, never "non-DICOM")."""
     dicom: list[MediaEntry] = []
     other: list[str] = []
-    for entry in entries:
-        try:
-            with reader.open(entry) as fp:
-                head = fp.read(_SNIFF)
-        except OSError:  # read again as a file: unreadable is an error, not "non-DICOM"
-            dicom.append(entry)
-            continue
-        if _looks_dicom(head):
+    for entry, head in _heads(reader, entries):
+        if head is None or _looks_dicom(head):  # unreadable: read again as a file, an error
             dicom.append(entry)
         else:
             other.append(entry.path)
     return dicom, other
+
+
+def _heads(
+    reader: MediaReader, entries: Iterable[MediaEntry]
+) -> Iterable[tuple[MediaEntry, bytes | None]]:
+    """The first bytes of each entry; the reader's own batch read where it has one (a folder:
+    each folder opened once, :meth:`mediatool.media.folder.FolderReader.heads`)."""
+    batch = getattr(reader, "heads", None)
+    if callable(batch):
+        return cast("Iterable[tuple[MediaEntry, bytes | None]]", batch(entries, _SNIFF))
+    return ((entry, _head(reader, entry)) for entry in entries)
+
+
+def _head(reader: MediaReader, entry: MediaEntry) -> bytes | None:
+    try:
+        with reader.open(entry) as fp:
+            return fp.read(_SNIFF)
+    except OSError:
+        return None
+
+
+class _Buffered:
+    """A read buffer over a reader's raw stream (a folder's ``FileIO``, an ISO image's extent
+    view), for pydicom: its header parse makes about a hundred small reads, each a system call
+    (or a seek and read of the image) on a raw stream; buffered, one or two (issue 17: a
+    quarter of validate's time per file).
+
+    Not an ``io.BufferedReader`` and without a ``name`` on purpose: pydicom re-opens a
+    BufferedReader *by its name* to load a deferred value (a path resolved again, or the
+    descriptor number of a folder reader's file); this object is read itself instead."""
+
+    __slots__ = ("_buffer", "read", "seek", "tell")
+
+    def __init__(self, raw: io.RawIOBase) -> None:
+        self._buffer = io.BufferedReader(raw, _BUFFER)
+        self.read = self._buffer.read
+        self.seek = self._buffer.seek
+        self.tell = self._buffer.tell
+
+    @property
+    def closed(self) -> bool:
+        return self._buffer.closed
+
+
+#: One read of a header: large enough for most headers, small against an image.
+_BUFFER: Final = 16384
+
+
+def _buffered(fp: BinaryIO) -> BinaryIO:
+    return cast(BinaryIO, _Buffered(fp)) if isinstance(fp, io.RawIOBase) else fp
 
 
 def read_one(reader: MediaReader, task: FileTask) -> FileResult:
@@ -183,7 +240,8 @@ def read_one(reader: MediaReader, task: FileTask) -> FileResult:
     diffs: list[Diff] = []
     hook = functools.partial(inspect, task.spec, task.entry.size, task.where, diffs)
     try:
-        with reader.open(task.entry) as fp:
+        with reader.open(task.entry) as raw:
+            fp = _buffered(raw)
             result = scan_stream(fp, SourceRef(task.where), task.entry.size, _OPTIONS, inspect=hook)
     except OSError as exc:
         return FileResult(
@@ -248,6 +306,12 @@ def _read_chunk(bounds: tuple[int, int]) -> list[FileResult]:
     return [replace(read_one(_WORKER, t), task=_NO_TASK) for t in _TASKS[bounds[0] : bounds[1]]]
 
 
+def _read_tasks(tasks: Sequence[FileTask]) -> list[FileResult]:
+    """The tasks found after the fork (the orphan files: no record, so small to send)."""
+    assert _WORKER is not None
+    return [replace(read_one(_WORKER, t), task=_NO_TASK) for t in tasks]
+
+
 def _parallel_ok(reader: MediaReader, n: int, jobs: int | None) -> bool:
     jobs = jobs or os.cpu_count() or 1
     if jobs < 2 or n < 2 * CHUNK or getattr(reader, "kind", "") not in _KINDS:
@@ -257,6 +321,9 @@ def _parallel_ok(reader: MediaReader, n: int, jobs: int | None) -> bool:
     return type(reader).__module__.startswith("mediatool.media")
 
 
+More = Callable[[], Sequence[FileTask]]
+
+
 def read_all(
     reader: MediaReader,
     tasks: Sequence[FileTask],
@@ -264,41 +331,109 @@ def read_all(
     jobs: int | None = None,
     progress: Progress | None = None,
     meanwhile: Callable[[], None] | None = None,
+    more: More | None = None,
 ) -> list[FileResult]:
-    """Read every task's file; results in task order (determinism).
+    """Read every task's file; results in task order (determinism), those of ``more`` last.
 
-    ``meanwhile`` is run in this process while the workers read (or first, when reading here).
+    ``meanwhile`` and then ``more`` run in this process while the workers read ``tasks`` (or
+    first, when reading here); ``more`` returns further tasks to read (``validate``: the
+    orphan files, found by sniffing every other file while the workers read). Neither may
+    raise.
     """
-    global _WORKER, _TASKS
+    todo = list(tasks)
+    if more is not None and not _parallel_ok(reader, len(todo), jobs):
+        # few files referenced (no DICOMDIR?): find the others first, they may be many
+        todo += more()
+        more = None
     results: list[FileResult] = []
-    total = len(tasks)
-    bounds = [(i, min(i + CHUNK, total)) for i in range(0, total, CHUNK)]
-    if _parallel_ok(reader, total, jobs):
-        workers = min(jobs or os.cpu_count() or 1, 8)
-        _WORKER, _TASKS = reader, tasks
-        try:
-            with worker_pool(
-                workers,
-                initializer=_init_worker,
-                initargs=(reader.name, reader.kind != "folder"),
-            ) as pool:
-                batches = pool.map(_read_chunk, bounds)
-                if meanwhile is not None:
-                    meanwhile()
-                    meanwhile = None
-                for batch in batches:
-                    start = len(results)
-                    results.extend(replace(r, task=tasks[start + n]) for n, r in enumerate(batch))
-                    if progress:
-                        progress(len(results), total, "reading headers")
-        except Exception:  # a broken pool (killed worker, media changed): read the rest here
-            pass
-        finally:
-            _WORKER, _TASKS = None, ()
+    if _parallel_ok(reader, len(todo), jobs):
+        work = _Work(todo, len(todo), meanwhile, more)
+        with contextlib.suppress(Exception):  # a broken pool (killed worker, media changed)
+            _read_forked(reader, work, results, jobs, progress)
+        meanwhile, more = work.meanwhile, work.more
     if meanwhile is not None:
         meanwhile()
-    for task in tasks[len(results) :]:
+    if more is not None:
+        todo += more()
+    for task in todo[len(results) :]:  # here: all, or what a broken pool left
         results.append(read_one(reader, task))
-        if progress and (len(results) % CHUNK == 0 or len(results) == total):
-            progress(len(results), total, "reading headers")
+        if progress and (len(results) % CHUNK == 0 or len(results) == len(todo)):
+            progress(len(results), len(todo), "reading headers")
     return results
+
+
+@dataclass(slots=True)
+class _Work:
+    todo: list[FileTask]  # grows by what ``more`` returns
+    forked: int  # the first tasks, known to the workers when they were forked
+    meanwhile: Callable[[], None] | None  # None once run
+    more: More | None  # None once run
+
+
+def _reduce(
+    cls: type, values: Callable[[object], tuple[object, ...]], obj: object
+) -> tuple[type, tuple[object, ...]]:
+    return cls, values(obj)
+
+
+def _fast_pickling() -> None:
+    """The results (and the orphan tasks) cross the process boundary as ``(class, field
+    values)``: a frozen slots dataclass pickles through its generic ``__getstate__`` /
+    ``__setstate__``, which cost more than reading a header's worth of checks (issue 17).
+    Only for multiprocessing's pickler (:class:`ForkingPickler`), registered before the fork.
+    """
+    from multiprocessing.reduction import ForkingPickler
+
+    for cls in (
+        FileResult,
+        FileTask,
+        MediaEntry,
+        InstanceInfo,
+        SourceRef,
+        PixelInfo,
+        Finding,
+        Diff,
+    ):
+        names = [f.name for f in dataclasses.fields(cls)]
+        ForkingPickler.register(cls, functools.partial(_reduce, cls, operator.attrgetter(*names)))
+
+
+def _read_forked(
+    reader: MediaReader,
+    work: _Work,
+    results: list[FileResult],
+    jobs: int | None,
+    progress: Progress | None,
+) -> None:
+    """Read ``work.todo`` in worker processes into ``results`` while this process runs
+    ``meanwhile`` and ``more``. Raises when the pool breaks (what was read is kept)."""
+    global _WORKER, _TASKS
+    todo = work.todo
+    _WORKER, _TASKS = reader, todo[: work.forked]
+    _fast_pickling()
+    try:
+        with worker_pool(
+            min(jobs or os.cpu_count() or 1, 8),
+            initializer=_init_worker,
+            initargs=(reader.name, reader.kind != "folder"),
+        ) as pool:
+            batches = pool.map(_read_chunk, _bounds(work.forked))
+            if work.meanwhile is not None:
+                run, work.meanwhile = work.meanwhile, None
+                run()
+            if work.more is not None:
+                find, work.more = work.more, None
+                todo += find()
+            extra = todo[work.forked :]
+            later = pool.map(_read_tasks, [extra[a:b] for a, b in _bounds(len(extra))])
+            for batch in itertools.chain(batches, later):
+                start = len(results)
+                results.extend(replace(r, task=todo[start + n]) for n, r in enumerate(batch))
+                if progress:
+                    progress(len(results), len(todo), "reading headers")
+    finally:
+        _WORKER, _TASKS = None, ()
+
+
+def _bounds(total: int) -> list[tuple[int, int]]:
+    return [(i, min(i + CHUNK, total)) for i in range(0, total, CHUNK)]

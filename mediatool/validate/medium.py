@@ -13,12 +13,14 @@ A folder or a zip archive has no file system of its own to judge: nothing is sai
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from mediatool.findings import Finding, finding
 from mediatool.media.base import MediaReader
-from mediatool.media.udf import UdfFacts
 from mediatool.profiles import Profile
+
+if TYPE_CHECKING:  # only a UDF image has them, and its reader imported the module
+    from mediatool.media.udf import UdfFacts
 
 #: medium -> the UDF revisions a creator may record (Annex P creator list; Annex X)
 UDF_REVISIONS: Final = {
@@ -60,9 +62,9 @@ def check(reader: MediaReader, profile: Profile | None) -> list[Finding]:
         return []
     out = []
     if facts.revision not in UDF_REVISIONS[medium]:
-        out.append(_wrong(f"the image is UDF {UdfFacts.text(facts.revision)}", profile))
+        out.append(_wrong(f"the image is UDF {facts.text(facts.revision)}", profile))
     elif medium == "dvd-ram" and ("metadata" in facts.maps or facts.max_write > 0x0150):
-        later = f"structures of UDF {UdfFacts.text(max(facts.max_write, 0x0250))}"
+        later = f"structures of UDF {facts.text(max(facts.max_write, 0x0250))}"
         out.append(_wrong(f"the image records {later}", profile))
     if medium == "dvd" and (facts.partitions != 1 or facts.interchange != (2, 2)):
         out.append(

@@ -332,15 +332,27 @@ def _read_files(
             run.findings += structure.check_hierarchy(found.directory, found.tree)
             run.findings += check_records(found.directory, found.tree, profile)
 
+    def orphans() -> list[files.FileTask]:
+        """Run while the workers read the referenced files: the other DICOM files (F01)."""
+        nonlocal other
+        found_orphans: list[MediaEntry] = []
+        with run.stage("reading the files"):
+            skip = set(found.resolution.referenced)
+            skip |= {e.path for e in entries if _is_dicomdir_name(e.path)}
+            skip |= {found.head.descriptor_path} if found.head.descriptor_path else set()
+            found_orphans, other = files.sniff(reader, (e for e in entries if e.path not in skip))
+            for e in found_orphans:  # A08, A15: names of DICOM files no record names
+                run.findings += fileids.check_file_id(tuple(e.path.split("/")), e.path)
+        return [files.FileTask(e, e.path) for e in found_orphans]
+
     with run.stage("reading the files"):
-        skip = found.resolution.referenced | {e.path for e in entries if _is_dicomdir_name(e.path)}
-        skip |= {found.head.descriptor_path} if found.head.descriptor_path else set()
-        orphans, other = files.sniff(reader, (e for e in entries if e.path not in skip))
-        tasks = found.resolution.tasks + [files.FileTask(e, e.path) for e in orphans]
-        for e in orphans:  # A08, A15: names of DICOM files no record names
-            run.findings += fileids.check_file_id(tuple(e.path.split("/")), e.path)
         results = files.read_all(
-            reader, tasks, jobs=jobs, progress=progress, meanwhile=record_checks
+            reader,
+            found.resolution.tasks,
+            jobs=jobs,
+            progress=progress,
+            meanwhile=record_checks,
+            more=orphans,
         )
     return results, other
 
