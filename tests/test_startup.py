@@ -159,7 +159,7 @@ def _fingerprint(element: object) -> tuple[object, ...]:
 
 
 TEST_FILES = sorted(
-    p.name for p in Path(get_testdata_file("CT_small.dcm")).parent.iterdir() if p.is_file()
+    p.name for p in Path(str(get_testdata_file("CT_small.dcm"))).parent.iterdir() if p.is_file()
 )
 
 
@@ -167,7 +167,7 @@ TEST_FILES = sorted(
 def test_header_read_is_dcmreads(name: str) -> None:
     """Every file pydicom bundles (explicit, implicit, big endian, deflated, compressed, no
     preamble, damaged): the same elements, encoding and warnings as ``dcmread``."""
-    data = Path(get_testdata_file("CT_small.dcm")).with_name(name).read_bytes()
+    data = Path(str(get_testdata_file("CT_small.dcm"))).with_name(name).read_bytes()
     _same(*_read_both(data))
 
 

@@ -163,7 +163,7 @@ def dirs_below(root: Path) -> set[str]:
 def udfclient_tree(image: Path, dest: Path) -> Path:
     """The image's tree as Debian's udfclient (NetBSD's UDF code) copies it out."""
     listed = tool("udfclient", "-b", "2048", image, stdin="ls\nquit\n")
-    volumes = re.findall(r"^d\S+\s+-?\d+\s+-?\d+\s+\d+\s+(\S+)$", listed.stdout, re.M)
+    volumes: list[str] = re.findall(r"^d\S+\s+-?\d+\s+-?\d+\s+\d+\s+(\S+)$", listed.stdout, re.M)
     assert listed.returncode == 0 and len(set(volumes)) == 1, listed.stdout
     dest.mkdir()
     got = tool("udfclient", "-b", "2048", image, stdin=f"lcd {dest}\nmget {volumes[0]}\nquit\n")

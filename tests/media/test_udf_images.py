@@ -144,7 +144,7 @@ def test_a_file_above_1_gib_is_split_into_extents_and_read_back(tmp_path: Path) 
 # --- hostile images ----------------------------------------------------------------------------
 
 
-def fid_offsets(data: bytes, name: str) -> list[int]:
+def fid_offsets(data: bytes | bytearray, name: str) -> list[int]:
     """Where the File Identifier Descriptors of ``name`` start (both metadata copies)."""
     ident = b"\x08" + name.encode()
     out = []
