@@ -166,7 +166,7 @@ class UdfReader(IndexedReader):
         except (Damaged, struct.error, ValueError, OSError) as exc:  # hostile bytes, in words
             self._image.close()
             raise _damaged(self.name, str(exc)) from exc
-        self._findings.extend(finding(p.code, p.message, p.where) for p in problems)
+        self._findings.extend(problems)
         self._nodes = {f.path: f.node for f in found}
         self._set_entries(MediaEntry(f.path, f.path, f.node.length) for f in found)
 

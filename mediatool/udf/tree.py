@@ -4,7 +4,7 @@ Descriptor, through a Metadata Partition when there is one (UDF 2.2.10, 2.2.13).
 Hostile media: every extent is checked against its partition and the image, a directory that
 refers to one already read (a loop) is not followed, depth and entries are capped, a name
 that could leave the root is refused, a File Entry or FID with a bad tag is skipped. Each of
-these is a :class:`Problem` for the caller to report; nothing raises but :class:`Damaged`
+these is a finding for the caller to report; nothing raises but :class:`Damaged`
 for the volume itself (no File Set, no root).
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
+from mediatool.findings import Finding, finding
 from mediatool.media.base import unsafe_component
 from mediatool.udf import ecma167 as e
 from mediatool.udf.volume import Damaged, VolumeInfo, characters
@@ -26,13 +27,6 @@ _EXTENDED_AD: Final = 2
 _EMBEDDED: Final = 3
 
 Run = tuple[int, int]  # byte offset in the image, length
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    code: str
-    message: str
-    where: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,12 +189,12 @@ def _directory(vol: Volume, ref: int, block: int) -> Node:
 class _Walk:
     vol: Volume
     found: list[Found]
-    problems: list[Problem]
+    problems: list[Finding]
     seen: set[tuple[int, int]]
     count: int = 0
 
     def problem(self, code: str, message: str, where: str | None) -> None:
-        self.problems.append(Problem(code, message, where))
+        self.problems.append(finding(code, message, where))
 
     def child(
         self, name: str, chars: int, at: tuple[int, int], rel: str
@@ -229,7 +223,7 @@ class _Walk:
         return where, node
 
 
-def walk(vol: Volume) -> tuple[list[Found], list[Problem]]:
+def walk(vol: Volume) -> tuple[list[Found], list[Finding]]:
     """Every regular file below the root, and what was wrong on the way."""
     _, block, ref = vol.info.file_set
     data = vol.read(vol.runs(ref, block, e.BLOCK))

@@ -17,13 +17,11 @@ single-DICOMDIR refusals), so every file has a plain 8.3 directory entry and no 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from mediatool import external as tools
-from mediatool.errors import OutputError
 from mediatool.writers import folder as staging
 from mediatool.writers import iso as iso_writer
 
@@ -114,19 +112,9 @@ def pack(
     iso_writer.check_capacity(size, capacity)
     label = volume_label(volume_id)
     image.parent.mkdir(parents=True, exist_ok=True)
-    staging.sweep(image)
-    fd, tmp = staging.open_file(image)
-    os.close(fd)
-    try:
+    with staging.replacing(image) as tmp:
         _make(tmp, fat_type, size, label)
         _populate(folder, tmp, scan)
-        tmp.replace(image)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"writing {str(image)!r} failed: {exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return FatResult(
         image,
         size,

@@ -26,7 +26,8 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -74,6 +75,26 @@ def open_file(dest: Path) -> tuple[int, Path]:
             return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), path
         except FileExistsError:
             continue
+
+
+@contextmanager
+def replacing(dest: Path) -> Iterator[Path]:
+    """A new, empty temporary file beside ``dest`` (umask applied, stale leftovers of
+    interrupted runs swept first) for a tool or writer to fill; renamed onto ``dest`` when the
+    block ends, removed when it fails. An ``OSError`` (a full disk) becomes an
+    :class:`OutputError` naming ``dest``."""
+    sweep(dest)
+    fd, tmp = open_file(dest)
+    os.close(fd)
+    try:
+        yield tmp
+        tmp.replace(dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"writing {str(dest)!r} failed: {exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_file(dest: Path, data: bytes) -> None:

@@ -148,20 +148,10 @@ def _dated(folder: Path, scan: FolderScan, date: datetime) -> None:
 
 def _genisoimage(folder: Path, image: Path, volume_id: str, set_id: str, date: datetime) -> None:
     prefix, env = _clock(date)
-    staging.sweep(image)
-    fd, tmp = staging.open_file(image)
-    os.close(fd)
-    try:
+    with staging.replacing(image) as tmp:
         argv = [*prefix, *_arguments(volume_id), "-o", str(tmp), str(folder)]
         tools.run(argv, "writing the UDF image", env=env)
         _fix_set_identifier(tmp, set_id)
-        tmp.replace(image)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"writing {str(image)!r} failed: {exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def pack(

@@ -344,24 +344,30 @@ def test_a_missing_tool_is_named_with_its_package(
         external.find("genisoimage")
 
 
-def test_a_spanned_dvd_build_gives_one_udf_image_per_volume(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("medium", "said"),
+    [("dvd", ["udfrev=1.02"]), ("bd", ["udfwriterev=2.60", "integrity=closed"])],
+)
+def test_a_spanned_build_gives_one_udf_image_per_volume(
+    tmp_path: Path, medium: str, said: list[str]
+) -> None:
     generate_sample(tmp_path / "in", instances=60)
-    image = tmp_path / "dvd.img"
+    image = tmp_path / f"{medium}.img"
     # 1.8 MB: less than the DICOM File-set alone (1,808,384 bytes as a UDF image), so it spans;
     # with room for the DICOM its web content would give way instead (issue 17)
-    result = cli("build", str(tmp_path / "in"), "--media", "dvd", "--image", str(image),
+    result = cli("build", str(tmp_path / "in"), "--media", medium, "--image", str(image),
                  "--capacity", "1800000", "--invent", "--skip-invalid", "--json", "-q")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     volumes = json.loads(result.stdout)["volumes"]
     assert [v["image"] for v in volumes] == [
-        str(tmp_path / f"dvd_{k}.img") for k in range(1, len(volumes) + 1)
+        str(tmp_path / f"{medium}_{k}.img") for k in range(1, len(volumes) + 1)
     ]
     assert len(volumes) >= 2 and not image.exists()
     for volume in volumes:
         path = Path(volume["image"])
         assert path.stat().st_size <= 1800000
         info = tool("udfinfo", path)
-        assert info.returncode == 0 and "udfrev=1.02" in info.stdout, info.stderr
+        assert info.returncode == 0 and all(s in info.stdout for s in said), info.stdout
         check = cli("validate", str(path), "--json")
         doc = json.loads(check.stdout)
         assert check.exit_code == 0 and doc["media"]["kind"] == "udf", doc["findings"]

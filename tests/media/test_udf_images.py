@@ -25,7 +25,6 @@ from factories import study_folder
 from mediatool.cli import main
 from mediatool.errors import OutputError
 from mediatool.media import UdfReader, open_media
-from mediatool.sample import generate_sample
 from mediatool.udf import ecma167
 from mediatool.udf.layout import EXTENT_MAX, PARTITION_START
 from mediatool.writers import udf
@@ -279,29 +278,7 @@ def test_a_bd_with_a_vat_or_a_sparing_table_breaks_annex_x(
     assert ("media.udf-layout", message) in {(f["code"], f["message"]) for f in doc["findings"]}
 
 
-# --- spanning ----------------------------------------------------------------------------------
-
-
-def test_a_spanned_bd_build_gives_one_udf_image_per_volume(tmp_path: Path) -> None:
-    generate_sample(tmp_path / "in", instances=60)
-    image = tmp_path / "bd.img"
-    result = cli("build", str(tmp_path / "in"), "--media", "bd", "--image", str(image),
-                 "--capacity", "1800000", "--invent", "--skip-invalid", "--json", "-q")  # fmt: skip
-    assert result.exit_code == 0, result.stderr
-    volumes = json.loads(result.stdout)["volumes"]
-    assert [v["image"] for v in volumes] == [
-        str(tmp_path / f"bd_{k}.img") for k in range(1, len(volumes) + 1)
-    ]
-    assert len(volumes) >= 2 and not image.exists()
-    for volume in volumes:
-        path = Path(volume["image"])
-        assert path.stat().st_size <= 1800000
-        info = run("udfinfo", path).stdout.decode()
-        assert "udfwriterev=2.60" in info and "integrity=closed" in info, info
-        check = cli("validate", str(path), "--profile", "STD-GEN-BD", "--json")
-        doc = json.loads(check.stdout)
-        assert check.exit_code == 0 and doc["media"]["kind"] == "udf", doc["findings"]
-        assert doc["media"]["fileset_id"] == volume["volume_id"]
+# --- spanning: tests/media/test_filesystems.py (dvd and bd) ------------------------------------
 
 
 def test_an_image_beyond_the_capacity_is_refused_before_writing(
