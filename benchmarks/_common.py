@@ -129,7 +129,7 @@ def _phantom_batch(args: tuple[str, int, int, int]) -> None:
         ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.file_meta.ImplementationClassUID = ROOT + ".1"
+        ds.file_meta.ImplementationClassUID = UID(ROOT + ".1")
         path = Path(out) / f"series {series + 1}" / f"img_{number:05d}.dcm"
         path.parent.mkdir(parents=True, exist_ok=True)
         dcmwrite(path, ds, enforce_file_format=True)
