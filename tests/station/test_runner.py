@@ -18,13 +18,18 @@ from mediatool.station.store import Store
 
 pytestmark = pytest.mark.oracle
 
+INSTANCES = 800
+
 
 @pytest.fixture(scope="module")
 def disc(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One patient, 4 series of 60 CT images: an import that lasts a few seconds."""
+    """One patient, 4 series of 200 CT images: an import that lasts a few seconds, so that a
+    kill or a cancel made once a tenth of it is at the PACS (:func:`_wait_sending`) lands before
+    the end even on a loaded machine (a worker sees a cancel within PROGRESS_EVERY)."""
     base = tmp_path_factory.mktemp("disc")
-    return build_fileset(study_folder(base / "src", patients=1, series=4, instances=60),
-                         base / "disc")  # fmt: skip
+    return build_fileset(
+        study_folder(base / "src", patients=1, series=4, instances=INSTANCES // 4), base / "disc"
+    )
 
 
 def _station(tmp_path: Path, orthanc: Orthanc) -> StationServer:
@@ -72,13 +77,13 @@ def _workers(job_id: int, data: Path) -> list[int]:
 
 
 def _wait_sending(server: StationServer, job_id: int, orthanc: Orthanc) -> dict[str, Any]:
-    """The job's state once the PACS holds some of the disc but not half of it."""
+    """The job's state once the PACS holds some of the disc but not a tenth of it."""
     with server.client("reception") as c:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             s: dict[str, Any] = c.get(f"/jobs/{job_id}/state").json()
             assert not s["final"], s
-            if 0 < len(orthanc.sop_uids()) < 120:
+            if 0 < len(orthanc.sop_uids()) < INSTANCES // 10:
                 return s
             time.sleep(0.02)
     raise TimeoutError("the import never got under way")
@@ -99,7 +104,7 @@ def test_server_killed_mid_import_resumes_to_the_same_accounting(
         time.sleep(0.1)
     assert _workers(job_id, server.data) == [], "the job's worker outlived its station"
     sent_before = len(orthanc.sop_uids())
-    assert 0 < sent_before < 240, (sent_before, under_way)
+    assert 0 < sent_before < INSTANCES, (sent_before, under_way)
 
     server.start()
     try:
@@ -116,12 +121,12 @@ def test_server_killed_mid_import_resumes_to_the_same_accounting(
         summary = job.result["summary"]
     finally:
         server.stop()
-    assert len(orthanc.sop_uids()) == 240
+    assert len(orthanc.sop_uids()) == INSTANCES
     # the same accounting as one uninterrupted run: every instance at the PACS, none twice,
     # none lost; what the first run sent is "already there" for the second
     assert summary["not_imported"] == 0 and summary["sent_not_confirmed"] == 0, summary
-    assert summary["imported"] + summary["already_present"] == 240, summary
-    assert summary["files"] == 241 and summary["skipped"] == 1, summary  # and the DICOMDIR
+    assert summary["imported"] + summary["already_present"] == INSTANCES, summary
+    assert summary["files"] == INSTANCES + 1 and summary["skipped"] == 1, summary  # and the DICOMDIR
     assert summary["already_present"] >= sent_before - 1, (summary, sent_before)
 
 
