@@ -246,16 +246,34 @@ def _import(
     from mediatool.importer.survey import survey_media
 
     selection = Selection(frozenset(a.studies), a.patient if a.patient else None)
+    _keep()  # the modules, before the header readers fork
     survey = survey_media(reader, progress=progress, jobs=a.jobs)
     check_selection(survey, selection)
     identities = _identities(survey, selection, a, net)
     plan = plan_import(survey, selection, identities, same_content(reader))
+    _keep()  # the survey and the plan, before the sending
     options = RunOptions(
         accession=a.accession if a.accession else None,
         source=a.source,
         dry_run=a.dry_run,
     )
     return run_import(reader, plan, destination, options, progress=progress)
+
+
+def _keep() -> None:
+    """Take what exists now, kept until the command ends, out of the garbage collector's
+    sight (``gc.freeze``, Python's own switch for long-lived objects; issue 17).
+
+    Each full collection walks every object: after pydicom, numpy and pynetdicom are imported
+    that took 0.07 s, once or twice while importing 1,000 instances and again when the process
+    ends (0.11 s of its exit); and a forked header reader whose collector walks the objects it
+    shares with this process copies their pages. Frozen objects are still freed when nothing
+    refers to them; only a reference cycle among them that becomes garbage waits for the end
+    of the command (the command is one short process).
+    """
+    import gc
+
+    gc.freeze()
 
 
 def _report(report: ImportReport, a: ImportOptions, printed: list[bool]) -> None:

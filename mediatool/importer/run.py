@@ -164,8 +164,10 @@ def _prepared(reader: MediaReader, work: Work, coercion: Coercion) -> Prepared |
         data = _read(reader, work)
     except OSError as exc:
         return outcome_for(work.file.path, "import.unreadable", f"cannot read: {exc}", uid)
+    if coercion.identity is not work.identity:  # the same for most: no new Coercion each
+        coercion = replace(coercion, identity=work.identity)
     try:
-        return prepare(data, work.info, replace(coercion, identity=work.identity))
+        return prepare(data, work.info, coercion)
     except ValueError as exc:
         return outcome_for(work.file.path, "import.damaged", str(exc), uid)
 

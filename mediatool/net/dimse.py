@@ -16,19 +16,30 @@ from the data set bytes already encoded in the presentation context's Transfer S
 and re-encode).
 
 The request goes out as pynetdicom's own DIMSE provider would send it (``DIMSEMessage.encode_msg``:
-the command set in one P-DATA, the data set in fragments of the peer's maximum PDU length, PS3.8
-Annex E), handed to the association's DUL (``send_pdu``), whose state machine sends it; the
-response comes back through the DIMSE provider (``get_msg``). Only the command set is encoded here
-(:func:`command`, seven elements in Implicit VR Little Endian, PS3.7 §6.3.1, §9.3.1.1): pynetdicom
-builds it as a pydicom ``Dataset`` and writes it with pydicom's writer, about 0.4 ms of CPU per
-request, a third of what a C-STORE cost us (issue 17); ``tests/net/test_dimse.py`` checks the
-bytes are pynetdicom's. When the reactor cannot be held (another pynetdicom version), it falls
-back to ``send_c_store``.
+the command set in one P-DATA-TF PDU, the data set in fragments of the peer's maximum PDU length,
+PS3.8 Annex E); the response comes back through pynetdicom's DUL and DIMSE provider
+(``get_msg``). Encoded here by hand, with ``tests/net/test_dimse.py`` checking the bytes are
+pynetdicom's (issue 17: a C-STORE cost us ten times DCMTK's CPU):
+
+* the command set (:func:`command`, seven elements in Implicit VR Little Endian, PS3.7 §6.3.1,
+  §9.3.1.1): pynetdicom builds it as a pydicom ``Dataset`` and writes it with pydicom's writer,
+  about 0.4 ms of CPU per request;
+* the P-DATA-TF PDUs (:func:`pdata_tf`, PS3.8 §9.3.5: a 6-byte header and one PDV item), written
+  to the association's socket through pynetdicom's own ``AssociationSocket.send`` in one call
+  per request. Handing each P-DATA primitive to the DUL instead (``send_pdu``) costs a turn of
+  its reactor loop, a state machine action and a PDU object per fragment; on an established
+  association that action (DT-1, Sta6 → Sta6) only encodes and sends the PDU, and nothing else
+  sends on an association whose reactor is held. A failed send is pynetdicom's "transport
+  closed" event (Evt17), as it would be from the DUL: the association ends and the wait for the
+  response with it.
+
+When the reactor cannot be held (another pynetdicom version), it falls back to ``send_c_store``.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import time
 import warnings
 from typing import Any, Final
@@ -47,6 +58,10 @@ _COMMAND_MORE: Final = b"\x01"
 _COMMAND_LAST: Final = b"\x03"
 _DATA_MORE: Final = b"\x00"
 _DATA_LAST: Final = b"\x02"
+_PDU_HEADER: Final = struct.Struct(">BxL")  # PS3.8 9.3.5: PDU type 04H, reserved, PDU length
+_PDV_HEADER: Final = struct.Struct(">LB")  # PS3.8 9.3.5.1: item length, presentation context ID
+_P_DATA_TF: Final = 0x04
+_BATCH: Final = 1 << 20  # bytes of PDUs handed to the socket at once (a large file: several)
 
 
 def command(sop_class: str, sop_instance: str, message_id: int) -> bytes:
@@ -76,6 +91,34 @@ def fragments(data: memoryview | bytes, max_pdu: int, *, is_command: bool = Fals
         (last_one if start == last else more) + data[start : start + step]
         for start in range(0, last + 1, step)
     ]
+
+
+def pdata_tf(context_id: int, pdv: bytes) -> bytes:
+    """A P-DATA-TF PDU (PS3.8 §9.3.5) carrying one PDV item: ``pdv`` is its value, the message
+    control header and a fragment (:func:`fragments`), as pynetdicom's ``P_DATA_TF`` encodes it."""
+    return b"".join(
+        (
+            _PDU_HEADER.pack(_P_DATA_TF, len(pdv) + 5),  # item length field 4, context ID 1
+            _PDV_HEADER.pack(len(pdv) + 1, context_id),
+            pdv,
+        )
+    )
+
+
+def batches(pdus: list[bytes], limit: int = _BATCH) -> list[bytes]:
+    """``pdus`` joined into runs of about ``limit`` bytes (one socket call each)."""
+    out: list[bytes] = []
+    run: list[bytes] = []
+    size = 0
+    for pdu in pdus:
+        run.append(pdu)
+        size += len(pdu)
+        if size >= limit:
+            out.append(b"".join(run))
+            run, size = [], 0
+    if run:
+        out.append(b"".join(run))
+    return out
 
 
 def hold_reactor(assoc: Any) -> bool:
@@ -126,17 +169,17 @@ class Sender:
         the response status, or None when the association ended or no answer came in time."""
         if not self.held:
             return self._fallback(data)
-        from pynetdicom.pdu_primitives import P_DATA
-
+        dul = self.assoc.dul
+        sock = getattr(dul, "socket", None)
+        if sock is None or not self.assoc.is_established or not dul.is_alive():
+            return None  # ended: nothing would answer
         cid = context.context_id
         max_pdu = self.assoc.dimse.maximum_pdu_size
         pdvs = fragments(command(sop_class, sop_instance, msg_id), max_pdu, is_command=True)
         pdvs += fragments(memoryview(data)[offset:], max_pdu)
         try:
-            for pdv in pdvs:
-                pdata = P_DATA()
-                pdata.presentation_data_value_list.append((cid, pdv))
-                self.assoc.dul.send_pdu(pdata)
+            for run in batches([pdata_tf(cid, pdv) for pdv in pdvs]):
+                sock.send(run)  # on failure: Evt17 for the DUL, which ends the wait below
         except (OSError, RuntimeError, AttributeError):
             return None
         _, rsp = self.assoc.dimse.get_msg(block=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Final, Generic, Protocol, TypeVar
 
@@ -50,10 +49,10 @@ class _Pool(Generic[W, Skipped]):
     def __init__(
         self, senders: int, report: Callable[[W, Prepared | None, Delivery | Skipped], None]
     ) -> None:
-        self.queue: queue.Queue[tuple[W, Prepared]] = (
-            queue.Queue()
-        )  # bounded by :meth:`put`, not by size
-        self.limit = 2 * senders
+        # Bounded by :meth:`put` taking a slot, not by size: a sender whose association ended
+        # hands its instance back without waiting for room.
+        self.queue: queue.Queue[tuple[W, Prepared]] = queue.Queue()
+        self.slots = threading.Semaphore(2 * senders)  # given back as each item is taken
         self.stop = threading.Event()
         self.done = threading.Event()  # everything to send is queued
         self.reason: str | None = None
@@ -80,15 +79,22 @@ class _Pool(Generic[W, Skipped]):
             self.halt(f"the PACS cannot be reached: {unreachable}")
 
     def put(self, item: tuple[W, Prepared]) -> bool:
-        """Queue ``item`` once there is room; False when the run stopped or no sender is left."""
+        """Queue ``item`` once there is room; False when the run stopped or no sender is left.
+        Waits on the slots (woken when a sender takes an item), not in a polling loop: the
+        reading thread is ahead of the senders most of the time."""
         while not self.stop.is_set():
             if self.alive == 0:
                 return False
-            if self.queue.qsize() < self.limit:
+            if self.slots.acquire(timeout=_POLL):
                 self.queue.put(item)
                 return True
-            time.sleep(0.001)
         return False
+
+    def take(self) -> tuple[W, Prepared]:
+        """The next item (raises ``queue.Empty`` after a short wait), its slot given back."""
+        item = self.queue.get(timeout=_POLL)
+        self.slots.release()
+        return item
 
 
 def _sender(pool: _Pool[W, Skipped], session: StoreSession, first: bool) -> None:
@@ -112,7 +118,7 @@ def _send(pool: _Pool[W, Skipped], session: StoreSession, first: bool) -> str | 
         return str(exc)
     while not pool.stop.is_set():
         try:
-            work, prepared = pool.queue.get(timeout=_POLL)
+            work, prepared = pool.take()
         except queue.Empty:
             if pool.done.is_set():
                 return None

@@ -125,6 +125,7 @@ class StoreSession:
         self._sender: Sender | None = None
         self._group = -1
         self._message_id = 0
+        self._chosen: dict[tuple[str, str], Any] = {}  # of this association (see _choose)
         self.associations = 0
 
     def group_of(self, sop_class: str) -> int:
@@ -156,6 +157,7 @@ class StoreSession:
             assoc, reason = associate(ae, self.peer, self.net)
             if assoc is not None:
                 self._assoc, self._group, self._message_id = assoc, group, 0
+                self._chosen = {}
                 self._sender = Sender(assoc)
                 self.associations += 1
                 return assoc
@@ -181,9 +183,17 @@ class StoreSession:
 
     # -- one instance --------------------------------------------------------------------------
 
+    def _choose(self, assoc: Any, sop_class: str, ts: str) -> Any:
+        """The accepted context to use: the original syntax, else a native one; or None.
+        Asked once per association, SOP Class and syntax (pynetdicom sorts the accepted
+        contexts again each time it is asked for them)."""
+        key = (sop_class, ts)
+        if key not in self._chosen:
+            self._chosen[key] = self._accepted(assoc, sop_class, ts)
+        return self._chosen[key]
+
     @staticmethod
-    def _choose(assoc: Any, sop_class: str, ts: str) -> Any:
-        """The accepted context to use: the original syntax, else a native one; or None."""
+    def _accepted(assoc: Any, sop_class: str, ts: str) -> Any:
         accepted = {
             str(cx.transfer_syntax[0]): cx
             for cx in assoc.accepted_contexts
