@@ -64,9 +64,11 @@ class ScanOptions:
 
 
 #: Extra checks run on the data set just read (``validate`` compares a directory record with
-#: it). Called inside the warning capture, with the stream positioned where the header read
-#: stopped (the Pixel Data element, if any).
-Inspect = Callable[[Dataset, BinaryIO], Sequence[Finding]]
+#: it), with the File Meta Information as parsed raw (the data set's ``file_meta`` is empty
+#: when :func:`~mediatool.dicom.headread.read_header` reused that parse). Called inside the
+#: warning capture, with the stream positioned where the header read stopped (the Pixel Data
+#: element, if any).
+Inspect = Callable[[Dataset, BinaryIO, filemeta.RawMeta], Sequence[Finding]]
 
 
 def open_source(ref: SourceRef, members: ZipMembers | None = None) -> BinaryIO:
@@ -269,14 +271,13 @@ def _parse(
     """Read the header with pydicom (inside the caller's warning capture) and describe it;
     the integrity and ``inspect`` findings come second."""
     where = ref.display
-    # validate's ``inspect`` compares the File Meta pydicom read: it gets pydicom's whole read
-    ds = read_header(fp, meta, size, reuse_meta=inspect is None)
+    ds = read_header(fp, meta, size)
     too_long = integrity.element_lengths(ds, where)
     if too_long:
         return too_long, []
     extra = integrity.check(ds, fp, size, where)
     if inspect is not None:
-        extra += inspect(ds, fp)
+        extra += inspect(ds, fp, meta)
     return _describe(ref, size, meta, ds, options), extra
 
 
