@@ -15,10 +15,10 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, cast
 
 from pydicom.datadict import tag_for_keyword
-from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.tag import BaseTag
@@ -26,7 +26,7 @@ from pydicom.tag import BaseTag
 from mediatool import workers
 from mediatool.dicom import filemeta, integrity
 from mediatool.dicom.headread import read_header
-from mediatool.dicom.recordkeys import encode_keys, raw_text
+from mediatool.dicom.recordkeys import encode_keys, raw_element, raw_text
 from mediatool.dicom.recordtypes import RECORD_KEYS, Key, record_type_for
 from mediatool.dicom.uids import (
     DEFLATED,
@@ -64,9 +64,11 @@ class ScanOptions:
 
 
 #: Extra checks run on the data set just read (``validate`` compares a directory record with
-#: it). Called inside the warning capture, with the stream positioned where the header read
-#: stopped (the Pixel Data element, if any).
-Inspect = Callable[[Dataset, BinaryIO], Sequence[Finding]]
+#: it), with the File Meta Information as parsed raw (the data set's ``file_meta`` is empty
+#: when :func:`~mediatool.dicom.headread.read_header` reused that parse). Called inside the
+#: warning capture, with the stream positioned where the header read stopped (the Pixel Data
+#: element, if any).
+Inspect = Callable[[Dataset, BinaryIO, filemeta.RawMeta], Sequence[Finding]]
 
 
 def open_source(ref: SourceRef, members: ZipMembers | None = None) -> BinaryIO:
@@ -99,9 +101,7 @@ def _looks_like_raw_dataset(head: bytes) -> bool:
 def _text(ds: Dataset, keyword: str) -> str:
     """A decoded value (character set applied), for names and descriptions."""
     tag = tag_for_keyword(keyword)
-    raw: RawDataElement | DataElement | None = (
-        ds.get_item(BaseTag(tag)) if tag is not None else None
-    )
+    raw = raw_element(ds, tag) if tag is not None else None
     # Fast path, same result: ASCII text without ESC or a value separator decodes the same in
     # every character set (PS3.5 6.1.2.3), so pydicom's conversion can be skipped.
     if (
@@ -269,14 +269,13 @@ def _parse(
     """Read the header with pydicom (inside the caller's warning capture) and describe it;
     the integrity and ``inspect`` findings come second."""
     where = ref.display
-    # validate's ``inspect`` compares the File Meta pydicom read: it gets pydicom's whole read
-    ds = read_header(fp, meta, size, reuse_meta=inspect is None)
+    ds = read_header(fp, meta, size)
     too_long = integrity.element_lengths(ds, where)
     if too_long:
         return too_long, []
     extra = integrity.check(ds, fp, size, where)
     if inspect is not None:
-        extra += inspect(ds, fp)
+        extra += inspect(ds, fp, meta)
     return _describe(ref, size, meta, ds, options), extra
 
 
@@ -333,7 +332,8 @@ def _encoding_findings(
         encoding_ts=encoding,
         where=where,
     )
-    group2 = min(ds.keys(), default=0xFFFFFFFF) <= 0x0002FFFF  # tags are ints: no BaseTag calls
+    # as plain ints: BaseTag compares in Python (40 calls a file)
+    group2 = min(map(int, ds.keys()), default=0xFFFFFFFF) <= 0x0002FFFF
     if group2:
         findings.append(
             finding(
@@ -427,7 +427,7 @@ _PIXEL_NUMBERS: Final = {
 
 def _int(ds: Dataset, keyword: str, default: int) -> int:
     tag, binary = _PIXEL_NUMBERS[keyword]
-    el = ds.get_item(BaseTag(tag))
+    el = raw_element(ds, tag)
     value = None if el is None else el.value
     try:
         if isinstance(value, bytes):
@@ -444,7 +444,8 @@ def _int(ds: Dataset, keyword: str, default: int) -> int:
 
 def _pixel_info(ds: Dataset) -> PixelInfo | None:
     """Image Pixel Module values (PS3.3 C.7.6.3) when the object has Rows and Columns."""
-    if _ROWS not in ds or _COLUMNS not in ds:
+    elements = cast("dict[int, object]", ds._dict)  # what ``in ds`` looks in, without Tag()
+    if _ROWS not in elements or _COLUMNS not in elements:
         return None
     rows, columns = _int(ds, "Rows", 0), _int(ds, "Columns", 0)
     if rows <= 0 or columns <= 0:

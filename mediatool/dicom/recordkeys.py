@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import struct
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement
@@ -34,8 +34,19 @@ _VERIFICATION_DATETIME: Final = 0x0040A030
 _VERIFYING_OBSERVER_SEQUENCE: Final = 0x0040A073
 
 
+def raw_element(ds: Dataset, tag: int) -> RawDataElement | DataElement | None:
+    """What ``ds.get_item(tag)`` returns, looked up in the data set's own dict: without
+    get_item's ``Tag()`` conversion of the key, which cost more than the look-up (issue 17: the
+    header scan looks up some 30 elements a file). A deferred value (None) is read through
+    get_item, as before."""
+    el = cast("dict[int, RawDataElement | DataElement]", ds._dict).get(tag)
+    if el is not None and el.value is None and isinstance(el, RawDataElement):
+        return ds.get_item(BaseTag(tag))
+    return el
+
+
 def raw_text(ds: Dataset, tag: int) -> str:
-    el = ds.get_item(BaseTag(tag))
+    el = raw_element(ds, tag)
     if el is None or el.value is None:
         return ""
     value = el.value

@@ -122,6 +122,8 @@ def strip_iso_version(name: str) -> str:
     ISO 9660 §7.5: the version number and the separators are not part of the name a File ID
     maps to (PS3.12 F.1.2.1). A lone ``.`` or ``..`` is left alone (it is rejected elsewhere).
     """
+    if ";" not in name and not name.endswith("."):  # most names: nothing to strip, no regex
+        return name
     name = _VERSION.sub("", name)
     if name.endswith(".") and name.strip("."):
         name = name[:-1]

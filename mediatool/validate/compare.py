@@ -20,10 +20,13 @@ from typing import Any, BinaryIO, Final, cast
 
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.multival import MultiValue
+from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
+from mediatool.dicom.elements import LONG_VRS
+from mediatool.dicom.filemeta import RawMeta, is_valid_uid
 from mediatool.dicom.recordtypes import record_type_for
 from mediatool.dicom.uids import (
     EXPLICIT_VR_BIG_ENDIAN,
@@ -50,6 +53,7 @@ IDENTIFYING: Final = {
 _SKIP: Final = frozenset({0x00080005, 0x00880200, 0x0040A730, 0x0040A043})
 _REFERENCED_IMAGES: Final = 0x00081140
 _RELATED_CLASSES: Final = 0x0008001A
+_TRANSFER_SYNTAX: Final = 0x00020010
 
 
 #: Parent records' keys as Datasets, per worker process (by record location).
@@ -193,10 +197,44 @@ def _uid(ds: Dataset, tag: int) -> str | None:
     return None if value is None else str(value.value).strip(" \x00")
 
 
-def _references(spec: RecordSpec, ds: Dataset, where: str) -> list[Finding]:
+def _meta_uid(ds: Dataset, meta: RawMeta, tag: int) -> str | None:
+    """A File Meta UID as the file has it: from pydicom's read of the File Meta where it read
+    one, else (``read_header`` reused the raw parse: ``file_meta`` is empty) from that parse,
+    decoded as :func:`_uid` decodes a raw value, the last element of a tag winning as in
+    pydicom's read."""
+    file_meta = getattr(ds, "file_meta", None)
+    if file_meta is not None and len(file_meta):
+        return _uid(file_meta, tag)
+    for element in reversed(meta.elements):
+        if element.tag == tag:
+            return element.value.rstrip(b" \x00").decode("latin-1")
+    return None
+
+
+def _transfer_syntax_warning(ds: Dataset, meta: RawMeta) -> None:
+    """Where ``read_header`` reused the raw File Meta (``file_meta`` is empty), convert its
+    Transfer Syntax UID as :func:`mediatool.dicom.integrity.pixel_truncation` converted it in
+    pydicom's own read of the File Meta: an invalid value warns as before (a
+    ``read.pydicom-warning`` beside ``meta.bad-uid``). A value valid to
+    :func:`~mediatool.dicom.filemeta.is_valid_uid`, which is stricter than pydicom's check, gives
+    no warning: not converted (most files; a File Meta Dataset per file costs 20 us)."""
+    file_meta = getattr(ds, "file_meta", None)
+    if file_meta is not None and len(file_meta):
+        return
+    element = next((e for e in reversed(meta.elements) if e.tag == _TRANSFER_SYNTAX), None)
+    if element is None or is_valid_uid(element.value.decode("ascii", "replace").rstrip("\x00 ")):
+        return
+    tag = BaseTag(_TRANSFER_SYNTAX)
+    header = 12 if element.vr is not None and element.vr.encode() in LONG_VRS else 8
+    raw = RawDataElement(
+        tag, element.vr, len(element.value), element.value, element.offset + header, False, True
+    )
+    str(FileMetaDataset({tag: raw}).get("TransferSyntaxUID", ""))
+
+
+def _references(spec: RecordSpec, ds: Dataset, meta: RawMeta, where: str) -> list[Finding]:
     """E18-E20 and the (0004,151A) condition (D03)."""
     out: list[Finding] = []
-    meta = getattr(ds, "file_meta", None) or Dataset()
     implicit, little = ds.original_encoding
     actual = (
         IMPLICIT_VR_LITTLE_ENDIAN
@@ -205,11 +243,11 @@ def _references(spec: RecordSpec, ds: Dataset, where: str) -> list[Finding]:
     )
     checks = (
         ("file.sop-class-mismatch", "(0004,1510)", spec.ref_class,
-         [_uid(meta, 0x00020002), _uid(ds, 0x00080016)]),
+         [_meta_uid(ds, meta, 0x00020002), _uid(ds, 0x00080016)]),
         ("file.sop-instance-mismatch", "(0004,1511)", spec.ref_instance,
-         [_uid(meta, 0x00020003), _uid(ds, 0x00080018)]),
+         [_meta_uid(ds, meta, 0x00020003), _uid(ds, 0x00080018)]),
         ("file.transfer-syntax-mismatch", "(0004,1512)", spec.ref_ts,
-         [_uid(meta, 0x00020010) or actual]),
+         [_meta_uid(ds, meta, 0x00020010) or actual]),
     )  # fmt: skip
     for code, name, recorded, values in checks:
         found = [v for v in values if v]
@@ -376,14 +414,16 @@ def inspect(
     diffs: list[Diff],
     ds: Dataset,
     fp: BinaryIO,
+    meta: RawMeta,
 ) -> Sequence[Finding]:
     """The ``inspect`` hook of :func:`mediatool.scan.scan_stream` for one file on the media."""
     # The file's own integrity (E23: truncation) is checked by scan_stream itself, for build
     # and validate alike (mediatool.dicom.integrity).
+    _transfer_syntax_warning(ds, meta)
     out: list[Finding] = element_order(ds, where)
     if spec is None:
         return out
-    out += _references(spec, ds, where)
+    out += _references(spec, ds, meta, where)
     out += _record_type(spec, ds, where)
     leaf = _Lazy(spec.leaf)
     out += _keys(spec.leaf, leaf, ds, where, True, diffs)
