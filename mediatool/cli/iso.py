@@ -178,35 +178,65 @@ def _pack(  # noqa: PLR0913 - the command's choices, passed through
     refuse: _Refusal,
     progress: Progress,
 ) -> tuple[list[Finding], iso_writer.PackResult]:
-    """List and check the names; then validate while packing (module docstring)."""
+    """List and check the names; then validate while packing (module docstring), the check
+    in a process of its own when this one can fork (:mod:`.isocheck`)."""
+    from mediatool.cli import isocheck
+
     _existing(folder)
     scan = iso_writer.scan_folder(folder)
     if not scan.ok:  # nothing can be packed: report the validation's findings with the names'
         refuse(_merged(folder, scan.findings, progress))
-    if volume_id is None:
-        try:
-            volume_id = read_fileset_id(folder)
-        except MediaError:  # an unreadable DICOMDIR: the validation says why, as before
-            refuse(_merged(folder, scan.findings, progress))
-            raise
+    iso_writer.check_target(folder, file, force)  # before a check process is started
     findings: list[Finding] = []
-
-    def check() -> None:
-        findings.extend(_merged(folder, scan.findings, progress))
-        refuse(findings)
-
-    result = iso_writer.pack(
-        folder,
-        file,
-        volume_id=volume_id,
-        date=date,
-        capacity=iso_writer.MEDIA_CAPACITY[media],
-        progress=progress,
-        force=force,
-        scan=scan,
-        check=check,
+    forked = isocheck.start(
+        lambda: _merged(folder, scan.findings, progress),
+        (lambda: read_fileset_id(folder)) if volume_id is None else None,
     )
+    try:
+        vid: iso_writer.VolumeId
+        if forked is None:
+            vid = _volume_id_here(folder, scan, volume_id, refuse, progress)
+        else:  # the copying thread asks when it has laid the image out
+            vid = forked.fileset_id if volume_id is None else volume_id
+
+        def check() -> None:
+            findings.extend(
+                _merged(folder, scan.findings, progress) if forked is None else forked.findings()
+            )
+            refuse(findings)
+
+        result = iso_writer.pack(
+            folder,
+            file,
+            volume_id=vid,
+            date=date,
+            capacity=iso_writer.MEDIA_CAPACITY[media],
+            progress=progress,
+            force=force,
+            scan=scan,
+            check=check,
+        )
+    finally:
+        if forked is not None:
+            forked.close()
     return findings, result
+
+
+def _volume_id_here(
+    folder: Path,
+    scan: iso_writer.FolderScan,
+    volume_id: str | None,
+    refuse: _Refusal,
+    progress: Progress,
+) -> str:
+    """The Volume Identifier when the check runs in this process: given, or the File-set ID."""
+    if volume_id is not None:
+        return volume_id
+    try:
+        return read_fileset_id(folder)
+    except MediaError:  # an unreadable DICOMDIR: the validation says why, as before
+        refuse(_merged(folder, scan.findings, progress))
+        raise
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from typing import BinaryIO, Final, cast
 import pycdlib
 from pycdlib.dates import DirectoryRecordDate, VolumeDescriptorDate
 from pycdlib.pycdlibexception import PyCdlibException
+from pycdlib.utils import encode_space_pad
 
 from mediatool import __version__
 from mediatool.dicom.fileids import is_level1_directory, is_level1_file
@@ -333,6 +334,20 @@ def _master(folder: Path, scan: FolderScan, volume_id: str, date: datetime) -> p
     return image
 
 
+def _check_volume_id(volume_id: str) -> None:
+    if not VOLUME_ID.match(volume_id):
+        raise MediatoolError(
+            f"volume identifier {volume_id!r} is not 0-32 of A-Z 0-9 _ (ECMA-119 8.4.6)"
+        )
+
+
+def _name(image: pycdlib.PyCdlib, volume_id: str) -> None:
+    """Record ``volume_id`` in the laid out image, as ``new(vol_ident=...)`` would have (the
+    layout does not depend on it: ECMA-119 8.4.6 is a fixed field of the PVD)."""
+    _check_volume_id(volume_id)
+    image.pvd.volume_identifier = encode_space_pad(volume_id.encode(), 32, image.pvd.encoding)
+
+
 def _extents(folder: Path, image: pycdlib.PyCdlib) -> list[isodata.Extent]:
     """Where each file's bytes go in the image (from pycdlib's inodes), in image order."""
     root = os.fspath(folder)
@@ -366,6 +381,7 @@ class _Layout:
 
     size: int = 0  # bytes of the image
     data: int = 0  # bytes of file data in it
+    volume_id: str = ""
     fp: BinaryIO | None = None  # the image being written, beside its final name
     tmp: Path | None = None
 
@@ -388,27 +404,36 @@ def _progress_adapter(progress: Progress | None, layout: _Layout) -> Callable[[i
     return on_progress
 
 
+#: The Volume Identifier, or how to learn it: called in the copying thread once the image is
+#: laid out, so the layout overlaps with whatever finds it (``mediatool iso``: the check's
+#: reading of the File-set ID).
+VolumeId = str | Callable[[], str]
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
     folder: Path
     scan: FolderScan
-    volume_id: str
+    volume_id: VolumeId
     date: datetime
     capacity: int | None
 
 
 def _write(
     job: _Job, iso: Path, progress: Progress | None, check: Callable[[], object] | None
-) -> int:
+) -> _Layout:
     """Master and write the image at ``iso`` (the size in bytes). The copying thread lays it
     out, refuses it when it does not fit (then nothing was created; ``check``'s refusal is
     raised first), writes pycdlib's part, then the files' bytes, while ``check`` runs here."""
     layout = _Layout()
 
     def prepare() -> tuple[int, list[isodata.Extent]]:  # in the copying thread
-        image = _master(job.folder, job.scan, job.volume_id, job.date)
+        image = _master(job.folder, job.scan, "", job.date)
         layout.size = image.pvd.space_size * SECTOR
         check_capacity(layout.size, job.capacity)
+        vid = job.volume_id
+        layout.volume_id = vid if isinstance(vid, str) else vid()
+        _name(image, layout.volume_id)
         iso.parent.mkdir(parents=True, exist_ok=True)
         fd, layout.tmp = _temporary(iso)
         layout.fp = fp = os.fdopen(fd, "wb")
@@ -433,7 +458,7 @@ def _write(
         if layout.tmp is not None:
             layout.tmp.unlink(missing_ok=True)
         raise
-    return layout.size
+    return layout
 
 
 def check_target(folder: Path, iso: Path, force: bool) -> None:
@@ -461,14 +486,12 @@ def image_size(folder: Path, volume_id: str = "") -> int | None:
 
 
 def _packable(
-    folder: Path, iso: Path, volume_id: str, force: bool, scan: FolderScan | None
+    folder: Path, iso: Path, volume_id: VolumeId, force: bool, scan: FolderScan | None
 ) -> FolderScan:
-    """The checks before anything is written: the volume identifier, the folder, the target,
-    names Level 1 can record (:func:`pack` says what each raises)."""
-    if not VOLUME_ID.match(volume_id):
-        raise MediatoolError(
-            f"volume identifier {volume_id!r} is not 0-32 of A-Z 0-9 _ (ECMA-119 8.4.6)"
-        )
+    """The checks before anything is written: the volume identifier (when known), the folder,
+    the target, names Level 1 can record (:func:`pack` says what each raises)."""
+    if isinstance(volume_id, str):
+        _check_volume_id(volume_id)
     return packable(folder, iso, force, "an ISO 9660 Level 1 File-set (PS3.12 F.2.2)", scan)
 
 
@@ -494,7 +517,7 @@ def pack(  # noqa: PLR0913 - keyword options of one call
     folder: Path,
     iso: Path,
     *,
-    volume_id: str,
+    volume_id: VolumeId,
     date: datetime | None,
     capacity: int | None,
     progress: Progress | None = None,
@@ -504,10 +527,12 @@ def pack(  # noqa: PLR0913 - keyword options of one call
 ) -> PackResult:
     """Write ``folder`` (a File-set root) as an ISO 9660 Level 1 image at ``iso``.
 
-    ``volume_id`` is the File-set ID (PS3.12 F.1.1); ``date`` goes into every date field
-    (``None``: ``SOURCE_DATE_EPOCH``, else now); ``capacity`` is what the medium holds in bytes
-    (:data:`MEDIA_CAPACITY`, ``None``: no limit); ``force`` replaces an existing ``iso``. The
-    image is written beside ``iso`` and renamed into place when complete. ``scan`` is
+    ``volume_id`` is the File-set ID (PS3.12 F.1.1), or a function that returns it (called in
+    the copying thread once the image is laid out; what it raises is raised here); ``date``
+    goes into every date field (``None``: ``SOURCE_DATE_EPOCH``, else now); ``capacity`` is
+    what the medium holds in bytes (:data:`MEDIA_CAPACITY`, ``None``: no limit); ``force``
+    replaces an existing ``iso``. The image is written beside ``iso`` and renamed into place
+    when complete. ``scan`` is
     :func:`scan_folder`'s result when the caller has it. ``check`` runs while the files are
     copied (it refuses by raising; it also runs, first, when the image does not fit, so that
     its refusal wins), and the image is published only when it returns.
@@ -526,16 +551,16 @@ def pack(  # noqa: PLR0913 - keyword options of one call
     moment = resolve_date(date)
     scan = _packable(folder, iso, volume_id, force, scan)
     try:
-        size = _write(_Job(folder, scan, volume_id, moment, capacity), iso, progress, check)
+        layout = _write(_Job(folder, scan, volume_id, moment, capacity), iso, progress, check)
     except PyCdlibException as exc:
         raise OutputError(f"pycdlib refused the image: {exc}") from exc
     except OSError as exc:
         raise OutputError(f"writing {str(iso)!r} failed: {exc}") from exc
     return PackResult(
         iso=iso,
-        size=size,
+        size=layout.size,
         files=sum(1 for e in scan.entries if not e.is_dir),
         directories=sum(1 for e in scan.entries if e.is_dir),
-        volume_id=volume_id,
+        volume_id=layout.volume_id,
         date=moment,
     )
