@@ -521,8 +521,8 @@ def test_with_other_threads_the_check_runs_in_process(
 def test_the_volume_id_read_by_the_check_process(
     fileset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The copying thread lays the image out, then records the File-set ID the check process
-    read; a File-set ID that cannot be a Volume Identifier stops the image."""
+    """The image is written with a blank Volume Identifier, then given the File-set ID the
+    check process read; a File-set ID that cannot be a Volume Identifier stops the image."""
     monkeypatch.setattr(iso_cli, "read_fileset_id", lambda folder: "not a volume id")
     result = run("iso", fileset, tmp_path / "disc.iso")
     assert result.exit_code == 2

@@ -196,7 +196,7 @@ def _pack(  # noqa: PLR0913 - the command's choices, passed through
         vid: iso_writer.VolumeId
         if forked is None:
             vid = _volume_id_here(folder, scan, volume_id, refuse, progress)
-        else:  # the copying thread asks when it has laid the image out
+        else:  # recorded last, when the check has passed (mediatool/writers/iso.py)
             vid = forked.fileset_id if volume_id is None else volume_id
 
         def check() -> None:

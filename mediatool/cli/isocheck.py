@@ -8,9 +8,10 @@ disc before the kernel copy and the header reads could run side by side. Here th
 in a process of its own, forked before the copying thread starts, so the layout and the check
 each have a core; the check's header readers are forked from it as before.
 
-The check process also reads the File-set ID (the Volume Identifier, PS3.12 F.1.1) and sends it
-first: the copying thread lays the image out without it and records it when it comes, so this
-process never imports pydicom. Each result is one pickled message on its own pipe, ended by
+The check process also reads the File-set ID (the Volume Identifier, PS3.12 F.1.1): the image
+is laid out and written with a blank one, recorded when the check has passed
+(:func:`mediatool.writers.iso.pack`), so this process never imports pydicom and the copy never
+waits for the check. Each result is one pickled message on its own pipe, ended by
 the pipe's end: a check process that dies without a result is a check that did not pass
 (:class:`~mediatool.errors.MediaError`, nothing is published).
 
@@ -46,7 +47,7 @@ class ForkedCheck:
 
     def fileset_id(self) -> str:
         """The File-set ID the check process read (raises what reading it raised); called once,
-        by the copying thread, when the image is laid out."""
+        when the check has passed and the files are copied."""
         return str(_result(_receive(self._fileset_fd)))
 
     def findings(self) -> list[Finding]:

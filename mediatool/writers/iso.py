@@ -88,6 +88,8 @@ MAX_LEVELS: Final = 8
 MAX_FILE_SIZE: Final = 2**32 - 1
 #: ECMA-119 8.4.27: Volume Modification Date at BP 831-847 of the PVD (sector 16).
 _PVD_MODIFICATION_DATE: Final = 16 * SECTOR + 830
+#: ECMA-119 8.4.6: the Volume Identifier at BP 41-72 of the PVD.
+_PVD_VOLUME_ID: Final = 16 * SECTOR + 40
 _COPY_BLOCK: Final = 1 << 20
 DICOMDIR: Final = "DICOMDIR"
 
@@ -341,11 +343,15 @@ def _check_volume_id(volume_id: str) -> None:
         )
 
 
-def _name(image: pycdlib.PyCdlib, volume_id: str) -> None:
-    """Record ``volume_id`` in the laid out image, as ``new(vol_ident=...)`` would have (the
-    layout does not depend on it: ECMA-119 8.4.6 is a fixed field of the PVD)."""
-    _check_volume_id(volume_id)
-    image.pvd.volume_identifier = encode_space_pad(volume_id.encode(), 32, image.pvd.encoding)
+def _name(fp: BinaryIO, volume_id: VolumeId) -> str:
+    """Record the Volume Identifier in the image written with a blank one, as
+    ``new(vol_ident=...)`` would have: a fixed field of the PVD (ECMA-119 8.4.6), on which
+    nothing else in the image depends. Returns it."""
+    name = volume_id if isinstance(volume_id, str) else volume_id()
+    _check_volume_id(name)
+    fp.seek(_PVD_VOLUME_ID)
+    fp.write(encode_space_pad(name.encode(), 32, "ascii"))
+    return name
 
 
 def _extents(folder: Path, image: pycdlib.PyCdlib) -> list[isodata.Extent]:
@@ -404,9 +410,9 @@ def _progress_adapter(progress: Progress | None, layout: _Layout) -> Callable[[i
     return on_progress
 
 
-#: The Volume Identifier, or how to learn it: called in the copying thread once the image is
-#: laid out, so the layout overlaps with whatever finds it (``mediatool iso``: the check's
-#: reading of the File-set ID).
+#: The Volume Identifier, or how to learn it: called when the check has passed and the files
+#: are copied, so nothing waits for whatever finds it (``mediatool iso``: the check process
+#: reads the File-set ID).
 VolumeId = str | Callable[[], str]
 
 
@@ -422,18 +428,16 @@ class _Job:
 def _write(
     job: _Job, iso: Path, progress: Progress | None, check: Callable[[], object] | None
 ) -> _Layout:
-    """Master and write the image at ``iso`` (the size in bytes). The copying thread lays it
-    out, refuses it when it does not fit (then nothing was created; ``check``'s refusal is
-    raised first), writes pycdlib's part, then the files' bytes, while ``check`` runs here."""
+    """Master and write the image at ``iso``. The copying thread lays it out, refuses it when
+    it does not fit (then nothing was created; ``check``'s refusal is raised first), writes
+    pycdlib's part, then the files' bytes, while ``check`` runs here; then the Volume
+    Identifier is recorded (:func:`_name`)."""
     layout = _Layout()
 
     def prepare() -> tuple[int, list[isodata.Extent]]:  # in the copying thread
         image = _master(job.folder, job.scan, "", job.date)
         layout.size = image.pvd.space_size * SECTOR
         check_capacity(layout.size, job.capacity)
-        vid = job.volume_id
-        layout.volume_id = vid if isinstance(vid, str) else vid()
-        _name(image, layout.volume_id)
         iso.parent.mkdir(parents=True, exist_ok=True)
         fd, layout.tmp = _temporary(iso)
         layout.fp = fp = os.fdopen(fd, "wb")
@@ -450,6 +454,7 @@ def _write(
     try:
         isodata.fill(prepare, check, _progress_adapter(progress, layout))
         assert layout.fp is not None and layout.tmp is not None
+        layout.volume_id = _name(layout.fp, job.volume_id)
         layout.fp.close()
         layout.tmp.replace(iso)
     except BaseException:
@@ -527,8 +532,8 @@ def pack(  # noqa: PLR0913 - keyword options of one call
 ) -> PackResult:
     """Write ``folder`` (a File-set root) as an ISO 9660 Level 1 image at ``iso``.
 
-    ``volume_id`` is the File-set ID (PS3.12 F.1.1), or a function that returns it (called in
-    the copying thread once the image is laid out; what it raises is raised here); ``date``
+    ``volume_id`` is the File-set ID (PS3.12 F.1.1), or a function that returns it (called once
+    the check has passed and the files are copied; what it raises is raised here); ``date``
     goes into every date field (``None``: ``SOURCE_DATE_EPOCH``, else now); ``capacity`` is
     what the medium holds in bytes (:data:`MEDIA_CAPACITY`, ``None``: no limit); ``force``
     replaces an existing ``iso``. The image is written beside ``iso`` and renamed into place
