@@ -452,6 +452,24 @@ def test_a_file_changed_while_packing_is_refused(fileset: Path, tmp_path: Path) 
     assert list(tmp_path.iterdir()) == [fileset]
 
 
+def test_the_check_takes_the_listing_and_finds_what_a_walk_finds(fileset: Path) -> None:
+    """The validation reads the folder through the listing the command made (no second walk,
+    issue 17): with a file gone, an extra DICOM file and a page beside them, the findings are
+    those of a reader that walks the folder itself."""
+    from mediatool.writers import iso as iso_writer
+
+    images = sorted(p for p in (fileset / "DICOM").rglob("*") if p.is_file())
+    images[0].unlink()
+    shutil.copy(images[1], fileset / "DICOM" / "EXTRA")
+    (fileset / "IHE_PDI" / "PAGE.HTM").write_text("<html></html>\n")
+    scan = iso_writer.scan_folder(fileset)
+    assert scan.ok
+    shared = iso_cli._validation_findings(fileset, None, scan)
+    walked = iso_cli._validation_findings(fileset, None)
+    assert shared == walked
+    assert {"file.missing", "file.not-referenced", "file.non-dicom"} <= {f.code for f in shared}
+
+
 def _in_check_process(action: Callable[[], object]) -> Callable[..., list[Finding]]:
     """A stand-in for the command's check that acts only in the forked check process (never
     in the test's own process, where it fails the test)."""

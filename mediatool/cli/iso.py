@@ -54,12 +54,22 @@ def read_fileset_id(folder: Path) -> str:
     return directory.text(FILESET_ID) or ""
 
 
-def _validation_findings(folder: Path, progress: Progress | None) -> list[Finding]:
-    """Findings of ``mediatool validate`` on the folder (same checkers as the command)."""
+def _validation_findings(
+    folder: Path, progress: Progress | None, scan: iso_writer.FolderScan | None = None
+) -> list[Finding]:
+    """Findings of ``mediatool validate`` on the folder (same checkers as the command); with
+    the listing ``scan`` when it refused nothing (no link, special file or unusable name),
+    which the reader then takes instead of walking the folder again (issue 17)."""
     from mediatool.media import open_media
+    from mediatool.media.folder import FolderReader
     from mediatool.validate import validate_media
 
-    with open_media(folder) as reader:
+    if scan is not None and scan.ok:
+        files = ((e.where, e.size) for e in scan.entries if not e.is_dir)
+        reader = FolderReader(folder, listing=files)
+    else:
+        reader = open_media(folder)
+    with reader:
         return list(validate_media(reader, progress=progress).findings)
 
 
@@ -69,13 +79,13 @@ def _existing(folder: Path) -> None:
         raise MediaError(f"{str(folder)!r} {reason}; give the folder that holds the DICOMDIR")
 
 
-def _merged(folder: Path, scanned: Sequence[Finding], progress: Progress | None) -> list[Finding]:
+def _merged(folder: Path, scan: iso_writer.FolderScan, progress: Progress | None) -> list[Finding]:
     """The listing's findings, then the validation's that do not repeat them."""
-    found = list(scanned)
+    found = list(scan.findings)
     if any(f.code == "dicomdir.missing" for f in found):
         return found  # nothing to validate without a DICOMDIR
     seen = {(f.code, f.where) for f in found}
-    for f in _validation_findings(folder, progress):
+    for f in _validation_findings(folder, progress, scan):
         if (f.code, f.where) not in seen:
             seen.add((f.code, f.where))
             found.append(f)
@@ -85,7 +95,7 @@ def _merged(folder: Path, scanned: Sequence[Finding], progress: Progress | None)
 def check_folder(folder: Path, progress: Progress | None = None) -> list[Finding]:
     """Level 1 names, depth, one DICOMDIR at the root, then the full File-set validation."""
     _existing(folder)
-    return _merged(folder, iso_writer.scan_folder(folder).findings, progress)
+    return _merged(folder, iso_writer.scan_folder(folder), progress)
 
 
 def _document(
@@ -185,11 +195,11 @@ def _pack(  # noqa: PLR0913 - the command's choices, passed through
     _existing(folder)
     scan = iso_writer.scan_folder(folder)
     if not scan.ok:  # nothing can be packed: report the validation's findings with the names'
-        refuse(_merged(folder, scan.findings, progress))
+        refuse(_merged(folder, scan, progress))
     iso_writer.check_target(folder, file, force)  # before a check process is started
     findings: list[Finding] = []
     forked = isocheck.start(
-        lambda: _merged(folder, scan.findings, progress),
+        lambda: _merged(folder, scan, progress),
         (lambda: read_fileset_id(folder)) if volume_id is None else None,
     )
     try:
@@ -201,7 +211,7 @@ def _pack(  # noqa: PLR0913 - the command's choices, passed through
 
         def check() -> None:
             findings.extend(
-                _merged(folder, scan.findings, progress) if forked is None else forked.findings()
+                _merged(folder, scan, progress) if forked is None else forked.findings()
             )
             refuse(findings)
 
@@ -235,7 +245,7 @@ def _volume_id_here(
     try:
         return read_fileset_id(folder)
     except MediaError:  # an unreadable DICOMDIR: the validation says why, as before
-        refuse(_merged(folder, scan.findings, progress))
+        refuse(_merged(folder, scan, progress))
         raise
 
 
