@@ -470,15 +470,14 @@ def test_the_check_takes_the_listing_and_finds_what_a_walk_finds(fileset: Path) 
     assert {"file.missing", "file.not-referenced", "file.non-dicom"} <= {f.code for f in shared}
 
 
-def _in_check_process(action: Callable[[], object]) -> Callable[..., list[Finding]]:
+def _in_check_process(action: Callable[..., object]) -> Callable[..., object]:
     """A stand-in for the command's check that acts only in the forked check process (never
     in the test's own process, where it fails the test)."""
     parent = os.getpid()
 
-    def check(*args: object) -> list[Finding]:
+    def check(*args: object) -> object:
         assert os.getpid() != parent, "the check ran in the command's own process"
-        action()
-        return []
+        return action(*args)
 
     return check
 
@@ -489,7 +488,7 @@ def test_a_check_process_that_dies_publishes_nothing(
     """The check runs in a forked process (mediatool/cli/isocheck.py): ended without a result
     (killed, crashed), it has not passed, and nothing is written."""
     assert threading.active_count() == 1  # else the command checks in its own process
-    monkeypatch.setattr(iso_cli, "_merged", _in_check_process(lambda: os._exit(3)))
+    monkeypatch.setattr(iso_cli, "_checked", _in_check_process(lambda *args: os._exit(3)))
     result = run("iso", fileset, tmp_path / "disc.iso")
     assert result.exit_code == 2
     assert "the check of the folder ended without a result" in result.stderr
@@ -499,10 +498,10 @@ def test_a_check_process_that_dies_publishes_nothing(
 def test_a_check_process_that_fails_publishes_nothing(
     fileset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail() -> None:
+    def fail(*args: object) -> None:
         raise ValueError("boom")
 
-    monkeypatch.setattr(iso_cli, "_merged", _in_check_process(fail))
+    monkeypatch.setattr(iso_cli, "_checked", _in_check_process(fail))
     result = run("iso", fileset, tmp_path / "disc.iso", "--volume-id", "GIVEN")
     assert result.exit_code == 2
     assert "the check of the folder failed: ValueError('boom')" in result.stderr
@@ -540,13 +539,24 @@ def test_the_volume_id_read_by_the_check_process(
     fileset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The image is written with a blank Volume Identifier, then given the File-set ID the
-    check process read; a File-set ID that cannot be a Volume Identifier stops the image."""
-    monkeypatch.setattr(iso_cli, "read_fileset_id", lambda folder: "not a volume id")
+    check process's validation read (the DICOMDIR is parsed once); a File-set ID that cannot
+    be a Volume Identifier stops the image."""
+    validation = iso_cli._validation
+
+    def read_as(fileset_id: str | None) -> Callable[..., object]:
+        return _in_check_process(lambda *args: (validation(*args)[0], fileset_id))
+
+    monkeypatch.setattr(iso_cli, "_validation", read_as("not a volume id"))
     result = run("iso", fileset, tmp_path / "disc.iso")
     assert result.exit_code == 2
     assert "volume identifier 'not a volume id' is not 0-32 of A-Z 0-9 _" in result.stderr
     assert list(tmp_path.iterdir()) == [fileset]
-    monkeypatch.setattr(iso_cli, "read_fileset_id", lambda folder: "FROM_CHECK")
+    monkeypatch.setattr(iso_cli, "_validation", read_as(None))
+    result = run("iso", fileset, tmp_path / "disc.iso")
+    assert result.exit_code == 2
+    assert "cannot read the File-set ID from" in result.stderr
+    assert list(tmp_path.iterdir()) == [fileset]
+    monkeypatch.setattr(iso_cli, "_validation", read_as("FROM_CHECK"))
     assert run("iso", fileset, tmp_path / "disc.iso", "-q").exit_code == 0
     assert (tmp_path / "disc.iso").read_bytes()[16 * 2048 + 40 : 16 * 2048 + 72] == (
         b"FROM_CHECK".ljust(32)

@@ -13,10 +13,10 @@ exists without --force, the image does not fit the medium, unwritable output).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import click
 
@@ -26,6 +26,9 @@ from mediatool.cli.output import Progress, emit_json, findings_to_stderr
 from mediatool.errors import MediaError, OutputError, PlanRejected
 from mediatool.findings import Finding, Severity, fails
 from mediatool.writers import iso as iso_writer
+
+if TYPE_CHECKING:
+    from mediatool.cli import isocheck
 
 ISO_SCHEMA: Final = "mediatool.iso/1"
 
@@ -57,20 +60,33 @@ def read_fileset_id(folder: Path) -> str:
 def _validation_findings(
     folder: Path, progress: Progress | None, scan: iso_writer.FolderScan | None = None
 ) -> list[Finding]:
-    """Findings of ``mediatool validate`` on the folder (same checkers as the command); with
-    the listing ``scan`` when it refused nothing (no link, special file or unusable name),
-    which the reader then takes instead of walking the folder again (issue 17)."""
+    """Findings of ``mediatool validate`` on the folder (same checkers as the command)."""
+    return _validation(folder, progress, scan)[0]
+
+
+def _validation(
+    folder: Path, progress: Progress | None, scan: iso_writer.FolderScan | None
+) -> tuple[list[Finding], str | None]:
+    """Findings of ``mediatool validate`` on the folder, and the File-set ID it read, as
+    :func:`read_fileset_id` gives it ("" when absent; None: no DICOMDIR header read). The
+    folder is read through the listing ``scan`` when that refused nothing (no link, special
+    file or unusable name), not walked again (issue 17)."""
     from mediatool.media import open_media
+    from mediatool.media.base import MediaReader
     from mediatool.media.folder import FolderReader
     from mediatool.validate import validate_media
 
     if scan is not None and scan.ok:
         files = ((e.where, e.size) for e in scan.entries if not e.is_dir)
-        reader = FolderReader(folder, listing=files)
+        reader: MediaReader = FolderReader(folder, listing=files)
     else:
         reader = open_media(folder)
     with reader:
-        return list(validate_media(reader, progress=progress).findings)
+        report = validate_media(reader, progress=progress)
+    fileset_id = report.media.fileset_id
+    if fileset_id is None and any(f.code == "dicomdir.fileset-id-missing" for f in report.findings):
+        fileset_id = ""  # the header was read: the element is absent
+    return list(report.findings), fileset_id
 
 
 def _existing(folder: Path) -> None:
@@ -81,15 +97,23 @@ def _existing(folder: Path) -> None:
 
 def _merged(folder: Path, scan: iso_writer.FolderScan, progress: Progress | None) -> list[Finding]:
     """The listing's findings, then the validation's that do not repeat them."""
+    return _checked(folder, scan, progress)[0]
+
+
+def _checked(
+    folder: Path, scan: iso_writer.FolderScan, progress: Progress | None
+) -> tuple[list[Finding], str | None]:
+    """:func:`_merged`, and the File-set ID the validation read (None: none)."""
     found = list(scan.findings)
     if any(f.code == "dicomdir.missing" for f in found):
-        return found  # nothing to validate without a DICOMDIR
+        return found, None  # nothing to validate without a DICOMDIR
     seen = {(f.code, f.where) for f in found}
-    for f in _validation_findings(folder, progress, scan):
+    validated, fileset_id = _validation(folder, progress, scan)
+    for f in validated:
         if (f.code, f.where) not in seen:
             seen.add((f.code, f.where))
             found.append(f)
-    return found
+    return found, fileset_id
 
 
 def check_folder(folder: Path, progress: Progress | None = None) -> list[Finding]:
@@ -197,24 +221,14 @@ def _pack(  # noqa: PLR0913 - the command's choices, passed through
     if not scan.ok:  # nothing can be packed: report the validation's findings with the names'
         refuse(_merged(folder, scan, progress))
     iso_writer.check_target(folder, file, force)  # before a check process is started
-    findings: list[Finding] = []
-    forked = isocheck.start(
-        lambda: _merged(folder, scan, progress),
-        (lambda: read_fileset_id(folder)) if volume_id is None else None,
-    )
+    forked = isocheck.start(lambda: _checked(folder, scan, progress))  # forks here
+    check = _Check(folder, scan, refuse, progress, forked)
     try:
         vid: iso_writer.VolumeId
-        if forked is None:
+        if check.forked is None:
             vid = _volume_id_here(folder, scan, volume_id, refuse, progress)
         else:  # recorded last, when the check has passed (mediatool/writers/iso.py)
-            vid = forked.fileset_id if volume_id is None else volume_id
-
-        def check() -> None:
-            findings.extend(
-                _merged(folder, scan, progress) if forked is None else forked.findings()
-            )
-            refuse(findings)
-
+            vid = check.volume_id if volume_id is None else volume_id
         result = iso_writer.pack(
             folder,
             file,
@@ -227,9 +241,38 @@ def _pack(  # noqa: PLR0913 - the command's choices, passed through
             check=check,
         )
     finally:
-        if forked is not None:
-            forked.close()
-    return findings, result
+        if check.forked is not None:
+            check.forked.close()
+    return check.findings, result
+
+
+@dataclass
+class _Check:
+    """The check :func:`mediatool.writers.iso.pack` runs while it copies: the validation, in a
+    process of its own when there is one (:mod:`.isocheck`), else here; refuses by raising."""
+
+    folder: Path
+    scan: iso_writer.FolderScan
+    refuse: _Refusal
+    progress: Progress
+    forked: isocheck.ForkedCheck[tuple[list[Finding], str | None]] | None
+    findings: list[Finding] = field(default_factory=list)
+    fileset_id: str | None = None
+
+    def __call__(self) -> None:
+        if self.forked is None:
+            found = _merged(self.folder, self.scan, self.progress)
+        else:
+            found, self.fileset_id = self.forked.result()
+        self.findings.extend(found)
+        self.refuse(self.findings)
+
+    def volume_id(self) -> str:
+        """The File-set ID the forked validation read (once it has passed)."""
+        if self.fileset_id is None:
+            where = str(self.folder / "DICOMDIR")
+            raise MediaError(f"cannot read the File-set ID from {where!r}: no DICOM data set")
+        return self.fileset_id
 
 
 def _volume_id_here(
