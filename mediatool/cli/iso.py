@@ -4,6 +4,8 @@ One pass (issue 17): the Level 1 names are checked when the folder is listed, th
 validation runs *while* the kernel copies the files into the image, and the image is renamed
 into place only when the validation has passed and no file changed meanwhile. Nothing from an
 earlier build is trusted; why this rather than a build journal: :mod:`mediatool.writers.isodata`.
+The validation runs in a forked process (:mod:`.isocheck`), reads the folder through the
+command's own listing and gives the File-set ID it read, recorded in the image last.
 
 Exit codes as everywhere (:mod:`.errors`): 0 written; 1 refused because of findings (a name
 Level 1 cannot carry, no DICOMDIR, a validation error); 2 could not run (no such folder, FILE
