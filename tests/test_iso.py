@@ -464,10 +464,11 @@ def test_the_check_takes_the_listing_and_finds_what_a_walk_finds(fileset: Path) 
     (fileset / "IHE_PDI" / "PAGE.HTM").write_text("<html></html>\n")
     scan = iso_writer.scan_folder(fileset)
     assert scan.ok
-    shared = iso_cli._validation_findings(fileset, None, scan)
-    walked = iso_cli._validation_findings(fileset, None)
+    shared = iso_cli._validation(fileset, None, scan)
+    walked = iso_cli._validation(fileset, None, None)
     assert shared == walked
-    assert {"file.missing", "file.not-referenced", "file.non-dicom"} <= {f.code for f in shared}
+    assert {"file.missing", "file.not-referenced", "file.non-dicom"} <= {f.code for f in shared[0]}
+    assert shared[1] == FILESET_ID == read_fileset_id(fileset)
 
 
 def _in_check_process(action: Callable[..., object]) -> Callable[..., object]:

@@ -59,20 +59,13 @@ def read_fileset_id(folder: Path) -> str:
     return directory.text(FILESET_ID) or ""
 
 
-def _validation_findings(
-    folder: Path, progress: Progress | None, scan: iso_writer.FolderScan | None = None
-) -> list[Finding]:
-    """Findings of ``mediatool validate`` on the folder (same checkers as the command)."""
-    return _validation(folder, progress, scan)[0]
-
-
 def _validation(
     folder: Path, progress: Progress | None, scan: iso_writer.FolderScan | None
 ) -> tuple[list[Finding], str | None]:
-    """Findings of ``mediatool validate`` on the folder, and the File-set ID it read, as
-    :func:`read_fileset_id` gives it ("" when absent; None: no DICOMDIR header read). The
-    folder is read through the listing ``scan`` when that refused nothing (no link, special
-    file or unusable name), not walked again (issue 17)."""
+    """Findings of ``mediatool validate`` on the folder (same checkers as the command), and
+    the File-set ID it read, as :func:`read_fileset_id` gives it ("" when absent; None: no
+    DICOMDIR header read). The folder is read through the listing ``scan`` when that refused
+    nothing (no link, special file or unusable name), not walked again (issue 17)."""
     from mediatool.media import open_media
     from mediatool.media.base import MediaReader
     from mediatool.media.folder import FolderReader
