@@ -489,7 +489,7 @@ def test_a_check_process_that_dies_publishes_nothing(
     """The check runs in a forked process (mediatool/cli/isocheck.py): ended without a result
     (killed, crashed), it has not passed, and nothing is written."""
     assert threading.active_count() == 1  # else the command checks in its own process
-    monkeypatch.setattr(iso_cli, "_checked", _in_check_process(lambda *args: os._exit(3)))
+    monkeypatch.setattr(iso_cli, "_in_check_process", _in_check_process(lambda *args: os._exit(3)))
     result = run("iso", fileset, tmp_path / "disc.iso")
     assert result.exit_code == 2
     assert "the check of the folder ended without a result" in result.stderr
@@ -502,7 +502,7 @@ def test_a_check_process_that_fails_publishes_nothing(
     def fail(*args: object) -> None:
         raise ValueError("boom")
 
-    monkeypatch.setattr(iso_cli, "_checked", _in_check_process(fail))
+    monkeypatch.setattr(iso_cli, "_in_check_process", _in_check_process(fail))
     result = run("iso", fileset, tmp_path / "disc.iso", "--volume-id", "GIVEN")
     assert result.exit_code == 2
     assert "the check of the folder failed: ValueError('boom')" in result.stderr

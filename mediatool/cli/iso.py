@@ -216,7 +216,7 @@ def _pack(  # noqa: PLR0913 - the command's choices, passed through
     if not scan.ok:  # nothing can be packed: report the validation's findings with the names'
         refuse(_merged(folder, scan, progress))
     iso_writer.check_target(folder, file, force)  # before a check process is started
-    forked = isocheck.start(lambda: _checked(folder, scan, progress))  # forks here
+    forked = isocheck.start(lambda: _in_check_process(folder, scan, progress))  # forks here
     check = _Check(folder, scan, refuse, progress, forked)
     try:
         vid: iso_writer.VolumeId
@@ -239,6 +239,17 @@ def _pack(  # noqa: PLR0913 - the command's choices, passed through
         if check.forked is not None:
             check.forked.close()
     return check.findings, result
+
+
+def _in_check_process(
+    folder: Path, scan: iso_writer.FolderScan, progress: Progress
+) -> tuple[list[Finding], str | None]:
+    """:func:`_checked`, its progress line (the header reads) ended there, so that this
+    command's own lines start on a line of their own."""
+    try:
+        return _checked(folder, scan, progress)
+    finally:
+        progress.close()
 
 
 @dataclass
