@@ -12,17 +12,22 @@ import os
 import re
 import resource
 import shutil
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 from oracles import isoinfo_listing, isoinfo_pvd, xorriso_extract
 
+from mediatool.cli import iso as iso_cli
 from mediatool.cli import main
 from mediatool.cli.iso import read_fileset_id
 from mediatool.errors import MediaError, MediatoolError, OutputError, PlanRejected
+from mediatool.findings import Finding
 from mediatool.sample import generate_sample
 from mediatool.writers.iso import MEDIA_CAPACITY, check_capacity, pack
 
@@ -445,6 +450,118 @@ def test_a_file_changed_while_packing_is_refused(fileset: Path, tmp_path: Path) 
     assert caught.value.hint == "make sure nothing writes to the folder, then run the command again"
     assert calls == ["check"]
     assert list(tmp_path.iterdir()) == [fileset]
+
+
+def test_the_check_takes_the_listing_and_finds_what_a_walk_finds(fileset: Path) -> None:
+    """The validation reads the folder through the listing the command made (no second walk,
+    issue 17): with a file gone, an extra DICOM file and a page beside them, the findings are
+    those of a reader that walks the folder itself."""
+    from mediatool.writers import iso as iso_writer
+
+    images = sorted(p for p in (fileset / "DICOM").rglob("*") if p.is_file())
+    images[0].unlink()
+    shutil.copy(images[1], fileset / "DICOM" / "EXTRA")
+    (fileset / "IHE_PDI" / "PAGE.HTM").write_text("<html></html>\n")
+    scan = iso_writer.scan_folder(fileset)
+    assert scan.ok
+    shared = iso_cli._validation(fileset, None, scan)
+    walked = iso_cli._validation(fileset, None, None)
+    assert shared == walked
+    assert {"file.missing", "file.not-referenced", "file.non-dicom"} <= {f.code for f in shared[0]}
+    assert shared[1] == FILESET_ID == read_fileset_id(fileset)
+
+
+def _in_check_process(action: Callable[..., object]) -> Callable[..., object]:
+    """A stand-in for the command's check that acts only in the forked check process (never
+    in the test's own process, where it fails the test)."""
+    parent = os.getpid()
+
+    def check(*args: object) -> object:
+        assert os.getpid() != parent, "the check ran in the command's own process"
+        return action(*args)
+
+    return check
+
+
+def test_a_check_process_that_dies_publishes_nothing(
+    fileset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check runs in a forked process (mediatool/cli/isocheck.py): ended without a result
+    (killed, crashed), it has not passed, and nothing is written."""
+    assert threading.active_count() == 1  # else the command checks in its own process
+    monkeypatch.setattr(iso_cli, "_in_check_process", _in_check_process(lambda *args: os._exit(3)))
+    result = run("iso", fileset, tmp_path / "disc.iso")
+    assert result.exit_code == 2
+    assert "the check of the folder ended without a result" in result.stderr
+    assert list(tmp_path.iterdir()) == [fileset]
+
+
+def test_a_check_process_that_fails_publishes_nothing(
+    fileset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(iso_cli, "_in_check_process", _in_check_process(fail))
+    result = run("iso", fileset, tmp_path / "disc.iso", "--volume-id", "GIVEN")
+    assert result.exit_code == 2
+    assert "the check of the folder failed: ValueError('boom')" in result.stderr
+    assert list(tmp_path.iterdir()) == [fileset]
+
+
+def test_with_other_threads_the_check_runs_in_process(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forking a process that has other threads is not safe: the command then checks in its
+    own process, as before, and writes the same image."""
+    pids: list[int] = []
+    merged = iso_cli._merged
+
+    def spy(*args: Any) -> list[Finding]:
+        pids.append(os.getpid())
+        return merged(*args)
+
+    monkeypatch.setattr(iso_cli, "_merged", spy)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        result = run("iso", built, tmp_path / "disc.iso", "--date", "2024-05-01T12:30:15", "-q")
+    finally:
+        release.set()
+        other.join()
+    assert result.exit_code == 0, result.output
+    assert pids == [os.getpid()]
+    pack(built, tmp_path / "api.iso", volume_id=FILESET_ID, date=DATE, capacity=None)
+    assert (tmp_path / "disc.iso").read_bytes() == (tmp_path / "api.iso").read_bytes()
+
+
+def test_the_volume_id_read_by_the_check_process(
+    fileset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The image is written with a blank Volume Identifier, then given the File-set ID the
+    check process's validation read (the DICOMDIR is parsed once); a File-set ID that cannot
+    be a Volume Identifier stops the image."""
+    validation = iso_cli._validation
+
+    def read_as(fileset_id: str | None) -> Callable[..., object]:
+        return _in_check_process(lambda *args: (validation(*args)[0], fileset_id))
+
+    monkeypatch.setattr(iso_cli, "_validation", read_as("not a volume id"))
+    result = run("iso", fileset, tmp_path / "disc.iso")
+    assert result.exit_code == 2
+    assert "volume identifier 'not a volume id' is not 0-32 of A-Z 0-9 _" in result.stderr
+    assert list(tmp_path.iterdir()) == [fileset]
+    monkeypatch.setattr(iso_cli, "_validation", read_as(None))
+    result = run("iso", fileset, tmp_path / "disc.iso")
+    assert result.exit_code == 2
+    assert "cannot read the File-set ID from" in result.stderr
+    assert list(tmp_path.iterdir()) == [fileset]
+    monkeypatch.setattr(iso_cli, "_validation", read_as("FROM_CHECK"))
+    assert run("iso", fileset, tmp_path / "disc.iso", "-q").exit_code == 0
+    assert (tmp_path / "disc.iso").read_bytes()[16 * 2048 + 40 : 16 * 2048 + 72] == (
+        b"FROM_CHECK".ljust(32)
+    )
 
 
 @pytest.mark.parametrize(

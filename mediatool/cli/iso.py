@@ -4,6 +4,8 @@ One pass (issue 17): the Level 1 names are checked when the folder is listed, th
 validation runs *while* the kernel copies the files into the image, and the image is renamed
 into place only when the validation has passed and no file changed meanwhile. Nothing from an
 earlier build is trusted; why this rather than a build journal: :mod:`mediatool.writers.isodata`.
+The validation runs in a forked process (:mod:`.isocheck`), reads the folder through the
+command's own listing and gives the File-set ID it read, recorded in the image last.
 
 Exit codes as everywhere (:mod:`.errors`): 0 written; 1 refused because of findings (a name
 Level 1 cannot carry, no DICOMDIR, a validation error); 2 could not run (no such folder, FILE
@@ -13,10 +15,10 @@ exists without --force, the image does not fit the medium, unwritable output).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import click
 
@@ -26,6 +28,9 @@ from mediatool.cli.output import Progress, emit_json, findings_to_stderr
 from mediatool.errors import MediaError, OutputError, PlanRejected
 from mediatool.findings import Finding, Severity, fails
 from mediatool.writers import iso as iso_writer
+
+if TYPE_CHECKING:
+    from mediatool.cli import isocheck
 
 ISO_SCHEMA: Final = "mediatool.iso/1"
 
@@ -54,13 +59,29 @@ def read_fileset_id(folder: Path) -> str:
     return directory.text(FILESET_ID) or ""
 
 
-def _validation_findings(folder: Path, progress: Progress | None) -> list[Finding]:
-    """Findings of ``mediatool validate`` on the folder (same checkers as the command)."""
+def _validation(
+    folder: Path, progress: Progress | None, scan: iso_writer.FolderScan | None
+) -> tuple[list[Finding], str | None]:
+    """Findings of ``mediatool validate`` on the folder (same checkers as the command), and
+    the File-set ID it read, as :func:`read_fileset_id` gives it ("" when absent; None: no
+    DICOMDIR header read). The folder is read through the listing ``scan`` when that refused
+    nothing (no link, special file or unusable name), not walked again (issue 17)."""
     from mediatool.media import open_media
+    from mediatool.media.base import MediaReader
+    from mediatool.media.folder import FolderReader
     from mediatool.validate import validate_media
 
-    with open_media(folder) as reader:
-        return list(validate_media(reader, progress=progress).findings)
+    if scan is not None and scan.ok:
+        files = ((e.where, e.size) for e in scan.entries if not e.is_dir)
+        reader: MediaReader = FolderReader(folder, listing=files)
+    else:
+        reader = open_media(folder)
+    with reader:
+        report = validate_media(reader, progress=progress)
+    fileset_id = report.media.fileset_id
+    if fileset_id is None and any(f.code == "dicomdir.fileset-id-missing" for f in report.findings):
+        fileset_id = ""  # the header was read: the element is absent
+    return list(report.findings), fileset_id
 
 
 def _existing(folder: Path) -> None:
@@ -69,23 +90,31 @@ def _existing(folder: Path) -> None:
         raise MediaError(f"{str(folder)!r} {reason}; give the folder that holds the DICOMDIR")
 
 
-def _merged(folder: Path, scanned: Sequence[Finding], progress: Progress | None) -> list[Finding]:
+def _merged(folder: Path, scan: iso_writer.FolderScan, progress: Progress | None) -> list[Finding]:
     """The listing's findings, then the validation's that do not repeat them."""
-    found = list(scanned)
+    return _checked(folder, scan, progress)[0]
+
+
+def _checked(
+    folder: Path, scan: iso_writer.FolderScan, progress: Progress | None
+) -> tuple[list[Finding], str | None]:
+    """:func:`_merged`, and the File-set ID the validation read (None: none)."""
+    found = list(scan.findings)
     if any(f.code == "dicomdir.missing" for f in found):
-        return found  # nothing to validate without a DICOMDIR
+        return found, None  # nothing to validate without a DICOMDIR
     seen = {(f.code, f.where) for f in found}
-    for f in _validation_findings(folder, progress):
+    validated, fileset_id = _validation(folder, progress, scan)
+    for f in validated:
         if (f.code, f.where) not in seen:
             seen.add((f.code, f.where))
             found.append(f)
-    return found
+    return found, fileset_id
 
 
 def check_folder(folder: Path, progress: Progress | None = None) -> list[Finding]:
     """Level 1 names, depth, one DICOMDIR at the root, then the full File-set validation."""
     _existing(folder)
-    return _merged(folder, iso_writer.scan_folder(folder).findings, progress)
+    return _merged(folder, iso_writer.scan_folder(folder), progress)
 
 
 def _document(
@@ -178,35 +207,95 @@ def _pack(  # noqa: PLR0913 - the command's choices, passed through
     refuse: _Refusal,
     progress: Progress,
 ) -> tuple[list[Finding], iso_writer.PackResult]:
-    """List and check the names; then validate while packing (module docstring)."""
+    """List and check the names; then validate while packing (module docstring), the check
+    in a process of its own when this one can fork (:mod:`.isocheck`)."""
+    from mediatool.cli import isocheck
+
     _existing(folder)
     scan = iso_writer.scan_folder(folder)
     if not scan.ok:  # nothing can be packed: report the validation's findings with the names'
-        refuse(_merged(folder, scan.findings, progress))
-    if volume_id is None:
-        try:
-            volume_id = read_fileset_id(folder)
-        except MediaError:  # an unreadable DICOMDIR: the validation says why, as before
-            refuse(_merged(folder, scan.findings, progress))
-            raise
-    findings: list[Finding] = []
+        refuse(_merged(folder, scan, progress))
+    iso_writer.check_target(folder, file, force)  # before a check process is started
+    forked = isocheck.start(lambda: _in_check_process(folder, scan, progress))  # forks here
+    check = _Check(folder, scan, refuse, progress, forked)
+    try:
+        vid: iso_writer.VolumeId
+        if check.forked is None:
+            vid = _volume_id_here(folder, scan, volume_id, refuse, progress)
+        else:  # recorded last, when the check has passed (mediatool/writers/iso.py)
+            vid = check.volume_id if volume_id is None else volume_id
+        result = iso_writer.pack(
+            folder,
+            file,
+            volume_id=vid,
+            date=date,
+            capacity=iso_writer.MEDIA_CAPACITY[media],
+            progress=progress,
+            force=force,
+            scan=scan,
+            check=check,
+        )
+    finally:
+        if check.forked is not None:
+            check.forked.close()
+    return check.findings, result
 
-    def check() -> None:
-        findings.extend(_merged(folder, scan.findings, progress))
-        refuse(findings)
 
-    result = iso_writer.pack(
-        folder,
-        file,
-        volume_id=volume_id,
-        date=date,
-        capacity=iso_writer.MEDIA_CAPACITY[media],
-        progress=progress,
-        force=force,
-        scan=scan,
-        check=check,
-    )
-    return findings, result
+def _in_check_process(
+    folder: Path, scan: iso_writer.FolderScan, progress: Progress
+) -> tuple[list[Finding], str | None]:
+    """:func:`_checked`, its progress line (the header reads) ended there, so that this
+    command's own lines start on a line of their own."""
+    try:
+        return _checked(folder, scan, progress)
+    finally:
+        progress.close()
+
+
+@dataclass
+class _Check:
+    """The check :func:`mediatool.writers.iso.pack` runs while it copies: the validation, in a
+    process of its own when there is one (:mod:`.isocheck`), else here; refuses by raising."""
+
+    folder: Path
+    scan: iso_writer.FolderScan
+    refuse: _Refusal
+    progress: Progress
+    forked: isocheck.ForkedCheck[tuple[list[Finding], str | None]] | None
+    findings: list[Finding] = field(default_factory=list)
+    fileset_id: str | None = None
+
+    def __call__(self) -> None:
+        if self.forked is None:
+            found = _merged(self.folder, self.scan, self.progress)
+        else:
+            found, self.fileset_id = self.forked.result()
+        self.findings.extend(found)
+        self.refuse(self.findings)
+
+    def volume_id(self) -> str:
+        """The File-set ID the forked validation read (once it has passed)."""
+        if self.fileset_id is None:
+            where = str(self.folder / "DICOMDIR")
+            raise MediaError(f"cannot read the File-set ID from {where!r}: no DICOM data set")
+        return self.fileset_id
+
+
+def _volume_id_here(
+    folder: Path,
+    scan: iso_writer.FolderScan,
+    volume_id: str | None,
+    refuse: _Refusal,
+    progress: Progress,
+) -> str:
+    """The Volume Identifier when the check runs in this process: given, or the File-set ID."""
+    if volume_id is not None:
+        return volume_id
+    try:
+        return read_fileset_id(folder)
+    except MediaError:  # an unreadable DICOMDIR: the validation says why, as before
+        refuse(_merged(folder, scan, progress))
+        raise
 
 
 @dataclass(frozen=True)

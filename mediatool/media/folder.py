@@ -40,7 +40,10 @@ class FolderReader(IndexedReader):
 
     kind = "folder"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, listing: Iterable[tuple[str, int]] | None = None) -> None:
+        """``listing``: the (path, size) of every regular file, from a walk of this folder
+        that found no link, special file or unusable name (``mediatool iso``'s, which refuses
+        them); the folder is then not walked again."""
         super().__init__(str(path))
         root = Path(path)
         if not root.is_dir():
@@ -53,7 +56,7 @@ class FolderReader(IndexedReader):
         #: entry path → components (below the root) of the file to open
         self._targets: dict[str, tuple[str, ...]] = {}
         try:
-            self._set_entries(self._walk())
+            self._set_entries(self._walk() if listing is None else self._listed(listing))
         except BaseException:
             self.close()
             raise
@@ -114,6 +117,21 @@ class FolderReader(IndexedReader):
                 entry = self._classify(item, relpath, fd)
                 if entry is not None:
                     found.append(entry)
+        return found
+
+    def _listed(self, listing: Iterable[tuple[str, int]]) -> list[MediaEntry]:
+        """The entries of a listing made by the caller; each file still readable (as
+        :meth:`_classify` asks), each read checked by :meth:`open` as ever."""
+        found: list[MediaEntry] = []
+        assert self._root_fd is not None
+        for relpath, size in listing:
+            if not os.access(relpath, os.R_OK, dir_fd=self._root_fd, follow_symlinks=False):
+                self._report(
+                    "media.unreadable", "file is not readable (permission denied)", relpath
+                )
+                continue
+            self._targets[relpath] = tuple(relpath.split("/"))
+            found.append(MediaEntry(relpath, relpath, size))
         return found
 
     def _unlisted(self, folder: tuple[str, ...], exc: OSError) -> None:

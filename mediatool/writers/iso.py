@@ -43,6 +43,7 @@ from typing import BinaryIO, Final, cast
 import pycdlib
 from pycdlib.dates import DirectoryRecordDate, VolumeDescriptorDate
 from pycdlib.pycdlibexception import PyCdlibException
+from pycdlib.utils import encode_space_pad
 
 from mediatool import __version__
 from mediatool.dicom.fileids import is_level1_directory, is_level1_file
@@ -87,6 +88,8 @@ MAX_LEVELS: Final = 8
 MAX_FILE_SIZE: Final = 2**32 - 1
 #: ECMA-119 8.4.27: Volume Modification Date at BP 831-847 of the PVD (sector 16).
 _PVD_MODIFICATION_DATE: Final = 16 * SECTOR + 830
+#: ECMA-119 8.4.6: the Volume Identifier at BP 41-72 of the PVD.
+_PVD_VOLUME_ID: Final = 16 * SECTOR + 40
 _COPY_BLOCK: Final = 1 << 20
 DICOMDIR: Final = "DICOMDIR"
 
@@ -333,6 +336,24 @@ def _master(folder: Path, scan: FolderScan, volume_id: str, date: datetime) -> p
     return image
 
 
+def _check_volume_id(volume_id: str) -> None:
+    if not VOLUME_ID.match(volume_id):
+        raise MediatoolError(
+            f"volume identifier {volume_id!r} is not 0-32 of A-Z 0-9 _ (ECMA-119 8.4.6)"
+        )
+
+
+def _name(fp: BinaryIO, volume_id: VolumeId) -> str:
+    """Record the Volume Identifier in the image written with a blank one, as
+    ``new(vol_ident=...)`` would have: a fixed field of the PVD (ECMA-119 8.4.6), on which
+    nothing else in the image depends. Returns it."""
+    name = volume_id if isinstance(volume_id, str) else volume_id()
+    _check_volume_id(name)
+    fp.seek(_PVD_VOLUME_ID)
+    fp.write(encode_space_pad(name.encode(), 32, "ascii"))
+    return name
+
+
 def _extents(folder: Path, image: pycdlib.PyCdlib) -> list[isodata.Extent]:
     """Where each file's bytes go in the image (from pycdlib's inodes), in image order."""
     root = os.fspath(folder)
@@ -366,6 +387,7 @@ class _Layout:
 
     size: int = 0  # bytes of the image
     data: int = 0  # bytes of file data in it
+    volume_id: str = ""
     fp: BinaryIO | None = None  # the image being written, beside its final name
     tmp: Path | None = None
 
@@ -388,25 +410,32 @@ def _progress_adapter(progress: Progress | None, layout: _Layout) -> Callable[[i
     return on_progress
 
 
+#: The Volume Identifier, or how to learn it: called when the check has passed and the files
+#: are copied, so nothing waits for whatever finds it (``mediatool iso``: the check process
+#: reads the File-set ID).
+VolumeId = str | Callable[[], str]
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
     folder: Path
     scan: FolderScan
-    volume_id: str
+    volume_id: VolumeId
     date: datetime
     capacity: int | None
 
 
 def _write(
     job: _Job, iso: Path, progress: Progress | None, check: Callable[[], object] | None
-) -> int:
-    """Master and write the image at ``iso`` (the size in bytes). The copying thread lays it
-    out, refuses it when it does not fit (then nothing was created; ``check``'s refusal is
-    raised first), writes pycdlib's part, then the files' bytes, while ``check`` runs here."""
+) -> _Layout:
+    """Master and write the image at ``iso``. The copying thread lays it out, refuses it when
+    it does not fit (then nothing was created; ``check``'s refusal is raised first), writes
+    pycdlib's part, then the files' bytes, while ``check`` runs here; then the Volume
+    Identifier is recorded (:func:`_name`)."""
     layout = _Layout()
 
     def prepare() -> tuple[int, list[isodata.Extent]]:  # in the copying thread
-        image = _master(job.folder, job.scan, job.volume_id, job.date)
+        image = _master(job.folder, job.scan, "", job.date)
         layout.size = image.pvd.space_size * SECTOR
         check_capacity(layout.size, job.capacity)
         iso.parent.mkdir(parents=True, exist_ok=True)
@@ -425,6 +454,7 @@ def _write(
     try:
         isodata.fill(prepare, check, _progress_adapter(progress, layout))
         assert layout.fp is not None and layout.tmp is not None
+        layout.volume_id = _name(layout.fp, job.volume_id)
         layout.fp.close()
         layout.tmp.replace(iso)
     except BaseException:
@@ -433,7 +463,7 @@ def _write(
         if layout.tmp is not None:
             layout.tmp.unlink(missing_ok=True)
         raise
-    return layout.size
+    return layout
 
 
 def check_target(folder: Path, iso: Path, force: bool) -> None:
@@ -461,14 +491,12 @@ def image_size(folder: Path, volume_id: str = "") -> int | None:
 
 
 def _packable(
-    folder: Path, iso: Path, volume_id: str, force: bool, scan: FolderScan | None
+    folder: Path, iso: Path, volume_id: VolumeId, force: bool, scan: FolderScan | None
 ) -> FolderScan:
-    """The checks before anything is written: the volume identifier, the folder, the target,
-    names Level 1 can record (:func:`pack` says what each raises)."""
-    if not VOLUME_ID.match(volume_id):
-        raise MediatoolError(
-            f"volume identifier {volume_id!r} is not 0-32 of A-Z 0-9 _ (ECMA-119 8.4.6)"
-        )
+    """The checks before anything is written: the volume identifier (when known), the folder,
+    the target, names Level 1 can record (:func:`pack` says what each raises)."""
+    if isinstance(volume_id, str):
+        _check_volume_id(volume_id)
     return packable(folder, iso, force, "an ISO 9660 Level 1 File-set (PS3.12 F.2.2)", scan)
 
 
@@ -494,7 +522,7 @@ def pack(  # noqa: PLR0913 - keyword options of one call
     folder: Path,
     iso: Path,
     *,
-    volume_id: str,
+    volume_id: VolumeId,
     date: datetime | None,
     capacity: int | None,
     progress: Progress | None = None,
@@ -504,10 +532,12 @@ def pack(  # noqa: PLR0913 - keyword options of one call
 ) -> PackResult:
     """Write ``folder`` (a File-set root) as an ISO 9660 Level 1 image at ``iso``.
 
-    ``volume_id`` is the File-set ID (PS3.12 F.1.1); ``date`` goes into every date field
-    (``None``: ``SOURCE_DATE_EPOCH``, else now); ``capacity`` is what the medium holds in bytes
-    (:data:`MEDIA_CAPACITY`, ``None``: no limit); ``force`` replaces an existing ``iso``. The
-    image is written beside ``iso`` and renamed into place when complete. ``scan`` is
+    ``volume_id`` is the File-set ID (PS3.12 F.1.1), or a function that returns it (called once
+    the check has passed and the files are copied; what it raises is raised here); ``date``
+    goes into every date field (``None``: ``SOURCE_DATE_EPOCH``, else now); ``capacity`` is
+    what the medium holds in bytes (:data:`MEDIA_CAPACITY`, ``None``: no limit); ``force``
+    replaces an existing ``iso``. The image is written beside ``iso`` and renamed into place
+    when complete. ``scan`` is
     :func:`scan_folder`'s result when the caller has it. ``check`` runs while the files are
     copied (it refuses by raising; it also runs, first, when the image does not fit, so that
     its refusal wins), and the image is published only when it returns.
@@ -526,16 +556,16 @@ def pack(  # noqa: PLR0913 - keyword options of one call
     moment = resolve_date(date)
     scan = _packable(folder, iso, volume_id, force, scan)
     try:
-        size = _write(_Job(folder, scan, volume_id, moment, capacity), iso, progress, check)
+        layout = _write(_Job(folder, scan, volume_id, moment, capacity), iso, progress, check)
     except PyCdlibException as exc:
         raise OutputError(f"pycdlib refused the image: {exc}") from exc
     except OSError as exc:
         raise OutputError(f"writing {str(iso)!r} failed: {exc}") from exc
     return PackResult(
         iso=iso,
-        size=size,
+        size=layout.size,
         files=sum(1 for e in scan.entries if not e.is_dir),
         directories=sum(1 for e in scan.entries if e.is_dir),
-        volume_id=volume_id,
+        volume_id=layout.volume_id,
         date=moment,
     )

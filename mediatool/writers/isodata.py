@@ -14,10 +14,11 @@ full ``validate`` pass before it publishes an image. On 1,200 CT images with the
   (``os.copy_file_range``: the bytes never enter this process, one read from the disk or the
   page cache per file). The validation reads only the headers (the page cache serves them
   again to the copy or the other way round); the image is renamed into place only when the
-  check has passed and the copy is complete. What is left on the critical path is the
-  validation's own CPU (about 1 ms of header parsing per DICOM file, the DICOMDIR, the sniff
-  of the web files): on two busy cores the overlap gains little, and that cost is the
-  ``validate`` item of issue 17.
+  check has passed and the copy is complete. ``mediatool iso`` runs the check in a process of
+  its own (:mod:`mediatool.cli.isocheck`), so that pycdlib's layout here and the validation's
+  Python there do not take turns on one interpreter lock. What is left on the critical path
+  is the validation's own CPU (about 1 ms of header parsing per DICOM file, the DICOMDIR, the
+  sniff of the web files) beside the copy's: that cost is the ``validate`` item of issue 17.
 
 **Nothing changed under us.** Every file's ``stat`` (size, modification and change times, inode)
 is taken when the folder is listed, before the check reads it and before its copy. After both,
