@@ -278,10 +278,9 @@ def write_fileset(
     staging = folder.staging_dir(target)
     try:
         tree = _content(media_plan, staging, request, site, progress, must_fit)
-        if must_fit is not None:
-            size = measured_size(request, staging, media_plan.fileset_id)
-            if size is None or size > must_fit:
-                raise DoesNotFit
+        volume_id = media_plan.fileset_id
+        if must_fit is not None and not image_fits(request, staging, volume_id, must_fit):
+            raise DoesNotFit
         if request.label is not None:
             _label(request, staging, site, tree)
         if request.iso is not None:
@@ -334,6 +333,20 @@ def _label(
     )  # fmt: skip
     assert request.label is not None
     folder.write_file_atomically(request.label, png)
+
+
+def image_fits(request: BuildRequest, folder: Path, volume_id: str, capacity: int) -> bool:
+    """Whether the images asked for of ``folder`` are recordable and within ``capacity``. The
+    exact layout (:func:`measured_size`: as long as the ISO pack's own) is made only when the
+    upper bound :func:`mediatool.build.webfit.quick_fits` leaves it open, and always for an
+    ``--image`` (a USB stick's FAT allocates in clusters larger than a sector)."""
+    from mediatool.build import webfit
+    from mediatool.writers import iso as iso_writer
+
+    if request.image is None and webfit.quick_fits(folder, capacity):
+        return iso_writer.scan_folder(folder).ok  # what image_size answers None for
+    size = measured_size(request, folder, volume_id)
+    return size is not None and size <= capacity
 
 
 def measured_size(request: BuildRequest, folder: Path, volume_id: str) -> int | None:
