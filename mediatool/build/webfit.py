@@ -37,7 +37,7 @@ from typing import Final
 
 from mediatool.findings import Finding, finding
 from mediatool.pixels.render import MAX_EDGE, JpegSettings
-from mediatool.web.content import OUTPUTS, WebEstimate, estimate_web
+from mediatool.web.content import OUTPUTS, WebEstimate, Workers, estimate_web
 from mediatool.web.fileset import PatientNode
 from mediatool.writers import iso as iso_writer
 
@@ -80,16 +80,16 @@ def steps(presets: str) -> list[Step]:
 
 
 def estimator(
-    root: Path, tree: Sequence[PatientNode], jobs: int | None
+    root: Path, tree: Sequence[PatientNode], jobs: int | None, workers: Workers | None = None
 ) -> Callable[[Step], int | None]:
     """``estimate`` for :func:`fit_web_content`: the disc bytes of a step's JPEGs from a sample
-    of the images of ``tree`` (:func:`mediatool.web.content.estimate_web`), one sample a JPEG
-    setting (steps 0 and 1 share one), made when first asked for."""
+    of the images of ``tree`` (:func:`mediatool.web.content.estimate_web`, in ``workers`` when
+    given), one sample a JPEG setting (steps 0 and 1 share one), made when first asked for."""
     made: dict[JpegSettings, WebEstimate | None] = {}
 
     def estimate(step: Step) -> int | None:
         if step.jpeg not in made:
-            made[step.jpeg] = estimate_web(root, tree, step.jpeg, jobs_n=jobs)
+            made[step.jpeg] = estimate_web(root, tree, step.jpeg, jobs_n=jobs, workers=workers)
         guess = made[step.jpeg]
         return None if guess is None else guess.images + (guess.presets if step.presets else 0)
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the web content and the image writers are imported when ask
     # build to a folder without web content does not pay for them (start-up, issue 17)
     from mediatool.build import webfit
     from mediatool.web import Site
+    from mediatool.web.content import Workers
     from mediatool.web.fileset import PatientNode
 
 
@@ -445,7 +446,27 @@ def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to
 ) -> list[Finding] | None:
     """The web content of one File-set reduced until the image fits the medium
     (:mod:`mediatool.build.webfit`); the icons come from its first rendering. None: the DICOM
-    File-set alone does not fit (``split``: nothing rendered)."""
+    File-set alone does not fit (``split``: nothing rendered). The estimate and every rendering
+    run in the same worker processes (forked once)."""
+    from mediatool.web.content import Workers
+
+    with Workers(request.jobs) as workers:
+        return _fit_web_content(
+            media_plan, staging, request, site, progress, order, shown, split, workers
+        )
+
+
+def _fit_web_content(  # noqa: PLR0913 - _fitted_web_content's inputs, and its workers
+    media_plan: MediaPlan,
+    staging: Path,
+    request: BuildRequest,
+    site: Site | None,
+    progress: Progress | None,
+    order: icon_maker.IconOrder,
+    shown: tuple[list[PatientNode], list[Finding]],
+    split: bool,
+    workers: Workers,
+) -> list[Finding] | None:
     from mediatool.build import webfit
     from mediatool.web import write_web_content
 
@@ -465,6 +486,7 @@ def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to
             icons=None if replace else order,
             shown=shown,
             jpeg=step.jpeg,
+            workers=workers,
         )
 
     medium = request.media or request.profile.media
@@ -477,7 +499,7 @@ def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to
         where,
         request.presets,
         split=split,
-        estimate=webfit.estimator(staging, shown[0], request.jobs),
+        estimate=webfit.estimator(staging, shown[0], request.jobs, workers),
     )
 
 
