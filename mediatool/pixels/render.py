@@ -31,7 +31,7 @@ from typing import Any, Final
 import numpy as np
 from PIL import Image
 from pydicom.dataset import Dataset
-from pydicom.pixels import pixel_array
+from pydicom.pixels.utils import pixel_array
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut, apply_voi
 
 #: JPEG settings: fixed, so two runs give byte-identical files (Pillow writes no timestamp).

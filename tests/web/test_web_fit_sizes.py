@@ -5,7 +5,6 @@ fits, and an ``--image`` is always laid out."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -43,11 +42,16 @@ def fileset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_fileset(src, tmp_path_factory.mktemp("out") / "FS")
 
 
-def request_for(fileset: Path, **changes: object) -> build_mod.BuildRequest:
-    request = build_mod.BuildRequest(
-        sources=(), out=fileset, profile=profiles.load(profiles.DEFAULT_PROFILE)
+def request_for(
+    fileset: Path, image: Path | None = None, media: str | None = None
+) -> build_mod.BuildRequest:
+    return build_mod.BuildRequest(
+        sources=(),
+        out=fileset,
+        profile=profiles.load(profiles.DEFAULT_PROFILE),
+        image=image,
+        media=media,
     )
-    return replace(request, **changes)
 
 
 def test_image_fits_as_the_exact_layout(fileset: Path) -> None:
