@@ -31,8 +31,8 @@ from typing import Any, Final
 import numpy as np
 from PIL import Image
 from pydicom.dataset import Dataset
-from pydicom.pixels.utils import pixel_array
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut, apply_voi
+from pydicom.pixels.utils import pixel_array
 
 #: JPEG settings: fixed, so two runs give byte-identical files (Pillow writes no timestamp).
 JPEG_QUALITY: Final = 85
