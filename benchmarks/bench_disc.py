@@ -19,9 +19,11 @@ Each run starts after ``sync`` with the previous output deleted (not timed), aft
 warm-up build (not counted) with the byte-code cache on (as installed).
 
 Figures: median wall time, peak memory of the process tree (sum of PSS), the ratio to the
-anchor (goal <= 2.0), the floor per image (one core) and in total (all cores), the ISO's size
-and whether it fits one CD (PS3.12 F.2.1.1: 360,000 sectors of 2,048 bytes, ``--media cd``),
-and the web content's steps (``build.webfit``: the ``web.degraded`` / ``web.left-out`` finding).
+anchor (goal <= 2.0), CPU seconds (user + system) of mediatool's processes and of the anchor's
+(its copy and its two tools), which a busy machine changes less than wall time, the floor
+per image (one core) and in total (all cores), the ISO's size and whether it fits one CD
+(PS3.12 F.2.1.1: 360,000 sectors of 2,048 bytes, ``--media cd``), and the web content's steps
+(``build.webfit``: the ``web.degraded`` / ``web.left-out`` finding).
 """
 
 from __future__ import annotations
@@ -66,21 +68,26 @@ def copy_to_layout(src: Path, dest: Path) -> None:
         shutil.copyfile(path, d / f"I{n % 1000:07d}")
 
 
-def run_anchor(src: Path, work: Path) -> tuple[Run, int]:
+def run_anchor(src: Path, work: Path) -> tuple[Run, int, float]:
+    """The anchor's run, its ISO's size and its CPU seconds (the copy in this process, user +
+    system, and dcmmkdir's and genisoimage's)."""
     layout, image = work / "anchor", work / "anchor.iso"
     shutil.rmtree(layout, ignore_errors=True)
     image.unlink(missing_ok=True)
     os.sync()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     try:
         copy_to_layout(src, layout)
-        copied = time.perf_counter() - start
+        copied, cpu = time.perf_counter() - start, time.process_time() - cpu
+        before = children_cpu()
         mkdir = measure(
             ["dcmmkdir", "+r", "-Pgp", "+id", str(layout), "+D", str(layout / "DICOMDIR"), "-q"]
         )
         iso = measure(["genisoimage", "-iso-level", "1", "-quiet", "-o", str(image), str(layout)])
+        cpu += children_cpu() - before
         size = image.stat().st_size
-        return Run(copied + mkdir.seconds + iso.seconds, max(mkdir.peak_mb, iso.peak_mb)), size
+        run = Run(copied + mkdir.seconds + iso.seconds, max(mkdir.peak_mb, iso.peak_mb))
+        return run, size, cpu
     finally:
         shutil.rmtree(layout, ignore_errors=True)
         image.unlink(missing_ok=True)
@@ -148,13 +155,15 @@ def main() -> int:
     mt: list[Run] = []
     anchor: list[Run] = []
     mt_cpu: list[float] = []
+    anchor_cpu: list[float] = []
     for _ in range(args.repeat):
         before = children_cpu()
         run, size, steps = run_mediatool(src, args.work)
         mt_cpu.append(children_cpu() - before)
         mt.append(run)
-        a_run, a_size = run_anchor(src, args.work)
+        a_run, a_size, a_cpu = run_anchor(src, args.work)
         anchor.append(a_run)
+        anchor_cpu.append(a_cpu)
     per_image, floor_wall, floor_bytes = run_floor(src)
     m, a = median(mt), median(anchor)
     cores = os.cpu_count()
@@ -170,7 +179,11 @@ def main() -> int:
         f"copy + dcmmkdir + genisoimage (anchor)    {a.seconds:7.2f} s {a.peak_mb:6.0f} MB  "
         f"ISO {a_size / 1e6:6.1f} MB"
     )
-    print(f"mediatool CPU (user + sys, all processes): {sorted(mt_cpu)[len(mt_cpu) // 2]:.2f} s")
+    cpu, a_cpu = sorted(mt_cpu)[len(mt_cpu) // 2], sorted(anchor_cpu)[len(anchor_cpu) // 2]
+    print(
+        f"CPU (user + sys, all processes): mediatool {cpu:.2f} s, anchor {a_cpu:.2f} s, "
+        f"ratio {cpu / a_cpu:.2f}"
+    )
     print(f"ratio mediatool / anchor: {m.seconds / a.seconds:.2f} (goal <= {GOAL})")
     print(
         f"floor (dcmread + pixel_array + LUT numpy.take + Pillow frombuffer/JPEG q85, one 512x512 "

@@ -28,6 +28,7 @@ caller splits the set into volumes as before (:mod:`mediatool.build.volumes`).
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from typing import Final
 
 from mediatool.findings import Finding, finding
 from mediatool.pixels.render import MAX_EDGE, JpegSettings
-from mediatool.web.content import OUTPUTS, WebEstimate, estimate_web
+from mediatool.web.content import OUTPUTS, WebEstimate, Workers, estimate_web
 from mediatool.web.fileset import PatientNode
 from mediatool.writers import iso as iso_writer
 
@@ -79,31 +80,49 @@ def steps(presets: str) -> list[Step]:
 
 
 def estimator(
-    root: Path, tree: Sequence[PatientNode], jobs: int | None
+    root: Path, tree: Sequence[PatientNode], jobs: int | None, workers: Workers | None = None
 ) -> Callable[[Step], int | None]:
     """``estimate`` for :func:`fit_web_content`: the disc bytes of a step's JPEGs from a sample
-    of the images of ``tree`` (:func:`mediatool.web.content.estimate_web`), one sample a JPEG
-    setting (steps 0 and 1 share one), made when first asked for."""
+    of the images of ``tree`` (:func:`mediatool.web.content.estimate_web`, in ``workers`` when
+    given), one sample a JPEG setting (steps 0 and 1 share one), made when first asked for."""
     made: dict[JpegSettings, WebEstimate | None] = {}
 
     def estimate(step: Step) -> int | None:
         if step.jpeg not in made:
-            made[step.jpeg] = estimate_web(root, tree, step.jpeg, jobs_n=jobs)
+            made[step.jpeg] = estimate_web(root, tree, step.jpeg, jobs_n=jobs, workers=workers)
         guess = made[step.jpeg]
         return None if guess is None else guess.images + (guess.presets if step.presets else 0)
 
     return estimate
 
 
+def file_sizes(root: Path) -> list[int]:
+    """The size of every file under ``root``, as ``Path.rglob`` finds them (symbolic links to
+    files followed, to folders not entered), by ``os.scandir``: the walk's directory entries
+    already say which is a folder, where ``rglob`` + ``stat`` + ``is_file`` asked three times
+    a file (a fifth of a second of CPU a walk on the default disc's 2,500 files, issue 17)."""
+    sizes: list[int] = []
+    stack = [str(root)]
+    while stack:
+        with os.scandir(stack.pop()) as listing:
+            for entry in listing:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_file():
+                    sizes.append(entry.stat().st_size)
+    return sizes
+
+
 def _on_disc(root: Path) -> int:
     """The folder's files in 2,048-byte sectors: less than any image of it takes."""
     sector = iso_writer.SECTOR
-    return sum(-(-p.stat().st_size // sector) * sector for p in root.rglob("*") if p.is_file())
+    return sum(-(-size // sector) * sector for size in file_sizes(root))
 
 
-def _quick_fits(root: Path, capacity: int) -> bool:
-    """True when the folder fits whatever the image's own structures take (no layout)."""
-    sizes = [p.stat().st_size for p in root.rglob("*") if p.is_file()]
+def quick_fits(root: Path, capacity: int) -> bool:
+    """True when the folder fits whatever the image's own structures take (no layout): an
+    upper bound of its ISO 9660 or UDF image (2,048-byte sectors)."""
+    sizes = file_sizes(root)
     sector = iso_writer.SECTOR
     files = sum(-(-s // sector) * sector for s in sizes)
     return files + _PER_FILE * len(sizes) + _FIXED <= capacity
@@ -139,7 +158,7 @@ def fit_web_content(  # noqa: PLR0913 - what to render and measure, and how to c
     :data:`SURELY` share of that would already overflow is not rendered."""
 
     def fits() -> bool:
-        if _quick_fits(root, capacity):
+        if quick_fits(root, capacity):
             return True
         size = measure()
         return size is None or size <= capacity
@@ -182,4 +201,12 @@ def _degraded(reduced: Sequence[str], medium: str) -> list[Finding]:
     ]
 
 
-__all__: Sequence[str] = ["Step", "estimator", "fit_web_content", "remove_web_content", "steps"]
+__all__: Sequence[str] = [
+    "Step",
+    "estimator",
+    "file_sizes",
+    "fit_web_content",
+    "quick_fits",
+    "remove_web_content",
+    "steps",
+]

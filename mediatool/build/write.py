@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the web content and the image writers are imported when ask
     # build to a folder without web content does not pay for them (start-up, issue 17)
     from mediatool.build import webfit
     from mediatool.web import Site
+    from mediatool.web.content import Workers
     from mediatool.web.fileset import PatientNode
 
 
@@ -278,10 +279,9 @@ def write_fileset(
     staging = folder.staging_dir(target)
     try:
         tree = _content(media_plan, staging, request, site, progress, must_fit)
-        if must_fit is not None:
-            size = measured_size(request, staging, media_plan.fileset_id)
-            if size is None or size > must_fit:
-                raise DoesNotFit
+        volume_id = media_plan.fileset_id
+        if must_fit is not None and not image_fits(request, staging, volume_id, must_fit):
+            raise DoesNotFit
         if request.label is not None:
             _label(request, staging, site, tree)
         if request.iso is not None:
@@ -334,6 +334,20 @@ def _label(
     )  # fmt: skip
     assert request.label is not None
     folder.write_file_atomically(request.label, png)
+
+
+def image_fits(request: BuildRequest, folder: Path, volume_id: str, capacity: int) -> bool:
+    """Whether the images asked for of ``folder`` are recordable and within ``capacity``. The
+    exact layout (:func:`measured_size`: as long as the ISO pack's own) is made only when the
+    upper bound :func:`mediatool.build.webfit.quick_fits` leaves it open, and always for an
+    ``--image`` (a USB stick's FAT allocates in clusters larger than a sector)."""
+    from mediatool.build import webfit
+    from mediatool.writers import iso as iso_writer
+
+    if request.image is None and webfit.quick_fits(folder, capacity):
+        return iso_writer.scan_folder(folder).ok  # what image_size answers None for
+    size = measured_size(request, folder, volume_id)
+    return size is not None and size <= capacity
 
 
 def measured_size(request: BuildRequest, folder: Path, volume_id: str) -> int | None:
@@ -432,7 +446,27 @@ def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to
 ) -> list[Finding] | None:
     """The web content of one File-set reduced until the image fits the medium
     (:mod:`mediatool.build.webfit`); the icons come from its first rendering. None: the DICOM
-    File-set alone does not fit (``split``: nothing rendered)."""
+    File-set alone does not fit (``split``: nothing rendered). The estimate and every rendering
+    run in the same worker processes (forked once)."""
+    from mediatool.web.content import Workers
+
+    with Workers(request.jobs) as workers:
+        return _fit_web_content(
+            media_plan, staging, request, site, progress, order, shown, split, workers
+        )
+
+
+def _fit_web_content(  # noqa: PLR0913 - _fitted_web_content's inputs, and its workers
+    media_plan: MediaPlan,
+    staging: Path,
+    request: BuildRequest,
+    site: Site | None,
+    progress: Progress | None,
+    order: icon_maker.IconOrder,
+    shown: tuple[list[PatientNode], list[Finding]],
+    split: bool,
+    workers: Workers,
+) -> list[Finding] | None:
     from mediatool.build import webfit
     from mediatool.web import write_web_content
 
@@ -452,6 +486,7 @@ def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to
             icons=None if replace else order,
             shown=shown,
             jpeg=step.jpeg,
+            workers=workers,
         )
 
     medium = request.media or request.profile.media
@@ -464,7 +499,7 @@ def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to
         where,
         request.presets,
         split=split,
-        estimate=webfit.estimator(staging, shown[0], request.jobs),
+        estimate=webfit.estimator(staging, shown[0], request.jobs, workers),
     )
 
 

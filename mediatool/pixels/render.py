@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 from pydicom.dataset import Dataset
 from pydicom.pixels.processing import apply_color_lut, apply_modality_lut, apply_voi
+from pydicom.pixels.utils import pixel_array
 
 #: JPEG settings: fixed, so two runs give byte-identical files (Pillow writes no timestamp).
 JPEG_QUALITY: Final = 85
@@ -208,6 +209,7 @@ class GrayFrame:
         self._modality: np.ndarray | None = None
         self._range: tuple[int, int] | None = None
         self._index: np.ndarray | None = None
+        self._default: np.ndarray | None = None
 
     def modality_values(self) -> np.ndarray:
         if self._modality is None:
@@ -251,7 +253,13 @@ class GrayFrame:
         return self._index
 
     def default(self) -> np.ndarray:
-        """The rendering the file asks for: VOI LUT, else window, else min/max."""
+        """The rendering the file asks for: VOI LUT, else window, else min/max (made once: the
+        web JPEG and the record's icon show the same rendering; callers never write into it)."""
+        if self._default is None:
+            self._default = self._make_default()
+        return self._default
+
+    def _make_default(self) -> np.ndarray:
         if self.ds.get("VOILUTSequence"):
             return _voi_lut_8bit(self.modality_values(), self.ds)
         window = stored_window(self.ds, self.frame)
@@ -346,9 +354,13 @@ def _frames(arr: np.ndarray, ds: Dataset, color: bool) -> list[np.ndarray]:
 
 
 def decode(ds: Dataset) -> np.ndarray:
-    """The pixel data as stored, decoded: the one place pixels are decoded (pydicom's plugins)."""
+    """The pixel data as stored, decoded: the one place pixels are decoded (pydicom's plugins).
+
+    :func:`pydicom.pixels.pixel_array` with the data set is what ``ds.pixel_array`` runs, less
+    its cache on the data set (it looks up twelve elements' ids before and after decoding, a
+    tenth of a millisecond and more an image; a Picture decodes once anyway)."""
     try:
-        arr: np.ndarray = ds.pixel_array
+        arr: np.ndarray = pixel_array(ds)
     except Exception as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise RenderError(f"cannot decode the pixel data: {reason}") from exc
@@ -393,10 +405,16 @@ class Picture:
         self.color = samples == 3
         self.frames = _frames(arr, ds, color=self.color)
         self.invert = not self.color and is_inverted(ds)
+        self._gray: GrayFrame | None = None  # the frame last asked for, with its tables
 
     def gray(self, index: int) -> GrayFrame:
-        """Frame ``index`` of a grayscale image, for its default rendering or a window."""
-        return GrayFrame(self.ds, self.frames[index], index)
+        """Frame ``index`` of a grayscale image, for its default rendering or a window. The
+        last one asked for is kept (one frame's worth): the record's icon and the web JPEG of a
+        single-frame image share one rendering, not one each (issue 17)."""
+        last = self._gray
+        if last is None or last.frame != index or last.stored is not self.frames[index]:
+            last = self._gray = GrayFrame(self.ds, self.frames[index], index)
+        return last
 
     def default(self, index: int) -> np.ndarray:
         """Frame ``index`` in 8 bits as the file asks to show it, (H, W) or (H, W, 3)."""

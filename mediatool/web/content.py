@@ -27,10 +27,12 @@ import io
 import os
 import shutil
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from PIL import Image
 from pydicom import dcmread
@@ -46,9 +48,11 @@ from mediatool.pixels.icons import IconOrder
 from mediatool.web import fileset, pages, viewer
 from mediatool.web.site import DEFAULT_SITE, Site
 from mediatool.web.work import Job, Outcome, run_batch, sizes_batch, web_finding
-from mediatool.workers import pool as worker_pool
+from mediatool.workers import pool
 
 CHUNK = 16
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 #: What this module writes at the root of the File-set.
 OUTPUTS = ("README.TXT", "INDEX.HTM", "AUTORUN.INF", "IHE_PDI", "VIEWER", "REPORTS", "APP")
 
@@ -174,26 +178,60 @@ def plan_jobs(
     return jobs
 
 
-def run_jobs(
-    jobs: list[Job], root: Path, *, jobs_n: int | None, progress: Progress | None
-) -> list[Outcome]:
-    workers = jobs_n or min(os.cpu_count() or 1, 8)
-    # Batches of at most CHUNK, at least four a worker: a small set keeps every core busy too.
-    chunk = min(CHUNK, max(1, -(-len(jobs) // (4 * workers))))
-    batches = [(jobs[i : i + chunk], root) for i in range(0, len(jobs), chunk)]
-    outcomes: list[Outcome] = []
+class Workers:
+    """The processes that render the web content and estimate its size: forked when first
+    needed, kept until closed, so a build's estimate and each of its renderings share them (a
+    worker forked from a build costs some 30 ms of CPU, issue 17). Pillow's format drivers are
+    loaded before the fork (``Image.preinit``, which the first ``save`` runs), so no worker
+    imports them again. One worker, or fewer than two batches, run in this process."""
 
-    def consume(results: Iterable[list[Outcome]]) -> None:
-        for batch in results:
+    def __init__(self, jobs_n: int | None) -> None:
+        self.count = jobs_n or min(os.cpu_count() or 1, 8)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, function: Callable[[_T], _R], batches: Sequence[_T]) -> Iterator[_R]:
+        """``function`` of every batch, in order."""
+        if self.count == 1 or len(batches) < 2:
+            return map(function, batches)
+        if self._pool is None:
+            Image.preinit()
+            self._pool = pool(self.count)
+        return self._pool.map(function, batches)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _workers(given: Workers | None, jobs_n: int | None) -> AbstractContextManager[Workers]:
+    """``given`` (its owner closes it), else workers of this call alone."""
+    return nullcontext(given) if given is not None else Workers(jobs_n)
+
+
+def run_jobs(
+    jobs: list[Job],
+    root: Path,
+    *,
+    jobs_n: int | None,
+    progress: Progress | None,
+    workers: Workers | None = None,
+) -> list[Outcome]:
+    with _workers(workers, jobs_n) as running:
+        # Batches of at most CHUNK, at least four a worker: a small set keeps every core busy.
+        chunk = min(CHUNK, max(1, -(-len(jobs) // (4 * running.count))))
+        batches = [(jobs[i : i + chunk], root) for i in range(0, len(jobs), chunk)]
+        outcomes: list[Outcome] = []
+        for batch in running.map(run_batch, batches):
             outcomes.extend(batch)
             if progress:
                 progress(len(outcomes), len(jobs), "rendering web content")
-
-    if workers == 1 or len(batches) < 2:
-        consume(map(run_batch, batches))
-    else:
-        with worker_pool(workers) as pool:
-            consume(pool.map(run_batch, batches))
     return outcomes
 
 
@@ -217,6 +255,7 @@ def estimate_web(
     jpeg: render.JpegSettings,
     *,
     jobs_n: int | None,
+    workers: Workers | None = None,
 ) -> WebEstimate | None:
     """The JPEG bytes of the web content of ``tree`` made with ``jpeg``, extrapolated from every
     :data:`SAMPLE_EVERY`-th image (decoded and encoded, nothing written; deterministic: the
@@ -225,17 +264,12 @@ def estimate_web(
     if len(planned) < MIN_ESTIMATED:
         return None
     picked = planned[SAMPLE_EVERY // 2 :: SAMPLE_EVERY]
-    workers = jobs_n or min(os.cpu_count() or 1, 8)
-    per = max(1, -(-len(picked) // workers))
-    batches = [(picked[i : i + per], root) for i in range(0, len(picked), per)]
     sizes: list[tuple[int, int]] = []
-    if workers == 1 or len(batches) < 2:
-        for batch in map(sizes_batch, batches):
+    with _workers(workers, jobs_n) as running:
+        per = max(1, -(-len(picked) // running.count))
+        batches = [(picked[i : i + per], root) for i in range(0, len(picked), per)]
+        for batch in running.map(sizes_batch, batches):
             sizes.extend(batch)
-    else:
-        with worker_pool(workers) as pool:
-            for batch in pool.map(sizes_batch, batches):
-                sizes.extend(batch)
     scale = len(planned) / len(picked)
     return WebEstimate(
         round(sum(s[0] for s in sizes) * scale), round(sum(s[1] for s in sizes) * scale)
@@ -307,6 +341,7 @@ def write_web_content(  # noqa: PLR0913 - keyword-only settings, each with a def
     icons: IconOrder | None = None,
     shown: tuple[Sequence[fileset.PatientNode], Sequence[Finding]] | None = None,
     jpeg: render.JpegSettings = render.WEB_JPEG,
+    workers: Workers | None = None,
 ) -> list[Finding]:
     """Write README.TXT, INDEX.HTM, IHE_PDI/, REPORTS/ and VIEWER/ (and, with ``viewer_dir``,
     APP/ and AUTORUN.INF) into the File-set folder ``root``.
@@ -318,21 +353,19 @@ def write_web_content(  # noqa: PLR0913 - keyword-only settings, each with a def
     decode as the pictures (its ``made`` and ``failed`` are filled in). ``shown``: the record
     tree and its findings when the caller has them (a build: :func:`tree_of`); else they are
     read from ``root/DICOMDIR``. ``jpeg``: the quality and longest edge of the images' JPEGs
-    (a build lowers them when the web content would not fit the medium).
-    Raises :class:`MediatoolError` when ``root`` has no readable DICOMDIR or ``viewer_dir`` is
-    unusable; problems with single objects are returned as findings.
-    """
+    (a build lowers them to fit the medium). ``workers``: the caller's :class:`Workers`, else
+    made for this call. Raises :class:`MediatoolError` when ``root`` has no readable DICOMDIR
+    or ``viewer_dir`` is unusable; problems with single objects are returned as findings."""
     site = site or DEFAULT_SITE
     if viewer_dir is not None:
         viewer.check_third_party(viewer_dir)
     tree, findings = read_dicomdir(root) if shown is None else (list(shown[0]), list(shown[1]))
     _make_room(root, replace)
     planned = plan_jobs(tree, presets, icons.sizes if icons is not None else None, jpeg)
-    outcomes = run_jobs(planned, root, jobs_n=jobs, progress=progress)
+    outcomes = run_jobs(planned, root, jobs_n=jobs, progress=progress, workers=workers)
     if icons is not None:
         _collect_icons(tree, outcomes, icons)
-    for outcome in outcomes:
-        findings.extend(outcome.findings)
+    findings += [f for outcome in outcomes for f in outcome.findings]
     logo = _write_logo(root, site)
     app = viewer.copy_third_party(viewer_dir, root) if viewer_dir is not None else None
     model = pages.build_model(

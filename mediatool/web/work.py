@@ -77,11 +77,24 @@ def _image_names(job: Job, frames: int) -> list[str]:
     return [f"{job.stem}/F{n:05d}.JPG" for n in range(1, frames + 1)]
 
 
-def _write(root: Path, relative: str, data: bytes) -> None:
-    path = root / relative
-    ensure_parent()  # a worker never writes after the build that started it is gone
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+class _Target:
+    """The File-set root a batch of jobs writes under, and the folders it made there: each is
+    made once a batch, not tried again for every file (a failed mkdir and a stat, issue 17)."""
+
+    __slots__ = ("made", "root")
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.made: set[str] = set()
+
+    def write(self, relative: str, data: bytes) -> None:
+        path = self.root / relative
+        ensure_parent()  # a worker never writes after the build that started it is gone
+        folder = relative.rpartition("/")[0]
+        if folder not in self.made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(folder)
+        path.write_bytes(data)
 
 
 def _presets_for(ds: Dataset, job: Job) -> tuple[render.Preset, ...]:
@@ -92,7 +105,7 @@ def _presets_for(ds: Dataset, job: Job) -> tuple[render.Preset, ...]:
     return render.CT_PRESETS
 
 
-def _render_images(ds: Dataset, job: Job, root: Path, out: Outcome) -> None:
+def _render_images(ds: Dataset, job: Job, target: _Target, out: Outcome) -> None:
     window = render.stored_window(ds)
     presets = _presets_for(ds, job)
     # A preset equal to the image's own window would be a byte-identical copy: the viewer
@@ -103,10 +116,10 @@ def _render_images(ds: Dataset, job: Job, root: Path, out: Outcome) -> None:
     names = _image_names(job, len(result.frames))
     quality = job.jpeg.quality
     for name, image in zip(names, result.frames, strict=True):
-        _write(root, f"{job.image_dir}/{name}", render.encode_jpeg(image, quality))
+        target.write(f"{job.image_dir}/{name}", render.encode_jpeg(image, quality))
     for key, images in result.presets.items():
         for name, image in zip(names, images, strict=True):
-            _write(root, f"{job.preset_dir}/{key}/{name}", render.encode_jpeg(image, quality))
+            target.write(f"{job.preset_dir}/{key}/{name}", render.encode_jpeg(image, quality))
     out.kind = "image"
     out.images = [f"{job.image_dir}/{name}" for name in names]
     out.size = result.frames[0].size
@@ -131,7 +144,7 @@ def _decoded(ds: Dataset, job: Job, out: Outcome) -> render.Picture:
     return picture
 
 
-def _pdf(ds: Dataset, job: Job, root: Path, out: Outcome) -> None:
+def _pdf(ds: Dataset, job: Job, target: _Target, out: Outcome) -> None:
     mime = str(ds.get("MIMETypeOfEncapsulatedDocument", "")).strip().lower()
     if mime != PDF_MIME or not job.pdf_path:
         out.kind = "other"
@@ -147,23 +160,23 @@ def _pdf(ds: Dataset, job: Job, root: Path, out: Outcome) -> None:
         data = data[:length]
     elif data.endswith(b"\x00"):
         data = data[:-1]  # the pad byte to an even length (PS3.5 7.1.1)
-    _write(root, job.pdf_path, data)
+    target.write(job.pdf_path, data)
     out.kind = "pdf"
     out.pdf = job.pdf_path
 
 
-def _classify(ds: Dataset, job: Job, root: Path, out: Outcome) -> None:
+def _classify(ds: Dataset, job: Job, target: _Target, out: Outcome) -> None:
     if render.has_pixels(ds):
-        _render_images(ds, job, root, out)
+        _render_images(ds, job, target, out)
     elif "EncapsulatedDocument" in ds:
-        _pdf(ds, job, root, out)
+        _pdf(ds, job, target, out)
     elif "ContentSequence" in ds and str(ds.get("ValueType", "")).upper() == "CONTAINER":
         out.kind = "sr"
         out.document = sr.read_document(ds)
         out.title = out.document["title"]
     elif "WaveformSequence" in ds:
         image = waveform.render_waveform(ds)
-        _write(root, f"{job.image_dir}/{job.stem}.JPG", render.encode_jpeg(image))
+        target.write(f"{job.image_dir}/{job.stem}.JPG", render.encode_jpeg(image))
         out.kind = "image"
         out.images = [f"{job.image_dir}/{job.stem}.JPG"]
         out.size = image.size
@@ -186,8 +199,10 @@ def _header(ds: Dataset, out: Outcome) -> None:
     out.date = text("ContentDate") or text("SeriesDate")
 
 
-def run_job(job: Job, root: Path) -> Outcome:
-    """Read one referenced file and write its renderings under ``root``."""
+def run_job(job: Job, root: Path, target: _Target | None = None) -> Outcome:
+    """Read one referenced file and write its renderings under ``root`` (``target``: the
+    batch's, when it runs in one)."""
+    target = target or _Target(root)
     out = Outcome(job.index)
     where = _where(job)
     with warnings.catch_warnings(record=True) as caught:
@@ -200,7 +215,7 @@ def run_job(job: Job, root: Path) -> Outcome:
             return out
         try:
             _header(ds, out)
-            _classify(ds, job, root, out)
+            _classify(ds, job, target, out)
         except render.RenderError as exc:
             out.kind = "other"
             out.findings.append(web_finding("web.render-failed", str(exc), where))
@@ -228,7 +243,8 @@ def _reason(exc: BaseException) -> str:
 
 def run_batch(args: tuple[list[Job], Path]) -> list[Outcome]:
     jobs, root = args
-    return [run_job(job, root) for job in jobs]
+    target = _Target(root)
+    return [run_job(job, root, target) for job in jobs]
 
 
 def _on_disc(size: int) -> int:
