@@ -91,7 +91,7 @@ def read_header(
         if split is not None:
             elements, position = split
             fp.seek(position)
-            return _dataset(elements)
+            return _dataset(fp, elements, meta.preamble)
         fp.seek(meta.end)
         dataset = read_dataset(
             fp, False, True, stop_when=_at_pixel_data, defer_size=DEFER_SIZE
@@ -138,17 +138,18 @@ def _split(data: bytes, start: int) -> tuple[dict[BaseTag, RawDataElement], int]
             value, pos = None, at + length  # deferred: a seek, past the end too
         elif length:
             value = data[at : at + length]
-            pos = max(at, min(at + length, end))  # a read stops at the end
+            pos = min(at + length, end)  # a read stops at the end (at <= end: read above)
         else:
             value, pos = empty, at
         elements[BaseTag(tag)] = RawDataElement(BaseTag(tag), vr, length, value, at, False, True)
     return elements, max(pos, end)  # the last header read moved to the end
 
 
-def _dataset(elements: dict[BaseTag, RawDataElement]) -> Dataset:
+def _dataset(fp: BinaryIO, elements: dict[BaseTag, RawDataElement], preamble: bytes) -> Dataset:
     """The data set ``read_dataset`` makes of these elements (encoding and character set), as
-    :func:`read_header` sets its encoding (``_character_set`` converts (0008,0005) in place)."""
-    ds = Dataset(elements, parent_encoding=default_encoding)
+    :func:`read_header` sets its encoding (``_character_set`` converts (0008,0005) in place).
+    A ``FileDataset`` of ``fp``, as pydicom's: a deferred value is read from it when asked for."""
+    ds = FileDataset(fp, elements, preamble, None, False, True)
     encoding: str | list[str] = default_encoding
     charset = elements.get(BaseTag(_CHARSET))
     if charset is not None:
