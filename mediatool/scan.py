@@ -26,7 +26,7 @@ from pydicom.tag import BaseTag
 from mediatool import workers
 from mediatool.dicom import filemeta, integrity
 from mediatool.dicom.headread import read_header
-from mediatool.dicom.recordkeys import encode_keys, raw_text
+from mediatool.dicom.recordkeys import element_at, encode_keys, raw_text
 from mediatool.dicom.recordtypes import RECORD_KEYS, Key, record_type_for
 from mediatool.dicom.uids import (
     DEFLATED,
@@ -99,9 +99,7 @@ def _looks_like_raw_dataset(head: bytes) -> bool:
 def _text(ds: Dataset, keyword: str) -> str:
     """A decoded value (character set applied), for names and descriptions."""
     tag = tag_for_keyword(keyword)
-    raw: RawDataElement | DataElement | None = (
-        ds.get_item(BaseTag(tag)) if tag is not None else None
-    )
+    raw: RawDataElement | DataElement | None = element_at(ds, tag) if tag is not None else None
     # Fast path, same result: ASCII text without ESC or a value separator decodes the same in
     # every character set (PS3.5 6.1.2.3), so pydicom's conversion can be skipped.
     if (
@@ -333,7 +331,8 @@ def _encoding_findings(
         encoding_ts=encoding,
         where=where,
     )
-    group2 = min(ds.keys(), default=0xFFFFFFFF) <= 0x0002FFFF  # tags are ints: no BaseTag calls
+    # plain ints: BaseTag's comparisons are Python functions (40 calls a file)
+    group2 = min(map(int, ds._dict), default=0xFFFFFFFF) <= 0x0002FFFF
     if group2:
         findings.append(
             finding(
@@ -427,7 +426,7 @@ _PIXEL_NUMBERS: Final = {
 
 def _int(ds: Dataset, keyword: str, default: int) -> int:
     tag, binary = _PIXEL_NUMBERS[keyword]
-    el = ds.get_item(BaseTag(tag))
+    el = element_at(ds, tag)
     value = None if el is None else el.value
     try:
         if isinstance(value, bytes):

@@ -610,7 +610,11 @@ def materialise(
     if lossy:
         _rebind_lossy(media_plan, lossy, staging, icons)
     placeholders = {uid: icon_maker.placeholder(size) for uid, size in (later or {}).items()}
-    media_plan.dicomdir = media_plan.encode_dicomdir({**placeholders, **icons})
+    if placeholders or icons or lossy or not media_plan.dicomdir:
+        media_plan.dicomdir = media_plan.encode_dicomdir({**placeholders, **icons})
+    # else the plan's own DICOMDIR (build_plan, volume_plan encode it from this very tree,
+    # File IDs and decisions) is the one: no icon to put in, no record to rebind; encoding it
+    # again cost a serial quarter second at 10,000 instances (issue 17)
     (staging / "DICOMDIR").write_bytes(media_plan.dicomdir)
     if media_plan.descriptor_data is not None:
         staging.joinpath(*DESCRIPTOR_FILE_ID).write_bytes(media_plan.descriptor_data)

@@ -138,7 +138,7 @@ def _split(data: bytes, start: int) -> tuple[dict[BaseTag, RawDataElement], int]
             value, pos = None, at + length  # deferred: a seek, past the end too
         elif length:
             value = data[at : at + length]
-            pos = min(at + length, end)  # a read stops at the end (at <= end: read above)
+            pos = at + length if at + length < end else end  # a read stops at the end
         else:
             value, pos = empty, at
         elements[BaseTag(tag)] = RawDataElement(BaseTag(tag), vr, length, value, at, False, True)
