@@ -157,6 +157,8 @@ def scan_one(
     """Read one input's header. Returns the instance, or findings saying why it is skipped.
     ``members``: zip archives kept open between calls (see :func:`open_source`)."""
     try:
+        if ref.member is None:
+            return _scan_file(ref, options)
         with open_source(ref, members) as fp:
             size = _size(ref, fp)
             if size <= _IN_MEMORY:  # (a read of _IN_MEMORY bytes would allocate them all)
@@ -165,6 +167,20 @@ def scan_one(
             return scan_stream(fp, ref, size, options)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         return [finding("source.not-dicom", f"not a DICOM file ({exc})", ref.display)]
+
+
+def _scan_file(ref: SourceRef, options: ScanOptions) -> InstanceInfo | list[Finding]:
+    """A file on disk, opened unbuffered: a small one is read whole in one call (a buffered
+    reader would add its own set-up, a terminal check and seeks), a large one read through a
+    buffer (pydicom reads element by element). Raises ``OSError`` as :func:`open_source`."""
+    with Path(ref.path).open("rb", buffering=0) as raw:
+        size = raw.seek(0, os.SEEK_END)
+        raw.seek(0)
+        if size <= _IN_MEMORY:
+            data = raw.readall()
+            return scan_stream(io.BytesIO(data), ref, len(data), options)
+        with io.BufferedReader(raw) as fp:
+            return scan_stream(fp, ref, size, options)
 
 
 #: What a damaged or hostile data set makes pydicom (or our own checks) raise while it is read.

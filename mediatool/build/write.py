@@ -176,8 +176,12 @@ def write_instance(
     compressed stream a decoder rejects is only found out here, when pixel data is read) and
     the encoded icon when the task asks for one.
     """
-    with open_source(task.source) as fp:
-        data = fp.read()
+    if task.source.member is None:  # unbuffered: one read of the whole file (as the scan)
+        with Path(task.source.path).open("rb", buffering=0) as raw:
+            data = raw.readall()
+    else:
+        with open_source(task.source) as fp:
+            data = fp.read()
     if task.action is Action.COPY:
         result = _copied(task, data)
     else:
