@@ -24,11 +24,16 @@ from __future__ import annotations
 
 import io
 import struct
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, cast
 
 from pydicom import dcmread
 from pydicom.charset import convert_encodings, default_encoding
-from pydicom.dataelem import RawDataElement, convert_raw_data_element, empty_value_for_VR
+from pydicom.dataelem import (
+    DataElement,
+    RawDataElement,
+    convert_raw_data_element,
+    empty_value_for_VR,
+)
 from pydicom.dataset import Dataset, FileDataset
 from pydicom.filereader import read_dataset
 from pydicom.tag import BaseTag
@@ -45,14 +50,19 @@ _KNOWN_VRS: Final = frozenset(str(v) for v in VR)
 _NOT_EXPLICIT_LE: Final = frozenset({IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, DEFLATED})
 _PIXEL_TAGS: Final = frozenset({0x7FE00010, 0x7FE00009, 0x7FE00008})
 _CHARSET: Final = 0x00080005
+_Elements = dict[BaseTag, RawDataElement | DataElement]
 _UNDEFINED: Final = 0xFFFFFFFF
 _ITEM_END: Final = 0xFFFEE00D
 #: Explicit VR element header (tag, VR, 16-bit length) and the 32-bit length of the long VRs.
 _SHORT: Final = struct.Struct("<HH2sH")
 _LONG_LENGTH: Final = struct.Struct("<L")
 #: VR bytes → (VR text, has a 32-bit length, the value of an empty element as pydicom reads it)
-_VRS: Final = {
-    str(v).encode(): (str(v), str(v) in EXPLICIT_VR_LENGTH_32, empty_value_for_VR(str(v), raw=True))
+_VRS: Final[dict[bytes, tuple[str, bool, bytes | None]]] = {
+    str(v).encode(): (
+        str(v),
+        str(v) in EXPLICIT_VR_LENGTH_32,
+        cast("bytes | None", empty_value_for_VR(str(v), raw=True)),  # raw: bytes or None
+    )
     for v in VR
     if len(str(v)) == 2
 }
@@ -103,7 +113,7 @@ def read_header(
     return dcmread(fp, stop_before_pixels=True, defer_size=DEFER_SIZE, force=not meta.has_prefix)
 
 
-def _split(data: bytes, start: int) -> tuple[dict[BaseTag, RawDataElement], int] | None:
+def _split(data: bytes, start: int) -> tuple[_Elements, int] | None:
     """The top-level elements of the Explicit VR Little Endian data set at ``start`` up to
     Pixel Data, as pydicom's ``read_dataset(..., stop_when=_at_pixel_data,
     defer_size=DEFER_SIZE)`` reads them, and the stream position it leaves; None when pydicom
@@ -114,7 +124,7 @@ def _split(data: bytes, start: int) -> tuple[dict[BaseTag, RawDataElement], int]
     if len(first) < 2 or not (0x40 < first[0] < 0x5B and 0x40 < first[1] < 0x5B):
         return None  # pydicom's check of the first element (warns, may switch to implicit)
     unpack, unpack_long, vrs = _SHORT.unpack_from, _LONG_LENGTH.unpack_from, _VRS
-    elements: dict[BaseTag, RawDataElement] = {}
+    elements: _Elements = {}
     while pos + 8 <= end:
         group, elem, vr_bytes, length = unpack(data, pos)
         known = vrs.get(vr_bytes)
@@ -145,14 +155,14 @@ def _split(data: bytes, start: int) -> tuple[dict[BaseTag, RawDataElement], int]
     return elements, max(pos, end)  # the last header read moved to the end
 
 
-def _dataset(fp: BinaryIO, elements: dict[BaseTag, RawDataElement], preamble: bytes) -> Dataset:
+def _dataset(fp: BinaryIO, elements: _Elements, preamble: bytes) -> Dataset:
     """The data set ``read_dataset`` makes of these elements (encoding and character set), as
     :func:`read_header` sets its encoding (``_character_set`` converts (0008,0005) in place).
     A ``FileDataset`` of ``fp``, as pydicom's: a deferred value is read from it when asked for."""
     ds = FileDataset(fp, elements, preamble, None, False, True)
     encoding: str | list[str] = default_encoding
     charset = elements.get(BaseTag(_CHARSET))
-    if charset is not None:
+    if isinstance(charset, RawDataElement):
         # the generator converts it as it reads it (a warning if it is unknown), read_dataset
         # again; not in _split: nothing is said before it is sure it reads the data set
         convert_encodings(convert_string(charset.value or b"", True))
