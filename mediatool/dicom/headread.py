@@ -22,6 +22,7 @@ reads on every file pydicom bundles and on damaged ones.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 from typing import BinaryIO, Final, cast
@@ -51,6 +52,11 @@ _NOT_EXPLICIT_LE: Final = frozenset({IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_
 _PIXEL_TAGS: Final = frozenset({0x7FE00010, 0x7FE00009, 0x7FE00008})
 _CHARSET: Final = 0x00080005
 _Elements = dict[BaseTag, RawDataElement | DataElement]
+#: One BaseTag object a tag (the most recent few thousand): the data sets split here are keyed
+#: by them, so a look-up by the same object (:func:`mediatool.dicom.recordkeys.element_at`)
+#: finds it by identity; any other key costs a call of BaseTag's ``__eq__``, a Python
+#: function, for each look-up (some 40 a scanned file).
+tag_key: Final = functools.lru_cache(maxsize=4096)(BaseTag)
 _UNDEFINED: Final = 0xFFFFFFFF
 _ITEM_END: Final = 0xFFFEE00D
 #: Explicit VR element header (tag, VR, 16-bit length) and the 32-bit length of the long VRs.
@@ -151,7 +157,8 @@ def _split(data: bytes, start: int) -> tuple[_Elements, int] | None:
             pos = at + length if at + length < end else end  # a read stops at the end
         else:
             value, pos = empty, at
-        elements[BaseTag(tag)] = RawDataElement(BaseTag(tag), vr, length, value, at, False, True)
+        key = tag_key(tag)
+        elements[key] = RawDataElement(key, vr, length, value, at, False, True)
     return elements, max(pos, end)  # the last header read moved to the end
 
 

@@ -24,6 +24,7 @@ from pydicom.tag import BaseTag
 
 from mediatool.dicom import values
 from mediatool.dicom.elements import header
+from mediatool.dicom.headread import tag_key
 from mediatool.dicom.recordtypes import CONCEPT_MOD_SEQUENCE_TYPES, Key
 from mediatool.model import Level
 
@@ -39,7 +40,7 @@ def element_at(ds: Dataset, tag: int) -> RawDataElement | DataElement | None:
     element whose value is not read yet (deferred, or empty of a binary VR) still goes through
     ``get_item``, which reads and converts it. The scan asks for some 40 elements a file, and
     ``get_item`` converting each key was a tenth of its CPU (issue 17)."""
-    key = BaseTag(tag)
+    key = tag_key(tag)  # the data set's own key object, when headread split it
     el: RawDataElement | DataElement | None = ds._dict.get(key)
     if isinstance(el, RawDataElement) and el.value is None:
         found: Any = ds.get_item(key)
