@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, Final, cast
 
 from pydicom.datadict import tag_for_keyword
-from pydicom.dataelem import RawDataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.tag import BaseTag
@@ -26,7 +26,7 @@ from pydicom.tag import BaseTag
 from mediatool import workers
 from mediatool.dicom import filemeta, integrity
 from mediatool.dicom.headread import read_header
-from mediatool.dicom.recordkeys import encode_keys, raw_element, raw_text
+from mediatool.dicom.recordkeys import element_at, encode_keys, raw_text
 from mediatool.dicom.recordtypes import RECORD_KEYS, Key, record_type_for
 from mediatool.dicom.uids import (
     DEFLATED,
@@ -101,7 +101,7 @@ def _looks_like_raw_dataset(head: bytes) -> bool:
 def _text(ds: Dataset, keyword: str) -> str:
     """A decoded value (character set applied), for names and descriptions."""
     tag = tag_for_keyword(keyword)
-    raw = raw_element(ds, tag) if tag is not None else None
+    raw: RawDataElement | DataElement | None = element_at(ds, tag) if tag is not None else None
     # Fast path, same result: ASCII text without ESC or a value separator decodes the same in
     # every character set (PS3.5 6.1.2.3), so pydicom's conversion can be skipped.
     if (
@@ -159,6 +159,8 @@ def scan_one(
     """Read one input's header. Returns the instance, or findings saying why it is skipped.
     ``members``: zip archives kept open between calls (see :func:`open_source`)."""
     try:
+        if ref.member is None:
+            return _scan_file(ref, options)
         with open_source(ref, members) as fp:
             size = _size(ref, fp)
             if size <= _IN_MEMORY:  # (a read of _IN_MEMORY bytes would allocate them all)
@@ -167,6 +169,20 @@ def scan_one(
             return scan_stream(fp, ref, size, options)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         return [finding("source.not-dicom", f"not a DICOM file ({exc})", ref.display)]
+
+
+def _scan_file(ref: SourceRef, options: ScanOptions) -> InstanceInfo | list[Finding]:
+    """A file on disk, opened unbuffered: a small one is read whole in one call (a buffered
+    reader would add its own set-up, a terminal check and seeks), a large one read through a
+    buffer (pydicom reads element by element). Raises ``OSError`` as :func:`open_source`."""
+    with Path(ref.path).open("rb", buffering=0) as raw:
+        size = raw.seek(0, os.SEEK_END)
+        raw.seek(0)
+        if size <= _IN_MEMORY:
+            data = raw.readall()
+            return scan_stream(io.BytesIO(data), ref, len(data), options)
+        with io.BufferedReader(raw) as fp:
+            return scan_stream(fp, ref, size, options)
 
 
 #: What a damaged or hostile data set makes pydicom (or our own checks) raise while it is read.
@@ -332,8 +348,8 @@ def _encoding_findings(
         encoding_ts=encoding,
         where=where,
     )
-    # as plain ints: BaseTag compares in Python (40 calls a file)
-    group2 = min(map(int, ds.keys()), default=0xFFFFFFFF) <= 0x0002FFFF
+    # plain ints: BaseTag's comparisons are Python functions (40 calls a file)
+    group2 = min(map(int, ds._dict), default=0xFFFFFFFF) <= 0x0002FFFF
     if group2:
         findings.append(
             finding(
@@ -427,7 +443,7 @@ _PIXEL_NUMBERS: Final = {
 
 def _int(ds: Dataset, keyword: str, default: int) -> int:
     tag, binary = _PIXEL_NUMBERS[keyword]
-    el = raw_element(ds, tag)
+    el = element_at(ds, tag)
     value = None if el is None else el.value
     try:
         if isinstance(value, bytes):

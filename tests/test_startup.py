@@ -182,6 +182,43 @@ def test_header_read_skips_the_second_file_meta_parse(tmp_path: Path) -> None:
     assert len(fast.file_meta) == 0 and len(slow.file_meta) > 0
     _same(*_read_both(plain))
     _same(*_read_both(implicit))
+    with (tmp_path / "a.dcm").open("rb") as fp:  # a file, not in memory: pydicom splits it
+        on_disk = read_header(fp, filemeta.parse(plain), len(plain))
+    assert isinstance(on_disk, FileDataset) and len(on_disk.file_meta) == 0
+
+
+def _damaged(plain: bytes, end: int) -> list[bytes]:
+    """A plain file cut at every byte of its data set's header, and with its first elements'
+    VR, length or tag spoiled: what the hand-written split must give back to pydicom, or read
+    as pydicom does."""
+    cut = [plain[:n] for n in range(end, len(plain) - 20)]
+    spoiled = []
+    for at in (end + 4, end + 4 + 26, end + 4 + 60):
+        for vr in (b"ZZ", b"\x00\x01", b"ob", b"OB", b"SQ", b"UN"):
+            spoiled.append(plain[:at] + vr + plain[at + 2 :])
+    for at in (end + 6, end + 40):
+        for length in (b"\xff\xff", b"\x00\x00", b"\x01\x00", b"\x00\x20"):
+            spoiled.append(plain[:at] + length + plain[at + 2 :])
+    return cut + spoiled
+
+
+def test_split_by_hand_is_read_datasets(tmp_path: Path) -> None:
+    """The elements split by hand (headread._split, in memory) are pydicom's: the same
+    elements, positions, deferred values, encoding and warnings, or the same exception, for
+    a file cut anywhere in its header or damaged in its first elements; a large value is
+    deferred; the read stops at Pixel Data."""
+    ds = make_instance()
+    ds.add_new(0x00091010, "LO", "private")
+    ds.add_new(0x00082111, "UT", "x" * (DEFER_SIZE + 2))  # deferred
+    ds.add_new(0x00081140, "SQ", [make_instance(number=2)])  # a sequence of defined length
+    plain = write_instance(tmp_path / "a.dcm", ds).read_bytes()
+    end = filemeta.parse(plain).end
+    for data in [plain, *_damaged(plain, end)]:
+        _same(*_read_both(data))
+    read = read_header(io.BytesIO(plain), filemeta.parse(plain), len(plain))
+    assert read.get_item(0x00082111, keep_deferred=True).value is None
+    assert 0x7FE00010 not in read
+    assert read[0x00082111].value == "x" * (DEFER_SIZE + 2)  # read from the stream when asked
 
 
 def test_few_files_start_no_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

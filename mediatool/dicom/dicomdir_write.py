@@ -12,6 +12,7 @@ re-reads every instance and re-assigns File IDs (design.md, "How much of pydicom
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,15 +62,23 @@ class _Record:
     children: list[_Record] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=256)
+def _repeated(group: int, elem: int, vr: bytes, value: str) -> bytes:
+    """An element whose value repeats from record to record (a record type, a SOP Class, a
+    Transfer Syntax): encoded once (issue 17: the DICOMDIR is encoded in the build's single
+    parent process, 10,000 records and more)."""
+    return _element(group, elem, vr, _uid(value) if vr == b"UI" else _pad(value))
+
+
 def _record(record_type: str, keys: bytes, refs: bytes = b"") -> _Record:
-    return _Record(_element(0x0004, 0x1430, b"CS", _pad(record_type)) + refs + keys)
+    return _Record(_repeated(0x0004, 0x1430, b"CS", record_type) + refs + keys)
 
 
 def _instance_refs(inst: InstanceInfo, file_id: FileID, ts: str) -> bytes:
     refs = _element(0x0004, 0x1500, b"CS", _pad("\\".join(file_id)))
-    refs += _element(0x0004, 0x1510, b"UI", _uid(inst.sop_class_uid))
+    refs += _repeated(0x0004, 0x1510, b"UI", inst.sop_class_uid)
     refs += _element(0x0004, 0x1511, b"UI", _uid(inst.sop_instance_uid))
-    refs += _element(0x0004, 0x1512, b"UI", _uid(ts))
+    refs += _repeated(0x0004, 0x1512, b"UI", ts)
     if inst.related_general_sop_classes:
         refs += _element(0x0004, 0x151A, b"UI", _uid(inst.related_general_sop_classes))
     return refs
@@ -158,10 +167,11 @@ def _items(
         positions.append(pos)
         pos += 8 + _RECORD_HEAD + len(rec.body)
     items: list[bytes] = []
+    in_use = _element(0x0004, 0x1410, b"US", b"\xff\xff")  # the same in every record
     for rec, nxt, low in flat:
         body = (
             _element(0x0004, 0x1400, b"UL", ul(positions[nxt] if nxt >= 0 else 0))
-            + _element(0x0004, 0x1410, b"US", b"\xff\xff")
+            + in_use
             + _element(0x0004, 0x1420, b"UL", ul(positions[low] if low >= 0 else 0))
             + rec.body
         )

@@ -49,6 +49,10 @@ def test_plan_is_deterministic_whatever_the_input_order(scanned: ScanResult) -> 
         assert plan.file_ids == first.file_ids
         assert plan.fileset_uid == first.fileset_uid
         assert plan.dicomdir == first.dicomdir
+    # materialise writes the plan's own DICOMDIR when it has no icon to put in: the same bytes
+    assert first.encode_dicomdir({}) == first.dicomdir
+    with_icons = build_plan(scanned, load("STD-CTMR-CD"), PlanOptions(), _same)
+    assert with_icons.dicomdir and with_icons.encode_dicomdir({}) == with_icons.dicomdir
 
 
 def test_one_instance_per_sop_instance_uid(scanned: ScanResult) -> None:
