@@ -75,6 +75,10 @@ class ForkedCheck(Generic[T]):
 def start(check: Callable[[], T]) -> ForkedCheck[T] | None:
     """Fork a process that runs ``check``; None when this process cannot fork safely (no
     ``fork``, or other threads: the caller checks in process)."""
+    # os.fork and a pipe, not multiprocessing.Process: the child is a copy of the command at
+    # this point (the listing it checks is inherited, not pickled), it forks the validation's
+    # own readers (workers.pool), and it must leave only through os._exit with one message,
+    # never through multiprocessing's exit handlers or back into the command's code.
     if not hasattr(os, "fork") or threading.active_count() > 1:
         return None
     read_end, write_end = os.pipe()
