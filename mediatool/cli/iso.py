@@ -30,7 +30,7 @@ from mediatool.findings import Finding, Severity, fails
 from mediatool.writers import iso as iso_writer
 
 if TYPE_CHECKING:
-    from mediatool.cli import isocheck
+    from mediatool.cli.isocheck import ForkedCheck
 
 ISO_SCHEMA: Final = "mediatool.iso/1"
 
@@ -209,14 +209,14 @@ def _pack(  # noqa: PLR0913 - the command's choices, passed through
 ) -> tuple[list[Finding], iso_writer.PackResult]:
     """List and check the names; then validate while packing (module docstring), the check
     in a process of its own when this one can fork (:mod:`.isocheck`)."""
-    from mediatool.cli import isocheck
+    from mediatool.cli.isocheck import start
 
     _existing(folder)
     scan = iso_writer.scan_folder(folder)
     if not scan.ok:  # nothing can be packed: report the validation's findings with the names'
         refuse(_merged(folder, scan, progress))
     iso_writer.check_target(folder, file, force)  # before a check process is started
-    forked = isocheck.start(lambda: _in_check_process(folder, scan, progress))  # forks here
+    forked = start(lambda: _in_check_process(folder, scan, progress))  # forks here
     check = _Check(folder, scan, refuse, progress, forked)
     try:
         vid: iso_writer.VolumeId
@@ -261,7 +261,7 @@ class _Check:
     scan: iso_writer.FolderScan
     refuse: _Refusal
     progress: Progress
-    forked: isocheck.ForkedCheck[tuple[list[Finding], str | None]] | None
+    forked: ForkedCheck[tuple[list[Finding], str | None]] | None
     findings: list[Finding] = field(default_factory=list)
     fileset_id: str | None = None
 
