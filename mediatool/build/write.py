@@ -426,9 +426,13 @@ def _content(
         if capacity is None:
             found = web_content(staging, request, site, progress, icons=order, shown=shown)
         else:
-            fitted = _fitted_web_content(
-                media_plan, staging, request, site, progress, order, shown, must_fit is not None
-            )
+            from mediatool.web.content import Workers
+
+            with Workers(request.jobs) as workers:  # the estimate and every rendering share them
+                fitted = _fit_web_content(
+                    media_plan, staging, request, site, progress, order, shown,
+                    must_fit is not None, workers,
+                )  # fmt: skip
             if fitted is None:
                 raise DoesNotFit  # the DICOM File-set alone: split it, no web content rendered
             found = fitted
@@ -438,29 +442,7 @@ def _content(
     return shown[0]
 
 
-def _fitted_web_content(  # noqa: PLR0913 - web_content's inputs, and whether to split
-    media_plan: MediaPlan,
-    staging: Path,
-    request: BuildRequest,
-    site: Site | None,
-    progress: Progress | None,
-    order: icon_maker.IconOrder,
-    shown: tuple[list[PatientNode], list[Finding]],
-    split: bool = True,
-) -> list[Finding] | None:
-    """The web content of one File-set reduced until the image fits the medium
-    (:mod:`mediatool.build.webfit`); the icons come from its first rendering. None: the DICOM
-    File-set alone does not fit (``split``: nothing rendered). The estimate and every rendering
-    run in the same worker processes (forked once)."""
-    from mediatool.web.content import Workers
-
-    with Workers(request.jobs) as workers:
-        return _fit_web_content(
-            media_plan, staging, request, site, progress, order, shown, split, workers
-        )
-
-
-def _fit_web_content(  # noqa: PLR0913 - _fitted_web_content's inputs, and its workers
+def _fit_web_content(  # noqa: PLR0913 - web_content's inputs, whether to split, the workers
     media_plan: MediaPlan,
     staging: Path,
     request: BuildRequest,
@@ -471,6 +453,10 @@ def _fit_web_content(  # noqa: PLR0913 - _fitted_web_content's inputs, and its w
     split: bool,
     workers: Workers,
 ) -> list[Finding] | None:
+    """The web content of one File-set reduced until the image fits the medium
+    (:mod:`mediatool.build.webfit`); the icons come from its first rendering. None: the DICOM
+    File-set alone does not fit (``split``: nothing rendered). The estimate and every rendering
+    run in ``workers`` (forked once)."""
     from mediatool.build import webfit
     from mediatool.web import write_web_content
 
@@ -542,7 +528,7 @@ def web_content(
     the image carry the same). With presets "auto", CT window presets are dropped again when
     the disc would not fit the medium (``--iso``) with them: the volumes of a split set; one
     File-set with a capacity reduces its web content step by step instead
-    (:func:`_fitted_web_content`). ``shown``: the tree to show (:func:`shown_tree`)."""
+    (:func:`_fit_web_content`). ``shown``: the tree to show (:func:`shown_tree`)."""
     from mediatool.web import write_web_content
 
     def render(presets: bool, replace: bool) -> list[Finding]:
